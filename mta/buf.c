@@ -1,0 +1,102 @@
+/*
+ * buf.c: bounded growable byte buffer (see buf.h).
+ * Linked by every sealpost binary.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+void
+buf_init(struct buf *b, size_t max)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	b->max = max;
+}
+
+char *
+buf_reserve(struct buf *b, size_t n)
+{
+	size_t want, ncap;
+	char *p;
+
+	if (n > b->max - b->len) {
+		errno = ENOBUFS;
+		return NULL;
+	}
+	want = b->len + n;
+	if (want > b->cap) {
+		ncap = b->cap ? b->cap : 256;
+		while (ncap < want)
+			ncap = ncap > b->max / 2 ? b->max : ncap * 2;
+		if (ncap > b->max)
+			ncap = b->max;
+		if ((p = realloc(b->data, ncap)) == NULL) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		b->data = p;
+		b->cap = ncap;
+	}
+	return b->data + b->len;
+}
+
+void
+buf_commit(struct buf *b, size_t n)
+{
+	b->len += n;
+}
+
+int
+buf_append(struct buf *b, const void *src, size_t n)
+{
+	char *p;
+
+	if (n == 0)
+		return 0;
+	if ((p = buf_reserve(b, n)) == NULL)
+		return -1;
+	memcpy(p, src, n);
+	b->len += n;
+	return 0;
+}
+
+int
+buf_puts(struct buf *b, const char *s)
+{
+	return buf_append(b, s, strlen(s));
+}
+
+void
+buf_consume(struct buf *b, size_t n)
+{
+	if (n >= b->len) {
+		b->len = 0;
+		return;
+	}
+	memmove(b->data, b->data + n, b->len - n);
+	b->len -= n;
+}
+
+void
+buf_reset(struct buf *b)
+{
+	b->len = 0;
+}
+
+void
+buf_free(struct buf *b)
+{
+	if (b->data != NULL) {
+		explicit_bzero(b->data, b->cap);
+		free(b->data);
+	}
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+}

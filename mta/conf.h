@@ -1,0 +1,118 @@
+/*
+ * conf.h: sealpost.conf, parsed into a typed struct (sealpost.conf(5),
+ * DESIGN.md §9). `key = value` lines, `#` comments, lists separated by
+ * commas and/or white space (listen entries by commas), a line that starts
+ * with white space continues the previous one. Unknown keys, duplicate keys
+ * and bad values are errors reported as `file:line: message`.
+ * Linked by sealpostd, every child process and the CLI.
+ */
+#ifndef SEALPOST_CONF_H
+#define SEALPOST_CONF_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "netaddr.h"
+
+#define CONF_PATH_MAX		256
+#define CONF_NAME_MAX		64
+#define CONF_DOMAIN_MAX		256
+#define CONF_MAX_LISTEN		16
+#define CONF_MAX_CERTS		8
+#define CONF_MAX_NETS		64
+#define CONF_MAX_DOMAINS	64
+#define CONF_ERR_MAX		512
+#define CONF_FILE_MAX		(1024 * 1024)
+
+enum conf_listen_kind {
+	CONF_LISTEN_SMTP,		/* port 25: STARTTLS offered */
+	CONF_LISTEN_SUBMISSION,		/* 587: STARTTLS before AUTH/MAIL */
+	CONF_LISTEN_SMTPS,		/* 465: implicit TLS (RFC 8314) */
+};
+
+enum conf_smtpin_tls {
+	CONF_SMTPIN_TLS_REQUIRED,
+	CONF_SMTPIN_TLS_OFFERED,
+};
+
+enum conf_tls_floor {
+	CONF_TLS_FLOOR_ENCRYPT,
+	CONF_TLS_FLOOR_VERIFY,
+};
+
+struct conf_listen {
+	struct sockaddr_storage	ss;
+	socklen_t		sslen;
+	enum conf_listen_kind	kind;
+	char			text[80];	/* as written, for logs */
+};
+
+struct conf {
+	char			path[CONF_PATH_MAX];	/* "<built-in>" if none */
+	char			hostname[CONF_DOMAIN_MAX];
+	char			spool_dir[CONF_PATH_MAX];
+	char			run_dir[CONF_PATH_MAX];
+	char			data_dir[CONF_PATH_MAX];
+	char			log_file[CONF_PATH_MAX];
+	char			user[CONF_NAME_MAX];
+	char			queue_user[CONF_NAME_MAX];
+	char			control_group[CONF_NAME_MAX];
+	struct conf_listen	listen[CONF_MAX_LISTEN];
+	size_t			nlisten;
+	char			tls_cert_file[CONF_MAX_CERTS][CONF_PATH_MAX];
+	size_t			ntls_cert_file;
+	char			tls_key_file[CONF_MAX_CERTS][CONF_PATH_MAX];
+	size_t			ntls_key_file;
+	char			tls_priority[512];
+	enum conf_smtpin_tls	smtpin_tls;
+	struct netaddr_net	smtpin_cleartext_networks[CONF_MAX_NETS];
+	size_t			nsmtpin_cleartext_networks;
+	unsigned		smtpin_processes;	/* 0: one per core */
+	char			local_domains[CONF_MAX_DOMAINS][CONF_DOMAIN_MAX];
+	size_t			nlocal_domains;
+	struct netaddr_net	relay_networks[CONF_MAX_NETS];
+	size_t			nrelay_networks;
+	uint64_t		message_size_limit;	/* bytes */
+	unsigned		recipient_limit;
+	char			dns_resolver[80];	/* address[:port] */
+	char			tls_ca_file[CONF_PATH_MAX];
+	enum conf_tls_floor	tls_floor;
+	char			tls_policy_file[CONF_PATH_MAX];
+	char			relayhost[CONF_DOMAIN_MAX + 16];
+	unsigned		retry_min;		/* seconds */
+	unsigned		retry_max;		/* seconds */
+	unsigned		queue_lifetime;		/* seconds */
+
+	/* Not from the file: set by sealpostd -u (development mode). */
+	int			devmode;
+};
+
+/* The built-in configuration used when no file exists (README quick start). */
+extern const char conf_builtin[];
+
+/* Fills every key with its documented default. Pure. */
+void	conf_defaults(struct conf *);
+/*
+ * Parses len bytes of configuration text named fname (for messages) over
+ * the values already in *c (normally conf_defaults). Returns 0, or -1 with
+ * "fname:line: message" in err. Pure.
+ */
+int	conf_parse_buf(struct conf *c, const char *fname, const char *text,
+	    size_t len, char *err, size_t errlen);
+/*
+ * Loads a configuration: defaults, then the file at path (or conf_builtin
+ * when path is NULL), then the host name from gethostname(2) when the file
+ * sets none. Returns 0 or -1 with the message in err.
+ */
+int	conf_load(struct conf *c, const char *path, char *err, size_t errlen);
+/*
+ * Development mode: no chroot, no user switch, spool, run and data
+ * directories under dir. Returns 0, or -1 if dir is too long.
+ */
+int	conf_devmode(struct conf *c, const char *dir);
+/* The keyword for a listener kind ("smtp", "submission", "smtps"). */
+const char *conf_listen_kind_name(enum conf_listen_kind);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * log.h: logging for every sealpost binary (DESIGN.md §7).
+ * Lines go to syslog (facility mail), to stderr (-d) or to a file.
+ * log_kv builds the one-line key=value records of the audit vocabulary;
+ * its escaping guarantees that no CR, LF, NUL or other control byte ever
+ * reaches a log line raw.
+ */
+#ifndef SEALPOST_LOG_H
+#define SEALPOST_LOG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+enum log_dest {
+	LOG_DEST_SYSLOG,
+	LOG_DEST_STDERR,
+	LOG_DEST_FILE,
+};
+
+#define LOG_KV_MAX	4096	/* one record, including the event word */
+
+struct log_kv {
+	char	line[LOG_KV_MAX];
+	size_t	len;
+	int	truncated;
+};
+
+/*
+ * Opens the log for this process. ident is the program name shown on each
+ * line ("sealpostd", "smtpin"...). For LOG_DEST_FILE, path is opened for
+ * append before any chroot; failure is reported on stderr and falls back to
+ * stderr. Calling again re-opens (SIGHUP).
+ */
+void	log_init(enum log_dest dest, const char *ident, const char *path,
+	    int verbose);
+/* Re-opens a log file after rotation; no-op for syslog and stderr. */
+void	log_reopen(void);
+/* The file descriptor of the log file, or -1; kept across exec by children. */
+int	log_fd(void);
+
+void	fatal(const char *, ...)
+	    __attribute__((__format__(printf, 1, 2), __noreturn__));
+void	fatalx(const char *, ...)
+	    __attribute__((__format__(printf, 1, 2), __noreturn__));
+void	log_warn(const char *, ...) __attribute__((__format__(printf, 1, 2)));
+void	log_warnx(const char *, ...) __attribute__((__format__(printf, 1, 2)));
+void	log_info(const char *, ...) __attribute__((__format__(printf, 1, 2)));
+void	log_debug(const char *, ...) __attribute__((__format__(printf, 1, 2)));
+
+/*
+ * Escapes src[0..srclen) for a log value into dst (always NUL-terminated
+ * when dstsize > 0). The value is wrapped in double quotes when it is empty
+ * or contains anything but [A-Za-z0-9._:/@+-]; inside quotes '"' and '\'
+ * are backslash-escaped and every byte outside 0x20..0x7e becomes \xHH.
+ * Returns the length the full escaped value needs (like snprintf), so a
+ * return >= dstsize means it was truncated.
+ */
+size_t	log_escape(char *dst, size_t dstsize, const char *src, size_t srclen);
+
+/* Starts a record whose first word is event ("in", "out", "policy"...). */
+void	log_kv_init(struct log_kv *, const char *event);
+/* Appends key=value with value escaped; val may be NULL (written as ""). */
+void	log_kv_add(struct log_kv *, const char *key, const char *val,
+	    size_t vallen);
+/* As log_kv_add with a NUL-terminated value. */
+void	log_kv_str(struct log_kv *, const char *key, const char *val);
+/* As log_kv_add with a formatted value (escaped like any other). */
+void	log_kv_fmt(struct log_kv *, const char *key, const char *fmt, ...)
+	    __attribute__((__format__(printf, 3, 4)));
+/* Writes the record at info level; a truncated record ends in "truncated=1". */
+void	log_kv_emit(struct log_kv *);
+
+#endif

@@ -1,0 +1,625 @@
+/*
+ * master.c: the master's work (see master.h): directories with safe modes,
+ * listeners, spawning and supervising the children with restart backoff,
+ * SIGHUP reload and SIGTERM shutdown.
+ * Linked by the sealpostd binary.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <libutil.h>
+
+#include "log.h"
+#include "master.h"
+
+#define MASTER_LISTEN_BACKLOG	1024	/* FACTS.md: small backlogs collapse */
+
+int
+master_check_environment(struct master *m, char *err, size_t errlen)
+{
+	const char *users[2] = { m->conf.user, m->conf.queue_user };
+	struct passwd *pw;
+	size_t i;
+
+	if (m->conf.devmode)
+		return 0;
+	for (i = 0; i < 2; i++) {
+		if ((pw = getpwnam(users[i])) == NULL) {
+			(void)snprintf(err, errlen, "%s: user %s does not "
+			    "exist; create it with: useradd --system "
+			    "--no-create-home --home-dir /nonexistent "
+			    "--shell /usr/sbin/nologin %s", m->conf.path,
+			    users[i], users[i]);
+			return -1;
+		}
+		if (pw->pw_uid == 0) {
+			(void)snprintf(err, errlen, "%s: user %s must not be "
+			    "root", m->conf.path, users[i]);
+			return -1;
+		}
+	}
+	if (getgrnam(m->conf.control_group) == NULL) {
+		(void)snprintf(err, errlen, "%s: group %s does not exist; "
+		    "create it with: groupadd --system %s", m->conf.path,
+		    m->conf.control_group, m->conf.control_group);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Makes sure path is a directory (not a symlink) with the given owner and
+ * mode, creating it if needed. Wrong owner or mode is corrected and logged:
+ * the spool's safety depends on them.
+ */
+static void
+master_dir(const char *path, mode_t mode, uid_t uid, gid_t gid)
+{
+	struct stat st;
+	int created = 1;
+
+	if (mkdir(path, mode) == -1) {
+		if (errno != EEXIST)
+			fatal("mkdir %s", path);
+		created = 0;
+	}
+	if (lstat(path, &st) == -1)
+		fatal("lstat %s", path);
+	if (!S_ISDIR(st.st_mode))
+		fatalx("%s exists and is not a directory", path);
+	if (st.st_uid != uid || st.st_gid != gid) {
+		if (chown(path, uid, gid) == -1)
+			fatal("chown %s", path);
+		if (st.st_uid != uid && !created)
+			log_warnx("%s: owner changed from uid %ld to %ld",
+			    path, (long)st.st_uid, (long)uid);
+	}
+	if ((st.st_mode & 07777) != mode && chmod(path, mode) == -1)
+		fatal("chmod %s", path);
+}
+
+static void
+master_path(char *buf, size_t size, const char *dir, const char *leaf)
+{
+	int n = snprintf(buf, size, "%s/%s", dir, leaf);
+
+	if (n < 0 || (size_t)n >= size)
+		fatalx("path too long: %s/%s", dir, leaf);
+}
+
+static void
+master_mkdirs(struct master *m)
+{
+	static const char *const spool_sub[] = { "incoming", "queue", "hold",
+	    "corrupt" };
+	char p[CONF_PATH_MAX];
+	uid_t root = 0, su = 0, qu = 0;
+	gid_t rootg = 0, sg = 0, qg = 0;
+	struct passwd *pw;
+	size_t i;
+
+	if (m->conf.devmode) {
+		/* everything belongs to whoever runs the development instance */
+		root = su = qu = getuid();
+		rootg = sg = qg = getgid();
+		if (mkdir(m->abs_devdir, 0755) == -1 && errno != EEXIST)
+			fatal("mkdir %s", m->abs_devdir);
+	} else {
+		if ((pw = getpwnam(m->conf.user)) == NULL)
+			fatalx("unknown user %s", m->conf.user);
+		su = pw->pw_uid;
+		sg = pw->pw_gid;
+		if ((pw = getpwnam(m->conf.queue_user)) == NULL)
+			fatalx("unknown user %s", m->conf.queue_user);
+		qu = pw->pw_uid;
+		qg = pw->pw_gid;
+	}
+	master_dir(m->conf.run_dir, 0755, root, rootg);
+	master_path(p, sizeof(p), m->conf.run_dir, "empty");
+	master_dir(p, 0555, root, rootg);
+	master_dir(m->conf.spool_dir, 0755, root, rootg);
+	for (i = 0; i < sizeof(spool_sub) / sizeof(spool_sub[0]); i++) {
+		master_path(p, sizeof(p), m->conf.spool_dir, spool_sub[i]);
+		master_dir(p, 0700, qu, qg);
+	}
+	master_dir(m->conf.data_dir, 0755, root, rootg);
+	master_path(p, sizeof(p), m->conf.data_dir, "policy");
+	master_dir(p, 0700, su, sg);
+}
+
+/* The index of a listener of c on the same address as l, or -1. */
+static int
+master_listen_find(const struct conf *c, const struct conf_listen *l)
+{
+	size_t i;
+
+	for (i = 0; i < c->nlisten; i++)
+		if (c->listen[i].sslen == l->sslen &&
+		    memcmp(&c->listen[i].ss, &l->ss, l->sslen) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Opens the listeners of c into fds. A listener whose address old (may be
+ * NULL) already has keeps that socket (oldfds): the children hold it too,
+ * so it could not be bound again, and connections queued on it survive a
+ * reload. Returns 0, or -1 with every socket it opened closed again.
+ */
+static int
+master_bind(const struct conf *c, int *fds, const struct conf *old,
+    const int *oldfds)
+{
+	size_t i;
+	int one = 1, s, k;
+
+	for (i = 0; i < c->nlisten; i++) {
+		const struct conf_listen *l = &c->listen[i];
+
+		if (old != NULL && (k = master_listen_find(old, l)) != -1) {
+			fds[i] = oldfds[k];
+			continue;
+		}
+		s = socket(l->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, 0);
+		if (s == -1 ||
+		    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one,
+		    sizeof(one)) == -1 ||
+		    (l->ss.ss_family == AF_INET6 && setsockopt(s, IPPROTO_IPV6,
+		    IPV6_V6ONLY, &one, sizeof(one)) == -1) ||
+		    bind(s, (const struct sockaddr *)&l->ss, l->sslen) == -1 ||
+		    listen(s, MASTER_LISTEN_BACKLOG) == -1) {
+			log_warn("listen %s (%s)", l->text,
+			    conf_listen_kind_name(l->kind));
+			if (s != -1)
+				close(s);
+			while (i-- > 0)
+				if (old == NULL ||
+				    master_listen_find(old, &c->listen[i]) == -1)
+					close(fds[i]);
+			return -1;
+		}
+		fds[i] = s;
+	}
+	return 0;
+}
+
+static void	master_spawn(struct master_child *);
+
+static void
+master_restart_timer(void *arg)
+{
+	master_spawn(arg);
+}
+
+static void
+master_child_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
+{
+	struct master_child *k = arg;
+	struct ipc_pong pong;
+
+	(void)ch;
+	if (msg->fd != -1)
+		close(msg->fd);
+	if (msg->type != IPC_PONG || msg->len != sizeof(pong)) {
+		log_warnx("%s (pid %ld) sent a bad message; killing it",
+		    k->title, (long)k->pid);
+		(void)kill(k->pid, SIGKILL);
+		return;
+	}
+	memcpy(&pong, msg->data, sizeof(pong));
+	k->pong_seq = pong.seq;
+	master_ctl_pong(k->m);
+}
+
+static void
+master_child_err(struct ipc_chan *ch, enum ipc_err e, void *arg)
+{
+	struct master_child *k = arg;
+
+	(void)ch;
+	if (e != IPC_EOF && k->pid > 0) {
+		/* Failures close: a child that speaks nonsense is killed. */
+		log_warnx("%s (pid %ld): %s; killing it", k->title,
+		    (long)k->pid, ipc_strerror(e));
+		(void)kill(k->pid, SIGKILL);
+	}
+	/* the SIGCHLD handler closes the channel and restarts */
+}
+
+static void
+master_spawn(struct master_child *k)
+{
+	struct master *m = k->m;
+	char path[CONF_PATH_MAX], inst[16];
+	char *argv[12];
+	int fds[1 + CONF_MAX_LISTEN], sp[2], argc = 0;
+	size_t nfds = 0, i;
+
+	if (m->shutting_down)
+		return;
+	master_path(path, sizeof(path), m->libexec, proc_role_name(k->role));
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("%s: socketpair", k->title);
+		loop_timer_set(m->loop, &k->restart_timer, MASTER_BACKOFF_MAX_MS,
+		    master_restart_timer, k);
+		return;
+	}
+	(void)snprintf(inst, sizeof(inst), "%u", k->instance);
+	argv[argc++] = (char *)proc_role_name(k->role);
+	if (m->builtin) {
+		argv[argc++] = "-b";
+	} else {
+		argv[argc++] = "-f";
+		argv[argc++] = m->abs_conffile;
+	}
+	argv[argc++] = "-i";
+	argv[argc++] = inst;
+	if (m->debug)
+		argv[argc++] = "-d";
+	if (m->verbose)
+		argv[argc++] = "-v";
+	if (m->conf.devmode) {
+		argv[argc++] = "-u";
+		argv[argc++] = m->abs_devdir;
+	}
+	argv[argc] = NULL;
+
+	fds[nfds++] = sp[1];
+	if (k->role == PROC_SMTPIN)
+		for (i = 0; i < m->nlisten; i++)
+			fds[nfds++] = m->listen_fds[i];
+	k->pid = proc_spawn(path, argv, fds, nfds);
+	close(sp[1]);
+	if (k->pid == -1) {
+		log_warn("%s: fork", k->title);
+		k->pid = 0;
+		close(sp[0]);
+		loop_timer_set(m->loop, &k->restart_timer, MASTER_BACKOFF_MAX_MS,
+		    master_restart_timer, k);
+		return;
+	}
+	k->started = time(NULL);
+	k->started_ms = loop_now_ms();
+	k->expect_exit = 0;
+	k->pong_seq = 0;
+	if (ipc_chan_init(&k->chan, m->loop, sp[0], k->title,
+	    IPC_ALLOW(IPC_PONG), master_child_msg, master_child_err, k) == -1)
+		fatal("%s: channel", k->title);
+	k->chan_open = 1;
+	log_debug("started %s (pid %ld)", k->title, (long)k->pid);
+}
+
+static struct master_child *
+master_find(struct master *m, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < m->nchildren; i++)
+		if (m->children[i].pid == pid)
+			return &m->children[i];
+	return NULL;
+}
+
+static size_t
+master_alive(const struct master *m)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < m->nchildren; i++)
+		if (m->children[i].pid > 0)
+			n++;
+	return n;
+}
+
+static void
+master_finish(struct master *m)
+{
+	size_t i;
+
+	master_ctl_close(m);
+	for (i = 0; i < m->nlisten; i++)
+		close(m->listen_fds[i]);
+	if (m->pidfh != NULL)
+		(void)pidfile_remove(m->pidfh);
+	log_info("sealpostd stopped");
+	exit(0);
+}
+
+static void
+master_reap(struct master *m)
+{
+	struct master_child *k;
+	uint64_t lived;
+	pid_t pid;
+	int status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if ((k = master_find(m, pid)) == NULL)
+			continue;
+		if (k->chan_open) {
+			ipc_chan_close(&k->chan);
+			k->chan_open = 0;
+		}
+		k->pid = 0;
+		lived = loop_now_ms() - k->started_ms;
+		if (m->shutting_down || k->expect_exit) {
+			log_debug("%s (pid %ld) stopped", k->title, (long)pid);
+		} else if (WIFSIGNALED(status)) {
+			log_warnx("%s (pid %ld) killed by signal %d",
+			    k->title, (long)pid, WTERMSIG(status));
+		} else {
+			log_warnx("%s (pid %ld) exited with status %d",
+			    k->title, (long)pid, WEXITSTATUS(status));
+		}
+		if (m->shutting_down)
+			continue;
+		if (k->expect_exit) {
+			k->backoff_ms = 0;
+		} else if (lived >= MASTER_STABLE_SECS * 1000 ||
+		    k->backoff_ms == 0) {
+			k->backoff_ms = MASTER_BACKOFF_MIN_MS;
+		} else {
+			k->backoff_ms *= 2;
+			if (k->backoff_ms > MASTER_BACKOFF_MAX_MS)
+				k->backoff_ms = MASTER_BACKOFF_MAX_MS;
+		}
+		if (!k->expect_exit) {
+			k->restarts++;
+			log_warnx("%s: restarting in %u ms (restart %u)",
+			    k->title, k->backoff_ms, k->restarts);
+		}
+		loop_timer_set(m->loop, &k->restart_timer, k->backoff_ms,
+		    master_restart_timer, k);
+	}
+	if (m->shutting_down && master_alive(m) == 0)
+		master_finish(m);
+}
+
+static void
+master_kill_stragglers(void *arg)
+{
+	struct master *m = arg;
+	size_t i;
+
+	for (i = 0; i < m->nchildren; i++)
+		if (m->children[i].pid > 0) {
+			log_warnx("%s (pid %ld) ignored SIGTERM; killing it",
+			    m->children[i].title, (long)m->children[i].pid);
+			(void)kill(m->children[i].pid, SIGKILL);
+		}
+}
+
+static void
+master_shutdown(struct master *m, int signo)
+{
+	size_t i;
+
+	if (m->shutting_down)
+		return;
+	log_info("received signal %d; shutting down", signo);
+	m->shutting_down = 1;
+	for (i = 0; i < m->nchildren; i++) {
+		loop_timer_cancel(m->loop, &m->children[i].restart_timer);
+		if (m->children[i].pid > 0)
+			(void)kill(m->children[i].pid, SIGTERM);
+	}
+	if (master_alive(m) == 0)
+		master_finish(m);
+	loop_timer_set(m->loop, &m->kill_timer, MASTER_KILL_AFTER_MS,
+	    master_kill_stragglers, m);
+}
+
+/* Stops every child so that it comes back at once with the new setup. */
+static void
+master_restart_all(struct master *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nchildren; i++) {
+		struct master_child *k = &m->children[i];
+
+		if (k->pid > 0) {
+			k->expect_exit = 1;
+			(void)kill(k->pid, SIGTERM);
+		} else
+			loop_timer_set(m->loop, &k->restart_timer, 0,
+			    master_restart_timer, k);
+	}
+}
+
+static void
+master_reload(struct master *m)
+{
+	struct conf *nc;
+	char err[CONF_ERR_MAX];
+	int fds[CONF_MAX_LISTEN];
+	size_t i;
+
+	log_reopen();
+	if ((nc = malloc(sizeof(*nc))) == NULL) {
+		log_warn("reload");
+		return;
+	}
+	if (conf_load(nc, m->builtin ? NULL : m->abs_conffile, err,
+	    sizeof(err)) == -1 || (m->conf.devmode &&
+	    conf_devmode(nc, m->abs_devdir) == -1)) {
+		log_warnx("reload: %s; keeping the running configuration",
+		    err);
+		free(nc);
+		return;
+	}
+	if (strcmp(nc->run_dir, m->conf.run_dir) != 0 ||
+	    strcmp(nc->spool_dir, m->conf.spool_dir) != 0 ||
+	    strcmp(nc->data_dir, m->conf.data_dir) != 0 ||
+	    strcmp(nc->user, m->conf.user) != 0 ||
+	    strcmp(nc->queue_user, m->conf.queue_user) != 0 ||
+	    strcmp(nc->control_group, m->conf.control_group) != 0) {
+		log_warnx("reload: run_dir, spool_dir, data_dir, user, "
+		    "queue_user and control_group change only with a restart; "
+		    "keeping the running configuration");
+		free(nc);
+		return;
+	}
+	if (master_bind(nc, fds, &m->conf, m->listen_fds) == -1) {
+		log_warnx("reload: cannot open the new listeners; keeping the "
+		    "running configuration");
+		free(nc);
+		return;
+	}
+	for (i = 0; i < m->nlisten; i++)
+		if (master_listen_find(nc, &m->conf.listen[i]) == -1)
+			close(m->listen_fds[i]);
+	memcpy(m->listen_fds, fds, sizeof(fds[0]) * nc->nlisten);
+	m->nlisten = nc->nlisten;
+	m->conf = *nc;
+	free(nc);
+	log_info("configuration reloaded; restarting the children");
+	master_restart_all(m);
+}
+
+static void
+master_signal(int signo, void *arg)
+{
+	struct master *m = arg;
+
+	switch (signo) {
+	case SIGCHLD:
+		master_reap(m);
+		break;
+	case SIGHUP:
+		if (!m->shutting_down)
+			master_reload(m);
+		break;
+	default:
+		master_shutdown(m, signo);
+		break;
+	}
+}
+
+static void
+master_add_child(struct master *m, enum proc_role role, unsigned instance)
+{
+	struct master_child *k;
+
+	if (m->nchildren == MASTER_MAX_CHILDREN)
+		fatalx("too many child processes");
+	k = &m->children[m->nchildren++];
+	memset(k, 0, sizeof(*k));
+	k->m = m;
+	k->role = role;
+	k->instance = instance;
+	(void)snprintf(k->title, sizeof(k->title), "%s#%u",
+	    proc_role_name(role), instance);
+}
+
+static void
+master_absolute(char *dst, size_t size, const char *path, int mkdir_it)
+{
+	char cwd[CONF_PATH_MAX];
+	int n;
+
+	if (mkdir_it && mkdir(path, 0755) == -1 && errno != EEXIST)
+		fatal("mkdir %s", path);
+	if (path[0] == '/')
+		n = snprintf(dst, size, "%s", path);
+	else if (getcwd(cwd, sizeof(cwd)) == NULL)
+		fatal("getcwd");
+	else
+		n = snprintf(dst, size, "%s/%s", cwd, path);
+	if (n < 0 || (size_t)n >= size)
+		fatalx("path too long: %s", path);
+}
+
+int
+master_main(struct master *m)
+{
+	char err[CONF_ERR_MAX], pidpath[CONF_PATH_MAX];
+	pid_t other;
+	long ncpu;
+	unsigned i, nsmtpin;
+
+	log_init(LOG_DEST_STDERR, "sealpostd", NULL, m->verbose);
+	if (m->conffile != NULL)
+		master_absolute(m->abs_conffile, sizeof(m->abs_conffile),
+		    m->conffile, 0);
+	if (m->devdir != NULL) {
+		master_absolute(m->abs_devdir, sizeof(m->abs_devdir),
+		    m->devdir, 1);
+		if (conf_devmode(&m->conf, m->abs_devdir) == -1)
+			fatalx("-u: path too long");
+	} else if (geteuid() != 0)
+		fatalx("must be started as root (or with -u DIR for a "
+		    "development instance without privilege separation)");
+	if (master_check_environment(m, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+
+	master_mkdirs(m);
+	master_path(pidpath, sizeof(pidpath), m->conf.run_dir,
+	    "sealpostd.pid");
+	if ((m->pidfh = pidfile_open(pidpath, 0644, &other)) == NULL) {
+		if (errno == EEXIST)
+			fatalx("sealpostd is already running (pid %ld)",
+			    (long)other);
+		fatal("pid file %s", pidpath);
+	}
+	if (master_bind(&m->conf, m->listen_fds, NULL, NULL) == -1)
+		fatalx("cannot open the listeners");
+	m->nlisten = m->conf.nlisten;
+	master_ctl_open(m);
+
+	if (!m->debug) {
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+		if (m->conf.log_file[0] != '\0')
+			log_init(LOG_DEST_FILE, "sealpostd", m->conf.log_file,
+			    m->verbose);
+		else
+			log_init(LOG_DEST_SYSLOG, "sealpostd", NULL,
+			    m->verbose);
+	}
+	(void)pidfile_write(m->pidfh);
+	m->started = time(NULL);
+
+	m->loop = loop_new();
+	master_ctl_attach(m);
+	(void)signal(SIGPIPE, SIG_IGN);
+	loop_signal(m->loop, SIGCHLD, master_signal, m);
+	loop_signal(m->loop, SIGTERM, master_signal, m);
+	loop_signal(m->loop, SIGINT, master_signal, m);
+	loop_signal(m->loop, SIGHUP, master_signal, m);
+
+	nsmtpin = m->conf.smtpin_processes;
+	if (nsmtpin == 0) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		nsmtpin = ncpu < 1 ? 1 : ncpu > 16 ? 16 : (unsigned)ncpu;
+	}
+	for (i = 0; i < nsmtpin; i++)
+		master_add_child(m, PROC_SMTPIN, i);
+	master_add_child(m, PROC_QUEUE, 0);
+	master_add_child(m, PROC_SMTPOUT, 0);
+	master_add_child(m, PROC_POLICY, 0);
+	master_add_child(m, PROC_LOCAL, 0);
+	for (i = 0; i < m->nchildren; i++)
+		master_spawn(&m->children[i]);
+
+	log_info("sealpostd started (%s, %zu listener%s, %zu child processes%s)",
+	    m->conf.path, m->nlisten, m->nlisten == 1 ? "" : "s",
+	    m->nchildren, m->conf.devmode ? ", development mode" : "");
+	if (loop_run(m->loop) == -1)
+		fatal("event loop");
+	return 0;
+}

@@ -1,0 +1,93 @@
+/*
+ * master.h: state of the master process (sealpostd) shared by its files:
+ * master.c (directories, listeners, children, signals) and master_ctl.c
+ * (the control socket that sealpost(8) talks to).
+ * Linked by the sealpostd binary.
+ */
+#ifndef SEALPOST_MASTER_H
+#define SEALPOST_MASTER_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "conf.h"
+#include "ipc.h"
+#include "loop.h"
+#include "proc.h"
+
+#define MASTER_MAX_CHILDREN	80
+#define MASTER_PING_TIMEOUT_MS	1000
+#define MASTER_KILL_AFTER_MS	1500	/* SIGKILL stragglers at shutdown */
+#define MASTER_BACKOFF_MIN_MS	250
+#define MASTER_BACKOFF_MAX_MS	60000
+#define MASTER_STABLE_SECS	10	/* a child that lived this long was fine */
+
+struct master;
+
+struct master_child {
+	struct master		*m;
+	enum proc_role		 role;
+	unsigned		 instance;
+	pid_t			 pid;		/* 0 while waiting to restart */
+	time_t			 started;	/* wall clock */
+	uint64_t		 started_ms;	/* monotonic */
+	unsigned		 restarts;
+	unsigned		 backoff_ms;
+	int			 expect_exit;	/* we asked it to stop */
+	struct ipc_chan		 chan;
+	int			 chan_open;
+	struct loop_timer	 restart_timer;
+	uint32_t		 pong_seq;	/* seq of the last pong */
+	char			 title[32];
+};
+
+struct master_ctl;
+
+struct master {
+	struct conf		 conf;
+	const char		*conffile;	/* NULL with builtin */
+	int			 builtin;
+	const char		*devdir;
+	int			 debug, verbose;
+	char			 libexec[CONF_PATH_MAX];
+	char			 abs_conffile[CONF_PATH_MAX];
+	char			 abs_devdir[CONF_PATH_MAX];
+
+	struct loop		*loop;
+	time_t			 started;
+	int			 listen_fds[CONF_MAX_LISTEN];
+	size_t			 nlisten;
+	struct master_child	 children[MASTER_MAX_CHILDREN];
+	size_t			 nchildren;
+
+	int			 ctl_fd;
+	char			 ctl_path[CONF_PATH_MAX];
+	struct master_ctl	*ctls;
+	uint32_t		 ping_seq;
+	int			 ping_active;
+	struct loop_timer	 ping_timer;
+
+	struct pidfh		*pidfh;
+	int			 shutting_down;
+	struct loop_timer	 kill_timer;
+};
+
+/*
+ * sealpostd -n: checks what the configuration needs from the system
+ * (users, group) beyond its syntax. Returns 0 or -1 with a message in err.
+ */
+int	master_check_environment(struct master *, char *err, size_t errlen);
+/* Runs the master until shutdown; returns the exit status. */
+int	master_main(struct master *);
+
+/* master_ctl.c */
+/* Opens the control socket in run_dir; fatal() on failure. */
+void	master_ctl_open(struct master *);
+/* Starts accepting on it in m->loop. */
+void	master_ctl_attach(struct master *);
+/* Closes it and removes the socket file. */
+void	master_ctl_close(struct master *);
+/* A child answered ping seq; completes a status request when all have. */
+void	master_ctl_pong(struct master *);
+
+#endif

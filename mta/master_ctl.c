@@ -1,0 +1,276 @@
+/*
+ * master_ctl.c: the control socket of sealpostd in run_dir (mode 0660,
+ * group control_group) and the requests sealpost(8) makes over it. The
+ * requests are framed like every other IPC (ipc.h); each connection has an
+ * allow-list of the request types, and anything else closes it.
+ * Linked by the sealpostd binary.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <grp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "master.h"
+
+#define MASTER_CTL_MAX_CLIENTS	32
+
+struct master_ctl {
+	struct master_ctl	*next;
+	struct master		*m;
+	struct ipc_chan		 chan;
+	int			 waiting;	/* for a ping round to end */
+};
+
+static void
+master_ctl_drop(struct master_ctl *c)
+{
+	struct master_ctl **pp;
+
+	for (pp = &c->m->ctls; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	ipc_chan_close(&c->chan);
+	free(c);
+}
+
+/* The effective uid of a running process, from /proc; -1 if unknown. */
+static uid_t
+master_ctl_euid(pid_t pid)
+{
+	char path[64], line[256];
+	unsigned long ruid, euid;
+	uid_t uid = (uid_t)-1;
+	FILE *f;
+
+	(void)snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return uid;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "Uid: %lu %lu", &ruid, &euid) == 2) {
+			uid = (uid_t)euid;
+			break;
+		}
+	fclose(f);
+	return uid;
+}
+
+static void
+master_ctl_send_status(struct master_ctl *c)
+{
+	struct master *m = c->m;
+	struct ipc_ctl_proc p;
+	size_t i;
+
+	memset(&p, 0, sizeof(p));
+	(void)strlcpy(p.role, "master", sizeof(p.role));
+	p.pid = getpid();
+	p.uid = geteuid();
+	p.started = (int64_t)m->started;
+	p.responding = 1;
+	(void)ipc_send(&c->chan, IPC_CTL_PROC, &p, sizeof(p), -1);
+	for (i = 0; i < m->nchildren; i++) {
+		const struct master_child *k = &m->children[i];
+
+		memset(&p, 0, sizeof(p));
+		(void)strlcpy(p.role, proc_role_name(k->role), sizeof(p.role));
+		p.instance = k->instance;
+		p.pid = k->pid;
+		p.started = k->pid > 0 ? (int64_t)k->started : 0;
+		p.restarts = k->restarts;
+		p.responding = k->pid > 0 ? (k->pong_seq == m->ping_seq) : 0;
+		/* the uid the child really runs as, not the one it should */
+		p.uid = k->pid > 0 ? master_ctl_euid(k->pid) : (uid_t)-1;
+		(void)ipc_send(&c->chan, IPC_CTL_PROC, &p, sizeof(p), -1);
+	}
+	(void)ipc_send(&c->chan, IPC_CTL_END, NULL, 0, -1);
+	c->waiting = 0;
+}
+
+static void
+master_ctl_round_end(struct master *m)
+{
+	struct master_ctl *c;
+
+	m->ping_active = 0;
+	loop_timer_cancel(m->loop, &m->ping_timer);
+	for (c = m->ctls; c != NULL; c = c->next)
+		if (c->waiting)
+			master_ctl_send_status(c);
+}
+
+static void
+master_ctl_ping_timeout(void *arg)
+{
+	master_ctl_round_end(arg);
+}
+
+void
+master_ctl_pong(struct master *m)
+{
+	size_t i;
+
+	if (!m->ping_active)
+		return;
+	for (i = 0; i < m->nchildren; i++)
+		if (m->children[i].pid > 0 &&
+		    m->children[i].pong_seq != m->ping_seq)
+			return;
+	master_ctl_round_end(m);
+}
+
+static void
+master_ctl_start_round(struct master *m)
+{
+	struct ipc_ping ping;
+	size_t i;
+
+	if (m->ping_active)
+		return;
+	m->ping_active = 1;
+	ping.seq = ++m->ping_seq;
+	for (i = 0; i < m->nchildren; i++)
+		if (m->children[i].pid > 0 && m->children[i].chan_open)
+			(void)ipc_send(&m->children[i].chan, IPC_PING, &ping,
+			    sizeof(ping), -1);
+	loop_timer_set(m->loop, &m->ping_timer, MASTER_PING_TIMEOUT_MS,
+	    master_ctl_ping_timeout, m);
+	master_ctl_pong(m);
+}
+
+static void
+master_ctl_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
+{
+	struct master_ctl *c = arg;
+
+	(void)ch;
+	if (msg->fd != -1)
+		close(msg->fd);
+	switch (msg->type) {
+	case IPC_CTL_STATUS:
+		if (msg->len != 0)
+			break;
+		c->waiting = 1;
+		master_ctl_start_round(c->m);
+		return;
+	default:
+		break;
+	}
+	log_warnx("control: malformed request; closing the connection");
+	master_ctl_drop(c);
+}
+
+static void
+master_ctl_err(struct ipc_chan *ch, enum ipc_err e, void *arg)
+{
+	struct master_ctl *c = arg;
+
+	(void)ch;
+	if (e != IPC_EOF)
+		log_warnx("control: %s; closing the connection",
+		    ipc_strerror(e));
+	master_ctl_drop(c);
+}
+
+static void
+master_ctl_accept(int fd, uint32_t events, void *arg)
+{
+	struct master *m = arg;
+	struct master_ctl *c, *it;
+	int s, n = 0;
+
+	(void)events;
+	while ((s = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) !=
+	    -1) {
+		for (it = m->ctls; it != NULL; it = it->next)
+			n++;
+		if (n >= MASTER_CTL_MAX_CLIENTS ||
+		    (c = calloc(1, sizeof(*c))) == NULL) {
+			log_warnx("control: too many connections");
+			close(s);
+			continue;
+		}
+		c->m = m;
+		if (ipc_chan_init(&c->chan, m->loop, s, "control client",
+		    IPC_ALLOW(IPC_CTL_STATUS), master_ctl_msg, master_ctl_err,
+		    c) == -1) {
+			close(s);
+			free(c);
+			continue;
+		}
+		c->next = m->ctls;
+		m->ctls = c;
+	}
+}
+
+void
+master_ctl_open(struct master *m)
+{
+	struct sockaddr_un sun;
+	struct group *gr;
+	gid_t gid = 0;
+	mode_t mode = 0660, old;
+	int n;
+
+	n = snprintf(m->ctl_path, sizeof(m->ctl_path), "%s/control",
+	    m->conf.run_dir);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (n < 0 || (size_t)n >= sizeof(m->ctl_path) ||
+	    strlcpy(sun.sun_path, m->ctl_path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path))
+		fatalx("control socket path too long: %s/control",
+		    m->conf.run_dir);
+	if (m->conf.devmode) {
+		gid = getgid();
+		mode = 0600;
+	} else if ((gr = getgrnam(m->conf.control_group)) != NULL)
+		gid = gr->gr_gid;
+	else
+		fatalx("group %s does not exist", m->conf.control_group);
+	/* The pid file lock proves no other master runs: a socket left
+	 * behind by a crash is stale. */
+	(void)unlink(m->ctl_path);
+	if ((m->ctl_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) == -1)
+		fatal("control socket");
+	old = umask(0177);
+	if (bind(m->ctl_fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		fatal("bind %s", m->ctl_path);
+	(void)umask(old);
+	if (chown(m->ctl_path, m->conf.devmode ? getuid() : 0, gid) == -1 ||
+	    chmod(m->ctl_path, mode) == -1)
+		fatal("permissions of %s", m->ctl_path);
+	if (listen(m->ctl_fd, 16) == -1)
+		fatal("listen %s", m->ctl_path);
+}
+
+void
+master_ctl_attach(struct master *m)
+{
+	if (loop_fd_add(m->loop, m->ctl_fd, EPOLLIN, master_ctl_accept, m) ==
+	    -1)
+		fatal("control socket");
+}
+
+void
+master_ctl_close(struct master *m)
+{
+	while (m->ctls != NULL)
+		master_ctl_drop(m->ctls);
+	if (m->ctl_fd != -1) {
+		loop_fd_del(m->loop, m->ctl_fd);
+		close(m->ctl_fd);
+		(void)unlink(m->ctl_path);
+		m->ctl_fd = -1;
+	}
+}

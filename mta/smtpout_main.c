@@ -1,0 +1,18 @@
+/*
+ * smtpout_main.c: main of the smtpout process, the SMTP client (DESIGN.md
+ * §4). For now it only answers the master.
+ * Linked by the smtpout binary.
+ */
+#include "config.h"
+
+#include "child.h"
+
+int
+main(int argc, char **argv)
+{
+	struct child c;
+
+	child_init(&c, PROC_SMTPOUT, argc, argv);
+	child_drop(&c);
+	child_run(&c);
+}

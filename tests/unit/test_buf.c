@@ -1,0 +1,98 @@
+/*
+ * test_buf.c: the bounded buffer never grows past its maximum.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "buf.h"
+
+static void
+test_append_within_max(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 10);
+	assert_int_equal(buf_append(&b, "hello", 5), 0);
+	assert_int_equal(buf_puts(&b, "world"), 0);
+	assert_int_equal(b.len, 10);
+	assert_memory_equal(b.data, "helloworld", 10);
+	buf_free(&b);
+	assert_null(b.data);
+	assert_int_equal(b.len, 0);
+}
+
+static void
+test_append_past_max_fails_whole(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 8);
+	assert_int_equal(buf_append(&b, "12345", 5), 0);
+	errno = 0;
+	assert_int_equal(buf_append(&b, "6789", 4), -1);
+	assert_int_equal(errno, ENOBUFS);
+	assert_int_equal(b.len, 5);		/* nothing partial */
+	assert_int_equal(buf_append(&b, "678", 3), 0);
+	assert_int_equal(buf_append(&b, "", 0), 0);
+	assert_int_equal(buf_append(&b, "x", 1), -1);
+	assert_true(b.cap <= 8);
+	buf_free(&b);
+}
+
+static void
+test_consume_and_reserve(void **state)
+{
+	struct buf b;
+	char *p;
+
+	(void)state;
+	buf_init(&b, 1 << 20);
+	assert_int_equal(buf_puts(&b, "EHLO x\r\nMAIL"), 0);
+	buf_consume(&b, 8);
+	assert_int_equal(b.len, 4);
+	assert_memory_equal(b.data, "MAIL", 4);
+	p = buf_reserve(&b, 1000);
+	assert_non_null(p);
+	memset(p, 'a', 1000);
+	buf_commit(&b, 1000);
+	assert_int_equal(b.len, 1004);
+	buf_consume(&b, 5000);
+	assert_int_equal(b.len, 0);
+	assert_null(buf_reserve(&b, (1 << 20) + 1));
+	buf_reset(&b);
+	buf_free(&b);
+}
+
+static void
+test_zero_max(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	assert_int_equal(buf_append(&b, "a", 1), -1);
+	assert_int_equal(buf_append(&b, "", 0), 0);
+	buf_free(&b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_append_within_max),
+		cmocka_unit_test(test_append_past_max_fails_whole),
+		cmocka_unit_test(test_consume_and_reserve),
+		cmocka_unit_test(test_zero_max),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
