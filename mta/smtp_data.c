@@ -1,0 +1,229 @@
+/*
+ * smtp_data.c: the DATA phase end-of-message state machine (RFC 5321
+ * §4.1.1.4, §4.5.2, §4.5.3.1.6) that defeats SMTP smuggling: only
+ * <CRLF>.<CRLF> ends a message; bare CR, bare LF and NUL make it
+ * rejected.  Pure: no I/O, no allocation, no global state.  Linked by
+ * smtpin.
+ *
+ * Why byte at a time: every decision depends only on the state and the
+ * current byte, so a split of the input at any point gives the same
+ * result, and each input byte produces at most two output bytes, which
+ * makes "no room in out" easy to stop at without losing anything.
+ */
+#include <string.h>
+
+#include "smtp_data.h"
+
+enum {
+	ST_BOL = 0,	/* at the start of a line (after CRLF) */
+	ST_BOL_DOT,	/* "." at the start of a line */
+	ST_BOL_DOT_CR,	/* "." CR at the start of a line */
+	ST_MID,		/* inside a line */
+	ST_CR,		/* CR inside a line, LF may follow */
+	ST_DONE
+};
+
+void
+smtp_data_init(struct smtp_data *d, size_t max_size, size_t max_header_size)
+{
+	memset(d, 0, sizeof(*d));
+	d->state = ST_BOL;
+	d->max_size = max_size;
+	d->max_header_size = max_header_size;
+	d->in_header = 1;
+	d->reject = SMTP_DATA_REJ_NONE;
+}
+
+static void
+reject(struct smtp_data *d, unsigned flag, enum smtp_data_reject why)
+{
+	d->flags |= flag;
+	if (d->reject == SMTP_DATA_REJ_NONE)
+		d->reject = why;
+}
+
+/* Output octets the next input byte c can produce (upper bound). */
+static size_t
+need(const struct smtp_data *d, unsigned char c)
+{
+	if (d->reject != SMTP_DATA_REJ_NONE)
+		return 0;
+	switch (d->state) {
+	case ST_BOL:
+		return c == '.' || c == '\r' ? 0 : 1;
+	case ST_BOL_DOT:
+	case ST_MID:
+		return c == '\r' ? 0 : 1;
+	case ST_CR:
+	case ST_BOL_DOT_CR:
+		if (c == '\n')
+			return d->state == ST_CR ? 2 : 0;
+		return c == '\r' ? 1 : 2;
+	default:
+		return 0;
+	}
+}
+
+/* Accounts for message octets and writes them unless rejected. */
+static void
+put(struct smtp_data *d, const char *b, size_t n, char *out, size_t *o)
+{
+	d->size += n;
+	if (d->max_size != 0 && d->size > d->max_size)
+		reject(d, SMTP_DATA_F_TOO_BIG, SMTP_DATA_REJ_TOO_BIG);
+	if (d->in_header) {
+		d->header_size += n;
+		if (d->max_header_size != 0 &&
+		    d->header_size > d->max_header_size)
+			reject(d, SMTP_DATA_F_HDR_TOO_BIG,
+			    SMTP_DATA_REJ_HDR_TOO_BIG);
+	}
+	if (d->reject != SMTP_DATA_REJ_NONE)
+		return;
+	memcpy(out + *o, b, n);
+	*o += n;
+	d->written += n;
+}
+
+/* One input byte.  Returns 1 when it completed <CRLF>.<CRLF>. */
+static int
+step(struct smtp_data *d, unsigned char c, char *out, size_t *o)
+{
+	char ch = (char)c;
+
+	/* Wire length: the stuffing dot and the CRLF count (§4.5.3.1.6). */
+	if (++d->line_len > SMTP_DATA_LINE_MAX)
+		reject(d, SMTP_DATA_F_LONG_LINE, SMTP_DATA_REJ_LONG_LINE);
+	if (c >= 0x80)
+		d->flags |= SMTP_DATA_F_8BIT;
+
+	switch (d->state) {
+	case ST_BOL:
+		if (c == '.') {
+			d->state = ST_BOL_DOT;
+			return 0;
+		}
+		break;
+	case ST_BOL_DOT:
+		/* "." followed by anything but CR: the dot was stuffing
+		 * (§4.5.2) and is dropped; the byte is line text. */
+		if (c == '\r') {
+			d->state = ST_BOL_DOT_CR;
+			return 0;
+		}
+		break;
+	case ST_BOL_DOT_CR:
+		if (c == '\n') {
+			d->state = ST_DONE;
+			return 1;
+		}
+		/* ".\r" + other: a bare CR, never an end. */
+		reject(d, SMTP_DATA_F_BARE_CR, SMTP_DATA_REJ_BARE);
+		put(d, "\r", 1, out, o);
+		break;
+	case ST_CR:
+		if (c == '\n') {
+			put(d, "\r\n", 2, out, o);
+			d->lines++;
+			/* The header section ends with its first empty line,
+			 * which it includes. */
+			if (d->in_header && d->line_len == 2)
+				d->in_header = 0;
+			d->line_len = 0;
+			d->state = ST_BOL;
+			return 0;
+		}
+		reject(d, SMTP_DATA_F_BARE_CR, SMTP_DATA_REJ_BARE);
+		put(d, "\r", 1, out, o);
+		break;
+	default:	/* ST_MID */
+		break;
+	}
+
+	/* c is line text (or starts a CR). */
+	if (c == '\r') {
+		d->state = ST_CR;
+		return 0;
+	}
+	/* A bare LF does not end the line: after it we are not at the
+	 * start of a line, so "\n.\r\n" cannot end the message. */
+	if (c == '\n')
+		reject(d, SMTP_DATA_F_BARE_LF, SMTP_DATA_REJ_BARE);
+	else if (c == '\0')
+		reject(d, SMTP_DATA_F_NUL, SMTP_DATA_REJ_NUL);
+	put(d, &ch, 1, out, o);
+	d->state = ST_MID;
+	return 0;
+}
+
+enum smtp_data_status
+smtp_data_feed(struct smtp_data *d, const char *in, size_t inlen,
+    size_t *consumed, char *out, size_t outsize, size_t *outlen)
+{
+	const unsigned char	*u = (const unsigned char *)in;
+	size_t			 i, o = 0;
+
+	*consumed = 0;
+	*outlen = 0;
+	if (d->state == ST_DONE)
+		return SMTP_DATA_DONE;
+	if (outsize < 2)
+		return SMTP_DATA_ERROR;
+	for (i = 0; i < inlen; i++) {
+		if (need(d, u[i]) > outsize - o) {
+			*consumed = i;
+			*outlen = o;
+			return SMTP_DATA_OUTFULL;
+		}
+		if (step(d, u[i], out, &o)) {
+			*consumed = i + 1;
+			*outlen = o;
+			return SMTP_DATA_DONE;
+		}
+	}
+	*consumed = inlen;
+	*outlen = o;
+	return SMTP_DATA_MORE;
+}
+
+int
+smtp_data_done(const struct smtp_data *d)
+{
+	return d->state == ST_DONE;
+}
+
+static int
+set(struct reason *why, int code, const char *dsn, const char *text)
+{
+	why->code = code;
+	if (strlcpy(why->dsn, dsn, sizeof(why->dsn)) >= sizeof(why->dsn) ||
+	    strlcpy(why->text, text, sizeof(why->text)) >= sizeof(why->text))
+		why->text[0] = '\0';	/* cannot happen: constants */
+	return -1;
+}
+
+int
+smtp_data_result(const struct smtp_data *d, struct reason *why)
+{
+	if (d->state != ST_DONE)
+		return set(why, 451, "4.3.0",
+		    "Internal error: message not complete");
+	switch (d->reject) {
+	case SMTP_DATA_REJ_NONE:
+		return 0;
+	case SMTP_DATA_REJ_BARE:
+		return set(why, 550, "5.6.0",
+		    "Message contains bare CR or LF");
+	case SMTP_DATA_REJ_NUL:
+		return set(why, 550, "5.6.0", "Message contains NUL byte");
+	case SMTP_DATA_REJ_LONG_LINE:
+		return set(why, 550, "5.6.0",
+		    "Message line too long (limit 1000 octets)");
+	case SMTP_DATA_REJ_TOO_BIG:
+		return set(why, 552, "5.3.4",
+		    "Message size exceeds fixed limit");
+	case SMTP_DATA_REJ_HDR_TOO_BIG:
+		return set(why, 552, "5.3.4", "Header section too large");
+	}
+	return set(why, 451, "4.3.0", "Internal error: unknown rejection");
+}
