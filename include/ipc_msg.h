@@ -19,6 +19,19 @@ enum ipc_type {
 	/* master <-> every child */
 	IPC_PING,		/* master -> child: are you alive? */
 	IPC_PONG,		/* child -> master: struct ipc_pong */
+	/* master -> queue and smtpin: a channel between them (fd passed) */
+	IPC_QUEUE_CHANNEL,	/* struct ipc_queue_channel + fd */
+	/* smtpin <-> master: connection counting across processes (anvil) */
+	IPC_ANVIL_CONNECT,	/* smtpin -> master: struct ipc_anvil */
+	IPC_ANVIL_VERDICT,	/* master -> smtpin: struct ipc_anvil */
+	IPC_ANVIL_DISCONNECT,	/* smtpin -> master: struct ipc_anvil */
+	/* smtpin <-> queue: the commit path of DESIGN.md §6 */
+	IPC_Q_OPEN,		/* smtpin -> queue: struct ipc_q_open */
+	IPC_Q_OPENED,		/* queue -> smtpin: struct ipc_q_result + fd */
+	IPC_Q_ENV,		/* smtpin -> queue: struct ipc_q_env + text */
+	IPC_Q_COMMIT,		/* smtpin -> queue: struct ipc_q_commit */
+	IPC_Q_COMMITTED,	/* queue -> smtpin: struct ipc_q_result */
+	IPC_Q_ABORT,		/* smtpin -> queue: struct ipc_q_commit */
 	/* sealpost(8) <-> master over the control socket */
 	IPC_CTL_STATUS,		/* CLI -> master: list processes */
 	IPC_CTL_PROC,		/* master -> CLI: struct ipc_ctl_proc */
@@ -36,6 +49,51 @@ struct ipc_pong {
 
 struct ipc_ping {
 	uint32_t	seq;
+};
+
+struct ipc_queue_channel {
+	uint32_t	instance;	/* which smtpin the channel serves */
+};
+
+/* Verdicts of the master's connection counter. */
+enum ipc_anvil_verdict {
+	IPC_ANVIL_OK = 0,
+	IPC_ANVIL_TOO_MANY,		/* smtpin_max_connections reached */
+	IPC_ANVIL_TOO_MANY_FROM_IP,	/* smtpin_max_connections_per_ip */
+};
+
+struct ipc_anvil {
+	uint64_t	conn;		/* smtpin's connection number */
+	int32_t		family;		/* AF_INET or AF_INET6 */
+	uint8_t		addr[16];
+	int32_t		verdict;	/* enum ipc_anvil_verdict (replies) */
+};
+
+#define IPC_Q_ID_MAX	40		/* ENVELOPE_ID_MAX */
+
+struct ipc_q_open {
+	uint64_t	tx;		/* smtpin's transaction number */
+};
+
+/*
+ * Answer to OPEN (with the fd of incoming/ID when status is 0) and to
+ * COMMIT (status 0: durable in queue/; the 250 may go out).
+ */
+struct ipc_q_result {
+	uint64_t	tx;
+	char		id[IPC_Q_ID_MAX + 1];
+	int32_t		status;		/* 0, or an errno: ENOSPC -> 452 */
+};
+
+/* A piece of the envelope text (sealpost-envelope(5)) follows the struct. */
+struct ipc_q_env {
+	uint64_t	tx;
+};
+
+struct ipc_q_commit {
+	uint64_t	tx;
+	char		id[IPC_Q_ID_MAX + 1];
+	uint64_t	size;		/* bytes smtpin wrote to the file */
 };
 
 struct ipc_ctl_proc {

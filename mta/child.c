@@ -41,8 +41,11 @@ child_master_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 			fatal("%s: reply to master", c->title);
 		break;
 	default:
-		fatalx("%s: unexpected message %u from master", c->title,
-		    msg->type);
+		if (c->master_cb == NULL)
+			fatalx("%s: unexpected message %u from master",
+			    c->title, msg->type);
+		c->master_cb(c, msg);
+		return;
 	}
 	if (msg->fd != -1)
 		close(msg->fd);
@@ -138,6 +141,14 @@ child_init(struct child *c, enum proc_role role, int argc, char **argv)
 	if (ipc_chan_init(&c->master, c->loop, PROC_FD_MASTER, "master",
 	    IPC_ALLOW(IPC_PING), child_master_msg, child_master_err, c) == -1)
 		fatal("%s: master channel", c->title);
+}
+
+void
+child_master_allow(struct child *c, uint64_t allow,
+    void (*cb)(struct child *, const struct ipc_msg *))
+{
+	c->master.allow |= allow;
+	c->master_cb = cb;
 }
 
 void

@@ -19,6 +19,8 @@ struct child {
 	struct loop	*loop;
 	struct ipc_chan	 master;
 	int		 debug;		/* -d: log to stderr */
+	/* role-specific messages from the master (see child_master_allow) */
+	void		(*master_cb)(struct child *, const struct ipc_msg *);
 	char		 title[64];	/* "smtpin#0", for messages */
 };
 
@@ -29,6 +31,12 @@ struct child {
  * what it needs first, then calls child_drop. fatal() on any failure.
  */
 void	child_init(struct child *, enum proc_role, int argc, char **argv);
+/*
+ * Lets the master channel accept the message types in allow (IPC_ALLOW
+ * bits) and hands them to cb, which owns any fd that comes with them.
+ */
+void	child_master_allow(struct child *, uint64_t allow,
+	    void (*cb)(struct child *, const struct ipc_msg *));
 /* Chroots and switches user for this role (see proc_drop). */
 void	child_drop(struct child *);
 /* Runs the loop until SIGTERM or until the master goes away; exits. */

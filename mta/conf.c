@@ -83,6 +83,24 @@ static const struct conf_key conf_keys[] = {
 	    L(smtpin_cleartext_networks, nsmtpin_cleartext_networks), 0,
 	    NULL },
 	{ "smtpin_processes", CT_UINT, F(smtpin_processes), 0, 64, 0, NULL },
+	{ "smtpin_max_connections", CT_UINT, F(smtpin_max_connections), 0,
+	    1000000, 1, NULL },
+	{ "smtpin_max_connections_per_ip", CT_UINT,
+	    F(smtpin_max_connections_per_ip), 0, 1000000, 1, NULL },
+	{ "smtpin_max_errors", CT_UINT, F(smtpin_max_errors), 0, 1000, 1,
+	    NULL },
+	{ "smtpin_max_commands", CT_UINT, F(smtpin_max_commands), 0,
+	    10000000, 10, NULL },
+	{ "smtpin_command_timeout", CT_DURATION, F(smtpin_command_timeout),
+	    0, 3600, 1, NULL },
+	{ "smtpin_data_timeout", CT_DURATION, F(smtpin_data_timeout), 0,
+	    86400, 1, NULL },
+	{ "smtpin_session_timeout", CT_DURATION, F(smtpin_session_timeout),
+	    0, 7 * 86400, 1, NULL },
+	{ "smtpin_header_size_limit", CT_SIZE, F(smtpin_header_size_limit),
+	    0, (size_t)1 << 30, 1024, NULL },
+	{ "queue_min_free", CT_SIZE, F(queue_min_free), 0, (size_t)1 << 40,
+	    0, NULL },
 	{ "local_domains", CT_DOMAINS, L(local_domains, nlocal_domains), 0,
 	    NULL },
 	{ "relay_networks", CT_NETS, L(relay_networks, nrelay_networks), 0,
@@ -151,6 +169,15 @@ conf_defaults(struct conf *c)
 	(void)netaddr_parse("127.0.0.0/8", &c->relay_networks[0]);
 	(void)netaddr_parse("::1", &c->relay_networks[1]);
 	c->nrelay_networks = 2;
+	c->smtpin_max_connections = 1000;
+	c->smtpin_max_connections_per_ip = 50;
+	c->smtpin_max_errors = 10;
+	c->smtpin_max_commands = 1000;
+	c->smtpin_command_timeout = 300;
+	c->smtpin_data_timeout = 600;
+	c->smtpin_session_timeout = 3600;
+	c->smtpin_header_size_limit = 256 * 1024;
+	c->queue_min_free = 100 * 1024 * 1024;
 	c->message_size_limit = 25 * 1024 * 1024;
 	c->recipient_limit = 100;
 	conf_set_str(c->dns_resolver, sizeof(c->dns_resolver), "127.0.0.1:53");
@@ -384,8 +411,12 @@ conf_parse_listen(const char *item, struct conf_listen *l)
 		l->kind = CONF_LISTEN_SMTPS;
 	else
 		return -2;
-	/* address:port with an explicit port: a listener needs one. */
-	if (strrchr(addr, ':') == NULL || addr[alen - 1] == ']')
+	/*
+	 * address:port with an explicit port: a listener needs one, and an
+	 * IPv6 address needs brackets to tell its last group from the port.
+	 */
+	if (strrchr(addr, ':') == NULL || addr[alen - 1] == ']' ||
+	    (addr[0] != '[' && strchr(addr, ':') != strrchr(addr, ':')))
 		return -1;
 	if ((n = conf_parse_hostport(addr, &l->ss)) < 0)
 		return -1;

@@ -70,6 +70,15 @@ struct conf {
 	struct netaddr_net	smtpin_cleartext_networks[CONF_MAX_NETS];
 	size_t			nsmtpin_cleartext_networks;
 	unsigned		smtpin_processes;	/* 0: one per core */
+	unsigned		smtpin_max_connections;	/* all processes */
+	unsigned		smtpin_max_connections_per_ip;
+	unsigned		smtpin_max_errors;	/* per session */
+	unsigned		smtpin_max_commands;	/* per session */
+	unsigned		smtpin_command_timeout;	/* seconds */
+	unsigned		smtpin_data_timeout;	/* seconds, whole DATA */
+	unsigned		smtpin_session_timeout;	/* seconds */
+	uint64_t		smtpin_header_size_limit;	/* bytes */
+	uint64_t		queue_min_free;		/* bytes */
 	char			local_domains[CONF_MAX_DOMAINS][CONF_DOMAIN_MAX];
 	size_t			nlocal_domains;
 	struct netaddr_net	relay_networks[CONF_MAX_NETS];

@@ -24,6 +24,7 @@
 
 #include "log.h"
 #include "master.h"
+#include "tls_selfsigned.h"
 
 #define MASTER_LISTEN_BACKLOG	1024	/* FACTS.md: small backlogs collapse */
 
@@ -138,6 +139,37 @@ master_mkdirs(struct master *m)
 	master_dir(m->conf.data_dir, 0755, root, rootg);
 	master_path(p, sizeof(p), m->conf.data_dir, "policy");
 	master_dir(p, 0700, su, sg);
+	master_path(p, sizeof(p), m->conf.data_dir, "tls");
+	master_dir(p, 0700, root, rootg);
+}
+
+/*
+ * Without tls_cert_file, the SMTP server uses a self-signed certificate
+ * made at first start: it encrypts, but verifying clients will not trust
+ * it, so the log says so every time.
+ */
+static void
+master_selfsigned(struct master *m)
+{
+	char cert[CONF_PATH_MAX], key[CONF_PATH_MAX];
+	int r;
+
+	if (m->conf.ntls_cert_file > 0)
+		return;
+	master_path(cert, sizeof(cert), m->conf.data_dir,
+	    "tls/selfsigned.crt");
+	master_path(key, sizeof(key), m->conf.data_dir, "tls/selfsigned.key");
+	r = tls_selfsigned_ensure(cert, key, m->conf.hostname,
+	    m->conf.devmode ? getuid() : 0, m->conf.devmode ? getgid() : 0);
+	if (r == -1)
+		fatalx("cannot create a self-signed certificate in %s/tls",
+		    m->conf.data_dir);
+	if (r == 1)
+		log_warnx("created a self-signed certificate for %s in %s",
+		    m->conf.hostname, cert);
+	log_warnx("no tls_cert_file configured: using the self-signed "
+	    "certificate %s; clients that verify certificates will not trust "
+	    "it", cert);
 }
 
 /* The index of a listener of c on the same address as l, or -1. */
@@ -568,6 +600,7 @@ master_main(struct master *m)
 		fatalx("%s", err);
 
 	master_mkdirs(m);
+	master_selfsigned(m);
 	master_path(pidpath, sizeof(pidpath), m->conf.run_dir,
 	    "sealpostd.pid");
 	if ((m->pidfh = pidfile_open(pidpath, 0644, &other)) == NULL) {

@@ -122,6 +122,8 @@ test_bad_files(void **state)
 		{ "listen = 127.0.0.1:25 pop3\n",
 		    "test.conf:1: listen: '127.0.0.1:25 pop3': kind must" },
 		{ "listen = 127.0.0.1:99999 smtp\n", "test.conf:1: listen:" },
+		{ "listen = ::1:25 smtp\n", "test.conf:1: listen: '::1:25 smtp'" },
+		{ "listen = [::1] smtp\n", "test.conf:1: listen: '[::1] smtp'" },
 		{ "listen = 127.0.0.1:25 smtp\nlisten = 127.0.0.1:26 smtp\n",
 		    "test.conf:2: duplicate key 'listen' (first set at line 1)"
 		},
