@@ -19,6 +19,8 @@ enum ipc_type {
 	/* master <-> every child */
 	IPC_PING,		/* master -> child: are you alive? */
 	IPC_PONG,		/* child -> master: struct ipc_pong */
+	IPC_DRAIN,		/* master -> smtpin: stop accepting, finish the
+				   sessions, exit (graceful reload) */
 	/* master -> queue and smtpin: a channel between them (fd passed) */
 	IPC_QUEUE_CHANNEL,	/* struct ipc_queue_channel + fd */
 	/* smtpin <-> master: connection counting across processes (anvil) */
@@ -32,6 +34,7 @@ enum ipc_type {
 	IPC_Q_COMMIT,		/* smtpin -> queue: struct ipc_q_commit */
 	IPC_Q_COMMITTED,	/* queue -> smtpin: struct ipc_q_result */
 	IPC_Q_ABORT,		/* smtpin -> queue: struct ipc_q_commit */
+	IPC_Q_SPACE,		/* queue -> smtpin: struct ipc_q_space */
 	/* sealpost(8) <-> master over the control socket */
 	IPC_CTL_STATUS,		/* CLI -> master: list processes */
 	IPC_CTL_PROC,		/* master -> CLI: struct ipc_ctl_proc */
@@ -52,7 +55,9 @@ struct ipc_ping {
 };
 
 struct ipc_queue_channel {
-	uint32_t	instance;	/* which smtpin the channel serves */
+	uint32_t	instance;	/* the smtpin process it serves (its pid:
+					   unique even while an old process of
+					   the same instance drains) */
 };
 
 /* Verdicts of the master's connection counter. */
@@ -66,6 +71,7 @@ struct ipc_anvil {
 	uint64_t	conn;		/* smtpin's connection number */
 	int32_t		family;		/* AF_INET or AF_INET6 */
 	uint8_t		addr[16];
+	int32_t		exempt;		/* no per-address limit (relay_networks) */
 	int32_t		verdict;	/* enum ipc_anvil_verdict (replies) */
 };
 
@@ -96,6 +102,11 @@ struct ipc_q_commit {
 	uint64_t	size;		/* bytes smtpin wrote to the file */
 };
 
+/* Sent when a channel opens and whenever free space crosses queue_min_free. */
+struct ipc_q_space {
+	int32_t		low;		/* 1: refuse MAIL with 452 4.3.1 */
+};
+
 struct ipc_ctl_proc {
 	char		role[16];	/* "master", "smtpin", "queue", ... */
 	uint32_t	instance;
@@ -104,6 +115,7 @@ struct ipc_ctl_proc {
 	int64_t		started;	/* wall clock, seconds */
 	uint32_t	restarts;
 	int32_t		responding;	/* 1 answered ping, 0 no, -1 unknown */
+	int32_t		draining;	/* finishing its sessions (reload) */
 };
 
 #endif

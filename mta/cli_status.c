@@ -104,7 +104,8 @@ cli_status(struct cli *cli, int argc, char **argv)
 		cli_status_uptime(up, sizeof(up), p.started, now);
 		printf("%-12s %8ld %-12s %12s %8u  %s\n", title, (long)p.pid,
 		    user, up, p.restarts, p.pid == 0 ? "restarting" :
-		    p.responding ? "running" : "not responding");
+		    !p.responding ? "not responding" :
+		    p.draining ? "draining" : "running");
 		if (p.pid == 0 || !p.responding)
 			rc = CLI_EX_PROBLEM;
 	}

@@ -24,9 +24,27 @@
 
 #include "log.h"
 #include "master.h"
+#include "tls.h"
 #include "tls_selfsigned.h"
 
 #define MASTER_LISTEN_BACKLOG	1024	/* FACTS.md: small backlogs collapse */
+
+/*
+ * Loads the TLS credentials and priority string of c the way smtpin will,
+ * so that a bad certificate, key or tls_priority is refused here (start,
+ * -n, reload) instead of leaving smtpin processes failing. Without
+ * tls_cert_file the self-signed pair must exist (it is made at start).
+ */
+static int
+master_check_tls(const struct conf *c, char *err, size_t errlen)
+{
+	struct tls_server t;
+	int r;
+
+	r = tls_server_init(&t, c, NULL, err, errlen);
+	tls_server_free(&t);
+	return r;
+}
 
 int
 master_check_environment(struct master *m, char *err, size_t errlen)
@@ -36,7 +54,8 @@ master_check_environment(struct master *m, char *err, size_t errlen)
 	size_t i;
 
 	if (m->conf.devmode)
-		return 0;
+		return m->conf.ntls_cert_file > 0 ?
+		    master_check_tls(&m->conf, err, errlen) : 0;
 	for (i = 0; i < 2; i++) {
 		if ((pw = getpwnam(users[i])) == NULL) {
 			(void)snprintf(err, errlen, "%s: user %s does not "
@@ -58,6 +77,9 @@ master_check_environment(struct master *m, char *err, size_t errlen)
 		    m->conf.control_group, m->conf.control_group);
 		return -1;
 	}
+	if (m->conf.ntls_cert_file > 0 &&
+	    master_check_tls(&m->conf, err, errlen) == -1)
+		return -1;
 	return 0;
 }
 
@@ -149,24 +171,24 @@ master_mkdirs(struct master *m)
  * it, so the log says so every time.
  */
 static void
-master_selfsigned(struct master *m)
+master_selfsigned(const struct conf *c)
 {
 	char cert[CONF_PATH_MAX], key[CONF_PATH_MAX];
 	int r;
 
-	if (m->conf.ntls_cert_file > 0)
+	if (c->ntls_cert_file > 0)
 		return;
-	master_path(cert, sizeof(cert), m->conf.data_dir,
+	master_path(cert, sizeof(cert), c->data_dir,
 	    "tls/selfsigned.crt");
-	master_path(key, sizeof(key), m->conf.data_dir, "tls/selfsigned.key");
-	r = tls_selfsigned_ensure(cert, key, m->conf.hostname,
-	    m->conf.devmode ? getuid() : 0, m->conf.devmode ? getgid() : 0);
+	master_path(key, sizeof(key), c->data_dir, "tls/selfsigned.key");
+	r = tls_selfsigned_ensure(cert, key, c->hostname,
+	    c->devmode ? getuid() : 0, c->devmode ? getgid() : 0);
 	if (r == -1)
 		fatalx("cannot create a self-signed certificate in %s/tls",
-		    m->conf.data_dir);
+		    c->data_dir);
 	if (r == 1)
 		log_warnx("created a self-signed certificate for %s in %s",
-		    m->conf.hostname, cert);
+		    c->hostname, cert);
 	log_warnx("no tls_cert_file configured: using the self-signed "
 	    "certificate %s; clients that verify certificates will not trust "
 	    "it", cert);
@@ -241,20 +263,82 @@ static void
 master_child_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 {
 	struct master_child *k = arg;
+	struct master *m = k->m;
+	struct ipc_anvil a;
 	struct ipc_pong pong;
+	size_t idx = (size_t)(k - m->children);
 
-	(void)ch;
 	if (msg->fd != -1)
 		close(msg->fd);
-	if (msg->type != IPC_PONG || msg->len != sizeof(pong)) {
-		log_warnx("%s (pid %ld) sent a bad message; killing it",
-		    k->title, (long)k->pid);
-		(void)kill(k->pid, SIGKILL);
+	switch (msg->type) {
+	case IPC_PONG:
+		if (msg->len != sizeof(pong))
+			break;
+		memcpy(&pong, msg->data, sizeof(pong));
+		k->pong_seq = pong.seq;
+		master_ctl_pong(m);
 		return;
+	case IPC_ANVIL_CONNECT:
+	case IPC_ANVIL_DISCONNECT:
+		if (k->role != PROC_SMTPIN || msg->len != sizeof(a))
+			break;
+		memcpy(&a, msg->data, sizeof(a));
+		if (a.family != AF_INET && a.family != AF_INET6)
+			break;
+		if (msg->type == IPC_ANVIL_DISCONNECT) {
+			master_anvil_disconnect(m, idx, &a);
+			return;
+		}
+		a.verdict = master_anvil_connect(m, idx, &a);
+		(void)ipc_send(ch, IPC_ANVIL_VERDICT, &a, sizeof(a), -1);
+		return;
+	default:
+		break;
 	}
-	memcpy(&pong, msg->data, sizeof(pong));
-	k->pong_seq = pong.seq;
-	master_ctl_pong(k->m);
+	log_warnx("%s (pid %ld) sent a bad message; killing it", k->title,
+	    (long)k->pid);
+	(void)kill(k->pid, SIGKILL);
+}
+
+/*
+ * Gives every running smtpin a channel to the running queue (a new
+ * socketpair, one end to each over their master channels). Called after
+ * every spawn: a new smtpin needs one, a new queue needs all of them.
+ */
+static void
+master_link_queue(struct master *m)
+{
+	struct master_child *q = NULL, *k;
+	struct ipc_queue_channel qc;
+	size_t i;
+	int sp[2];
+
+	for (i = 0; i < m->nchildren; i++)
+		if (m->children[i].role == PROC_QUEUE &&
+		    m->children[i].pid > 0 && m->children[i].chan_open)
+			q = &m->children[i];
+	if (q == NULL)
+		return;
+	for (i = 0; i < m->nchildren; i++) {
+		k = &m->children[i];
+		if (k->role != PROC_SMTPIN || k->pid <= 0 || !k->chan_open ||
+		    k->draining || k->queue_gen == m->queue_gen)
+			continue;
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) ==
+		    -1) {
+			log_warn("queue channel for %s", k->title);
+			continue;
+		}
+		memset(&qc, 0, sizeof(qc));
+		qc.instance = (uint32_t)k->pid;
+		if (ipc_send(&q->chan, IPC_QUEUE_CHANNEL, &qc, sizeof(qc),
+		    sp[0]) == -1 || ipc_send(&k->chan, IPC_QUEUE_CHANNEL, &qc,
+		    sizeof(qc), sp[1]) == -1) {
+			log_warnx("cannot link %s to the queue", k->title);
+			continue;
+		}
+		k->queue_gen = m->queue_gen;
+	}
 }
 
 static void
@@ -329,10 +413,16 @@ master_spawn(struct master_child *k)
 	k->expect_exit = 0;
 	k->pong_seq = 0;
 	if (ipc_chan_init(&k->chan, m->loop, sp[0], k->title,
-	    IPC_ALLOW(IPC_PONG), master_child_msg, master_child_err, k) == -1)
+	    IPC_ALLOW(IPC_PONG) | (k->role == PROC_SMTPIN ?
+	    IPC_ALLOW(IPC_ANVIL_CONNECT) | IPC_ALLOW(IPC_ANVIL_DISCONNECT) : 0),
+	    master_child_msg, master_child_err, k) == -1)
 		fatal("%s: channel", k->title);
 	k->chan_open = 1;
+	k->queue_gen = 0;
+	if (k->role == PROC_QUEUE)
+		m->queue_gen++;
 	log_debug("started %s (pid %ld)", k->title, (long)k->pid);
+	master_link_queue(m);
 }
 
 static struct master_child *
@@ -387,7 +477,14 @@ master_reap(struct master *m)
 			k->chan_open = 0;
 		}
 		k->pid = 0;
+		if (k->role == PROC_SMTPIN)
+			master_anvil_forget(m, (size_t)(k - m->children));
 		lived = loop_now_ms() - k->started_ms;
+		if (k->draining) {
+			log_info("%s (pid %ld) finished its sessions",
+			    k->title, (long)pid);
+			continue;
+		}
 		if (m->shutting_down || k->expect_exit) {
 			log_debug("%s (pid %ld) stopped", k->title, (long)pid);
 		} else if (WIFSIGNALED(status)) {
@@ -455,16 +552,46 @@ master_shutdown(struct master *m, int signo)
 	    master_kill_stragglers, m);
 }
 
-/* Stops every child so that it comes back at once with the new setup. */
+static struct master_child	*master_add_child(struct master *,
+				    enum proc_role, unsigned);
+
+/*
+ * Restarts every child with the new configuration. An smtpin is not cut
+ * off: it is told to drain (stop accepting, finish its sessions, exit)
+ * while a new process of the same instance takes over the listeners.
+ */
 static void
 master_restart_all(struct master *m)
 {
-	size_t i;
+	size_t todo[MASTER_MAX_CHILDREN], ntodo = 0, i, j;
 
-	for (i = 0; i < m->nchildren; i++) {
-		struct master_child *k = &m->children[i];
+	/*
+	 * Decide first: slots reused below must not be seen again. The queue
+	 * keeps running: restarting it would fail the transactions of the
+	 * draining smtpin processes; it gets its new settings over IPC.
+	 */
+	for (i = 0; i < m->nchildren; i++)
+		if (!m->children[i].draining &&
+		    m->children[i].role != PROC_QUEUE)
+			todo[ntodo++] = i;
+	for (j = 0; j < ntodo; j++) {
+		struct master_child *k, *nk;
 
-		if (k->pid > 0) {
+		i = todo[j];
+		k = &m->children[i];
+		if (k->role == PROC_SMTPIN && k->pid > 0 && k->chan_open) {
+			if ((nk = master_add_child(m, k->role, k->instance)) ==
+			    NULL) {
+				k->expect_exit = 1;
+				(void)kill(k->pid, SIGTERM);
+				continue;
+			}
+			k = &m->children[i];	/* stable: fixed array */
+			(void)ipc_send(&k->chan, IPC_DRAIN, NULL, 0, -1);
+			k->draining = 1;
+			nk->restarts = k->restarts;
+			master_spawn(nk);
+		} else if (k->pid > 0) {
 			k->expect_exit = 1;
 			(void)kill(k->pid, SIGTERM);
 		} else
@@ -489,6 +616,13 @@ master_reload(struct master *m)
 	if (conf_load(nc, m->builtin ? NULL : m->abs_conffile, err,
 	    sizeof(err)) == -1 || (m->conf.devmode &&
 	    conf_devmode(nc, m->abs_devdir) == -1)) {
+		log_warnx("reload: %s; keeping the running configuration",
+		    err);
+		free(nc);
+		return;
+	}
+	master_selfsigned(nc);
+	if (master_check_tls(nc, err, sizeof(err)) == -1) {
 		log_warnx("reload: %s; keeping the running configuration",
 		    err);
 		free(nc);
@@ -542,20 +676,32 @@ master_signal(int signo, void *arg)
 	}
 }
 
-static void
+/* A slot for a new child: a free one of a drained smtpin, or a new one. */
+static struct master_child *
 master_add_child(struct master *m, enum proc_role role, unsigned instance)
 {
-	struct master_child *k;
+	struct master_child *k = NULL;
+	size_t i;
 
-	if (m->nchildren == MASTER_MAX_CHILDREN)
-		fatalx("too many child processes");
-	k = &m->children[m->nchildren++];
+	for (i = 0; i < m->nchildren; i++)
+		if (m->children[i].draining && m->children[i].pid == 0) {
+			k = &m->children[i];
+			break;
+		}
+	if (k == NULL) {
+		if (m->nchildren == MASTER_MAX_CHILDREN) {
+			log_warnx("too many child processes");
+			return NULL;
+		}
+		k = &m->children[m->nchildren++];
+	}
 	memset(k, 0, sizeof(*k));
 	k->m = m;
 	k->role = role;
 	k->instance = instance;
 	(void)snprintf(k->title, sizeof(k->title), "%s#%u",
 	    proc_role_name(role), instance);
+	return k;
 }
 
 static void
@@ -600,7 +746,9 @@ master_main(struct master *m)
 		fatalx("%s", err);
 
 	master_mkdirs(m);
-	master_selfsigned(m);
+	master_selfsigned(&m->conf);
+	if (master_check_tls(&m->conf, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	master_path(pidpath, sizeof(pidpath), m->conf.run_dir,
 	    "sealpostd.pid");
 	if ((m->pidfh = pidfile_open(pidpath, 0644, &other)) == NULL) {
@@ -609,6 +757,11 @@ master_main(struct master *m)
 			    (long)other);
 		fatal("pid file %s", pidpath);
 	}
+	master_path(m->ticket_file, sizeof(m->ticket_file), m->conf.run_dir,
+	    "tls_ticket.key");
+	if (tls_ticket_key_write(m->ticket_file) == -1)
+		log_warnx("TLS session resumption works only within one smtpin "
+		    "process");
 	if (master_bind(&m->conf, m->listen_fds, NULL, NULL) == -1)
 		fatalx("cannot open the listeners");
 	m->nlisten = m->conf.nlisten;
@@ -641,11 +794,11 @@ master_main(struct master *m)
 		nsmtpin = ncpu < 1 ? 1 : ncpu > 16 ? 16 : (unsigned)ncpu;
 	}
 	for (i = 0; i < nsmtpin; i++)
-		master_add_child(m, PROC_SMTPIN, i);
-	master_add_child(m, PROC_QUEUE, 0);
-	master_add_child(m, PROC_SMTPOUT, 0);
-	master_add_child(m, PROC_POLICY, 0);
-	master_add_child(m, PROC_LOCAL, 0);
+		(void)master_add_child(m, PROC_SMTPIN, i);
+	(void)master_add_child(m, PROC_QUEUE, 0);
+	(void)master_add_child(m, PROC_SMTPOUT, 0);
+	(void)master_add_child(m, PROC_POLICY, 0);
+	(void)master_add_child(m, PROC_LOCAL, 0);
 	for (i = 0; i < m->nchildren; i++)
 		master_spawn(&m->children[i]);
 

@@ -34,10 +34,14 @@ struct master_child {
 	unsigned		 restarts;
 	unsigned		 backoff_ms;
 	int			 expect_exit;	/* we asked it to stop */
+	int			 draining;	/* old smtpin finishing its
+						   sessions; the slot is free
+						   once pid is 0 */
 	struct ipc_chan		 chan;
 	int			 chan_open;
 	struct loop_timer	 restart_timer;
 	uint32_t		 pong_seq;	/* seq of the last pong */
+	uint32_t		 queue_gen;	/* smtpin: queue it is linked to */
 	char			 title[32];
 };
 
@@ -67,6 +71,9 @@ struct master {
 	int			 ping_active;
 	struct loop_timer	 ping_timer;
 
+	uint32_t		 queue_gen;	/* bumped at each queue start */
+	char			 ticket_file[CONF_PATH_MAX];
+
 	struct pidfh		*pidfh;
 	int			 shutting_down;
 	struct loop_timer	 kill_timer;
@@ -79,6 +86,15 @@ struct master {
 int	master_check_environment(struct master *, char *err, size_t errlen);
 /* Runs the master until shutdown; returns the exit status. */
 int	master_main(struct master *);
+
+/* master_anvil.c: connection counting for all smtpin processes */
+/* Counts a new connection of smtpin child; returns an ipc_anvil_verdict. */
+int	master_anvil_connect(struct master *, size_t child,
+	    const struct ipc_anvil *);
+void	master_anvil_disconnect(struct master *, size_t child,
+	    const struct ipc_anvil *);
+/* A smtpin process ended: its connections are gone. */
+void	master_anvil_forget(struct master *, size_t child);
 
 /* master_ctl.c */
 /* Opens the control socket in run_dir; fatal() on failure. */

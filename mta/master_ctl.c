@@ -81,12 +81,15 @@ master_ctl_send_status(struct master_ctl *c)
 	for (i = 0; i < m->nchildren; i++) {
 		const struct master_child *k = &m->children[i];
 
+		if (k->draining && k->pid == 0)
+			continue;	/* a free slot */
 		memset(&p, 0, sizeof(p));
 		(void)strlcpy(p.role, proc_role_name(k->role), sizeof(p.role));
 		p.instance = k->instance;
 		p.pid = k->pid;
 		p.started = k->pid > 0 ? (int64_t)k->started : 0;
 		p.restarts = k->restarts;
+		p.draining = k->draining;
 		p.responding = k->pid > 0 ? (k->pong_seq == m->ping_seq) : 0;
 		/* the uid the child really runs as, not the one it should */
 		p.uid = k->pid > 0 ? master_ctl_euid(k->pid) : (uid_t)-1;

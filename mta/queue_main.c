@@ -1,19 +1,86 @@
 /*
- * queue_main.c: main of the queue process, the queue manager: the only
- * writer of the spool (DESIGN.md §6). For now it only answers the master;
- * commit, schedule and bounces come with the inbound and delivery issues.
+ * queue_main.c: main of the queue process, the only writer of the spool
+ * (DESIGN.md §2, §6). It gives up root (chroot into spool_dir as
+ * queue_user), recovers the spool left by the previous run, then takes
+ * the channels to the smtpin processes that the master hands over
+ * (IPC_QUEUE_CHANNEL) and commits messages through them (queue_commit.c).
+ * Scheduling, delivery and bounces come with the delivery issues.
  * Linked by the queue binary.
  */
 #include "config.h"
 
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include "child.h"
+#include "log.h"
+#include "queue.h"
+
+#define QUEUE_NOFILE_MAX	65536
+
+/* The process: child first, so a struct child * is also one of these. */
+struct queue_proc {
+	struct child	c;
+	struct queue	q;
+};
+
+/*
+ * Each open transaction holds a file and a committed one two until the
+ * flush: raise the soft limit on open files as far as allowed, so that
+ * smtpin's sessions, not 1024 descriptors, set the bound.
+ */
+static void
+queue_raise_nofile(struct child *c)
+{
+	struct rlimit rl;
+	rlim_t want = QUEUE_NOFILE_MAX;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
+		want = rl.rlim_max;
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("%s: raise the open file limit", c->title);
+}
+
+static void
+queue_master_msg(struct child *c, const struct ipc_msg *msg)
+{
+	struct queue_proc *p = (struct queue_proc *)(void *)c;
+	struct ipc_queue_channel qc;
+
+	if (msg->type != IPC_QUEUE_CHANNEL ||
+	    msg->len != sizeof(qc) || msg->fd == -1)
+		fatalx("%s: malformed message %u from master", c->title,
+		    msg->type);
+	memcpy(&qc, msg->data, sizeof(qc));
+	queue_chan_add(&p->q, qc.instance, msg->fd);
+}
 
 int
 main(int argc, char **argv)
 {
-	struct child c;
+	struct queue_proc p;
 
-	child_init(&c, PROC_QUEUE, argc, argv);
-	child_drop(&c);
-	child_run(&c);
+	memset(&p, 0, sizeof(p));
+	child_init(&p.c, PROC_QUEUE, argc, argv);
+	queue_raise_nofile(&p.c);
+	child_drop(&p.c);
+	/* Without chroot (development mode) the spool is not "/". */
+	if (p.c.conf.devmode && chdir(p.c.conf.spool_dir) == -1)
+		fatal("%s: chdir %s", p.c.title, p.c.conf.spool_dir);
+	queue_spool_open(&p.q, &p.c.conf, p.c.loop);
+	queue_commit_init(&p.q);
+	/*
+	 * Recover before the loop runs: channels the master already sent
+	 * wait in the master channel until then.
+	 */
+	(void)queue_recover(&p.q);
+	child_master_allow(&p.c, IPC_ALLOW(IPC_QUEUE_CHANNEL),
+	    queue_master_msg);
+	child_run(&p.c);
 }

@@ -1,0 +1,161 @@
+/*
+ * queue.h: state of the queue process, the only writer of the spool
+ * (DESIGN.md §2, §6), shared by its files: queue.c (the spool directories,
+ * start-up recovery, free space, moving files to corrupt/) and
+ * queue_commit.c (the channels to smtpin and the group commit of §6).
+ * Spool layout, relative to spool_dir (the process's chroot):
+ *   incoming/ID, incoming/ID.env	being received; purged at start
+ *   queue/ID, queue/ID.env		committed; queue/ID.env is the commit
+ *					record, renamed in last
+ *   corrupt/				files that could not be read, never
+ *					deleted
+ * Linked by the queue binary.
+ */
+#ifndef SEALPOST_QUEUE_H
+#define SEALPOST_QUEUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/tree.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "envelope.h"
+#include "ipc.h"
+#include "loop.h"
+#include "queue_id.h"
+
+#define QUEUE_MAX_CHANS		64	/* channels to smtpin processes */
+#define QUEUE_MAX_TX		4096	/* open transactions per channel */
+#define QUEUE_ENV_MAX		(8 * 1024 * 1024)	/* envelope text */
+#define QUEUE_ENV_TOTAL_MAX	(256 * 1024 * 1024)	/* all of them */
+#define QUEUE_SPACE_CACHE_MS	1000	/* how long a fstatvfs result holds */
+#define QUEUE_ENV_SUFFIX	".env"
+/* An id plus ".env" and the NUL. */
+#define QUEUE_NAME_MAX		(ENVELOPE_ID_MAX + sizeof(QUEUE_ENV_SUFFIX))
+
+enum queue_tx_state {
+	QUEUE_TX_OPEN,		/* smtpin is writing incoming/ID */
+	QUEUE_TX_PENDING,	/* incoming/ID.env written, waiting for flush */
+};
+
+struct queue_chan;
+
+/* One message being received from smtpin. */
+struct queue_tx {
+	RB_ENTRY(queue_tx)	 node;		/* in ch->txs, by tx */
+	TAILQ_ENTRY(queue_tx)	 entry;		/* in q->pending or a batch */
+	struct queue_chan	*ch;
+	uint64_t		 tx;		/* smtpin's number */
+	char			 id[ENVELOPE_ID_MAX + 1];
+	enum queue_tx_state	 state;
+	int			 fd;		/* incoming/ID (our copy) */
+	int			 envfd;		/* incoming/ID.env, or -1 */
+	int			 error;		/* errno that fails the commit */
+	int			 renamed;	/* flush: 1 content, 2 both */
+	uint64_t		 size;
+	size_t			 nrcpt;
+	struct buf		 env;		/* envelope text from IPC_Q_ENV */
+};
+
+RB_HEAD(queue_tx_tree, queue_tx);
+/* The tree functions, generated in queue_commit.c (sys/tree.h). */
+RB_PROTOTYPE(queue_tx_tree, queue_tx, node, queue_tx_cmp)
+
+/* A channel to one smtpin instance (IPC_QUEUE_CHANNEL). */
+struct queue_chan {
+	struct queue		*q;
+	int			 used;
+	int			 dead;		/* broken; torn down by the reaper */
+	uint32_t		 instance;	/* smtpin's pid (ipc_msg.h) */
+	struct ipc_chan		 ipc;
+	char			 name[32];	/* "smtpin[pid]" */
+	size_t			 ntx;
+	struct queue_tx_tree	 txs;
+};
+
+TAILQ_HEAD(queue_tx_list, queue_tx);
+
+struct queue {
+	const struct conf	*conf;
+	struct loop		*loop;
+	int			 spool_fd;	/* the spool root */
+	int			 incoming_fd;
+	int			 queue_fd;
+	int			 corrupt_fd;
+	struct queue_id_gen	 idgen;
+	struct queue_chan	 chans[QUEUE_MAX_CHANS];
+	struct queue_tx_list	 pending;	/* committed, not yet flushed */
+	size_t			 npending;
+	size_t			 env_bytes;	/* envelope text held, all tx */
+	struct loop_timer	 flush_timer;
+	struct loop_timer	 reap_timer;
+	struct loop_timer	 space_timer;	/* IPC_Q_SPACE when it changes */
+	/* fstatvfs cache (QUEUE_SPACE_CACHE_MS) */
+	uint64_t		 space_when;	/* loop_now_ms() of the check */
+	int			 space_checked;
+	int			 space_status;	/* 0 or ENOSPC or an errno */
+	int			 space_low;	/* what the channels were told */
+	/* counters for the debug log */
+	uint64_t		 nflush, ncommitted;
+};
+
+/* ---- queue.c ---- */
+
+/*
+ * Opens the spool directories relative to the current directory, which
+ * must be the spool root (the chroot, or spool_dir in development mode),
+ * without following symlinks. Call after child_drop. fatal() on failure.
+ */
+void	queue_spool_open(struct queue *, const struct conf *, struct loop *);
+/*
+ * Start-up recovery (DESIGN.md §6): empties incoming/, removes content
+ * files of queue/ that have no envelope (never acknowledged), moves
+ * envelopes without content, unreadable envelopes and files with invalid
+ * names to corrupt/, and logs what it did and how many messages are
+ * queued. Returns that number. fatal() if a directory cannot be read.
+ */
+size_t	queue_recover(struct queue *);
+/*
+ * Moves name (a file of directory dirfd, dirname for the log) to corrupt/
+ * under the same name, or name.N if that is taken, and logs why. Never
+ * deletes. Returns 0, or -1 (logged) if it could not be moved.
+ */
+int	queue_corrupt(struct queue *, int dirfd, const char *dirname,
+	    const char *name, const char *why);
+/*
+ * Writes "ID.env" for a valid id into buf. Returns 0, or -1 if id is not
+ * valid (envelope_id_valid) or buf is too small.
+ */
+int	queue_env_name(char *buf, size_t size, const char *id);
+/*
+ * Renames name in fromfd to the same name in tofd without replacing an
+ * existing file (RENAME_NOREPLACE, or a check first where the file system
+ * lacks it). Returns 0, or -1 with errno (EEXIST if the target exists).
+ */
+int	queue_rename(int fromfd, int tofd, const char *name);
+/*
+ * Whether the spool has at least queue_min_free bytes free (fstatvfs,
+ * cached for QUEUE_SPACE_CACHE_MS). Returns 0, ENOSPC, or the errno of
+ * fstatvfs. Logs when the state changes.
+ */
+int	queue_space(struct queue *);
+
+/* ---- queue_commit.c ---- */
+
+/*
+ * Prepares the channel table, pending list and timers, and starts
+ * watching free space (every QUEUE_SPACE_CACHE_MS; each channel hears
+ * IPC_Q_SPACE when it opens and whenever queue_min_free is crossed).
+ */
+void	queue_commit_init(struct queue *);
+/*
+ * Takes over fd, a SOCK_SEQPACKET channel to the smtpin process instance
+ * (its pid); it replaces an older channel of the same instance (whose open
+ * transactions are aborted). On failure (table full, bad socket) fd is
+ * closed and the failure logged; the process goes on.
+ */
+void	queue_chan_add(struct queue *, uint32_t instance, int fd);
+
+#endif

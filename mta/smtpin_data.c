@@ -1,0 +1,376 @@
+/*
+ * smtpin_data.c: the DATA phase (RFC 5321 §4.1.1.4) and the commit path
+ * of DESIGN.md §6 seen from smtpin: ask the queue for a file, write the
+ * Received header (RFC 5321 §4.4, RFC 3848) and the dot-unstuffed message
+ * into it, hand the envelope over and answer 250 only when the queue says
+ * the message is durable. The end of data is decided by the pure
+ * smtp_data.c machine: only <CRLF>.<CRLF> ends a message.
+ * Linked by the smtpin binary.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "smtp_proto.h"
+#include "smtpin.h"
+
+static void
+smtpin_data_reason(struct reason *r, int code, const char *dsn,
+    const char *text)
+{
+	memset(r, 0, sizeof(*r));
+	r->code = code;
+	(void)strlcpy(r->dsn, dsn, sizeof(r->dsn));
+	(void)strlcpy(r->text, text, sizeof(r->text));
+}
+
+/* Back to reading commands after a transaction ended either way. */
+static void
+smtpin_data_end(struct smtpin_sess *s)
+{
+	if (s->qfd != -1) {
+		close(s->qfd);
+		s->qfd = -1;
+	}
+	free(s->fbuf);
+	s->fbuf = NULL;
+	s->flen = 0;
+	s->fsize = 0;
+	s->write_failed = 0;
+	s->tx_aborted = 0;
+	loop_timer_cancel(s->srv->child.loop, &s->data_timer);
+	smtpin_cmd_reset_tx(s);
+	s->state = SMTPIN_COMMAND;
+	smtpin_session_command_timer(s);
+}
+
+static void
+smtpin_data_send_abort(struct smtpin_sess *s)
+{
+	struct ipc_q_commit ab;
+
+	if (!s->srv->have_queue || s->env.id[0] == '\0' || s->tx_aborted)
+		return;
+	s->tx_aborted = 1;	/* a second ABORT would break the channel */
+	memset(&ab, 0, sizeof(ab));
+	ab.tx = s->tx;
+	(void)strlcpy(ab.id, s->env.id, sizeof(ab.id));
+	(void)ipc_send(&s->srv->queue, IPC_Q_ABORT, &ab, sizeof(ab), -1);
+}
+
+void
+smtpin_data_abort(struct smtpin_sess *s)
+{
+	struct reason r;
+
+	switch (s->state) {
+	case SMTPIN_OPENING:
+	case SMTPIN_COMMITTING:
+		/* the queue is gone (or so is the client): answer if we can */
+		smtpin_data_reason(&r, 451, "4.3.0",
+		    "Error: queue unavailable, try again later");
+		smtpin_log_in(s, "rejected", NULL, &r);
+		smtpin_reply_reason(s, &r);
+		smtpin_data_end(s);
+		break;
+	case SMTPIN_DATA:
+		/* keep reading to the end of data, then answer 451 */
+		smtpin_data_send_abort(s);
+		s->write_failed = 1;
+		if (s->qfd != -1) {
+			close(s->qfd);
+			s->qfd = -1;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+void
+smtpin_data_begin(struct smtpin_sess *s)
+{
+	struct ipc_q_open o;
+	struct reason r;
+
+	s->tx = ++s->srv->next_tx;
+	memset(&o, 0, sizeof(o));
+	o.tx = s->tx;
+	if (!s->srv->have_queue || ipc_send(&s->srv->queue, IPC_Q_OPEN, &o,
+	    sizeof(o), -1) == -1) {
+		smtpin_data_reason(&r, 451, "4.3.0",
+		    "Error: queue unavailable, try again later");
+		smtpin_log_in(s, "rejected", NULL, &r);
+		smtpin_reply_reason(s, &r);
+		return;
+	}
+	s->state = SMTPIN_OPENING;
+	/* waiting for the queue, not for the client */
+	loop_timer_cancel(s->srv->child.loop, &s->cmd_timer);
+}
+
+/* Appends the Received header (RFC 5321 §4.4) to the file buffer. */
+static int
+smtpin_data_received(struct smtpin_sess *s)
+{
+	const struct conf *c = s->srv->conf;
+	char date[64], tlsinfo[256] = "", forpart[ENVELOPE_ADDR_MAX + 16] = "";
+	const char *proto;
+	struct tm tm;
+	time_t now = time(NULL);
+	int n;
+
+	if (localtime_r(&now, &tm) == NULL ||
+	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
+		return -1;
+	/* RFC 3848 and RFC 6531 §3.7.3 */
+	if (s->env.smtputf8)
+		proto = s->tls_active ? "UTF8SMTPS" : "UTF8SMTP";
+	else if (s->tls_active)
+		proto = "ESMTPS";
+	else
+		proto = s->helo == 2 ? "ESMTP" : "SMTP";
+	if (s->tls_active) {
+		n = snprintf(tlsinfo, sizeof(tlsinfo),
+		    "\r\n\t(using %s with cipher %s (%u/%u bits)"
+		    "\r\n\tkey-exchange %s)\r\n\t(No client certificate "
+		    "requested)", s->tls_version, s->tls_cipher, s->tls_bits,
+		    s->tls_bits, s->tls_group);
+		if (n < 0 || (size_t)n >= sizeof(tlsinfo))
+			return -1;
+	}
+	if (s->env.nrcpt == 1) {
+		n = snprintf(forpart, sizeof(forpart), "\r\n\tfor <%s>",
+		    s->env.rcpt[0].addr);
+		if (n < 0 || (size_t)n >= sizeof(forpart))
+			forpart[0] = '\0';
+	}
+	n = snprintf(s->fbuf, SMTPIN_FILE_BUF,
+	    "Received: from %s ([%s%s])\r\n\tby %s (sealpost) with %s id %s%s%s;"
+	    "\r\n\t%s\r\n", s->helo_name,
+	    strchr(s->peer_ip, ':') != NULL ? "IPv6:" : "", s->peer_ip,
+	    c->hostname, proto, s->env.id, tlsinfo, forpart, date);
+	if (n < 0 || n >= SMTPIN_FILE_BUF)
+		return -1;
+	s->flen = (size_t)n;
+	return 0;
+}
+
+void
+smtpin_data_opened(struct smtpin_sess *s, const struct ipc_q_result *r,
+    int fd)
+{
+	const struct conf *c = s->srv->conf;
+	struct reason why;
+
+	if (r->status != 0 || fd == -1 || !envelope_id_valid(r->id,
+	    strlen(r->id))) {
+		if (fd != -1)
+			close(fd);
+		if (r->status == ENOSPC)
+			smtpin_data_reason(&why, 452, "4.3.1",
+			    "Insufficient system storage");
+		else
+			smtpin_data_reason(&why, 451, "4.3.0",
+			    "Error: cannot create queue file");
+		smtpin_log_in(s, "rejected", NULL, &why);
+		smtpin_reply_reason(s, &why);
+		smtpin_data_end(s);
+		smtpin_session_resume(s);
+		return;
+	}
+	(void)strlcpy(s->env.id, r->id, sizeof(s->env.id));
+	s->qfd = fd;
+	if ((s->fbuf = malloc(SMTPIN_FILE_BUF)) == NULL ||
+	    smtpin_data_received(s) == -1) {
+		smtpin_data_send_abort(s);
+		smtpin_data_reason(&why, 451, "4.3.0",
+		    "Error: local problem, try again later");
+		smtpin_reply_reason(s, &why);
+		smtpin_data_end(s);
+		smtpin_session_resume(s);
+		return;
+	}
+	smtp_data_init(&s->data, (size_t)c->message_size_limit,
+	    (size_t)c->smtpin_header_size_limit);
+	smtpin_reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
+	s->state = SMTPIN_DATA;
+	loop_timer_cancel(s->srv->child.loop, &s->cmd_timer);
+	loop_timer_set(s->srv->child.loop, &s->data_timer,
+	    (uint64_t)c->smtpin_data_timeout * 1000,
+	    smtpin_session_timeout, s);
+	smtpin_session_resume(s);
+}
+
+/* Writes the buffered message bytes to the queue file. */
+static void
+smtpin_data_flush_file(struct smtpin_sess *s)
+{
+	size_t off = 0;
+	ssize_t w;
+
+	if (s->write_failed || s->qfd == -1) {
+		s->flen = 0;
+		return;
+	}
+	while (off < s->flen) {
+		w = write(s->qfd, s->fbuf + off, s->flen - off);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			log_warn("%s: write of queue file %s",
+			    s->srv->child.title, s->env.id);
+			s->write_failed = 1;
+			break;
+		}
+		off += (size_t)w;
+	}
+	s->fsize += off;
+	s->flen = 0;
+}
+
+/* Sends the envelope text to the queue in pieces, then COMMIT. */
+static int
+smtpin_data_send_envelope(struct smtpin_sess *s)
+{
+	unsigned char piece[IPC_PAYLOAD_MAX];
+	struct ipc_q_commit cm;
+	struct ipc_q_env hdr;
+	char small[8192], *text = small;
+	size_t len = 0, off, n, room = sizeof(piece) - sizeof(hdr);
+	int r, rv = -1;
+
+	r = envelope_write(&s->env, small, sizeof(small), &len);
+	if (r == -1) {
+		if ((text = malloc(len)) == NULL)
+			return -1;
+		r = envelope_write(&s->env, text, len, &len);
+	}
+	if (r != 0)
+		goto out;
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.tx = s->tx;
+	memcpy(piece, &hdr, sizeof(hdr));
+	for (off = 0; off < len; off += n) {
+		n = len - off < room ? len - off : room;
+		memcpy(piece + sizeof(hdr), text + off, n);
+		if (ipc_send(&s->srv->queue, IPC_Q_ENV, piece,
+		    sizeof(hdr) + n, -1) == -1)
+			goto out;
+	}
+	memset(&cm, 0, sizeof(cm));
+	cm.tx = s->tx;
+	(void)strlcpy(cm.id, s->env.id, sizeof(cm.id));
+	cm.size = s->fsize;
+	if (ipc_send(&s->srv->queue, IPC_Q_COMMIT, &cm, sizeof(cm), -1) == -1)
+		goto out;
+	rv = 0;
+out:
+	if (text != small)
+		free(text);
+	return rv;
+}
+
+/* <CRLF>.<CRLF> arrived: refuse, or hand the message to the queue. */
+static void
+smtpin_data_finish(struct smtpin_sess *s)
+{
+	struct reason why;
+
+	smtpin_data_flush_file(s);
+	loop_timer_cancel(s->srv->child.loop, &s->data_timer);
+	memset(&why, 0, sizeof(why));
+	if (smtp_data_result(&s->data, &why) != 0) {
+		smtpin_data_send_abort(s);
+		smtpin_log_in(s, "rejected", NULL, &why);
+		smtpin_reply_reason(s, &why);
+		smtpin_data_end(s);
+		return;
+	}
+	if (s->write_failed || !s->srv->have_queue) {
+		smtpin_data_send_abort(s);
+		smtpin_data_reason(&why, 451, "4.3.0",
+		    "Error: queue file write error, try again later");
+		smtpin_log_in(s, "rejected", NULL, &why);
+		smtpin_reply_reason(s, &why);
+		smtpin_data_end(s);
+		return;
+	}
+	close(s->qfd);
+	s->qfd = -1;
+	s->env.size = s->fsize;
+	s->env.arrival = (int64_t)time(NULL);
+	(void)strlcpy(s->env.client_ip, s->peer_ip, sizeof(s->env.client_ip));
+	(void)strlcpy(s->env.client_helo, s->helo_name,
+	    sizeof(s->env.client_helo));
+	if (s->tls_active)
+		(void)snprintf(s->env.client_tls, sizeof(s->env.client_tls),
+		    "%s:%s", s->tls_version, s->tls_cipher);
+	if (smtpin_data_send_envelope(s) == -1) {
+		smtpin_data_send_abort(s);
+		smtpin_data_reason(&why, 451, "4.3.0",
+		    "Error: local problem, try again later");
+		smtpin_log_in(s, "rejected", NULL, &why);
+		smtpin_reply_reason(s, &why);
+		smtpin_data_end(s);
+		return;
+	}
+	s->state = SMTPIN_COMMITTING;
+}
+
+int
+smtpin_data_input(struct smtpin_sess *s)
+{
+	enum smtp_data_status st;
+	size_t consumed, outlen;
+
+	while (s->in.len > 0) {
+		consumed = outlen = 0;
+		st = smtp_data_feed(&s->data, s->in.data, s->in.len, &consumed,
+		    s->fbuf + s->flen, SMTPIN_FILE_BUF - s->flen, &outlen);
+		s->flen += outlen;
+		buf_consume(&s->in, consumed);
+		if (st == SMTP_DATA_OUTFULL) {
+			smtpin_data_flush_file(s);
+			continue;
+		}
+		if (st == SMTP_DATA_DONE) {
+			smtpin_data_finish(s);
+			return 0;
+		}
+		if (st != SMTP_DATA_MORE)
+			fatalx("%s: DATA machine error", s->srv->child.title);
+	}
+	/* keep memory flat: write out once a good part of the buffer is used */
+	if (s->flen > SMTPIN_FILE_BUF / 2)
+		smtpin_data_flush_file(s);
+	return 1;
+}
+
+void
+smtpin_data_committed(struct smtpin_sess *s, const struct ipc_q_result *r)
+{
+	struct reason why;
+
+	if (r->status == 0 && strcmp(r->id, s->env.id) == 0) {
+		smtpin_log_in(s, "accepted", NULL, NULL);
+		smtpin_reply(s, 250, "2.0.0", "Ok: queued as %s", s->env.id);
+	} else {
+		if (r->status == ENOSPC)
+			smtpin_data_reason(&why, 452, "4.3.1",
+			    "Insufficient system storage");
+		else
+			smtpin_data_reason(&why, 451, "4.3.0",
+			    "Error: queue file write error, try again later");
+		smtpin_log_in(s, "rejected", NULL, &why);
+		smtpin_reply_reason(s, &why);
+	}
+	smtpin_data_end(s);
+	smtpin_session_resume(s);
+}

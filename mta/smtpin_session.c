@@ -1,0 +1,584 @@
+/*
+ * smtpin_session.c: one SMTP connection's I/O (DESIGN.md §5): reading and
+ * splitting command lines (CRLF only; bare LF refused, over-long lines
+ * refused), TLS through tls.c, buffered replies sent in one write where
+ * pipelining allows (RFC 2920), timeouts, and the STARTTLS switch with
+ * everything the client pipelined after STARTTLS thrown away (RFC 3207
+ * §4.2, CVE-2011-0411 class).
+ * Linked by the smtpin binary.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "netaddr.h"
+#include "smtp_proto.h"
+#include "smtpin.h"
+
+/* read(2)/TLS records land here first; sessions keep only what is left. */
+static char smtpin_scratch[SMTPIN_READ_CHUNK];
+
+static void	smtpin_session_io(int, uint32_t, void *);
+static void	smtpin_session_process(struct smtpin_sess *);
+static void	smtpin_session_update(struct smtpin_sess *);
+
+void
+smtpin_session_timeout(void *arg)
+{
+	struct smtpin_sess *s = arg;
+	struct reason why;
+
+	if (s->state == SMTPIN_CLOSING) {
+		smtpin_session_free(s);
+		return;
+	}
+	memset(&why, 0, sizeof(why));
+	why.code = 421;
+	(void)strlcpy(why.dsn, "4.4.2", sizeof(why.dsn));
+	(void)strlcpy(why.text, "Error: timeout exceeded", sizeof(why.text));
+	if (s->state == SMTPIN_DATA || s->state == SMTPIN_OPENING)
+		smtpin_data_abort(s);
+	smtpin_log_in(s, "rejected", NULL, &why);
+	smtpin_reply(s, 421, "4.4.2", "%s Error: timeout exceeded",
+	    s->srv->conf->hostname);
+	smtpin_session_close_after_reply(s);
+	smtpin_session_update(s);
+}
+
+void
+smtpin_session_command_timer(struct smtpin_sess *s)
+{
+	loop_timer_set(s->srv->child.loop, &s->cmd_timer,
+	    (uint64_t)s->srv->conf->smtpin_command_timeout * 1000,
+	    smtpin_session_timeout, s);
+}
+
+struct smtpin_sess *
+smtpin_session_new(struct smtpin *srv, int fd, enum conf_listen_kind kind,
+    const struct sockaddr_storage *ss)
+{
+	const struct conf *c = srv->conf;
+	struct smtpin_sess *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->srv = srv;
+	s->conn = ++srv->next_conn;
+	s->fd = fd;
+	s->kind = kind;
+	s->peer = *ss;
+	s->qfd = -1;
+	if (ss->ss_family == AF_INET)
+		(void)inet_ntop(AF_INET, &((const struct sockaddr_in *)
+		    (const void *)ss)->sin_addr, s->peer_ip,
+		    sizeof(s->peer_ip));
+	else
+		(void)inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
+		    (const void *)ss)->sin6_addr, s->peer_ip,
+		    sizeof(s->peer_ip));
+	s->cleartext_ok = kind == CONF_LISTEN_SMTP &&
+	    (c->smtpin_tls == CONF_SMTPIN_TLS_OFFERED ||
+	    netaddr_match_list(c->smtpin_cleartext_networks,
+	    c->nsmtpin_cleartext_networks, (const struct sockaddr *)ss));
+	s->relay_ok = netaddr_match_list(c->relay_networks,
+	    c->nrelay_networks, (const struct sockaddr *)ss);
+	buf_init(&s->in, SMTPIN_IN_MAX);
+	buf_init(&s->out, SMTPIN_OUT_MAX);
+	envelope_init(&s->env);
+	s->state = SMTPIN_ANVIL;
+	if (loop_fd_add(srv->child.loop, fd, 0, smtpin_session_io, s) == -1) {
+		free(s);
+		return NULL;
+	}
+	s->next = srv->sessions;
+	if (s->next != NULL)
+		s->next->prev = s;
+	srv->sessions = s;
+	srv->nsessions++;
+	loop_timer_set(srv->child.loop, &s->session_timer,
+	    (uint64_t)c->smtpin_session_timeout * 1000,
+	    smtpin_session_timeout, s);
+	return s;
+}
+
+void
+smtpin_session_free(struct smtpin_sess *s)
+{
+	struct smtpin *srv = s->srv;
+	struct loop *l = srv->child.loop;
+
+	if (s->state == SMTPIN_OPENING || s->state == SMTPIN_DATA ||
+	    s->state == SMTPIN_COMMITTING)
+		smtpin_data_abort(s);
+	smtpin_anvil_release(s);
+	loop_timer_cancel(l, &s->cmd_timer);
+	loop_timer_cancel(l, &s->session_timer);
+	loop_timer_cancel(l, &s->data_timer);
+	loop_fd_del(l, s->fd);
+	if (s->tls != NULL) {
+		if (s->tls_active)
+			(void)gnutls_bye(s->tls, GNUTLS_SHUT_WR);
+		gnutls_deinit(s->tls);
+	}
+	close(s->fd);
+	buf_free(&s->in);
+	buf_free(&s->out);
+	envelope_free(&s->env);
+	free(s->fbuf);
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		srv->sessions = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	srv->nsessions--;
+	free(s);
+	smtpin_drained(srv);
+}
+
+void
+smtpin_reply_raw(struct smtpin_sess *s, const char *line, size_t len)
+{
+	/* A client that never reads its replies is cut off. */
+	if (buf_append(&s->out, line, len) == -1) {
+		log_warnx("%s: client %s does not read its replies; "
+		    "disconnecting", s->srv->child.title, s->peer_ip);
+		s->state = SMTPIN_CLOSING;
+		buf_reset(&s->out);
+		buf_reset(&s->in);
+	}
+}
+
+void
+smtpin_reply(struct smtpin_sess *s, int code, const char *dsn,
+    const char *fmt, ...)
+{
+	char text[SMTP_PROTO_REPLY_MAX], line[SMTP_PROTO_REPLY_MAX + 32];
+	const char *lines[1] = { text };
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		text[0] = '\0';
+	n = smtp_proto_reply(line, sizeof(line), code, dsn, lines, 1);
+	if (n < 0)
+		n = smtp_proto_reply(line, sizeof(line), code, dsn,
+		    (const char *const[]){ "Error" }, 1);
+	if (n > 0)
+		smtpin_reply_raw(s, line, (size_t)n);
+}
+
+void
+smtpin_reply_reason(struct smtpin_sess *s, const struct reason *why)
+{
+	char line[SMTP_PROTO_REPLY_MAX + 32];
+	int n;
+
+	n = smtp_proto_reply_reason(line, sizeof(line), why);
+	if (n > 0)
+		smtpin_reply_raw(s, line, (size_t)n);
+	if (why->code >= 400)
+		s->errors++;
+}
+
+void
+smtpin_session_close_after_reply(struct smtpin_sess *s)
+{
+	s->state = SMTPIN_CLOSING;
+	buf_reset(&s->in);
+	loop_timer_cancel(s->srv->child.loop, &s->cmd_timer);
+	loop_timer_cancel(s->srv->child.loop, &s->data_timer);
+	/* a client that does not take the last reply is dropped in 10 s */
+	loop_timer_set(s->srv->child.loop, &s->session_timer, 10000,
+	    smtpin_session_timeout, s);
+}
+
+static void
+smtpin_session_banner(struct smtpin_sess *s)
+{
+	smtpin_reply(s, 220, NULL, "%s ESMTP sealpost",
+	    s->srv->conf->hostname);
+	s->state = SMTPIN_COMMAND;
+	smtpin_session_command_timer(s);
+}
+
+static int
+smtpin_session_tls_start(struct smtpin_sess *s)
+{
+	s->tls = tls_server_session(&s->srv->tls, s->fd);
+	if (s->tls == NULL) {
+		log_warnx("%s: cannot start TLS for %s", s->srv->child.title,
+		    s->peer_ip);
+		return -1;
+	}
+	s->state = SMTPIN_HANDSHAKE;
+	smtpin_session_command_timer(s);
+	return 0;
+}
+
+void
+smtpin_session_admit(struct smtpin_sess *s, int verdict)
+{
+	const char *why;
+
+	if (verdict != IPC_ANVIL_OK) {
+		char line[CONF_DOMAIN_MAX + 96];
+		struct reason r;
+		int n;
+
+		why = verdict == IPC_ANVIL_TOO_MANY_FROM_IP ?
+		    "Too many connections from your address" :
+		    "Too many connections";
+		n = snprintf(line, sizeof(line), "421 4.7.0 %s %s, try again "
+		    "later\r\n", s->srv->conf->hostname, why);
+		/*
+		 * Best effort: the socket buffer is empty, this fits. On
+		 * smtps the client expects TLS first: cleartext would only
+		 * look like a broken handshake, so just close.
+		 */
+		if (n > 0 && (size_t)n < sizeof(line) &&
+		    s->kind != CONF_LISTEN_SMTPS)
+			(void)send(s->fd, line, (size_t)n, MSG_NOSIGNAL);
+		memset(&r, 0, sizeof(r));
+		r.code = 421;
+		(void)strlcpy(r.dsn, "4.7.0", sizeof(r.dsn));
+		(void)strlcpy(r.text, why, sizeof(r.text));
+		smtpin_log_in(s, "rejected", NULL, &r);
+		smtpin_session_free(s);
+		return;
+	}
+	s->counted = 1;
+	if (s->kind == CONF_LISTEN_SMTPS) {
+		if (smtpin_session_tls_start(s) == -1) {
+			smtpin_session_free(s);
+			return;
+		}
+	} else
+		smtpin_session_banner(s);
+	smtpin_session_update(s);
+}
+
+void
+smtpin_session_starttls(struct smtpin_sess *s)
+{
+	if (s->in.len > 0) {
+		/* bytes sent before our 220 cannot be part of the handshake */
+		log_warnx("%s: client %s pipelined %zu bytes after STARTTLS; "
+		    "discarded", s->srv->child.title, s->peer_ip, s->in.len);
+		buf_reset(&s->in);
+	}
+	smtpin_reply(s, 220, "2.0.0", "Ready to start TLS");
+	/* the handshake starts once the 220 is out (see the io handler) */
+	s->state = SMTPIN_HANDSHAKE;
+	smtpin_cmd_reset_tx(s);
+	s->helo = 0;
+	s->helo_name[0] = '\0';
+}
+
+/* Sends what is in out. Returns 0, or -1 when the connection is dead. */
+static int
+smtpin_session_flush(struct smtpin_sess *s, int *want_write)
+{
+	enum tls_io io;
+	ssize_t n;
+
+	*want_write = 0;
+	while (s->out.len > 0) {
+		if (s->tls_active) {
+			n = tls_write(s->tls, s->out.data, s->out.len, &io);
+			if (n < 0) {
+				if (io == TLS_IO_ERROR)
+					return -1;
+				*want_write = 1;
+				return 0;
+			}
+		} else {
+			n = send(s->fd, s->out.data, s->out.len, MSG_NOSIGNAL);
+			if (n == -1) {
+				if (errno == EINTR)
+					continue;
+				if (errno == EAGAIN || errno == EWOULDBLOCK) {
+					*want_write = 1;
+					return 0;
+				}
+				return -1;
+			}
+		}
+		buf_consume(&s->out, (size_t)n);
+	}
+	return 0;
+}
+
+/* Reads what the socket has. Returns 0, or -1 when the connection broke. */
+static int
+smtpin_session_read(struct smtpin_sess *s)
+{
+	enum tls_io io;
+	ssize_t n;
+	int rounds;
+
+	for (rounds = 0; rounds < 8; rounds++) {
+		size_t room = s->in.max - s->in.len;
+
+		if (room == 0)
+			return 0;	/* flow control: stop reading */
+		if (room > sizeof(smtpin_scratch))
+			room = sizeof(smtpin_scratch);
+		if (s->tls_active) {
+			n = tls_read(s->tls, smtpin_scratch, room, &io);
+			if (n < 0) {
+				if (io == TLS_IO_ERROR)
+					return -1;
+				return 0;
+			}
+		} else {
+			n = recv(s->fd, smtpin_scratch, room, 0);
+			if (n == -1) {
+				if (errno == EINTR)
+					continue;
+				if (errno == EAGAIN || errno == EWOULDBLOCK)
+					return 0;
+				return -1;
+			}
+		}
+		if (n == 0) {
+			s->read_eof = 1;
+			return 0;
+		}
+		if (buf_append(&s->in, smtpin_scratch, (size_t)n) == -1)
+			return -1;
+		if ((size_t)n < room && !(s->tls_active &&
+		    gnutls_record_check_pending(s->tls) > 0))
+			return 0;
+	}
+	return 0;
+}
+
+/*
+ * One step of the TLS handshake. Returns -1 when the session was freed
+ * (failure), 0 otherwise (done, or waiting for the socket).
+ */
+static int
+smtpin_session_handshake(struct smtpin_sess *s)
+{
+	struct tls_facts f;
+	const char *why = NULL;
+	enum tls_io io;
+
+	if (s->tls == NULL) {
+		/* STARTTLS: wait until the 220 is out */
+		if (s->out.len > 0)
+			return 0;
+		if (smtpin_session_tls_start(s) == -1) {
+			smtpin_session_free(s);
+			return -1;
+		}
+	}
+	io = tls_handshake(s->tls, &why);
+	if (io == TLS_IO_WANT_READ || io == TLS_IO_WANT_WRITE)
+		return 0;
+	if (io == TLS_IO_ERROR) {
+		struct reason r;
+
+		memset(&r, 0, sizeof(r));
+		(void)snprintf(r.text, sizeof(r.text),
+		    "TLS handshake failed: %s", why ? why : "error");
+		smtpin_log_in(s, "rejected", NULL, &r);
+		smtpin_session_free(s);
+		return -1;
+	}
+	tls_session_facts(s->tls, &f);
+	s->tls_active = 1;
+	(void)strlcpy(s->tls_version, f.version, sizeof(s->tls_version));
+	(void)strlcpy(s->tls_cipher, f.cipher, sizeof(s->tls_cipher));
+	(void)strlcpy(s->tls_group, f.group, sizeof(s->tls_group));
+	s->tls_bits = f.bits;
+	log_debug("%s: TLS with %s: %s %s (%u bits) %s%s",
+	    s->srv->child.title, s->peer_ip, f.version, f.cipher, f.bits,
+	    f.group, f.resumed ? " resumed" : "");
+	if (s->kind == CONF_LISTEN_SMTPS && s->commands == 0)
+		smtpin_session_banner(s);
+	else {
+		s->state = SMTPIN_COMMAND;
+		smtpin_session_command_timer(s);
+	}
+	return 0;
+}
+
+/* Registers interest in the events the session's state needs. */
+static void
+smtpin_session_update(struct smtpin_sess *s)
+{
+	uint32_t ev = 0;
+	int want_write = 0;
+
+	if (smtpin_session_flush(s, &want_write) == -1) {
+		smtpin_session_free(s);
+		return;
+	}
+	if (s->state == SMTPIN_CLOSING && s->out.len == 0) {
+		smtpin_session_free(s);
+		return;
+	}
+	if (want_write)
+		ev |= EPOLLOUT;
+	switch (s->state) {
+	case SMTPIN_HANDSHAKE:
+		if (s->tls != NULL)
+			ev |= gnutls_record_get_direction(s->tls) ? EPOLLOUT :
+			    EPOLLIN;
+		break;
+	case SMTPIN_COMMAND:
+	case SMTPIN_DATA:
+	case SMTPIN_OPENING:
+	case SMTPIN_COMMITTING:
+		if (s->in.len < s->in.max)
+			ev |= EPOLLIN;
+		break;
+	default:
+		break;
+	}
+	if (ev != s->events) {
+		if (loop_fd_mod(s->srv->child.loop, s->fd, ev) == -1) {
+			smtpin_session_free(s);
+			return;
+		}
+		s->events = ev;
+	}
+}
+
+static void
+smtpin_session_io(int fd, uint32_t events, void *arg)
+{
+	struct smtpin_sess *s = arg;
+
+	(void)fd;
+	if (s->state == SMTPIN_HANDSHAKE && s->tls != NULL) {
+		if (smtpin_session_handshake(s) == -1)
+			return;
+		if (s->state == SMTPIN_HANDSHAKE) {
+			smtpin_session_update(s);
+			return;
+		}
+		/* records that came with the Finished may already be read */
+		events |= EPOLLIN;
+	}
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
+	    s->state != SMTPIN_CLOSING && s->state != SMTPIN_HANDSHAKE) {
+		if (smtpin_session_read(s) == -1) {
+			smtpin_session_free(s);
+			return;
+		}
+	}
+	smtpin_session_resume(s);
+}
+
+void
+smtpin_session_resume(struct smtpin_sess *s)
+{
+	int want_write;
+
+	smtpin_session_process(s);
+	if (s->state == SMTPIN_HANDSHAKE && s->tls == NULL) {
+		/* STARTTLS: send the 220, then shake hands */
+		if (smtpin_session_flush(s, &want_write) == -1) {
+			smtpin_session_free(s);
+			return;
+		}
+		if (s->out.len == 0 && smtpin_session_handshake(s) == -1)
+			return;
+	}
+	if (s->read_eof && s->state == SMTPIN_COMMAND)
+		/* the client is done sending: answer what it sent, then go */
+		smtpin_session_close_after_reply(s);
+	if (s->read_eof && (s->state == SMTPIN_DATA ||
+	    s->state == SMTPIN_HANDSHAKE)) {
+		smtpin_session_free(s);
+		return;
+	}
+	smtpin_session_update(s);
+}
+
+/* Splits and handles the complete command lines in the input buffer. */
+static void
+smtpin_session_process(struct smtpin_sess *s)
+{
+	const char *nl;
+	size_t linelen;
+
+	for (;;) {
+		if (s->state == SMTPIN_DATA) {
+			if (smtpin_data_input(s))
+				return;
+			continue;
+		}
+		if (s->state != SMTPIN_COMMAND || s->in.len == 0)
+			return;
+		nl = memchr(s->in.data, '\n', s->in.len);
+		if (nl == NULL) {
+			if (s->in.len >= SMTP_PROTO_LINE_MAX) {
+				/* drop it now; answer when the line ends */
+				s->skipping = 1;
+				buf_reset(&s->in);
+			}
+			return;
+		}
+		linelen = (size_t)(nl - s->in.data);
+		if (s->skipping) {
+			struct reason r = { 500, "5.5.2",
+			    "Error: line too long" };
+
+			s->skipping = 0;
+			buf_consume(&s->in, linelen + 1);
+			smtpin_reply_reason(s, &r);
+		} else if (linelen == 0 || s->in.data[linelen - 1] != '\r') {
+			struct reason r = { 500, "5.5.2",
+			    "Error: bare <LF> received; lines end with "
+			    "<CR><LF>" };
+
+			buf_consume(&s->in, linelen + 1);
+			smtpin_reply_reason(s, &r);
+		} else {
+			/* the line without CRLF, copied: handlers may reset
+			 * the input buffer (STARTTLS) */
+			char line[SMTP_PROTO_LINE_MAX + 2];
+			size_t len = linelen - 1;
+
+			if (len + 2 > SMTP_PROTO_LINE_MAX) {
+				struct reason r = { 500, "5.5.2",
+				    "Error: line too long" };
+
+				buf_consume(&s->in, linelen + 1);
+				smtpin_reply_reason(s, &r);
+			} else {
+				memcpy(line, s->in.data, len);
+				buf_consume(&s->in, linelen + 1);
+				smtpin_cmd_line(s, line, len);
+			}
+		}
+		if (s->state == SMTPIN_CLOSING)
+			return;
+		if (s->errors > s->srv->conf->smtpin_max_errors) {
+			struct reason r = { 421, "4.7.0",
+			    "Error: too many errors" };
+
+			smtpin_log_in(s, "rejected", NULL, &r);
+			smtpin_reply(s, 421, "4.7.0", "%s Error: too many "
+			    "errors", s->srv->conf->hostname);
+			smtpin_session_close_after_reply(s);
+			return;
+		}
+	}
+}
