@@ -71,13 +71,27 @@ smtpin_data_abort(struct smtpin_sess *s)
 
 	switch (s->state) {
 	case SMTPIN_OPENING:
-	case SMTPIN_COMMITTING:
-		/* the queue is gone (or so is the client): answer if we can */
+		/* nothing was written: a plain temporary failure */
 		smtpin_data_reason(&r, 451, "4.3.0",
 		    "Error: queue unavailable, try again later");
 		smtpin_log_in(s, "rejected", NULL, &r);
 		smtpin_reply_reason(s, &r);
 		smtpin_data_end(s);
+		break;
+	case SMTPIN_COMMITTING:
+		/*
+		 * The queue went away after COMMIT: the message may be on
+		 * disk or not. A 451 could be a lie that makes the client
+		 * send it twice, a 250 could lose it; say nothing and drop
+		 * the connection, which RFC 5321 §4.1.1.4 leaves to the
+		 * client to treat as "unknown" (it retries: at-least-once).
+		 */
+		log_warnx("%s: queue went away while committing %s from %s; "
+		    "outcome unknown, connection dropped without a reply",
+		    s->srv->child.title, s->env.id, s->peer_ip);
+		smtpin_data_end(s);
+		buf_reset(&s->out);
+		smtpin_session_close_after_reply(s);
 		break;
 	case SMTPIN_DATA:
 		/* keep reading to the end of data, then answer 451 */

@@ -179,8 +179,11 @@ smtpin_queue_err(struct ipc_chan *ch, enum ipc_err e, void *arg)
 	for (s = srv->sessions; s != NULL; s = next) {
 		next = s->next;
 		if (s->state == SMTPIN_OPENING || s->state == SMTPIN_DATA ||
-		    s->state == SMTPIN_COMMITTING)
+		    s->state == SMTPIN_COMMITTING) {
 			smtpin_data_abort(s);
+			/* send the 451 now; s may be gone afterwards */
+			smtpin_session_resume(s);
+		}
 	}
 }
 
