@@ -89,18 +89,10 @@ static int
 fail(struct reason *why, const char *fmt, ...)
 {
 	va_list	ap;
-	int	n;
 
-	if (why == NULL)
-		return -1;
-	why->code = 451;
-	if (strlcpy(why->dsn, "4.3.0", sizeof(why->dsn)) >= sizeof(why->dsn))
-		why->dsn[0] = '\0';
 	va_start(ap, fmt);
-	n = vsnprintf(why->text, sizeof(why->text), fmt, ap);
+	(void)reason_vset(why, 451, "4.3.0", fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		why->text[0] = '\0';
 	return -1;
 }
 

@@ -24,18 +24,10 @@ static int
 fail(struct reason *why, int code, const char *dsn, const char *fmt, ...)
 {
 	va_list	ap;
-	int	n;
 
-	if (why == NULL)
-		return -1;
-	why->code = code;
-	if (strlcpy(why->dsn, dsn, sizeof(why->dsn)) >= sizeof(why->dsn))
-		why->dsn[0] = '\0';
 	va_start(ap, fmt);
-	n = vsnprintf(why->text, sizeof(why->text), fmt, ap);
+	(void)reason_vset(why, code, dsn, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		why->text[0] = '\0';
 	return -1;
 }
 

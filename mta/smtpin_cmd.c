@@ -68,10 +68,7 @@ smtpin_refuse(struct smtpin_sess *s, const char *rcpt, int code,
 {
 	struct reason r;
 
-	memset(&r, 0, sizeof(r));
-	r.code = code;
-	(void)strlcpy(r.dsn, dsn, sizeof(r.dsn));
-	(void)strlcpy(r.text, text, sizeof(r.text));
+	(void)reason_set(&r, code, dsn, "%s", text);
 	smtpin_log_in(s, "rejected", rcpt, &r);
 	smtpin_reply_reason(s, &r);
 }

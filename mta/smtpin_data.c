@@ -20,16 +20,6 @@
 #include "smtp_proto.h"
 #include "smtpin.h"
 
-static void
-smtpin_data_reason(struct reason *r, int code, const char *dsn,
-    const char *text)
-{
-	memset(r, 0, sizeof(*r));
-	r->code = code;
-	(void)strlcpy(r->dsn, dsn, sizeof(r->dsn));
-	(void)strlcpy(r->text, text, sizeof(r->text));
-}
-
 /* Back to reading commands after a transaction ended either way. */
 static void
 smtpin_data_end(struct smtpin_sess *s)
@@ -72,7 +62,7 @@ smtpin_data_abort(struct smtpin_sess *s)
 	switch (s->state) {
 	case SMTPIN_OPENING:
 		/* nothing was written: a plain temporary failure */
-		smtpin_data_reason(&r, 451, "4.3.0",
+		(void)reason_set(&r, 451, "4.3.0", "%s",
 		    "Error: queue unavailable, try again later");
 		smtpin_log_in(s, "rejected", NULL, &r);
 		smtpin_reply_reason(s, &r);
@@ -118,7 +108,7 @@ smtpin_data_begin(struct smtpin_sess *s)
 	o.tx = s->tx;
 	if (!s->srv->have_queue || ipc_send(&s->srv->queue, IPC_Q_OPEN, &o,
 	    sizeof(o), -1) == -1) {
-		smtpin_data_reason(&r, 451, "4.3.0",
+		(void)reason_set(&r, 451, "4.3.0", "%s",
 		    "Error: queue unavailable, try again later");
 		smtpin_log_in(s, "rejected", NULL, &r);
 		smtpin_reply_reason(s, &r);
@@ -188,10 +178,10 @@ smtpin_data_opened(struct smtpin_sess *s, const struct ipc_q_result *r,
 		if (fd != -1)
 			close(fd);
 		if (r->status == ENOSPC)
-			smtpin_data_reason(&why, 452, "4.3.1",
+			(void)reason_set(&why, 452, "4.3.1", "%s",
 			    "Insufficient system storage");
 		else
-			smtpin_data_reason(&why, 451, "4.3.0",
+			(void)reason_set(&why, 451, "4.3.0", "%s",
 			    "Error: cannot create queue file");
 		smtpin_log_in(s, "rejected", NULL, &why);
 		smtpin_reply_reason(s, &why);
@@ -204,7 +194,7 @@ smtpin_data_opened(struct smtpin_sess *s, const struct ipc_q_result *r,
 	if ((s->fbuf = malloc(SMTPIN_FILE_BUF)) == NULL ||
 	    smtpin_data_received(s) == -1) {
 		smtpin_data_send_abort(s);
-		smtpin_data_reason(&why, 451, "4.3.0",
+		(void)reason_set(&why, 451, "4.3.0", "%s",
 		    "Error: local problem, try again later");
 		smtpin_reply_reason(s, &why);
 		smtpin_data_end(s);
@@ -309,7 +299,7 @@ smtpin_data_finish(struct smtpin_sess *s)
 	}
 	if (s->write_failed || !s->srv->have_queue) {
 		smtpin_data_send_abort(s);
-		smtpin_data_reason(&why, 451, "4.3.0",
+		(void)reason_set(&why, 451, "4.3.0", "%s",
 		    "Error: queue file write error, try again later");
 		smtpin_log_in(s, "rejected", NULL, &why);
 		smtpin_reply_reason(s, &why);
@@ -328,7 +318,7 @@ smtpin_data_finish(struct smtpin_sess *s)
 		    "%s:%s", s->tls_version, s->tls_cipher);
 	if (smtpin_data_send_envelope(s) == -1) {
 		smtpin_data_send_abort(s);
-		smtpin_data_reason(&why, 451, "4.3.0",
+		(void)reason_set(&why, 451, "4.3.0", "%s",
 		    "Error: local problem, try again later");
 		smtpin_log_in(s, "rejected", NULL, &why);
 		smtpin_reply_reason(s, &why);
@@ -377,10 +367,10 @@ smtpin_data_committed(struct smtpin_sess *s, const struct ipc_q_result *r)
 		smtpin_reply(s, 250, "2.0.0", "Ok: queued as %s", s->env.id);
 	} else {
 		if (r->status == ENOSPC)
-			smtpin_data_reason(&why, 452, "4.3.1",
+			(void)reason_set(&why, 452, "4.3.1", "%s",
 			    "Insufficient system storage");
 		else
-			smtpin_data_reason(&why, 451, "4.3.0",
+			(void)reason_set(&why, 451, "4.3.0", "%s",
 			    "Error: queue file write error, try again later");
 		smtpin_log_in(s, "rejected", NULL, &why);
 		smtpin_reply_reason(s, &why);

@@ -41,10 +41,7 @@ smtpin_session_timeout(void *arg)
 		smtpin_session_free(s);
 		return;
 	}
-	memset(&why, 0, sizeof(why));
-	why.code = 421;
-	(void)strlcpy(why.dsn, "4.4.2", sizeof(why.dsn));
-	(void)strlcpy(why.text, "Error: timeout exceeded", sizeof(why.text));
+	(void)reason_set(&why, 421, "4.4.2", "Error: timeout exceeded");
 	if (s->state == SMTPIN_DATA || s->state == SMTPIN_OPENING)
 		smtpin_data_abort(s);
 	smtpin_log_in(s, "rejected", NULL, &why);
@@ -251,10 +248,7 @@ smtpin_session_admit(struct smtpin_sess *s, int verdict)
 		if (n > 0 && (size_t)n < sizeof(line) &&
 		    s->kind != CONF_LISTEN_SMTPS)
 			(void)send(s->fd, line, (size_t)n, MSG_NOSIGNAL);
-		memset(&r, 0, sizeof(r));
-		r.code = 421;
-		(void)strlcpy(r.dsn, "4.7.0", sizeof(r.dsn));
-		(void)strlcpy(r.text, why, sizeof(r.text));
+		(void)reason_set(&r, 421, "4.7.0", "%s", why);
 		smtpin_log_in(s, "rejected", NULL, &r);
 		smtpin_session_free(s);
 		return;
@@ -392,9 +386,8 @@ smtpin_session_handshake(struct smtpin_sess *s)
 	if (io == TLS_IO_ERROR) {
 		struct reason r;
 
-		memset(&r, 0, sizeof(r));
-		(void)snprintf(r.text, sizeof(r.text),
-		    "TLS handshake failed: %s", why ? why : "error");
+		(void)reason_set(&r, 0, "", "TLS handshake failed: %s",
+		    why ? why : "error");
 		smtpin_log_in(s, "rejected", NULL, &r);
 		smtpin_session_free(s);
 		return -1;

@@ -196,6 +196,21 @@ tls_handshake(gnutls_session_t s, const char **why)
 	return TLS_IO_ERROR;
 }
 
+/* Maps a GnuTLS record result to ours (see tls_read). */
+static ssize_t
+tls_record_result(gnutls_session_t s, ssize_t r, enum tls_io *io)
+{
+	if (r >= 0)
+		return r;
+	/*
+	 * Anything but "try again" ends the session: renegotiation and
+	 * other non-fatal warnings are refused, not handled (TLS 1.2
+	 * renegotiation is a well-known attack surface).
+	 */
+	*io = r == GNUTLS_E_AGAIN ? tls_again(s) : TLS_IO_ERROR;
+	return -1;
+}
+
 ssize_t
 tls_read(gnutls_session_t s, void *buf, size_t len, enum tls_io *io)
 {
@@ -204,16 +219,7 @@ tls_read(gnutls_session_t s, void *buf, size_t len, enum tls_io *io)
 	do {
 		r = gnutls_record_recv(s, buf, len);
 	} while (r == GNUTLS_E_INTERRUPTED);
-	if (r >= 0)
-		return r;
-	if (r == GNUTLS_E_AGAIN) {
-		*io = tls_again(s);
-		return -1;
-	}
-	/* Renegotiation or other non-fatal warnings are refused, not
-	 * handled: TLS 1.2 renegotiation is a well-known attack surface. */
-	*io = TLS_IO_ERROR;
-	return -1;
+	return tls_record_result(s, r, io);
 }
 
 ssize_t
@@ -224,14 +230,7 @@ tls_write(gnutls_session_t s, const void *buf, size_t len, enum tls_io *io)
 	do {
 		r = gnutls_record_send(s, buf, len);
 	} while (r == GNUTLS_E_INTERRUPTED);
-	if (r >= 0)
-		return r;
-	if (r == GNUTLS_E_AGAIN) {
-		*io = tls_again(s);
-		return -1;
-	}
-	*io = TLS_IO_ERROR;
-	return -1;
+	return tls_record_result(s, r, io);
 }
 
 void
