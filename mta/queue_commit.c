@@ -11,10 +11,10 @@
  * transaction waits for the next flush. The flush runs from a 0 ms timer,
  * so every COMMIT already read in this round of the loop joins it, and
  * COMMITs that arrive while a flush blocks join the next one. One flush:
- * make every file of the batch durable (syncfs(2) for more than two
- * messages, else fdatasync of each file), rename content then envelope
- * into queue/ (queue/ID.env is the commit record), fsync queue/ (and
- * incoming/) once, and only then answer IPC_Q_COMMITTED.
+ * make every file of the batch durable (one syncfs(2)), rename content
+ * then envelope into queue/ (queue/ID.env is the commit record), fsync
+ * queue/ once, and only then answer IPC_Q_COMMITTED: two flushes per
+ * batch, whatever its size.
  *
  * Free space: every channel hears IPC_Q_SPACE when it opens and whenever
  * the spool crosses queue_min_free (checked every second), so smtpin can
@@ -42,7 +42,6 @@
 #include "log.h"
 #include "queue.h"
 
-#define QUEUE_SYNCFS_ABOVE	2	/* batches larger than this: syncfs */
 #define QUEUE_ID_TRIES		8	/* new ids tried when one is taken */
 
 static int
@@ -558,23 +557,20 @@ queue_abort(struct queue_chan *ch, const struct ipc_msg *msg)
 
 /* ---- the flush (group commit) ---- */
 
-/* Makes the data of every file of the batch durable. Returns 0 or errno. */
+/*
+ * Makes the data of every file of the batch durable: one syncfs(2) of the
+ * spool's file system, one journal commit for the whole batch, even for a
+ * batch of one (fdatasync of its content and envelope would be two).
+ * Returns 0 or errno.
+ */
 static int
 queue_flush_data(struct queue *q, struct queue_tx_list *batch, size_t n,
     const char **how)
 {
-	struct queue_tx *t;
-
-	if (n > QUEUE_SYNCFS_ABOVE) {
-		/* one flush of the spool file system covers all of them */
-		*how = "syncfs";
-		return syncfs(q->incoming_fd) == -1 ? errno : 0;
-	}
-	*how = "fdatasync";
-	TAILQ_FOREACH(t, batch, entry)
-		if (fdatasync(t->fd) == -1 || fdatasync(t->envfd) == -1)
-			return errno;
-	return 0;
+	(void)batch;
+	(void)n;
+	*how = "syncfs";
+	return syncfs(q->incoming_fd) == -1 ? errno : 0;
 }
 
 /* Takes a message that is (partly) in queue/ back out, envelope first. */
@@ -663,10 +659,11 @@ queue_flush(void *arg)
 				t->error = EIO;
 			}
 	}
-	/* The names left incoming/; not needed for the commit (queue/ has
-	 * them), so a failure here is only worth a warning. */
-	if (renamed > 0 && fsync(q->incoming_fd) == -1)
-		log_warn("queue: fsync incoming/");
+	/*
+	 * incoming/ is not flushed: the commit record is in queue/, and
+	 * whatever a crash leaves in incoming/ is purged at the next start.
+	 * Every flush saved here is a journal commit saved per batch.
+	 */
 
 	while ((t = TAILQ_FIRST(&batch)) != NULL) {
 		TAILQ_REMOVE(&batch, t, entry);
