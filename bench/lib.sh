@@ -1,0 +1,405 @@
+# bench/lib.sh: shared helpers of the benchmark scripts (sourced by
+# bench/inbound and bench/idle-memory; see bench/README).
+#
+# Both MTAs run as root-started private instances inside a private network
+# and mount namespace (like tests/lib.sh sp_private_ns): sealpost on
+# $BENCH_SP_ADDR:25, Postfix on $BENCH_PF_ADDR:25. Each MTA runs in its own
+# cgroup (v2 where available, else the v1 cpuacct hierarchy) so that the
+# CPU time of all its processes, including those that have exited, can be
+# read from one counter. Everything is torn down by bench_cleanup (trap).
+
+: "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+BENCH_SP_ADDR=127.0.0.2
+BENCH_PF_ADDR=127.0.0.3
+BENCH_FROM=sender@bench.test
+BENCH_TO=rcpt@example.net
+BENCH_BASE=${BENCH_BASE:-/var/tmp}	# on the real disk, not a tmpfs
+BENCH_KEEP=${BENCH_KEEP:-0}
+BENCH_DIR=
+BENCH_TOP=
+BENCH_MOUNTED=
+BENCH_CGROUPS=()
+BENCH_SP_MASTER=
+BENCH_PF_CONF=
+
+bench_log() { echo "$(date +%T) $*" >&2; }
+bench_die() { echo "$(basename "$0"): $*" >&2; exit 1; }
+
+# Re-executes the calling script in new network and mount namespaces with
+# loopback up (needs root: both MTAs bind port 25 and switch users).
+bench_private_ns() {
+	[ "$(id -u)" -eq 0 ] || bench_die "must run as root"
+	if [ -z "${BENCH_IN_NS:-}" ]; then
+		BENCH_IN_NS=1 exec unshare --net --mount -- "$0" "$@"
+	fi
+	ip link set lo up || bench_die "cannot bring up lo in the namespace"
+	mount --make-rprivate / 2>/dev/null || true
+}
+
+# Picks the optimized (non-sanitizer) build: $1 if given, else
+# $top_srcdir/build-bench, configured with CFLAGS='-O2 -g' and built on
+# demand. Sets BENCH_BUILD.
+bench_build() {
+	local b=${1:-}
+	if [ -z "$b" ]; then
+		b=$top_srcdir/build-bench
+		mkdir -p "$b"
+		if [ ! -f "$b/Makefile" ]; then
+			bench_log "configuring an optimized build in $b"
+			(cd "$b" && "$top_srcdir/configure" CFLAGS='-O2 -g' >configure.out 2>&1) ||
+				bench_die "configure failed, see $b/configure.out"
+		fi
+		bench_log "building $b (make -j2)"
+		(cd "$b" && make -j2 >make.out 2>&1) || { tail -30 "$b/make.out" >&2; bench_die "build failed, see $b/make.out"; }
+	fi
+	b=$(cd "$b" && pwd) || bench_die "no build directory $b"
+	[ -x "$b/sealpostd" ] && [ -d "$b/libexec" ] || bench_die "$b has no sealpostd and libexec/ (not a built build directory)"
+	if nm -D "$b/sealpostd" 2>/dev/null | grep -q '__asan_init\|__ubsan_'; then
+		bench_die "$b is a sanitizer build; benchmarks need an optimized build without sanitizers"
+	fi
+	BENCH_BUILD=$b
+}
+
+# Working directory of the instances (BENCH_DIR), world-searchable (Postfix
+# needs 0711), in a new directory BENCH_TOP under $BENCH_BASE.
+# BENCH_FS=loop (default): BENCH_DIR is a fresh ext4 file system (default
+# mkfs options: journaled, data=ordered) in a sparse image of $1 GB with $2
+# inodes (each message is one or two files: size both generously) in
+# BENCH_TOP, loop-mounted in our private mount namespace. Nothing else writes
+# to it, so syncfs(2) flushes only the benchmark's data, and no recently
+# deleted inodes (ours from an earlier run, or other users') slow down file
+# creation (ext4 without a journal, as this machine's root file system is,
+# skips them one by one in every inode allocation; see README).
+# BENCH_FS=base: BENCH_DIR is BENCH_TOP itself, on $BENCH_BASE's file system.
+bench_workdir() {	# image size in GB, number of inodes (loop only)
+	local gb=${1:-2} inodes=${2:-100000}
+	BENCH_TOP=$(mktemp -d "$BENCH_BASE/sealpost-bench.XXXXXX") || bench_die "mktemp failed"
+	chmod 755 "$BENCH_TOP"
+	case ${BENCH_FS:-loop} in
+	base)
+		BENCH_DIR=$BENCH_TOP
+		;;
+	loop)
+		truncate -s "${gb}G" "$BENCH_TOP/fs.img" || bench_die "cannot make $BENCH_TOP/fs.img"
+		# inode tables and journal initialized now, not by a kernel
+		# thread writing behind the measurements
+		mkfs.ext4 -q -F -N "$inodes" -E lazy_itable_init=0,lazy_journal_init=0 \
+			"$BENCH_TOP/fs.img" || bench_die "mkfs.ext4 failed"
+		mkdir "$BENCH_TOP/fs"
+		mount -o loop "$BENCH_TOP/fs.img" "$BENCH_TOP/fs" || bench_die "cannot loop-mount $BENCH_TOP/fs.img"
+		BENCH_MOUNTED=$BENCH_TOP/fs
+		BENCH_DIR=$BENCH_TOP/fs
+		chmod 755 "$BENCH_DIR"
+		;;
+	*)	bench_die "BENCH_FS must be loop or base" ;;
+	esac
+}
+
+# What the spools are on, for the report.
+bench_fs_desc() {
+	local src fstype dev j="no journal"
+	read -r src fstype < <(findmnt -n -o SOURCE,FSTYPE -T "$BENCH_DIR")
+	dev=${src##*/}
+	ls /proc/fs/jbd2 2>/dev/null | grep -q "^$dev-" && j=journaled
+	if [ -n "${BENCH_MOUNTED:-}" ]; then
+		echo "a fresh $fstype ($j) on $src, its image on $(findmnt -n -o SOURCE,FSTYPE -T "$BENCH_TOP" | tr -s ' ')"
+	else
+		echo "$src $fstype ($j), shared with the rest of the machine"
+	fi
+}
+
+# ---- cgroups -----------------------------------------------------------------
+# Where to make accounting groups: a cgroup2 mount (cpu.stat usage_usec is
+# kept for every v2 group), else the v1 cpuacct hierarchy.
+bench_cg_root() {
+	local m
+	for m in /sys/fs/cgroup/unified /sys/fs/cgroup; do
+		if [ "$(stat -f -c %T "$m" 2>/dev/null)" = cgroup2fs ] && [ -w "$m" ]; then
+			echo "$m v2"; return 0
+		fi
+	done
+	for m in /sys/fs/cgroup/cpuacct /sys/fs/cgroup/cpu,cpuacct; do
+		[ -f "$m/cpuacct.usage" ] && [ -w "$m" ] && { echo "$m v1"; return 0; }
+	done
+	return 1
+}
+
+bench_cg_new() {	# name var: creates a group, stores its path in var
+	local root p
+	read -r root _ < <(bench_cg_root) || bench_die "no writable cgroup hierarchy for CPU accounting"
+	p=$root/sealpost-bench-$$-$1
+	if [ ! -d "$p" ]; then	# a restarted instance keeps its group
+		mkdir "$p" || bench_die "cannot create cgroup $p"
+		BENCH_CGROUPS+=("$p")
+	fi
+	printf -v "$2" %s "$p"
+}
+
+bench_cg_usec() {	# group -> CPU microseconds used by all its processes ever
+	if [ -f "$1/cpu.stat" ]; then
+		awk '$1 == "usage_usec" { print $2 }' "$1/cpu.stat"
+	else
+		echo $(( $(cat "$1/cpuacct.usage") / 1000 ))
+	fi
+}
+
+bench_cg_pids() { cat "$1/cgroup.procs" 2>/dev/null; }
+
+# Runs a command inside a group (the group is inherited by its children):
+# "${BENCH_CG_EXEC[@]}" GROUP COMMAND... -- the process execs COMMAND, so
+# with & its $! is COMMAND's pid.
+BENCH_CG_EXEC=(sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh)
+
+# Kills every process left in a group (by pid) and removes it.
+bench_cg_destroy() {
+	local g=$1 p _
+	[ -d "$g" ] || return 0
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		p=$(bench_cg_pids "$g")
+		[ -z "$p" ] && break
+		# shellcheck disable=SC2086
+		kill -KILL $p 2>/dev/null
+		sleep 0.1
+	done
+	rmdir "$g" 2>/dev/null || true
+}
+
+# Established TCP connections to ADDR:25 (server side).
+bench_established() { ss -Htn state established src "$1:25" | wc -l; }
+
+# Sum of PSS (KiB) over the processes of a group (smaps_rollup).
+bench_cg_pss_kib() {
+	local p sum=0 v
+	for p in $(bench_cg_pids "$1"); do
+		v=$(awk '$1 == "Pss:" { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null)
+		sum=$((sum + ${v:-0}))
+	done
+	echo "$sum"
+}
+
+# ---- helpers -------------------------------------------------------------------
+# Waits up to $1 seconds for a command to succeed.
+bench_wait_for() {
+	local end=$(( $(date +%s%N) + $1 * 1000000000 ))
+	shift
+	while [ "$(date +%s%N)" -lt "$end" ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# Whether ADDR:25 answers with a 220 banner.
+bench_banner_ok() {	# addr
+	local line
+	line=$(timeout 3 bash -c 'exec 3<>/dev/tcp/'"$1"'/25 && head -n1 <&3' 2>/dev/null)
+	[ "${line:0:4}" = "220 " ]
+}
+
+# ---- sealpost -----------------------------------------------------------------------
+# Starts sealpostd from $BENCH_BUILD in $BENCH_DIR/sealpost on
+# $BENCH_SP_ADDR:25, in cgroup $BENCH_SP_CG. Extra configuration lines on stdin
+# (may be empty).
+bench_sp_start() {
+	local d=$BENCH_DIR/sealpost extra
+	extra=$(cat)
+	mkdir -p "$d"
+	chmod 755 "$d"
+	BENCH_SP_CONF=$d/sealpost.conf
+	BENCH_SP_LOG=$d/sealpostd.log
+	cat >"$BENCH_SP_CONF" <<CONF
+# sealpost benchmark instance (bench/lib.sh)
+hostname = sp.bench.test
+spool_dir = $d/spool
+run_dir = $d/run
+data_dir = $d/data
+listen = $BENCH_SP_ADDR:25 smtp
+# loopback is in the default relay_networks and smtpin_cleartext_networks
+# (so cleartext is allowed and the per-address limit does not apply); the
+# limits are raised anyway so that no limit can shape the measurement.
+smtpin_max_connections = 2000
+smtpin_max_connections_per_ip = 100000
+message_size_limit = 10m
+$extra
+CONF
+	"$BENCH_BUILD/sealpostd" -n -f "$BENCH_SP_CONF" || bench_die "sealpostd -n rejects $BENCH_SP_CONF"
+	bench_cg_new sealpost BENCH_SP_CG
+	"${BENCH_CG_EXEC[@]}" "$BENCH_SP_CG" "$BENCH_BUILD/sealpostd" -d -f "$BENCH_SP_CONF" -L "$BENCH_BUILD/libexec" 2>"$BENCH_SP_LOG" &
+	BENCH_SP_MASTER=$!
+	if ! bench_wait_for 15 bench_banner_ok "$BENCH_SP_ADDR"; then
+		tail -20 "$BENCH_SP_LOG" >&2
+		bench_die "sealpost does not answer 220 on $BENCH_SP_ADDR:25"
+	fi
+}
+
+bench_sp_stop() {
+	[ -n "$BENCH_SP_MASTER" ] || return 0
+	kill -TERM "$BENCH_SP_MASTER" 2>/dev/null
+	bench_wait_for 5 sh -c '[ -z "$(cat "$1/cgroup.procs")" ]' sh "$BENCH_SP_CG"
+	wait "$BENCH_SP_MASTER" 2>/dev/null
+	BENCH_SP_MASTER=
+}
+
+# Committed messages in the sealpost spool: content files in queue/ that have
+# their envelope next to them.
+bench_sp_count() {
+	local q=$BENCH_DIR/sealpost/spool/queue
+	find "$q" -maxdepth 1 -type f -name '*.env' -printf '%f\n' | sed 's/\.env$//' |
+		while read -r id; do [ -f "$q/$id" ] && echo; done | wc -l
+}
+
+bench_sp_incoming() { find "$BENCH_DIR/sealpost/spool/incoming" -type f | wc -l; }
+
+# ---- Postfix --------------------------------------------------------------------------
+# Starts a private Postfix in $BENCH_DIR/postfix on $BENCH_PF_ADDR:25, in cgroup
+# $BENCH_PF_CG. Its smtpd accepts (cleanup does one fsync per message, as
+# always) but nothing is delivered. Options:
+#   mode=noqmgr  (default) master.cf has no qmgr: committed messages stay in
+#                incoming/; cleanup's wake-up of the absent queue manager
+#                fails and is logged once per message
+#   mode=hold    qmgr runs, but smtpd_end_of_data_restrictions puts every
+#                message on hold (hold/, one "hold:" log line per message)
+#   tls=yes|no   offer STARTTLS with an ECDSA P-256 certificate, like a
+#                stock Debian installation and like sealpost (default yes)
+#   procs=N      default_process_limit (default 100)
+# Extra main.cf lines on stdin.
+bench_pf_start() {
+	local d=$BENCH_DIR/postfix tls=yes procs=100 a extra tlsconf='' holdconf='' qmgr=''
+	for a in "$@"; do
+		case $a in
+		tls=yes|tls=no) tls=${a#tls=} ;;
+		procs=*) procs=${a#procs=} ;;
+		mode=noqmgr) ;;
+		mode=hold)
+			holdconf="smtpd_end_of_data_restrictions = check_client_access static:HOLD"
+			qmgr="qmgr      unix  n       -       n       300     1       qmgr"
+			;;
+		*) bench_die "bench_pf_start: bad option $a" ;;
+		esac
+	done
+	extra=$(cat)
+	mkdir -p "$d/conf" "$d/queue" "$d/data"
+	chmod 711 "$d"
+	chown postfix:postfix "$d/data"
+	chmod 700 "$d/data"
+	if [ "$tls" = yes ]; then
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-keyout "$d/conf/key.pem" -out "$d/conf/cert.pem" -days 7 \
+			-subj /CN=pf.bench.test >/dev/null 2>&1 || bench_die "openssl cannot make a certificate"
+		tlsconf="smtpd_tls_security_level = may
+smtpd_tls_chain_files = $d/conf/key.pem, $d/conf/cert.pem
+smtpd_tls_received_header = yes
+smtpd_tls_loglevel = 1"
+	fi
+	BENCH_PF_CONF=$d/conf
+	BENCH_PF_LOG=$d/maillog
+	cat >"$d/conf/main.cf" <<CF
+# Postfix benchmark instance (bench/lib.sh)
+compatibility_level = 3.6
+queue_directory = $d/queue
+data_directory = $d/data
+maillog_file = $d/maillog
+maillog_file_prefixes = $d
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = pf.bench.test
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mydestination =
+mynetworks = 127.0.0.0/8
+alias_maps =
+alias_database =
+biff = no
+readme_directory = no
+local_transport = error:5.1.1 local delivery is disabled
+smtp_dns_support_level = disabled
+smtpd_peername_lookup = no
+default_process_limit = $procs
+# Flow control pauses smtpd for in_flow_delay when the queue manager does
+# not take messages as fast as they come; here no queue manager runs by
+# design (accept-only), so it is off.
+in_flow_delay = 0s
+# Loopback (mynetworks) is exempt from the per-client limits by default;
+# say so explicitly.
+smtpd_client_connection_count_limit = 0
+smtpd_client_connection_rate_limit = 0
+$tlsconf
+$holdconf
+$extra
+CF
+	# No pickup and no delivery agents; qmgr only in mode=hold.
+	cat >"$d/conf/master.cf" <<CF
+# service type  private unpriv  chroot  wakeup  maxproc command + args
+$BENCH_PF_ADDR:25 inet n     -       n       -       -       smtpd
+$qmgr
+cleanup   unix  n       -       n       -       0       cleanup
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+proxymap  unix  -       -       n       -       -       proxymap
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+CF
+	# Postfix pauses 2 s before reading a main.cf modified within the last
+	# second ("cool down"): backdate the files.
+	touch -d '1 minute ago' "$d/conf/main.cf" "$d/conf/master.cf"
+	bench_cg_new postfix BENCH_PF_CG
+	"${BENCH_CG_EXEC[@]}" "$BENCH_PF_CG" postfix -c "$d/conf" start >"$d/start.out" 2>&1 ||
+		{ cat "$d/start.out" >&2; tail -20 "$d/maillog" >&2; bench_die "postfix start failed"; }
+	if ! bench_wait_for 15 bench_banner_ok "$BENCH_PF_ADDR"; then
+		tail -20 "$d/maillog" >&2
+		bench_die "Postfix does not answer 220 on $BENCH_PF_ADDR:25"
+	fi
+}
+
+bench_pf_stop() {
+	[ -n "$BENCH_PF_CONF" ] || return 0
+	local t0
+	t0=$(date +%s%N)
+	postfix -c "$BENCH_PF_CONF" stop >/dev/null 2>&1
+	bench_wait_for 10 sh -c '[ -z "$(cat "$1/cgroup.procs")" ]' sh "$BENCH_PF_CG" ||
+		bench_log "Postfix still has $(bench_cg_pids "$BENCH_PF_CG" | wc -l) processes 10 s after postfix stop"
+	bench_log "postfix stop took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+	BENCH_PF_CONF=
+}
+
+# Committed messages in the Postfix queue: queue files whose owner-execute
+# bit is set (Postfix sets it when a file is complete), in any queue.
+bench_pf_count() {
+	local q=$BENCH_DIR/postfix/queue s dirs=()
+	for s in incoming active hold deferred; do [ -d "$q/$s" ] && dirs+=("$q/$s"); done
+	find "${dirs[@]}" -type f -perm -u+x | wc -l
+}
+
+# ---- teardown -------------------------------------------------------------------------
+bench_cleanup() {
+	local g
+	trap - EXIT INT TERM
+	bench_pf_stop
+	bench_sp_stop
+	for g in "${BENCH_CGROUPS[@]}"; do bench_cg_destroy "$g"; done
+	if [ -n "${BENCH_MOUNTED:-}" ]; then
+		umount "$BENCH_MOUNTED" 2>/dev/null || { sleep 1; umount -l "$BENCH_MOUNTED"; }
+		BENCH_MOUNTED=
+	fi
+	if [ -n "${BENCH_TOP:-}" ] && [ -d "$BENCH_TOP" ]; then
+		if [ "$BENCH_KEEP" = 1 ]; then
+			if [ -f "$BENCH_TOP/fs.img" ]; then
+				bench_log "kept $BENCH_TOP/fs.img (mount -o loop $BENCH_TOP/fs.img $BENCH_TOP/fs)"
+			else
+				bench_log "kept $BENCH_TOP"
+			fi
+		else
+			rm -rf "$BENCH_TOP"
+		fi
+	fi
+}
+
+bench_trap() {
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
