@@ -17,31 +17,15 @@
 
 #define ROLE(f)		((f) & (SMTP_ADDR_MAIL | SMTP_ADDR_RCPT))
 
-static int	fail(struct reason *, int, const char *, const char *, ...)
-		    __attribute__((format(printf, 4, 5)));
-
-/* Fills *why (if any) and returns -1.  A text longer than the reason's
- * buffer is cut: the text is ours and only informative. */
-static int
-fail(struct reason *why, int code, const char *dsn, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	(void)reason_vset(why, code, dsn, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* A syntax error inside the path: 5.1.7 for a sender, 5.1.3 for a
  * recipient (RFC 3463). */
 static int
 bad_addr(struct reason *why, unsigned flags, const char *detail)
 {
 	if (ROLE(flags) == SMTP_ADDR_MAIL)
-		return fail(why, 501, "5.1.7", "Bad sender address syntax: %s",
+		return reason_set(why, 501, "5.1.7", "Bad sender address syntax: %s",
 		    detail);
-	return fail(why, 501, "5.1.3", "Bad recipient address syntax: %s",
+	return reason_set(why, 501, "5.1.3", "Bad recipient address syntax: %s",
 	    detail);
 }
 
@@ -49,14 +33,14 @@ static int
 bad_brackets(struct reason *why, unsigned flags)
 {
 	if (ROLE(flags) == SMTP_ADDR_MAIL)
-		return fail(why, 501, "5.5.2", "Syntax: MAIL FROM:<address>");
-	return fail(why, 501, "5.5.2", "Syntax: RCPT TO:<address>");
+		return reason_set(why, 501, "5.5.2", "Syntax: MAIL FROM:<address>");
+	return reason_set(why, 501, "5.5.2", "Syntax: RCPT TO:<address>");
 }
 
 static int
 no_utf8(struct reason *why)
 {
-	return fail(why, 553, "5.6.7",
+	return reason_set(why, 553, "5.6.7",
 	    "Non-ASCII address requires SMTPUTF8");
 }
 
@@ -390,7 +374,7 @@ smtp_addr_parse_path(const char *s, size_t len, unsigned flags,
 
 	memset(out, 0, sizeof(*out));
 	if (ROLE(flags) != SMTP_ADDR_MAIL && ROLE(flags) != SMTP_ADDR_RCPT)
-		return fail(why, 451, "4.3.0", "Internal error: address role");
+		return reason_set(why, 451, "4.3.0", "Internal error: address role");
 	/* Missing brackets get the usage text (Postfix would accept them;
 	 * we do not guess). */
 	if (len == 0 || s[0] != '<' || memchr(s, '>', len) == NULL)
@@ -486,7 +470,7 @@ static const struct {
 static int
 bad_value(struct reason *why, const char *key, const char *detail)
 {
-	return fail(why, 501, "5.5.4", "Invalid %s parameter: %s", key,
+	return reason_set(why, 501, "5.5.4", "Invalid %s parameter: %s", key,
 	    detail);
 }
 
@@ -701,10 +685,10 @@ smtp_addr_parse_params(const char *s, size_t len, unsigned flags,
 
 	memset(out, 0, sizeof(*out));
 	if (ROLE(flags) != SMTP_ADDR_MAIL && ROLE(flags) != SMTP_ADDR_RCPT)
-		return fail(why, 451, "4.3.0", "Internal error: address role");
+		return reason_set(why, 451, "4.3.0", "Internal error: address role");
 	while (p < len) {
 		if (u[p] != ' ' || p + 1 >= len || u[p + 1] == ' ')
-			return fail(why, 501, "5.5.4",
+			return reason_set(why, 501, "5.5.4",
 			    "Syntax error in parameters");
 		kstart = ++p;
 		/* esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-") */
@@ -727,18 +711,18 @@ smtp_addr_parse_params(const char *s, size_t len, unsigned flags,
 					continue;
 				}
 				if (u[p] < 33 || u[p] > 126 || u[p] == '=')
-					return fail(why, 501, "5.5.4",
+					return reason_set(why, 501, "5.5.4",
 					    "Invalid character in parameter "
 					    "value");
 				p++;
 			}
 			vlen = p - vstart;
 			if (vlen == 0)
-				return fail(why, 501, "5.5.4",
+				return reason_set(why, 501, "5.5.4",
 				    "Empty parameter value");
 		}
 		if (klen == 0 || (p < len && u[p] != ' '))
-			return fail(why, 501, "5.5.4",
+			return reason_set(why, 501, "5.5.4",
 			    "Syntax error in parameters");
 		for (k = 0; k < sizeof(param_keys) / sizeof(param_keys[0]);
 		    k++)
@@ -746,11 +730,11 @@ smtp_addr_parse_params(const char *s, size_t len, unsigned flags,
 			    word_is(s + kstart, klen, param_keys[k].name))
 				break;
 		if (k == sizeof(param_keys) / sizeof(param_keys[0]))
-			return fail(why, 555, "5.5.4",
+			return reason_set(why, 555, "5.5.4",
 			    "Unsupported parameter %.*s",
 			    (int)(klen > 32 ? 32 : klen), s + kstart);
 		if (seen & (1u << k))
-			return fail(why, 555, "5.5.4",
+			return reason_set(why, 555, "5.5.4",
 			    "Duplicate parameter %s", param_keys[k].name);
 		seen |= 1u << k;
 		if (param_one((enum param_key)k, s + vstart, vlen, hasv, flags,

@@ -15,22 +15,6 @@
 
 #include "smtp_proto.h"
 
-static int	fail(struct reason *, int, const char *, const char *, ...)
-		    __attribute__((format(printf, 4, 5)));
-
-/* Fills *why (if any) and returns -1.  Our own texts are short; one that
- * would not fit is cut, which is harmless for a human text. */
-static int
-fail(struct reason *why, int code, const char *dsn, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	(void)reason_vset(why, code, dsn, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 enum arg_kind {
 	ARG_NONE,		/* nothing but trailing SPs */
 	ARG_DOMAIN,		/* HELO/EHLO */
@@ -130,12 +114,12 @@ smtp_proto_parse_cmd(const char *line, size_t len,
 
 	memset(out, 0, sizeof(*out));
 	if (len > SMTP_PROTO_LINE_MAX - 2)
-		return fail(why, 500, "5.5.2", "Line too long");
+		return reason_set(why, 500, "5.5.2", "Line too long");
 	/* The reader splits at CRLF and refuses bare CR/LF; check anyway,
 	 * a NUL in particular would cut texts built from the line. */
 	for (i = 0; i < len; i++)
 		if (line[i] == '\r' || line[i] == '\n' || line[i] == '\0')
-			return fail(why, 500, "5.5.2",
+			return reason_set(why, 500, "5.5.2",
 			    "Error: CR, LF or NUL in command line");
 	for (vlen = 0; vlen < len && line[vlen] != ' '; vlen++)
 		;
@@ -144,7 +128,7 @@ smtp_proto_parse_cmd(const char *line, size_t len,
 		    strncasecmp(line, verbs[i].name, vlen) == 0)
 			break;
 	if (i == NVERBS)
-		return fail(why, 500, "5.5.2", "Error: command not recognized");
+		return reason_set(why, 500, "5.5.2", "Error: command not recognized");
 	out->verb = verbs[i].verb;
 
 	arg = line + vlen;
@@ -159,16 +143,16 @@ smtp_proto_parse_cmd(const char *line, size_t len,
 	switch (verbs[i].kind) {
 	case ARG_NONE:
 		if (arglen > 0)
-			return fail(why, 501, "5.5.4",
+			return reason_set(why, 501, "5.5.4",
 			    "Syntax: %s takes no argument", verbs[i].name);
 		arg = NULL;
 		break;
 	case ARG_DOMAIN:
 		if (arglen == 0)
-			return fail(why, 501, "5.5.4", "Syntax: %s hostname",
+			return reason_set(why, 501, "5.5.4", "Syntax: %s hostname",
 			    verbs[i].name);
 		if (helo_valid(arg, arglen) == -1)
-			return fail(why, 501, "5.5.4",
+			return reason_set(why, 501, "5.5.4",
 			    "Invalid %s argument: domain or address literal "
 			    "expected", verbs[i].name);
 		break;
@@ -178,7 +162,7 @@ smtp_proto_parse_cmd(const char *line, size_t len,
 		size_t		 kwlen = strlen(kw);
 
 		if (arglen < kwlen || strncasecmp(arg, kw, kwlen) != 0)
-			return fail(why, 501, "5.5.2", "Syntax: %s %s<address>",
+			return reason_set(why, 501, "5.5.2", "Syntax: %s %s<address>",
 			    verbs[i].name, kw);
 		arg += kwlen;
 		arglen -= kwlen;
@@ -191,7 +175,7 @@ smtp_proto_parse_cmd(const char *line, size_t len,
 	}
 	case ARG_REQUIRED:
 		if (arglen == 0)
-			return fail(why, 501, "5.5.4",
+			return reason_set(why, 501, "5.5.4",
 			    "Syntax: %s requires an argument", verbs[i].name);
 		break;
 	case ARG_OPTIONAL:
