@@ -15,6 +15,7 @@
 #define SEALPOST_QUEUE_H
 
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/queue.h>
 #include <sys/tree.h>
@@ -38,6 +39,7 @@
 enum queue_tx_state {
 	QUEUE_TX_OPEN,		/* smtpin is writing incoming/ID */
 	QUEUE_TX_PENDING,	/* incoming/ID.env written, waiting for flush */
+	QUEUE_TX_FLUSHING,	/* in a batch a flusher thread works on */
 };
 
 struct queue_chan;
@@ -77,6 +79,28 @@ struct queue_chan {
 
 TAILQ_HEAD(queue_tx_list, queue_tx);
 
+/*
+ * A flusher thread (queue_commit.c). The flush blocks for two journal
+ * commits; done in the event loop it would stall every OPEN and COMMIT
+ * meanwhile, and one batch could not start before the last one ended.
+ * Each flusher takes a whole batch; the main thread keeps the loop.
+ */
+#define QUEUE_FLUSHERS	2
+
+struct queue_flusher {
+	struct queue		*q;
+	pthread_t		 th;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	int			 busy;		/* main: a batch is out */
+	int			 ready;		/* under mu: batch handed over */
+	int			 done;		/* under mu: batch flushed */
+	struct queue_tx_list	 batch;
+	size_t			 n;
+	const char		*how;
+	uint64_t		 t0;
+};
+
 struct queue {
 	const struct conf	*conf;
 	struct loop		*loop;
@@ -90,6 +114,9 @@ struct queue {
 	size_t			 npending;
 	size_t			 env_bytes;	/* envelope text held, all tx */
 	struct loop_timer	 flush_timer;
+	struct queue_flusher	 flushers[QUEUE_FLUSHERS];
+	size_t			 nflushing;	/* flushers busy */
+	int			 flush_evfd;	/* flushers -> main: done */
 	struct loop_timer	 reap_timer;
 	struct loop_timer	 space_timer;	/* IPC_Q_SPACE when it changes */
 	/* fstatvfs cache (QUEUE_SPACE_CACHE_MS) */
