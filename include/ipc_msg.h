@@ -23,6 +23,8 @@ enum ipc_type {
 				   sessions, exit (graceful reload) */
 	/* master -> queue and smtpin: a channel between them (fd passed) */
 	IPC_QUEUE_CHANNEL,	/* struct ipc_queue_channel + fd */
+	IPC_QUEUE_SETTINGS,	/* master -> queue: struct ipc_queue_settings
+				   (a reload; the queue keeps running) */
 	/* smtpin <-> master: connection counting across processes (anvil) */
 	IPC_ANVIL_CONNECT,	/* smtpin -> master: struct ipc_anvil */
 	IPC_ANVIL_VERDICT,	/* master -> smtpin: struct ipc_anvil */
@@ -58,6 +60,10 @@ struct ipc_queue_channel {
 	uint32_t	instance;	/* the smtpin process it serves (its pid:
 					   unique even while an old process of
 					   the same instance drains) */
+};
+
+struct ipc_queue_settings {
+	uint64_t	min_free;	/* queue_min_free */
 };
 
 /* Verdicts of the master's connection counter. */

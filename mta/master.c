@@ -555,6 +555,22 @@ master_shutdown(struct master *m, int signo)
 static struct master_child	*master_add_child(struct master *,
 				    enum proc_role, unsigned);
 
+/* The queue survives a reload: it gets the keys it uses over IPC. */
+static void
+master_queue_settings(struct master *m)
+{
+	struct ipc_queue_settings qs;
+	size_t i;
+
+	memset(&qs, 0, sizeof(qs));
+	qs.min_free = m->conf.queue_min_free;
+	for (i = 0; i < m->nchildren; i++)
+		if (m->children[i].role == PROC_QUEUE &&
+		    m->children[i].pid > 0 && m->children[i].chan_open)
+			(void)ipc_send(&m->children[i].chan,
+			    IPC_QUEUE_SETTINGS, &qs, sizeof(qs), -1);
+}
+
 /*
  * Restarts every child with the new configuration. An smtpin is not cut
  * off: it is told to drain (stop accepting, finish its sessions, exit)
@@ -653,6 +669,7 @@ master_reload(struct master *m)
 	m->nlisten = nc->nlisten;
 	m->conf = *nc;
 	free(nc);
+	master_queue_settings(m);
 	log_info("configuration reloaded; restarting the children");
 	master_restart_all(m);
 }

@@ -52,7 +52,18 @@ queue_master_msg(struct child *c, const struct ipc_msg *msg)
 {
 	struct queue_proc *p = (struct queue_proc *)(void *)c;
 	struct ipc_queue_channel qc;
+	struct ipc_queue_settings qs;
 
+	if (msg->type == IPC_QUEUE_SETTINGS && msg->len == sizeof(qs) &&
+	    msg->fd == -1) {
+		/* a reload: the queue is not restarted, it takes the keys */
+		memcpy(&qs, msg->data, sizeof(qs));
+		c->conf.queue_min_free = qs.min_free;
+		p->q.space_checked = 0;
+		log_debug("%s: queue_min_free is now %llu", c->title,
+		    (unsigned long long)qs.min_free);
+		return;
+	}
 	if (msg->type != IPC_QUEUE_CHANNEL ||
 	    msg->len != sizeof(qc) || msg->fd == -1)
 		fatalx("%s: malformed message %u from master", c->title,
@@ -80,7 +91,8 @@ main(int argc, char **argv)
 	 * wait in the master channel until then.
 	 */
 	(void)queue_recover(&p.q);
-	child_master_allow(&p.c, IPC_ALLOW(IPC_QUEUE_CHANNEL),
+	child_master_allow(&p.c, IPC_ALLOW(IPC_QUEUE_CHANNEL) |
+	    IPC_ALLOW(IPC_QUEUE_SETTINGS),
 	    queue_master_msg);
 	child_run(&p.c);
 }
