@@ -166,6 +166,26 @@ smtpin_data_received(struct smtpin_sess *s)
 	return 0;
 }
 
+/*
+ * The queue refused OPEN or COMMIT with status (an errno): a full disk is
+ * 452 4.3.1, anything else 451 with text; the transaction ends.
+ */
+static void
+smtpin_data_queue_failed(struct smtpin_sess *s, int status, const char *text)
+{
+	struct reason why;
+
+	if (status == ENOSPC)
+		(void)reason_set(&why, 452, "4.3.1", "%s",
+		    "Insufficient system storage");
+	else
+		(void)reason_set(&why, 451, "4.3.0", "%s", text);
+	smtpin_log_in(s, "rejected", NULL, &why);
+	smtpin_reply_reason(s, &why);
+	smtpin_data_end(s);
+	smtpin_session_resume(s);
+}
+
 void
 smtpin_data_opened(struct smtpin_sess *s, const struct ipc_q_result *r,
     int fd)
@@ -177,16 +197,8 @@ smtpin_data_opened(struct smtpin_sess *s, const struct ipc_q_result *r,
 	    strlen(r->id))) {
 		if (fd != -1)
 			close(fd);
-		if (r->status == ENOSPC)
-			(void)reason_set(&why, 452, "4.3.1", "%s",
-			    "Insufficient system storage");
-		else
-			(void)reason_set(&why, 451, "4.3.0", "%s",
-			    "Error: cannot create queue file");
-		smtpin_log_in(s, "rejected", NULL, &why);
-		smtpin_reply_reason(s, &why);
-		smtpin_data_end(s);
-		smtpin_session_resume(s);
+		smtpin_data_queue_failed(s, r->status,
+		    "Error: cannot create queue file");
 		return;
 	}
 	(void)strlcpy(s->env.id, r->id, sizeof(s->env.id));
@@ -360,21 +372,13 @@ smtpin_data_input(struct smtpin_sess *s)
 void
 smtpin_data_committed(struct smtpin_sess *s, const struct ipc_q_result *r)
 {
-	struct reason why;
-
 	if (r->status == 0 && strcmp(r->id, s->env.id) == 0) {
 		smtpin_log_in(s, "accepted", NULL, NULL);
 		smtpin_reply(s, 250, "2.0.0", "Ok: queued as %s", s->env.id);
-	} else {
-		if (r->status == ENOSPC)
-			(void)reason_set(&why, 452, "4.3.1", "%s",
-			    "Insufficient system storage");
-		else
-			(void)reason_set(&why, 451, "4.3.0", "%s",
-			    "Error: queue file write error, try again later");
-		smtpin_log_in(s, "rejected", NULL, &why);
-		smtpin_reply_reason(s, &why);
+		smtpin_data_end(s);
+		smtpin_session_resume(s);
+		return;
 	}
-	smtpin_data_end(s);
-	smtpin_session_resume(s);
+	smtpin_data_queue_failed(s, r->status,
+	    "Error: queue file write error, try again later");
 }
