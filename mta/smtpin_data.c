@@ -54,6 +54,19 @@ smtpin_data_send_abort(struct smtpin_sess *s)
 	(void)ipc_send(&s->srv->queue, IPC_Q_ABORT, &ab, sizeof(ab), -1);
 }
 
+/*
+ * Refuses the message of an open transaction: the queue forgets its file,
+ * the refusal is logged and answered, and commands come next.
+ */
+static void
+smtpin_data_drop(struct smtpin_sess *s, const struct reason *why)
+{
+	smtpin_data_send_abort(s);
+	smtpin_log_in(s, "rejected", NULL, why);
+	smtpin_reply_reason(s, why);
+	smtpin_data_end(s);
+}
+
 void
 smtpin_data_abort(struct smtpin_sess *s)
 {
@@ -205,11 +218,9 @@ smtpin_data_opened(struct smtpin_sess *s, const struct ipc_q_result *r,
 	s->qfd = fd;
 	if ((s->fbuf = malloc(SMTPIN_FILE_BUF)) == NULL ||
 	    smtpin_data_received(s) == -1) {
-		smtpin_data_send_abort(s);
 		(void)reason_set(&why, 451, "4.3.0", "%s",
 		    "Error: local problem, try again later");
-		smtpin_reply_reason(s, &why);
-		smtpin_data_end(s);
+		smtpin_data_drop(s, &why);
 		smtpin_session_resume(s);
 		return;
 	}
@@ -303,19 +314,13 @@ smtpin_data_finish(struct smtpin_sess *s)
 	loop_timer_cancel(s->srv->child.loop, &s->data_timer);
 	memset(&why, 0, sizeof(why));
 	if (smtp_data_result(&s->data, &why) != 0) {
-		smtpin_data_send_abort(s);
-		smtpin_log_in(s, "rejected", NULL, &why);
-		smtpin_reply_reason(s, &why);
-		smtpin_data_end(s);
+		smtpin_data_drop(s, &why);
 		return;
 	}
 	if (s->write_failed || !s->srv->have_queue) {
-		smtpin_data_send_abort(s);
 		(void)reason_set(&why, 451, "4.3.0", "%s",
 		    "Error: queue file write error, try again later");
-		smtpin_log_in(s, "rejected", NULL, &why);
-		smtpin_reply_reason(s, &why);
-		smtpin_data_end(s);
+		smtpin_data_drop(s, &why);
 		return;
 	}
 	close(s->qfd);
@@ -329,12 +334,9 @@ smtpin_data_finish(struct smtpin_sess *s)
 		(void)snprintf(s->env.client_tls, sizeof(s->env.client_tls),
 		    "%s:%s", s->tls_version, s->tls_cipher);
 	if (smtpin_data_send_envelope(s) == -1) {
-		smtpin_data_send_abort(s);
 		(void)reason_set(&why, 451, "4.3.0", "%s",
 		    "Error: local problem, try again later");
-		smtpin_log_in(s, "rejected", NULL, &why);
-		smtpin_reply_reason(s, &why);
-		smtpin_data_end(s);
+		smtpin_data_drop(s, &why);
 		return;
 	}
 	s->state = SMTPIN_COMMITTING;
