@@ -83,6 +83,16 @@ struct smtpin_sess {
 	uint64_t		 fsize;		/* bytes written to the file */
 	int			 write_failed;
 	int			 tx_aborted;	/* ABORT sent for this tx */
+	/*
+	 * The file asked for at the first accepted RCPT, so that DATA need
+	 * not wait for the queue (smtpin_data_preopen): pre_tx is 0 when
+	 * none was asked for, pre_status -1 while the answer is out, else
+	 * the queue's status, with pre_fd and pre_id when it is 0.
+	 */
+	uint64_t		 pre_tx;
+	int			 pre_status;
+	int			 pre_fd;
+	char			 pre_id[ENVELOPE_ID_MAX + 1];
 
 	struct loop_timer	 cmd_timer;
 	struct loop_timer	 session_timer;
@@ -150,6 +160,13 @@ void	smtpin_log_in(struct smtpin_sess *, const char *result,
 /* smtpin_data.c */
 /* DATA accepted: ask the queue for a file. */
 void	smtpin_data_begin(struct smtpin_sess *);
+/* A recipient was accepted: ask the queue for the file now, once. */
+void	smtpin_data_preopen(struct smtpin_sess *);
+/* The queue answered the early OPEN of s (pre_tx). */
+void	smtpin_data_preopened(struct smtpin_sess *, const struct ipc_q_result *,
+	    int fd);
+/* Gives the early file back (ABORT), or forgets the OPEN still out. */
+void	smtpin_data_release_pre(struct smtpin_sess *);
 /* The queue answered OPEN. */
 void	smtpin_data_opened(struct smtpin_sess *, const struct ipc_q_result *,
 	    int fd);

@@ -56,6 +56,7 @@ smtpin_log_in(struct smtpin_sess *s, const char *result, const char *rcpt,
 void
 smtpin_cmd_reset_tx(struct smtpin_sess *s)
 {
+	smtpin_data_release_pre(s);
 	envelope_free(&s->env);
 	envelope_init(&s->env);
 	s->have_mail = 0;
@@ -258,6 +259,8 @@ smtpin_cmd_rcpt(struct smtpin_sess *s, const struct smtp_proto_cmd *c)
 	    p.orcpt_type, p.orcpt) >= (int)sizeof(r->orcpt))
 		r->orcpt[0] = '\0';
 	smtpin_reply(s, 250, "2.1.5", "Ok");
+	/* like Postfix's smtpd_delay_open_until_valid_rcpt */
+	smtpin_data_preopen(s);
 }
 
 void

@@ -20,6 +20,9 @@
 #include "smtp_proto.h"
 #include "smtpin.h"
 
+static void	smtpin_data_start(struct smtpin_sess *,
+		    const struct ipc_q_result *, int, int);
+
 /* Back to reading commands after a transaction ended either way. */
 static void
 smtpin_data_end(struct smtpin_sess *s)
@@ -111,11 +114,87 @@ smtpin_data_abort(struct smtpin_sess *s)
 }
 
 void
+smtpin_data_preopen(struct smtpin_sess *s)
+{
+	struct ipc_q_open o;
+
+	if (s->pre_tx != 0 || !s->srv->have_queue || s->srv->queue_low_space)
+		return;
+	memset(&o, 0, sizeof(o));
+	o.tx = ++s->srv->next_tx;
+	if (ipc_send(&s->srv->queue, IPC_Q_OPEN, &o, sizeof(o), -1) == -1)
+		return;		/* DATA tries again, and answers 451 */
+	s->pre_tx = o.tx;
+	s->pre_status = -1;
+}
+
+void
+smtpin_data_preopened(struct smtpin_sess *s, const struct ipc_q_result *r,
+    int fd)
+{
+	s->pre_status = r->status == 0 && fd == -1 ? EIO : r->status;
+	if (s->pre_status == 0) {
+		s->pre_fd = fd;
+		(void)strlcpy(s->pre_id, r->id, sizeof(s->pre_id));
+	} else if (fd != -1)
+		close(fd);
+}
+
+void
+smtpin_data_release_pre(struct smtpin_sess *s)
+{
+	struct ipc_q_commit ab;
+
+	if (s->pre_tx == 0)
+		return;
+	/*
+	 * A file: the queue removes it. An answer still out: it finds no
+	 * session and smtpin_queue_msg sends the ABORT then.
+	 */
+	if (s->pre_fd != -1) {
+		close(s->pre_fd);
+		s->pre_fd = -1;
+		if (s->srv->have_queue) {
+			memset(&ab, 0, sizeof(ab));
+			ab.tx = s->pre_tx;
+			(void)strlcpy(ab.id, s->pre_id, sizeof(ab.id));
+			(void)ipc_send(&s->srv->queue, IPC_Q_ABORT, &ab,
+			    sizeof(ab), -1);
+		}
+	}
+	s->pre_tx = 0;
+	s->pre_status = -1;
+	s->pre_id[0] = '\0';
+}
+
+void
 smtpin_data_begin(struct smtpin_sess *s)
 {
 	struct ipc_q_open o;
+	struct ipc_q_result res;
 	struct reason r;
+	int fd;
 
+	if (s->pre_tx != 0 && s->srv->have_queue) {
+		/* asked for at the first RCPT: no wait, or a shorter one */
+		s->tx = s->pre_tx;
+		s->pre_tx = 0;
+		loop_timer_cancel(s->srv->child.loop, &s->cmd_timer);
+		s->state = SMTPIN_OPENING;
+		if (s->pre_status == -1)
+			return;		/* smtpin_data_opened follows */
+		memset(&res, 0, sizeof(res));
+		res.tx = s->tx;
+		res.status = s->pre_status;
+		(void)strlcpy(res.id, s->pre_id, sizeof(res.id));
+		fd = s->pre_fd;
+		s->pre_fd = -1;
+		s->pre_status = -1;
+		s->pre_id[0] = '\0';
+		smtpin_data_start(s, &res, fd, 0);
+		return;
+	}
+	smtpin_data_release_pre(s);
 	s->tx = ++s->srv->next_tx;
 	memset(&o, 0, sizeof(o));
 	o.tx = s->tx;
@@ -184,7 +263,8 @@ smtpin_data_received(struct smtpin_sess *s)
  * 452 4.3.1, anything else 451 with text; the transaction ends.
  */
 static void
-smtpin_data_queue_failed(struct smtpin_sess *s, int status, const char *text)
+smtpin_data_queue_failed(struct smtpin_sess *s, int status, const char *text,
+    int resume)
 {
 	struct reason why;
 
@@ -196,12 +276,18 @@ smtpin_data_queue_failed(struct smtpin_sess *s, int status, const char *text)
 	smtpin_log_in(s, "rejected", NULL, &why);
 	smtpin_reply_reason(s, &why);
 	smtpin_data_end(s);
-	smtpin_session_resume(s);
+	if (resume)
+		smtpin_session_resume(s);
 }
 
-void
-smtpin_data_opened(struct smtpin_sess *s, const struct ipc_q_result *r,
-    int fd)
+/*
+ * The file for the message is there (or the queue refused it): 354, or
+ * the refusal. resume: go on with buffered input (an answer that came
+ * while waiting); else the caller is the command loop, which goes on.
+ */
+static void
+smtpin_data_start(struct smtpin_sess *s, const struct ipc_q_result *r,
+    int fd, int resume)
 {
 	const struct conf *c = s->srv->conf;
 	struct reason why;
@@ -211,7 +297,7 @@ smtpin_data_opened(struct smtpin_sess *s, const struct ipc_q_result *r,
 		if (fd != -1)
 			close(fd);
 		smtpin_data_queue_failed(s, r->status,
-		    "Error: cannot create queue file");
+		    "Error: cannot create queue file", resume);
 		return;
 	}
 	(void)strlcpy(s->env.id, r->id, sizeof(s->env.id));
@@ -221,7 +307,8 @@ smtpin_data_opened(struct smtpin_sess *s, const struct ipc_q_result *r,
 		(void)reason_set(&why, 451, "4.3.0", "%s",
 		    "Error: local problem, try again later");
 		smtpin_data_drop(s, &why);
-		smtpin_session_resume(s);
+		if (resume)
+			smtpin_session_resume(s);
 		return;
 	}
 	smtp_data_init(&s->data, (size_t)c->message_size_limit,
@@ -232,7 +319,15 @@ smtpin_data_opened(struct smtpin_sess *s, const struct ipc_q_result *r,
 	loop_timer_set(s->srv->child.loop, &s->data_timer,
 	    (uint64_t)c->smtpin_data_timeout * 1000,
 	    smtpin_session_timeout, s);
-	smtpin_session_resume(s);
+	if (resume)
+		smtpin_session_resume(s);
+}
+
+void
+smtpin_data_opened(struct smtpin_sess *s, const struct ipc_q_result *r,
+    int fd)
+{
+	smtpin_data_start(s, r, fd, 1);
 }
 
 /* Writes the buffered message bytes to the queue file. */
@@ -382,5 +477,5 @@ smtpin_data_committed(struct smtpin_sess *s, const struct ipc_q_result *r)
 		return;
 	}
 	smtpin_data_queue_failed(s, r->status,
-	    "Error: queue file write error, try again later");
+	    "Error: queue file write error, try again later", 1);
 }

@@ -46,8 +46,9 @@ smtpin_find_tx(struct smtpin *srv, uint64_t tx)
 	struct smtpin_sess *s;
 
 	for (s = srv->sessions; s != NULL; s = s->next)
-		if (s->tx == tx && (s->state == SMTPIN_OPENING ||
-		    s->state == SMTPIN_DATA || s->state == SMTPIN_COMMITTING))
+		if ((s->tx == tx && (s->state == SMTPIN_OPENING ||
+		    s->state == SMTPIN_DATA || s->state == SMTPIN_COMMITTING)) ||
+		    (s->pre_tx == tx && tx != 0))
 			return s;
 	return NULL;
 }
@@ -142,7 +143,11 @@ smtpin_queue_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 	r.id[sizeof(r.id) - 1] = '\0';
 	s = smtpin_find_tx(srv, r.tx);
 	if (msg->type == IPC_Q_OPENED) {
-		if (s == NULL || s->state != SMTPIN_OPENING) {
+		if (s != NULL && s->pre_tx == r.tx && s->pre_status == -1) {
+			smtpin_data_preopened(s, &r, msg->fd);
+			return;
+		}
+		if (s == NULL || s->state != SMTPIN_OPENING || s->tx != r.tx) {
 			/* the session went away meanwhile */
 			if (msg->fd != -1) {
 				struct ipc_q_commit ab;
@@ -178,6 +183,7 @@ smtpin_queue_err(struct ipc_chan *ch, enum ipc_err e, void *arg)
 	srv->have_queue = 0;
 	for (s = srv->sessions; s != NULL; s = next) {
 		next = s->next;
+		smtpin_data_release_pre(s);
 		if (s->state == SMTPIN_OPENING || s->state == SMTPIN_DATA ||
 		    s->state == SMTPIN_COMMITTING) {
 			smtpin_data_abort(s);
@@ -290,8 +296,14 @@ main(int argc, char **argv)
 	for (i = 0; i < srv.conf->nlisten; i++) {
 		listeners[i].srv = &srv;
 		listeners[i].kind = srv.conf->listen[i].kind;
-		if (loop_fd_add(srv.child.loop, PROC_FD_FIRST + (int)i, EPOLLIN,
-		    smtpin_accept, &listeners[i]) == -1)
+		/*
+		 * Every smtpin process waits on the same listeners: without
+		 * EPOLLEXCLUSIVE each connection would wake all of them, and
+		 * all but one would find nothing to accept.
+		 */
+		if (loop_fd_add(srv.child.loop, PROC_FD_FIRST + (int)i,
+		    EPOLLIN | EPOLLEXCLUSIVE, smtpin_accept, &listeners[i]) ==
+		    -1)
 			fatal("%s: listener %s", srv.child.title,
 			    srv.conf->listen[i].text);
 	}

@@ -74,6 +74,8 @@ smtpin_session_new(struct smtpin *srv, int fd, enum conf_listen_kind kind,
 	s->kind = kind;
 	s->peer = *ss;
 	s->qfd = -1;
+	s->pre_fd = -1;
+	s->pre_status = -1;
 	if (ss->ss_family == AF_INET)
 		(void)inet_ntop(AF_INET, &((const struct sockaddr_in *)
 		    (const void *)ss)->sin_addr, s->peer_ip,
@@ -116,6 +118,7 @@ smtpin_session_free(struct smtpin_sess *s)
 	if (s->state == SMTPIN_OPENING || s->state == SMTPIN_DATA ||
 	    s->state == SMTPIN_COMMITTING)
 		smtpin_data_abort(s);
+	smtpin_data_release_pre(s);
 	smtpin_anvil_release(s);
 	loop_timer_cancel(l, &s->cmd_timer);
 	loop_timer_cancel(l, &s->session_timer);
