@@ -19,8 +19,8 @@
  * size; with both flushers busy the journal merges one's directory
  * commit with the other's data commit when they meet. (A single flusher
  * that let each syncfs also carry the previous batch's renames saved
- * commits but measured slower at 20 sessions: every batch then waited
- * for the next one's data.)
+ * commits but was no faster at 20 sessions, bench/README: every batch
+ * then waits for the next one's data flush.)
  *
  * Why threads, in a process that is otherwise one event loop (a
  * deviation from DESIGN.md §2): those two commits block for milliseconds
