@@ -165,6 +165,8 @@ void	smtpin_data_preopen(struct smtpin_sess *);
 /* The queue answered the early OPEN of s (pre_tx). */
 void	smtpin_data_preopened(struct smtpin_sess *, const struct ipc_q_result *,
 	    int fd);
+/* Tells the queue to forget transaction tx (file id), if it is there. */
+void	smtpin_queue_abort(struct smtpin *, uint64_t tx, const char *id);
 /* Gives the early file back (ABORT), or forgets the OPEN still out. */
 void	smtpin_data_release_pre(struct smtpin_sess *);
 /* The queue answered OPEN. */

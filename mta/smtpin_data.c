@@ -43,18 +43,26 @@ smtpin_data_end(struct smtpin_sess *s)
 	smtpin_session_command_timer(s);
 }
 
-static void
-smtpin_data_send_abort(struct smtpin_sess *s)
+void
+smtpin_queue_abort(struct smtpin *srv, uint64_t tx, const char *id)
 {
 	struct ipc_q_commit ab;
 
+	if (!srv->have_queue)
+		return;
+	memset(&ab, 0, sizeof(ab));
+	ab.tx = tx;
+	(void)strlcpy(ab.id, id, sizeof(ab.id));
+	(void)ipc_send(&srv->queue, IPC_Q_ABORT, &ab, sizeof(ab), -1);
+}
+
+static void
+smtpin_data_send_abort(struct smtpin_sess *s)
+{
 	if (!s->srv->have_queue || s->env.id[0] == '\0' || s->tx_aborted)
 		return;
 	s->tx_aborted = 1;	/* a second ABORT would break the channel */
-	memset(&ab, 0, sizeof(ab));
-	ab.tx = s->tx;
-	(void)strlcpy(ab.id, s->env.id, sizeof(ab.id));
-	(void)ipc_send(&s->srv->queue, IPC_Q_ABORT, &ab, sizeof(ab), -1);
+	smtpin_queue_abort(s->srv, s->tx, s->env.id);
 }
 
 /*
@@ -143,8 +151,6 @@ smtpin_data_preopened(struct smtpin_sess *s, const struct ipc_q_result *r,
 void
 smtpin_data_release_pre(struct smtpin_sess *s)
 {
-	struct ipc_q_commit ab;
-
 	if (s->pre_tx == 0)
 		return;
 	/*
@@ -154,13 +160,7 @@ smtpin_data_release_pre(struct smtpin_sess *s)
 	if (s->pre_fd != -1) {
 		close(s->pre_fd);
 		s->pre_fd = -1;
-		if (s->srv->have_queue) {
-			memset(&ab, 0, sizeof(ab));
-			ab.tx = s->pre_tx;
-			(void)strlcpy(ab.id, s->pre_id, sizeof(ab.id));
-			(void)ipc_send(&s->srv->queue, IPC_Q_ABORT, &ab,
-			    sizeof(ab), -1);
-		}
+		smtpin_queue_abort(s->srv, s->pre_tx, s->pre_id);
 	}
 	s->pre_tx = 0;
 	s->pre_status = -1;
@@ -177,21 +177,18 @@ smtpin_data_begin(struct smtpin_sess *s)
 
 	if (s->pre_tx != 0 && s->srv->have_queue) {
 		/* asked for at the first RCPT: no wait, or a shorter one */
-		s->tx = s->pre_tx;
-		s->pre_tx = 0;
-		loop_timer_cancel(s->srv->child.loop, &s->cmd_timer);
-		s->state = SMTPIN_OPENING;
-		if (s->pre_status == -1)
-			return;		/* smtpin_data_opened follows */
 		memset(&res, 0, sizeof(res));
-		res.tx = s->tx;
+		res.tx = s->tx = s->pre_tx;
 		res.status = s->pre_status;
 		(void)strlcpy(res.id, s->pre_id, sizeof(res.id));
 		fd = s->pre_fd;
-		s->pre_fd = -1;
-		s->pre_status = -1;
-		s->pre_id[0] = '\0';
-		smtpin_data_start(s, &res, fd, 0);
+		s->pre_fd = -1;			/* the file is this DATA's now */
+		smtpin_data_release_pre(s);
+		loop_timer_cancel(s->srv->child.loop, &s->cmd_timer);
+		s->state = SMTPIN_OPENING;
+		if (res.status != -1)
+			smtpin_data_start(s, &res, fd, 0);
+		/* else smtpin_data_opened follows */
 		return;
 	}
 	smtpin_data_release_pre(s);

@@ -150,14 +150,8 @@ smtpin_queue_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 		if (s == NULL || s->state != SMTPIN_OPENING || s->tx != r.tx) {
 			/* the session went away meanwhile */
 			if (msg->fd != -1) {
-				struct ipc_q_commit ab;
-
 				close(msg->fd);
-				memset(&ab, 0, sizeof(ab));
-				ab.tx = r.tx;
-				memcpy(ab.id, r.id, sizeof(ab.id));
-				(void)ipc_send(&srv->queue, IPC_Q_ABORT, &ab,
-				    sizeof(ab), -1);
+				smtpin_queue_abort(srv, r.tx, r.id);
 			}
 			return;
 		}
