@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "master.h"
+#include "master/master.h"
 
 static struct ipc_anvil
 ip(uint8_t last, int exempt)

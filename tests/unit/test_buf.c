@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "buf.h"
+#include "lib/buf.h"
 
 static void
 test_append_within_max(void **state)

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "conf.h"
+#include "lib/conf.h"
 
 static int
 parse(struct conf *c, const char *text, char *err, size_t errlen)

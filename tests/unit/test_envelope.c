@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "envelope.h"
+#include "smtp/envelope.h"
 
 #define BUFSZ	8192
 

@@ -18,8 +18,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "ipc.h"
-#include "loop.h"
+#include "lib/ipc.h"
+#include "lib/loop.h"
 
 static size_t
 frame(unsigned char *buf, uint32_t type, uint32_t len, const void *data,

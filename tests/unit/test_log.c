@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "log.h"
+#include "lib/log.h"
 
 struct esc_case {
 	const char	*in;

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "loop.h"
+#include "lib/loop.h"
 
 struct tstate {
 	struct loop	*loop;

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "netaddr.h"
+#include "lib/netaddr.h"
 
 static struct sockaddr_storage
 addr(const char *s)

@@ -17,9 +17,9 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "envelope.h"
+#include "smtp/envelope.h"
 #include "ipc_msg.h"
-#include "queue_id.h"
+#include "smtp/queue_id.h"
 
 #define BUFSZ	64
 

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "smtp_addr.h"
+#include "smtp/smtp_addr.h"
 
 #define M	SMTP_ADDR_MAIL
 #define R	SMTP_ADDR_RCPT

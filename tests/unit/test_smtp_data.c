@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smtp_data.h"
+#include "smtp/smtp_data.h"
 
 #define OUTMAX	8192
 

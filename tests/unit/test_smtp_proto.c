@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "smtp_proto.h"
+#include "smtp/smtp_proto.h"
 
 struct cmd_case {
 	const char		*in;

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
+#include "lib/conf.h"
 #include "master.h"
 
 static void

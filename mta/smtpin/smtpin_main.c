@@ -19,7 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "lib/log.h"
 #include "smtpin.h"
 
 struct smtpin_listener {

@@ -57,7 +57,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "lib/log.h"
 #include "queue.h"
 
 #define QUEUE_ID_TRIES		8	/* new ids tried when one is taken */

@@ -19,9 +19,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "netaddr.h"
-#include "smtp_proto.h"
+#include "lib/log.h"
+#include "lib/netaddr.h"
+#include "smtp/smtp_proto.h"
 #include "smtpin.h"
 
 /* read(2)/TLS records land here first; sessions keep only what is left. */

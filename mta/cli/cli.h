@@ -8,7 +8,7 @@
 
 #include <sysexits.h>
 
-#include "conf.h"
+#include "lib/conf.h"
 
 /*
  * Exit codes (sealpost(8)): 0 success, 1 the daemon reports a problem,

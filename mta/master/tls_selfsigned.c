@@ -20,7 +20,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
-#include "log.h"
+#include "lib/log.h"
 #include "tls_selfsigned.h"
 
 #define SELFSIGNED_DAYS	3650

@@ -22,9 +22,9 @@
 #include <unistd.h>
 #include <libutil.h>
 
-#include "log.h"
+#include "lib/log.h"
 #include "master.h"
-#include "tls.h"
+#include "lib/tls.h"
 #include "tls_selfsigned.h"
 
 #define MASTER_LISTEN_BACKLOG	1024	/* FACTS.md: small backlogs collapse */

@@ -13,8 +13,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "child.h"
-#include "log.h"
+#include "lib/child.h"
+#include "lib/log.h"
 #include "queue.h"
 
 #define QUEUE_NOFILE_MAX	65536

@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "smtp_proto.h"
+#include "lib/log.h"
+#include "smtp/smtp_proto.h"
 #include "smtpin.h"
 
 static void	smtpin_data_start(struct smtpin_sess *,

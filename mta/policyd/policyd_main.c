@@ -6,7 +6,7 @@
  */
 #include "config.h"
 
-#include "child.h"
+#include "lib/child.h"
 
 int
 main(int argc, char **argv)

@@ -17,7 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "lib/log.h"
 #include "master.h"
 
 #define MASTER_CTL_MAX_CLIENTS	32

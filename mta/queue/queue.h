@@ -20,12 +20,12 @@
 #include <sys/queue.h>
 #include <sys/tree.h>
 
-#include "buf.h"
-#include "conf.h"
-#include "envelope.h"
-#include "ipc.h"
-#include "loop.h"
-#include "queue_id.h"
+#include "lib/buf.h"
+#include "lib/conf.h"
+#include "smtp/envelope.h"
+#include "lib/ipc.h"
+#include "lib/loop.h"
+#include "smtp/queue_id.h"
 
 #define QUEUE_MAX_CHANS		64	/* channels to smtpin processes */
 #define QUEUE_MAX_TX		4096	/* open transactions per channel */

@@ -10,10 +10,10 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "conf.h"
-#include "ipc.h"
-#include "loop.h"
-#include "proc.h"
+#include "lib/conf.h"
+#include "lib/ipc.h"
+#include "lib/loop.h"
+#include "lib/proc.h"
 
 #define MASTER_MAX_CHILDREN	80
 #define MASTER_PING_TIMEOUT_MS	1000

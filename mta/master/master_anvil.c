@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "lib/log.h"
 #include "master.h"
 
 #define ANVIL_BUCKETS	1024

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "smtp_addr.h"
-#include "smtp_proto.h"
+#include "lib/log.h"
+#include "smtp/smtp_addr.h"
+#include "smtp/smtp_proto.h"
 #include "smtpin.h"
 
 void

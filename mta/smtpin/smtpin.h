@@ -13,16 +13,16 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "buf.h"
-#include "child.h"
-#include "envelope.h"
-#include "ipc.h"
-#include "loop.h"
+#include "lib/buf.h"
+#include "lib/child.h"
+#include "smtp/envelope.h"
+#include "lib/ipc.h"
+#include "lib/loop.h"
 #include "reason.h"
-#include "smtp_addr.h"
-#include "smtp_data.h"
-#include "smtp_proto.h"
-#include "tls.h"
+#include "smtp/smtp_addr.h"
+#include "smtp/smtp_data.h"
+#include "smtp/smtp_proto.h"
+#include "lib/tls.h"
 
 #define SMTPIN_IN_MAX		(64 * 1024)	/* unread input per session */
 #define SMTPIN_OUT_MAX		(64 * 1024)	/* unsent replies */

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "ipc.h"
+#include "lib/ipc.h"
 
 static void
 cli_status_uptime(char *buf, size_t size, int64_t started, time_t now)

@@ -18,7 +18,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "lib/log.h"
 #include "queue.h"
 
 #define QUEUE_CORRUPT_TRIES	100	/* name, name.1 .. name.99 */
