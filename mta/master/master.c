@@ -30,60 +30,6 @@
 #define MASTER_LISTEN_BACKLOG	1024	/* FACTS.md: small backlogs collapse */
 
 /*
- * Loads the TLS credentials and priority string of c the way smtpin will,
- * so that a bad certificate, key or tls_priority is refused here (start,
- * -n, reload) instead of leaving smtpin processes failing. Without
- * tls_cert_file the self-signed pair must exist (it is made at start).
- */
-static int
-master_check_tls(const struct conf *c, char *err, size_t errlen)
-{
-	struct tls_server t;
-	int r;
-
-	r = tls_server_init(&t, c, NULL, err, errlen);
-	tls_server_free(&t);
-	return r;
-}
-
-int
-master_check_environment(struct master *m, char *err, size_t errlen)
-{
-	const char *users[2] = { m->conf.user, m->conf.queue_user };
-	struct passwd *pw;
-	size_t i;
-
-	if (m->conf.devmode)
-		return m->conf.ntls_cert_file > 0 ?
-		    master_check_tls(&m->conf, err, errlen) : 0;
-	for (i = 0; i < 2; i++) {
-		if ((pw = getpwnam(users[i])) == NULL) {
-			(void)snprintf(err, errlen, "%s: user %s does not "
-			    "exist; create it with: useradd --system "
-			    "--no-create-home --home-dir /nonexistent "
-			    "--shell /usr/sbin/nologin %s", m->conf.path,
-			    users[i], users[i]);
-			return -1;
-		}
-		if (pw->pw_uid == 0) {
-			(void)snprintf(err, errlen, "%s: user %s must not be "
-			    "root", m->conf.path, users[i]);
-			return -1;
-		}
-	}
-	if (getgrnam(m->conf.control_group) == NULL) {
-		(void)snprintf(err, errlen, "%s: group %s does not exist; "
-		    "create it with: groupadd --system %s", m->conf.path,
-		    m->conf.control_group, m->conf.control_group);
-		return -1;
-	}
-	if (m->conf.ntls_cert_file > 0 &&
-	    master_check_tls(&m->conf, err, errlen) == -1)
-		return -1;
-	return 0;
-}
-
-/*
  * Makes sure path is a directory (not a symlink) with the given owner and
  * mode, creating it if needed. Wrong owner or mode is corrected and logged:
  * the spool's safety depends on them.

@@ -84,6 +84,11 @@ struct master {
  * (users, group) beyond its syntax. Returns 0 or -1 with a message in err.
  */
 int	master_check_environment(struct master *, char *err, size_t errlen);
+/*
+ * Loads the TLS credentials and priority string of c as smtpin will.
+ * Returns 0 or -1 with a message in err.
+ */
+int	master_check_tls(const struct conf *c, char *err, size_t errlen);
 /* Runs the master until shutdown; returns the exit status. */
 int	master_main(struct master *);
 
