@@ -44,6 +44,8 @@ ipc_strerror(enum ipc_err e)
 		return "channel closed by peer";
 	case IPC_ESYS:
 		return "system error";
+	case IPC_EFULL:
+		return "peer does not read its messages";
 	}
 	return "unknown error";
 }
@@ -137,8 +139,32 @@ ipc_read_one(int sock, uint64_t allow, void *buf, struct ipc_msg *msg)
 	return IPC_OK;
 }
 
+static void	ipc_chan_failed(void *);
+
+/* Tells the owner that ch broke: errcb, or fatal without one. */
 static void
-ipc_chan_fail(struct ipc_chan *ch, enum ipc_err e)
+ipc_chan_report(struct ipc_chan *ch, enum ipc_err e, int err)
+{
+	if (ch->errcb != NULL) {
+		ch->errcb(ch, e, ch->arg);
+		return;
+	}
+	errno = err;
+	if (e == IPC_ESYS)
+		fatal("ipc with %s", ch->name);
+	fatalx("ipc with %s: %s", ch->name, ipc_strerror(e));
+}
+
+/*
+ * Marks ch broken and tells its owner: at once when called from the
+ * channel's own event handler (the loop: nothing of the owner's is on the
+ * stack), through a 0 ms timer when called from ipc_send, whose caller
+ * may still be using the channel (doc/design.md §3). Either way the
+ * caller must not touch ch after this returns if it may be freed: the
+ * event handler returns at once.
+ */
+static void
+ipc_chan_fail(struct ipc_chan *ch, enum ipc_err e, int deferred)
 {
 	int saved = errno;
 
@@ -146,14 +172,21 @@ ipc_chan_fail(struct ipc_chan *ch, enum ipc_err e)
 		return;
 	ch->broken = 1;
 	loop_fd_del(ch->loop, ch->fd);
-	if (ch->errcb != NULL) {
-		ch->errcb(ch, e, ch->arg);
+	if (!deferred) {
+		ipc_chan_report(ch, e, saved);
 		return;
 	}
-	errno = saved;
-	if (e == IPC_ESYS)
-		fatal("ipc with %s", ch->name);
-	fatalx("ipc with %s: %s", ch->name, ipc_strerror(e));
+	ch->fail_err = e;
+	ch->fail_errno = saved;
+	loop_timer_set(ch->loop, &ch->fail_timer, 0, ipc_chan_failed, ch);
+}
+
+static void
+ipc_chan_failed(void *arg)
+{
+	struct ipc_chan *ch = arg;
+
+	ipc_chan_report(ch, ch->fail_err, ch->fail_errno);
 }
 
 static int
@@ -196,6 +229,7 @@ ipc_flush(struct ipc_chan *ch)
 		ch->head = o->next;
 		if (ch->head == NULL)
 			ch->tail = NULL;
+		ch->outbytes -= o->len;
 		if (o->fd != -1)
 			close(o->fd);
 		free(o);
@@ -210,11 +244,11 @@ ipc_chan_event(int fd, uint32_t events, void *arg)
 	unsigned char *buf;
 	struct ipc_msg msg;
 	enum ipc_err e;
-	int rounds;
+	int rounds, alive = 1;
 
 	if (events & EPOLLOUT) {
 		if (ipc_flush(ch) == -1) {
-			ipc_chan_fail(ch, IPC_ESYS);
+			ipc_chan_fail(ch, IPC_ESYS, 0);
 			return;
 		}
 		if (ch->head == NULL)
@@ -224,17 +258,28 @@ ipc_chan_event(int fd, uint32_t events, void *arg)
 		return;
 	if ((buf = malloc(IPC_FRAME_MAX + 1)) == NULL)
 		fatal("ipc");
-	/* Bounded rounds so that one busy peer cannot starve the loop. */
+	/*
+	 * Bounded rounds so that one busy peer cannot starve the loop. The
+	 * callback may close (and free) the channel: alive says so, and then
+	 * nothing of ch is read again (doc/design.md §3).
+	 */
+	ch->alive = &alive;
 	for (rounds = 0; rounds < 64 && !ch->broken; rounds++) {
 		e = ipc_read_one(fd, ch->allow, buf, &msg);
 		if (e == IPC_ESYS && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		if (e != IPC_OK) {
-			ipc_chan_fail(ch, e);
+			ch->alive = NULL;
+			ipc_chan_fail(ch, e, 0);
+			alive = 0;
 			break;
 		}
 		ch->cb(ch, &msg, ch->arg);
+		if (!alive)
+			break;
 	}
+	if (alive)
+		ch->alive = NULL;
 	free(buf);
 }
 
@@ -296,6 +341,12 @@ ipc_send(struct ipc_chan *ch, uint32_t type, const void *data, size_t len,
 			close(fd);
 		return -1;
 	}
+	if (ch->outbytes + sizeof(struct ipc_hdr) + len > IPC_OUT_MAX) {
+		if (fd != -1)
+			close(fd);
+		ipc_chan_fail(ch, IPC_EFULL, 1);
+		return -1;
+	}
 	if ((o = ipc_out_new(type, data, len, fd)) == NULL)
 		return -1;
 	if (ch->tail != NULL)
@@ -303,10 +354,11 @@ ipc_send(struct ipc_chan *ch, uint32_t type, const void *data, size_t len,
 	else
 		ch->head = o;
 	ch->tail = o;
+	ch->outbytes += o->len;
 	if (!was_empty)
 		return 0;
 	if (ipc_flush(ch) == -1) {
-		ipc_chan_fail(ch, IPC_ESYS);
+		ipc_chan_fail(ch, IPC_ESYS, 1);
 		return -1;
 	}
 	if (ch->head != NULL)
@@ -314,12 +366,24 @@ ipc_send(struct ipc_chan *ch, uint32_t type, const void *data, size_t len,
 	return 0;
 }
 
+size_t
+ipc_pending(const struct ipc_chan *ch)
+{
+	return ch->outbytes;
+}
+
 void
 ipc_chan_close(struct ipc_chan *ch)
 {
 	struct ipc_out *o;
 
-	if (!ch->broken)
+	if (ch->alive != NULL) {
+		*ch->alive = 0;
+		ch->alive = NULL;
+	}
+	if (ch->loop != NULL)
+		loop_timer_cancel(ch->loop, &ch->fail_timer);
+	if (!ch->broken && ch->loop != NULL)
 		loop_fd_del(ch->loop, ch->fd);
 	ch->broken = 1;
 	while ((o = ch->head) != NULL) {
@@ -329,6 +393,7 @@ ipc_chan_close(struct ipc_chan *ch)
 		free(o);
 	}
 	ch->tail = NULL;
+	ch->outbytes = 0;
 	if (ch->fd != -1)
 		close(ch->fd);
 	ch->fd = -1;

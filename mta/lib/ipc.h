@@ -1,9 +1,17 @@
 /*
  * ipc.h: framed typed messages over UNIX SOCK_SEQPACKET sockets, with fd
- * passing (DESIGN.md §2). A frame is struct ipc_hdr followed by exactly
+ * passing (doc/design.md §3). A frame is struct ipc_hdr followed by exactly
  * hdr.len payload bytes in one datagram; a short, oversized, trailing-junk
  * or unlisted frame is an error the receiver treats as fatal (children
  * fatalx; the master kills the child that sent it).
+ *
+ * Ownership (doc/design.md §3): the owner of a struct ipc_chan may close it
+ * (ipc_chan_close) from anywhere, including its own message or error
+ * callback, and may free the memory right after; it must not free a
+ * channel that was not closed. Once a callback closed its channel, this
+ * layer never touches it again. The error callback runs only from the
+ * event loop, never from inside ipc_send: a caller of ipc_send may go on
+ * using the channel (and other channels) after a failed send.
  * Linked by every daemon and the CLI.
  */
 #ifndef SEALPOST_IPC_H
@@ -13,8 +21,7 @@
 #include <stdint.h>
 
 #include "ipc_msg.h"
-
-struct loop;
+#include "loop.h"
 
 struct ipc_hdr {
 	uint32_t	type;
@@ -32,7 +39,16 @@ enum ipc_err {
 	IPC_EFD,		/* more than one fd, or truncated control data */
 	IPC_EOF,		/* peer closed the channel */
 	IPC_ESYS,		/* recvmsg/sendmsg failed; see errno */
+	IPC_EFULL,		/* the peer does not read: IPC_OUT_MAX queued */
 };
+
+/*
+ * Bytes a channel may hold unsent. A peer that lets more pile up does not
+ * read its messages: the channel is broken (IPC_EFULL), like any other
+ * protocol failure, instead of growing without bound. Large enough for
+ * the largest envelope smtpin hands the queue in one go (8 MiB).
+ */
+#define IPC_OUT_MAX	(16 * 1024 * 1024)
 
 struct ipc_msg {
 	uint32_t	 type;
@@ -58,7 +74,14 @@ struct ipc_chan {
 	ipc_err_cb	 errcb;
 	void		*arg;
 	struct ipc_out	*head, *tail;
+	size_t		 outbytes;	/* queued, unsent */
 	int		 broken;
+	/* a failure in ipc_send, reported to errcb from the loop */
+	enum ipc_err	 fail_err;
+	int		 fail_errno;
+	struct loop_timer fail_timer;
+	/* while a callback runs: cleared by ipc_chan_close */
+	int		*alive;
 };
 
 /*
@@ -80,11 +103,21 @@ int	ipc_chan_init(struct ipc_chan *, struct loop *, int fd,
 /*
  * Queues one message (len <= IPC_PAYLOAD_MAX) and passes fd along if it is
  * not -1; ownership of fd moves to the channel, which closes it once sent.
- * Returns 0, or -1 when the channel is broken or memory runs out.
+ * Returns 0, or -1 when the channel is broken, memory runs out, or the
+ * peer let IPC_OUT_MAX bytes pile up; a channel that breaks here hears of
+ * it through its error callback from the loop, after this returns.
  */
 int	ipc_send(struct ipc_chan *, uint32_t type, const void *data,
 	    size_t len, int fd);
-/* Detaches and closes the channel, dropping unsent messages and their fds. */
+/*
+ * Bytes queued and not yet taken by the peer: a sender of many messages
+ * (a listing) waits while this is large, so the bound is never reached.
+ */
+size_t	ipc_pending(const struct ipc_chan *);
+/*
+ * Detaches and closes the channel, dropping unsent messages and their fds.
+ * Safe from the channel's own callbacks; the memory may be freed after.
+ */
 void	ipc_chan_close(struct ipc_chan *);
 
 /* Blocking variants for the CLI and for tests (no loop). */

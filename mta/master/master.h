@@ -67,6 +67,7 @@ struct master {
 	int			 ctl_fd;
 	char			 ctl_path[CONF_PATH_MAX];
 	struct master_ctl	*ctls;
+	size_t			 nctls;
 	uint32_t		 ping_seq;
 	int			 ping_active;
 	struct loop_timer	 ping_timer;

@@ -2,7 +2,9 @@
  * master_ctl.c: the control socket of sealpostd in run_dir (mode 0660,
  * group control_group) and the requests sealpost(8) makes over it. The
  * requests are framed like every other IPC (ipc.h); each connection has an
- * allow-list of the request types, and anything else closes it.
+ * allow-list of the request types, and anything else closes it
+ * (doc/design.md §3). At most MASTER_CTL_MAX_CLIENTS are connected at once;
+ * more are closed at once with a log line.
  * Linked by the sealpostd binary.
  */
 #include "config.h"
@@ -37,8 +39,10 @@ master_ctl_drop(struct master_ctl *c)
 	for (pp = &c->m->ctls; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
+			c->m->nctls--;
 			break;
 		}
+	/* may run inside c's own callback: the IPC layer stops touching it */
 	ipc_chan_close(&c->chan);
 	free(c);
 }
@@ -188,15 +192,13 @@ static void
 master_ctl_accept(int fd, uint32_t events, void *arg)
 {
 	struct master *m = arg;
-	struct master_ctl *c, *it;
-	int s, n = 0;
+	struct master_ctl *c;
+	int s;
 
 	(void)events;
 	while ((s = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) !=
 	    -1) {
-		for (it = m->ctls; it != NULL; it = it->next)
-			n++;
-		if (n >= MASTER_CTL_MAX_CLIENTS ||
+		if (m->nctls >= MASTER_CTL_MAX_CLIENTS ||
 		    (c = calloc(1, sizeof(*c))) == NULL) {
 			log_warnx("control: too many connections");
 			close(s);
@@ -212,6 +214,7 @@ master_ctl_accept(int fd, uint32_t events, void *arg)
 		}
 		c->next = m->ctls;
 		m->ctls = c;
+		m->nctls++;
 	}
 }
 
@@ -253,7 +256,8 @@ master_ctl_open(struct master *m)
 	if (chown(m->ctl_path, m->conf.devmode ? getuid() : 0, gid) == -1 ||
 	    chmod(m->ctl_path, mode) == -1)
 		fatal("permissions of %s", m->ctl_path);
-	if (listen(m->ctl_fd, 16) == -1)
+	/* a burst of MASTER_CTL_MAX_CLIENTS waits in the backlog whole */
+	if (listen(m->ctl_fd, MASTER_CTL_MAX_CLIENTS) == -1)
 		fatal("listen %s", m->ctl_path);
 }
 

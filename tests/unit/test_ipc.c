@@ -223,6 +223,151 @@ test_channel_in_loop(void **state)
 	loop_free(s.loop);
 }
 
+/*
+ * A callback may close and free its own channel (doc/design.md §3): with
+ * several frames waiting, the first callback frees the channel and the
+ * layer must not read it again (under ASan a use-after-free fails this).
+ */
+struct owned {
+	struct ipc_chan	 chan;
+	int		*calls;
+	struct loop	*loop;
+};
+
+static void
+owned_msg(struct ipc_chan *ch, const struct ipc_msg *m, void *arg)
+{
+	struct owned *o = arg;
+
+	(void)m;
+	(*o->calls)++;
+	ipc_chan_close(ch);
+	memset(o, 0x5a, sizeof(*o));	/* what a reuse of the memory does */
+	free(o);
+}
+
+static void
+owned_err(struct ipc_chan *ch, enum ipc_err e, void *arg)
+{
+	struct owned *o = arg;
+
+	(void)e;
+	(*o->calls) += 100;
+	ipc_chan_close(ch);
+	free(o);
+}
+
+static void
+stop_loop(void *arg)
+{
+	loop_exit(arg);
+}
+
+static void
+test_callback_frees_channel(void **state)
+{
+	struct loop *l = loop_new();
+	struct loop_timer t = { 0 };
+	struct owned *o;
+	struct ipc_ping p = { 1 };
+	int sp[2], calls = 0, i;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp), 0);
+	/* three frames wait before the loop reads any */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(ipc_send_fd(sp[0], IPC_PING, &p, sizeof(p),
+		    -1), 0);
+	assert_non_null(o = calloc(1, sizeof(*o)));
+	o->calls = &calls;
+	o->loop = l;
+	assert_int_equal(ipc_chan_init(&o->chan, l, sp[1], "owned",
+	    IPC_ALLOW(IPC_PING), owned_msg, owned_err, o), 0);
+	loop_timer_set(l, &t, 200, stop_loop, l);
+	assert_int_equal(loop_run(l), 0);
+	/* one message handled, no error callback on freed memory */
+	assert_int_equal(calls, 1);
+
+	/* the same when the frame that arrives is refused: errcb frees */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp + 0), 0);
+	calls = 0;
+	assert_int_equal(ipc_send_fd(sp[0], IPC_PONG, NULL, 0, -1), 0);
+	assert_int_equal(ipc_send_fd(sp[0], IPC_PING, &p, sizeof(p), -1), 0);
+	assert_non_null(o = calloc(1, sizeof(*o)));
+	o->calls = &calls;
+	assert_int_equal(ipc_chan_init(&o->chan, l, sp[1], "owned",
+	    IPC_ALLOW(IPC_PING), owned_msg, owned_err, o), 0);
+	loop_timer_set(l, &t, 200, stop_loop, l);
+	assert_int_equal(loop_run(l), 0);
+	assert_int_equal(calls, 100);
+	close(sp[0]);
+	loop_free(l);
+}
+
+/*
+ * The send queue is bounded: a peer that never reads breaks the channel
+ * (IPC_EFULL) instead of growing it without end, and the owner hears of
+ * it from the loop, not from inside ipc_send.
+ */
+struct full_state {
+	struct loop	*loop;
+	int		 in_send;
+	int		 errs;
+	enum ipc_err	 err;
+	int		 during_send;
+};
+
+static void
+full_err(struct ipc_chan *ch, enum ipc_err e, void *arg)
+{
+	struct full_state *s = arg;
+
+	(void)ch;
+	s->errs++;
+	s->err = e;
+	s->during_send |= s->in_send;
+	loop_exit(s->loop);
+}
+
+static void
+test_send_queue_bound(void **state)
+{
+	static unsigned char big[IPC_PAYLOAD_MAX];
+	struct full_state s;
+	struct ipc_chan tx;
+	size_t sent = 0;
+	int sp[2], r = 0;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	s.loop = loop_new();
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp), 0);
+	assert_int_equal(ipc_chan_init(&tx, s.loop, sp[0], "tx", 0, chan_msg,
+	    full_err, &s), 0);
+	while (sent < 2 * (size_t)IPC_OUT_MAX) {
+		s.in_send = 1;
+		r = ipc_send(&tx, IPC_PING, big, sizeof(big), -1);
+		s.in_send = 0;
+		if (r == -1)
+			break;
+		sent += sizeof(big);
+	}
+	assert_int_equal(r, -1);
+	assert_true(sent <= (size_t)IPC_OUT_MAX + 256 * 1024);
+	assert_true(ipc_pending(&tx) <= (size_t)IPC_OUT_MAX);
+	/* refused at once afterwards too */
+	assert_int_equal(ipc_send(&tx, IPC_PING, big, 8, -1), -1);
+	assert_int_equal(s.errs, 0);
+	assert_int_equal(loop_run(s.loop), 0);
+	assert_int_equal(s.errs, 1);
+	assert_int_equal(s.err, IPC_EFULL);
+	assert_int_equal(s.during_send, 0);
+	ipc_chan_close(&tx);
+	assert_int_equal(ipc_pending(&tx), 0);
+	close(sp[1]);
+	loop_free(s.loop);
+}
+
 int
 main(void)
 {
@@ -231,6 +376,8 @@ main(void)
 		cmocka_unit_test(test_socket_roundtrip_with_fd),
 		cmocka_unit_test(test_socket_refusals),
 		cmocka_unit_test(test_channel_in_loop),
+		cmocka_unit_test(test_callback_frees_channel),
+		cmocka_unit_test(test_send_queue_bound),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
