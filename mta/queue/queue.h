@@ -1,8 +1,9 @@
 /*
  * queue.h: state of the queue process, the only writer of the spool
- * (DESIGN.md §2, §6), shared by its files: queue.c (the spool directories,
- * start-up recovery, free space, moving files to corrupt/) and
- * queue_commit.c (the channels to smtpin and the group commit of §6).
+ * (doc/design.md §2, §7), shared by its files: queue.c (the spool
+ * directories, start-up recovery, free space, moving files to corrupt/),
+ * queue_chan.c (the channels to smtpin and their transactions) and
+ * queue_flush.c (the group commit and the free-space watch).
  * Spool layout, relative to spool_dir (the process's chroot):
  *   incoming/ID, incoming/ID.env	being received; purged at start
  *   queue/ID, queue/ID.env		committed; queue/ID.env is the commit
@@ -62,7 +63,7 @@ struct queue_tx {
 };
 
 RB_HEAD(queue_tx_tree, queue_tx);
-/* The tree functions, generated in queue_commit.c (sys/tree.h). */
+/* The tree functions, generated in queue_chan.c (sys/tree.h). */
 RB_PROTOTYPE(queue_tx_tree, queue_tx, node, queue_tx_cmp)
 
 /* A channel to one smtpin instance (IPC_QUEUE_CHANNEL). */
@@ -80,7 +81,7 @@ struct queue_chan {
 TAILQ_HEAD(queue_tx_list, queue_tx);
 
 /*
- * A flusher thread (queue_commit.c). The flush blocks for two journal
+ * A flusher thread (queue_flush.c). The flush blocks for two journal
  * commits; done in the event loop it would stall every OPEN and COMMIT
  * meanwhile, and one batch could not start before the last one ended.
  * Each flusher takes a whole batch; the main thread keeps the loop.
@@ -169,14 +170,10 @@ int	queue_rename(int fromfd, int tofd, const char *name);
  */
 int	queue_space(struct queue *);
 
-/* ---- queue_commit.c ---- */
+/* ---- queue_chan.c ---- */
 
-/*
- * Prepares the channel table, pending list and timers, and starts
- * watching free space (every QUEUE_SPACE_CACHE_MS; each channel hears
- * IPC_Q_SPACE when it opens and whenever queue_min_free is crossed).
- */
-void	queue_commit_init(struct queue *);
+/* Prepares the channel table. */
+void	queue_chan_init(struct queue *);
 /*
  * Takes over fd, a SOCK_SEQPACKET channel to the smtpin process instance
  * (its pid); it replaces an older channel of the same instance (whose open
@@ -184,5 +181,32 @@ void	queue_commit_init(struct queue *);
  * closed and the failure logged; the process goes on.
  */
 void	queue_chan_add(struct queue *, uint32_t instance, int fd);
+/*
+ * Forgets t: takes it out of its channel (and of the pending list when
+ * on_pending), closes its files and, unless keep_files, removes them from
+ * incoming/.
+ */
+void	queue_tx_free(struct queue_tx *t, int on_pending, int keep_files);
+/* Frees the slots of dead channels whose transactions are all back. */
+void	queue_reap(void *q);
+
+/* ---- queue_flush.c ---- */
+
+/*
+ * Prepares the pending list and starts the flusher threads, and starts
+ * watching free space (every QUEUE_SPACE_CACHE_MS; each channel hears
+ * IPC_Q_SPACE when it opens and whenever queue_min_free is crossed).
+ * fatal() when a thread cannot start.
+ */
+void	queue_flush_init(struct queue *);
+/* A message joined the pending list: flush soon (after this loop round). */
+void	queue_flush_schedule(struct queue *);
+/*
+ * Checks free space (cached) and tells every channel when it crossed
+ * queue_min_free. Returns what queue_space() says.
+ */
+int	queue_space_update(struct queue *);
+/* Tells ch whether space is low (IPC_Q_SPACE). */
+void	queue_space_send(struct queue_chan *ch, int low);
 
 #endif

@@ -3,7 +3,7 @@
  * (DESIGN.md §2, §6). It gives up root (chroot into spool_dir as
  * queue_user), recovers the spool left by the previous run, then takes
  * the channels to the smtpin processes that the master hands over
- * (IPC_QUEUE_CHANNEL) and commits messages through them (queue_commit.c).
+ * (IPC_QUEUE_CHANNEL) and commits messages through them (queue_chan.c, queue_flush.c).
  * Scheduling, delivery and bounces come with the delivery issues.
  * Linked by the queue binary.
  */
@@ -85,7 +85,8 @@ main(int argc, char **argv)
 	if (p.c.conf.devmode && chdir(p.c.conf.spool_dir) == -1)
 		fatal("%s: chdir %s", p.c.title, p.c.conf.spool_dir);
 	queue_spool_open(&p.q, &p.c.conf, p.c.loop);
-	queue_commit_init(&p.q);
+	queue_chan_init(&p.q);
+	queue_flush_init(&p.q);
 	/*
 	 * Recover before the loop runs: channels the master already sent
 	 * wait in the master channel until then.
