@@ -100,6 +100,7 @@ struct queue_flusher {
 	size_t			 n;
 	const char		*how;
 	uint64_t		 t0;
+	int			 incoming_fd;	/* its own, for syncfs */
 };
 
 struct queue {
@@ -118,6 +119,7 @@ struct queue {
 	struct queue_flusher	 flushers[QUEUE_FLUSHERS];
 	size_t			 nflushing;	/* flushers busy */
 	int			 flush_evfd;	/* flushers -> main: done */
+	int			 syncfs_reports; /* kernel >= 5.8 */
 	struct loop_timer	 reap_timer;
 	struct loop_timer	 space_timer;	/* IPC_Q_SPACE when it changes */
 	/* fstatvfs cache (QUEUE_SPACE_CACHE_MS) */
