@@ -17,58 +17,66 @@
 
 #include "envelope.h"
 
-static const char *const state_names[] = {
+static const char *const envelope_state_names[] = {
 	[ENVELOPE_RCPT_PENDING] = "pending",
 	[ENVELOPE_RCPT_DEFERRED] = "deferred",
 	[ENVELOPE_RCPT_SENT] = "sent",
 	[ENVELOPE_RCPT_BOUNCED] = "bounced",
 	[ENVELOPE_RCPT_EXPIRED] = "expired",
 };
-#define NSTATES	(sizeof(state_names) / sizeof(state_names[0]))
+#define ENVELOPE_NSTATES \
+	(sizeof(envelope_state_names) / sizeof(envelope_state_names[0]))
 
-static const char *const body_names[] = { "none", "7bit", "8bitmime" };
-static const char *const ret_names[] = { "-", "full", "hdrs" };
+static const char *const envelope_body_names[] = { "none", "7bit", "8bitmime" };
+static const char *const envelope_ret_names[] = { "-", "full", "hdrs" };
 
 /* Message-level lines, in the order they must appear. */
-enum key_type { K_ID, K_TIME, K_U64, K_STR, K_BOOL, K_BODY, K_RET };
+enum envelope_key_type {
+	ENVELOPE_K_ID, ENVELOPE_K_TIME, ENVELOPE_K_U64, ENVELOPE_K_STR,
+	ENVELOPE_K_BOOL, ENVELOPE_K_BODY, ENVELOPE_K_RET
+};
 
-static const struct key {
-	const char	*name;
-	enum key_type	 type;
-	size_t		 off;
-	size_t		 size;		/* of the char array, for K_STR */
-} keys[] = {
-	{ "id", K_ID, offsetof(struct envelope, id), 0 },
-	{ "arrival", K_TIME, offsetof(struct envelope, arrival), 0 },
-	{ "size", K_U64, offsetof(struct envelope, size), 0 },
-	{ "from", K_STR, offsetof(struct envelope, from),
+static const struct envelope_key {
+	const char		*name;
+	enum envelope_key_type	 type;
+	size_t			 off;
+	size_t			 size;	/* of the char array, for
+					   ENVELOPE_K_STR */
+} envelope_keys[] = {
+	{ "id", ENVELOPE_K_ID, offsetof(struct envelope, id), 0 },
+	{ "arrival", ENVELOPE_K_TIME, offsetof(struct envelope, arrival), 0 },
+	{ "size", ENVELOPE_K_U64, offsetof(struct envelope, size), 0 },
+	{ "from", ENVELOPE_K_STR, offsetof(struct envelope, from),
 	    sizeof(((struct envelope *)0)->from) },
-	{ "body", K_BODY, offsetof(struct envelope, body), 0 },
-	{ "smtputf8", K_BOOL, offsetof(struct envelope, smtputf8), 0 },
-	{ "requiretls", K_BOOL, offsetof(struct envelope, requiretls), 0 },
-	{ "ret", K_RET, offsetof(struct envelope, ret), 0 },
-	{ "envid", K_STR, offsetof(struct envelope, envid),
+	{ "body", ENVELOPE_K_BODY, offsetof(struct envelope, body), 0 },
+	{ "smtputf8", ENVELOPE_K_BOOL, offsetof(struct envelope, smtputf8), 0 },
+	{ "requiretls", ENVELOPE_K_BOOL, offsetof(struct envelope, requiretls),
+	    0 },
+	{ "ret", ENVELOPE_K_RET, offsetof(struct envelope, ret), 0 },
+	{ "envid", ENVELOPE_K_STR, offsetof(struct envelope, envid),
 	    sizeof(((struct envelope *)0)->envid) },
-	{ "auth", K_STR, offsetof(struct envelope, auth),
+	{ "auth", ENVELOPE_K_STR, offsetof(struct envelope, auth),
 	    sizeof(((struct envelope *)0)->auth) },
-	{ "client_ip", K_STR, offsetof(struct envelope, client_ip),
+	{ "client_ip", ENVELOPE_K_STR, offsetof(struct envelope, client_ip),
 	    sizeof(((struct envelope *)0)->client_ip) },
-	{ "client_helo", K_STR, offsetof(struct envelope, client_helo),
+	{ "client_helo", ENVELOPE_K_STR, offsetof(struct envelope, client_helo),
 	    sizeof(((struct envelope *)0)->client_helo) },
-	{ "client_tls", K_STR, offsetof(struct envelope, client_tls),
+	{ "client_tls", ENVELOPE_K_STR, offsetof(struct envelope, client_tls),
 	    sizeof(((struct envelope *)0)->client_tls) },
-	{ "client_user", K_STR, offsetof(struct envelope, client_user),
+	{ "client_user", ENVELOPE_K_STR, offsetof(struct envelope, client_user),
 	    sizeof(((struct envelope *)0)->client_user) },
 };
-#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+#define ENVELOPE_NKEYS	(sizeof(envelope_keys) / sizeof(envelope_keys[0]))
 
-#define MAGIC		"sealpost-envelope"
-#define RCPT_TOKENS	8	/* rcpt state attempts last next notify orcpt addr */
-#define ERROR_TOKENS	7	/* error index code dsn failure mx text */
-#define MAX_TOKENS	8
+#define ENVELOPE_MAGIC		"sealpost-envelope"
+#define ENVELOPE_RCPT_TOKENS	8	/* rcpt state attempts last next
+					   notify orcpt addr */
+#define ENVELOPE_ERROR_TOKENS	7	/* error index code dsn failure
+					   mx text */
+#define ENVELOPE_MAX_TOKENS	8
 
 /* Every value of the NOTIFY bits that can be stored. */
-static const unsigned notify_values[] = {
+static const unsigned envelope_notify_values[] = {
 	0, ENVELOPE_NOTIFY_NEVER,
 	ENVELOPE_NOTIFY_SUCCESS, ENVELOPE_NOTIFY_FAILURE,
 	ENVELOPE_NOTIFY_DELAY,
@@ -78,15 +86,16 @@ static const unsigned notify_values[] = {
 	ENVELOPE_NOTIFY_SUCCESS | ENVELOPE_NOTIFY_FAILURE |
 	    ENVELOPE_NOTIFY_DELAY,
 };
-#define NNOTIFY	(sizeof(notify_values) / sizeof(notify_values[0]))
+#define ENVELOPE_NNOTIFY \
+	(sizeof(envelope_notify_values) / sizeof(envelope_notify_values[0]))
 
-static int	fail(struct reason *, const char *, ...)
+static int	envelope_fail(struct reason *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 
 /* Fills *why (if any) with 451 4.3.0 and returns -1; a cut text is
  * acceptable, it is only informative. */
 static int
-fail(struct reason *why, const char *fmt, ...)
+envelope_fail(struct reason *why, const char *fmt, ...)
 {
 	va_list	ap;
 
@@ -99,9 +108,9 @@ fail(struct reason *why, const char *fmt, ...)
 const char *
 envelope_rcpt_state_name(enum envelope_rcpt_state s)
 {
-	if ((unsigned)s >= NSTATES)
+	if ((unsigned)s >= ENVELOPE_NSTATES)
 		return NULL;
-	return state_names[s];
+	return envelope_state_names[s];
 }
 
 void
@@ -160,13 +169,13 @@ envelope_id_valid(const char *id, size_t len)
 }
 
 static int
-terminated(const char *s, size_t size)
+envelope_terminated(const char *s, size_t size)
 {
 	return memchr(s, '\0', size) != NULL;
 }
 
 static int
-failure_valid(const char *s)
+envelope_failure_valid(const char *s)
 {
 	for (; *s != '\0'; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
@@ -176,44 +185,46 @@ failure_valid(const char *s)
 }
 
 static int
-notify_valid(unsigned v)
+envelope_notify_valid(unsigned v)
 {
 	size_t i;
 
-	for (i = 0; i < NNOTIFY; i++)
-		if (notify_values[i] == v)
+	for (i = 0; i < ENVELOPE_NNOTIFY; i++)
+		if (envelope_notify_values[i] == v)
 			return 1;
 	return 0;
 }
 
 static int
-check_rcpt(const struct envelope_rcpt *r, size_t i, struct reason *why)
+envelope_check_rcpt(const struct envelope_rcpt *r, size_t i, struct reason *why)
 {
 	const struct reason *er = &r->error;
 
-	if (!terminated(r->addr, sizeof(r->addr)) || r->addr[0] == '\0')
-		return fail(why, "recipient %zu: bad address", i);
-	if ((unsigned)r->state >= NSTATES)
-		return fail(why, "recipient %zu: bad state", i);
+	if (!envelope_terminated(r->addr, sizeof(r->addr)) ||
+	    r->addr[0] == '\0')
+		return envelope_fail(why, "recipient %zu: bad address", i);
+	if ((unsigned)r->state >= ENVELOPE_NSTATES)
+		return envelope_fail(why, "recipient %zu: bad state", i);
 	if (r->last_attempt < 0 || r->next_retry < 0)
-		return fail(why, "recipient %zu: negative time", i);
-	if (!notify_valid(r->notify))
-		return fail(why, "recipient %zu: bad notify", i);
-	if (!terminated(r->orcpt, sizeof(r->orcpt)) ||
-	    !terminated(er->dsn, sizeof(er->dsn)) ||
-	    !terminated(er->text, sizeof(er->text)) ||
-	    !terminated(r->failure, sizeof(r->failure)) ||
-	    !terminated(r->mx, sizeof(r->mx)))
-		return fail(why, "recipient %zu: unterminated string", i);
-	if (!failure_valid(r->failure))
-		return fail(why, "recipient %zu: bad failure type", i);
+		return envelope_fail(why, "recipient %zu: negative time", i);
+	if (!envelope_notify_valid(r->notify))
+		return envelope_fail(why, "recipient %zu: bad notify", i);
+	if (!envelope_terminated(r->orcpt, sizeof(r->orcpt)) ||
+	    !envelope_terminated(er->dsn, sizeof(er->dsn)) ||
+	    !envelope_terminated(er->text, sizeof(er->text)) ||
+	    !envelope_terminated(r->failure, sizeof(r->failure)) ||
+	    !envelope_terminated(r->mx, sizeof(r->mx)))
+		return envelope_fail(why, "recipient %zu: unterminated string",
+		    i);
+	if (!envelope_failure_valid(r->failure))
+		return envelope_fail(why, "recipient %zu: bad failure type", i);
 	if (er->code == 0) {
 		if (er->dsn[0] != '\0' || er->text[0] != '\0' ||
 		    r->failure[0] != '\0' || r->mx[0] != '\0')
-			return fail(why, "recipient %zu: error fields "
+			return envelope_fail(why, "recipient %zu: error fields "
 			    "without an error code", i);
 	} else if (er->code < 200 || er->code > 599)
-		return fail(why, "recipient %zu: bad error code", i);
+		return envelope_fail(why, "recipient %zu: bad error code", i);
 	return 0;
 }
 
@@ -223,24 +234,26 @@ envelope_check(const struct envelope *e, struct reason *why)
 	const char	*base = (const char *)e;
 	size_t		 i;
 
-	if (!terminated(e->id, sizeof(e->id)) ||
+	if (!envelope_terminated(e->id, sizeof(e->id)) ||
 	    !envelope_id_valid(e->id, strlen(e->id)))
-		return fail(why, "bad queue id");
-	for (i = 0; i < NKEYS; i++)
-		if (keys[i].type == K_STR &&
-		    !terminated(base + keys[i].off, keys[i].size))
-			return fail(why, "unterminated %s", keys[i].name);
+		return envelope_fail(why, "bad queue id");
+	for (i = 0; i < ENVELOPE_NKEYS; i++)
+		if (envelope_keys[i].type == ENVELOPE_K_STR &&
+		    !envelope_terminated(base + envelope_keys[i].off,
+		    envelope_keys[i].size))
+			return envelope_fail(why, "unterminated %s",
+			    envelope_keys[i].name);
 	if (e->arrival < 0)
-		return fail(why, "negative arrival time");
+		return envelope_fail(why, "negative arrival time");
 	if ((unsigned)e->body > ENVELOPE_BODY_8BITMIME ||
 	    (unsigned)e->ret > ENVELOPE_RET_HDRS ||
 	    (e->smtputf8 != 0 && e->smtputf8 != 1) ||
 	    (e->requiretls != 0 && e->requiretls != 1))
-		return fail(why, "bad message flags");
+		return envelope_fail(why, "bad message flags");
 	if (e->nrcpt == 0 || e->nrcpt > ENVELOPE_RCPT_MAX || e->rcpt == NULL)
-		return fail(why, "bad number of recipients");
+		return envelope_fail(why, "bad number of recipients");
 	for (i = 0; i < e->nrcpt; i++)
-		if (check_rcpt(&e->rcpt[i], i, why) == -1)
+		if (envelope_check_rcpt(&e->rcpt[i], i, why) == -1)
 			return -1;
 	return 0;
 }
@@ -248,14 +261,14 @@ envelope_check(const struct envelope *e, struct reason *why)
 /* ---- writing ---- */
 
 /* Output that counts what it could not store, for the needed size. */
-struct wbuf {
+struct envelope_wbuf {
 	char	*buf;
 	size_t	 size;
 	size_t	 len;
 };
 
 static void
-w_put(struct wbuf *w, const char *s, size_t n)
+envelope_w_put(struct envelope_wbuf *w, const char *s, size_t n)
 {
 	if (w->len <= w->size && n <= w->size - w->len)
 		memcpy(w->buf + w->len, s, n);
@@ -263,46 +276,46 @@ w_put(struct wbuf *w, const char *s, size_t n)
 }
 
 static void
-w_cstr(struct wbuf *w, const char *s)
+envelope_w_cstr(struct envelope_wbuf *w, const char *s)
 {
-	w_put(w, s, strlen(s));
+	envelope_w_put(w, s, strlen(s));
 }
 
 static int
-must_escape(unsigned char c)
+envelope_must_escape(unsigned char c)
 {
 	return c <= ' ' || c >= 0x7f || c == '%';
 }
 
 /* A value: "-" if empty; "%2D" if it is "-"; else %XX where needed. */
 static void
-w_str(struct wbuf *w, const char *s)
+envelope_w_str(struct envelope_wbuf *w, const char *s)
 {
 	static const char	 hex[] = "0123456789ABCDEF";
 	const unsigned char	*u = (const unsigned char *)s;
 	char			 esc[3];
 
 	if (s[0] == '\0') {
-		w_put(w, "-", 1);
+		envelope_w_put(w, "-", 1);
 		return;
 	}
 	if (strcmp(s, "-") == 0) {
-		w_put(w, "%2D", 3);
+		envelope_w_put(w, "%2D", 3);
 		return;
 	}
 	for (; *u != '\0'; u++) {
-		if (must_escape(*u)) {
+		if (envelope_must_escape(*u)) {
 			esc[0] = '%';
 			esc[1] = hex[*u >> 4];
 			esc[2] = hex[*u & 0x0f];
-			w_put(w, esc, 3);
+			envelope_w_put(w, esc, 3);
 		} else
-			w_put(w, (const char *)u, 1);
+			envelope_w_put(w, (const char *)u, 1);
 	}
 }
 
 static void
-w_u64(struct wbuf *w, uint64_t v)
+envelope_w_u64(struct envelope_wbuf *w, uint64_t v)
 {
 	char	tmp[24];
 	int	n;
@@ -310,134 +323,137 @@ w_u64(struct wbuf *w, uint64_t v)
 	n = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v);
 	if (n < 0 || (size_t)n >= sizeof(tmp))
 		return;		/* cannot happen: 20 digits at most */
-	w_put(w, tmp, (size_t)n);
+	envelope_w_put(w, tmp, (size_t)n);
 }
 
 static void
-w_notify(struct wbuf *w, unsigned v)
+envelope_w_notify(struct envelope_wbuf *w, unsigned v)
 {
 	int first = 1;
 
 	if (v == 0) {
-		w_put(w, "-", 1);
+		envelope_w_put(w, "-", 1);
 		return;
 	}
 	if (v == ENVELOPE_NOTIFY_NEVER) {
-		w_cstr(w, "never");
+		envelope_w_cstr(w, "never");
 		return;
 	}
 	if (v & ENVELOPE_NOTIFY_SUCCESS) {
-		w_cstr(w, "success");
+		envelope_w_cstr(w, "success");
 		first = 0;
 	}
 	if (v & ENVELOPE_NOTIFY_FAILURE) {
-		w_cstr(w, first ? "failure" : ",failure");
+		envelope_w_cstr(w, first ? "failure" : ",failure");
 		first = 0;
 	}
 	if (v & ENVELOPE_NOTIFY_DELAY)
-		w_cstr(w, first ? "delay" : ",delay");
+		envelope_w_cstr(w, first ? "delay" : ",delay");
 }
 
 static void
-w_key(struct wbuf *w, const struct envelope *e, const struct key *k)
+envelope_w_key(struct envelope_wbuf *w, const struct envelope *e,
+    const struct envelope_key *k)
 {
 	const char *p = (const char *)e + k->off;
 
-	w_cstr(w, k->name);
-	w_put(w, " ", 1);
+	envelope_w_cstr(w, k->name);
+	envelope_w_put(w, " ", 1);
 	switch (k->type) {
-	case K_ID:
-	case K_STR:
-		w_str(w, p);
+	case ENVELOPE_K_ID:
+	case ENVELOPE_K_STR:
+		envelope_w_str(w, p);
 		break;
-	case K_TIME:
-		w_u64(w, (uint64_t)*(const int64_t *)(const void *)p);
+	case ENVELOPE_K_TIME:
+		envelope_w_u64(w, (uint64_t)*(const int64_t *)(const void *)p);
 		break;
-	case K_U64:
-		w_u64(w, *(const uint64_t *)(const void *)p);
+	case ENVELOPE_K_U64:
+		envelope_w_u64(w, *(const uint64_t *)(const void *)p);
 		break;
-	case K_BOOL:
-		w_u64(w, (uint64_t)*(const int *)(const void *)p);
+	case ENVELOPE_K_BOOL:
+		envelope_w_u64(w, (uint64_t)*(const int *)(const void *)p);
 		break;
-	case K_BODY:
-		w_cstr(w, body_names[*(const enum envelope_body *)
+	case ENVELOPE_K_BODY:
+		envelope_w_cstr(w,
+		    envelope_body_names[*(const enum envelope_body *)
 		    (const void *)p]);
 		break;
-	case K_RET:
-		w_cstr(w, ret_names[*(const enum envelope_ret *)
+	case ENVELOPE_K_RET:
+		envelope_w_cstr(w,
+		    envelope_ret_names[*(const enum envelope_ret *)
 		    (const void *)p]);
 		break;
 	}
-	w_put(w, "\n", 1);
+	envelope_w_put(w, "\n", 1);
 }
 
 int
 envelope_write(const struct envelope *e, char *buf, size_t size, size_t *len)
 {
-	struct wbuf			 w = { buf, size, 0 };
+	struct envelope_wbuf		 w = { buf, size, 0 };
 	const struct envelope_rcpt	*r;
 	size_t				 i;
 
 	*len = 0;
 	if (envelope_check(e, NULL) == -1)
 		return -2;
-	w_cstr(&w, MAGIC " 1\n");
-	for (i = 0; i < NKEYS; i++)
-		w_key(&w, e, &keys[i]);
+	envelope_w_cstr(&w, ENVELOPE_MAGIC " 1\n");
+	for (i = 0; i < ENVELOPE_NKEYS; i++)
+		envelope_w_key(&w, e, &envelope_keys[i]);
 	for (i = 0; i < e->nrcpt; i++) {
 		r = &e->rcpt[i];
-		w_cstr(&w, "rcpt ");
-		w_cstr(&w, state_names[r->state]);
-		w_put(&w, " ", 1);
-		w_u64(&w, r->attempts);
-		w_put(&w, " ", 1);
-		w_u64(&w, (uint64_t)r->last_attempt);
-		w_put(&w, " ", 1);
-		w_u64(&w, (uint64_t)r->next_retry);
-		w_put(&w, " ", 1);
-		w_notify(&w, r->notify);
-		w_put(&w, " ", 1);
-		w_str(&w, r->orcpt);
-		w_put(&w, " ", 1);
-		w_str(&w, r->addr);
-		w_put(&w, "\n", 1);
+		envelope_w_cstr(&w, "rcpt ");
+		envelope_w_cstr(&w, envelope_state_names[r->state]);
+		envelope_w_put(&w, " ", 1);
+		envelope_w_u64(&w, r->attempts);
+		envelope_w_put(&w, " ", 1);
+		envelope_w_u64(&w, (uint64_t)r->last_attempt);
+		envelope_w_put(&w, " ", 1);
+		envelope_w_u64(&w, (uint64_t)r->next_retry);
+		envelope_w_put(&w, " ", 1);
+		envelope_w_notify(&w, r->notify);
+		envelope_w_put(&w, " ", 1);
+		envelope_w_str(&w, r->orcpt);
+		envelope_w_put(&w, " ", 1);
+		envelope_w_str(&w, r->addr);
+		envelope_w_put(&w, "\n", 1);
 		if (r->error.code == 0)
 			continue;
-		w_cstr(&w, "error ");
-		w_u64(&w, i);
-		w_put(&w, " ", 1);
-		w_u64(&w, (uint64_t)r->error.code);
-		w_put(&w, " ", 1);
-		w_str(&w, r->error.dsn);
-		w_put(&w, " ", 1);
-		w_str(&w, r->failure);
-		w_put(&w, " ", 1);
-		w_str(&w, r->mx);
-		w_put(&w, " ", 1);
-		w_str(&w, r->error.text);
-		w_put(&w, "\n", 1);
+		envelope_w_cstr(&w, "error ");
+		envelope_w_u64(&w, i);
+		envelope_w_put(&w, " ", 1);
+		envelope_w_u64(&w, (uint64_t)r->error.code);
+		envelope_w_put(&w, " ", 1);
+		envelope_w_str(&w, r->error.dsn);
+		envelope_w_put(&w, " ", 1);
+		envelope_w_str(&w, r->failure);
+		envelope_w_put(&w, " ", 1);
+		envelope_w_str(&w, r->mx);
+		envelope_w_put(&w, " ", 1);
+		envelope_w_str(&w, r->error.text);
+		envelope_w_put(&w, "\n", 1);
 	}
-	w_cstr(&w, "end\n");
+	envelope_w_cstr(&w, "end\n");
 	*len = w.len;
 	return w.len <= size ? 0 : -1;
 }
 
 /* ---- parsing ---- */
 
-struct tok {
+struct envelope_tok {
 	const char	*p;
 	size_t		 n;
 };
 
 static int
-tok_is(const struct tok *t, const char *s)
+envelope_tok_is(const struct envelope_tok *t, const char *s)
 {
 	return strlen(s) == t->n && memcmp(t->p, s, t->n) == 0;
 }
 
 /* Canonical decimal: "0" or no leading zero, at most max. */
 static int
-get_u64(const struct tok *t, uint64_t max, uint64_t *v)
+envelope_get_u64(const struct envelope_tok *t, uint64_t max, uint64_t *v)
 {
 	uint64_t	n = 0, d;
 	size_t		i;
@@ -459,7 +475,7 @@ get_u64(const struct tok *t, uint64_t max, uint64_t *v)
 }
 
 static int
-hexval(char c)
+envelope_hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -468,19 +484,19 @@ hexval(char c)
 	return -1;
 }
 
-/* The inverse of w_str, refusing every non-canonical spelling. */
+/* The inverse of envelope_w_str, refusing every non-canonical spelling. */
 static int
-get_str(const struct tok *t, char *out, size_t size)
+envelope_get_str(const struct envelope_tok *t, char *out, size_t size)
 {
 	size_t	i, d = 0;
 	int	h1, h2;
 	unsigned char c;
 
-	if (tok_is(t, "-")) {
+	if (envelope_tok_is(t, "-")) {
 		out[0] = '\0';
 		return 0;
 	}
-	if (tok_is(t, "%2D")) {
+	if (envelope_tok_is(t, "%2D")) {
 		out[0] = '-';
 		out[1] = '\0';
 		return 0;
@@ -488,14 +504,15 @@ get_str(const struct tok *t, char *out, size_t size)
 	for (i = 0; i < t->n; i++) {
 		c = (unsigned char)t->p[i];
 		if (c == '%') {
-			if (t->n - i < 3 || (h1 = hexval(t->p[i + 1])) < 0 ||
-			    (h2 = hexval(t->p[i + 2])) < 0)
+			if (t->n - i < 3 ||
+			    (h1 = envelope_hexval(t->p[i + 1])) < 0 ||
+			    (h2 = envelope_hexval(t->p[i + 2])) < 0)
 				return -1;
 			c = (unsigned char)(h1 * 16 + h2);
-			if (c == '\0' || !must_escape(c))
+			if (c == '\0' || !envelope_must_escape(c))
 				return -1;
 			i += 2;
-		} else if (must_escape(c))
+		} else if (envelope_must_escape(c))
 			return -1;
 		if (d + 1 >= size)
 			return -1;
@@ -506,19 +523,19 @@ get_str(const struct tok *t, char *out, size_t size)
 }
 
 static int
-get_notify(const struct tok *t, unsigned *v)
+envelope_get_notify(const struct envelope_tok *t, unsigned *v)
 {
-	char		tmp[32];
-	struct wbuf	w;
-	size_t		i;
+	char			tmp[32];
+	struct envelope_wbuf	w;
+	size_t			i;
 
-	for (i = 0; i < NNOTIFY; i++) {
+	for (i = 0; i < ENVELOPE_NNOTIFY; i++) {
 		w.buf = tmp;
 		w.size = sizeof(tmp);
 		w.len = 0;
-		w_notify(&w, notify_values[i]);
+		envelope_w_notify(&w, envelope_notify_values[i]);
 		if (w.len == t->n && memcmp(tmp, t->p, t->n) == 0) {
-			*v = notify_values[i];
+			*v = envelope_notify_values[i];
 			return 0;
 		}
 	}
@@ -526,25 +543,26 @@ get_notify(const struct tok *t, unsigned *v)
 }
 
 static int
-get_name(const struct tok *t, const char *const *names, size_t n, int *v)
+envelope_get_name(const struct envelope_tok *t, const char *const *names,
+    size_t n, int *v)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (tok_is(t, names[i])) {
+		if (envelope_tok_is(t, names[i])) {
 			*v = (int)i;
 			return 0;
 		}
 	return -1;
 }
 
-struct parser {
-	const char	*buf;
-	size_t		 len;
-	size_t		 pos;
-	size_t		 lineno;
-	struct tok	 tok[MAX_TOKENS];
-	size_t		 ntok;
+struct envelope_parser {
+	const char		*buf;
+	size_t			 len;
+	size_t			 pos;
+	size_t			 lineno;
+	struct envelope_tok	 tok[ENVELOPE_MAX_TOKENS];
+	size_t			 ntok;
 };
 
 /*
@@ -553,34 +571,37 @@ struct parser {
  * has an empty token, a control byte or too many tokens.
  */
 static int
-next_line(struct parser *ps, struct reason *why)
+envelope_next_line(struct envelope_parser *ps, struct reason *why)
 {
 	const char	*line, *nl;
 	size_t		 n, i, start;
 
 	ps->lineno++;
 	if (ps->pos >= ps->len)
-		return fail(why, "line %zu: unexpected end of file (no "
-		    "\"end\" line)", ps->lineno);
+		return envelope_fail(why, "line %zu: unexpected end of file "
+		    "(no \"end\" line)", ps->lineno);
 	line = ps->buf + ps->pos;
 	if ((nl = memchr(line, '\n', ps->len - ps->pos)) == NULL)
-		return fail(why, "line %zu: unterminated line", ps->lineno);
+		return envelope_fail(why, "line %zu: unterminated line",
+		    ps->lineno);
 	n = (size_t)(nl - line);
 	ps->pos += n + 1;
 	ps->ntok = 0;
 	start = 0;
 	for (i = 0; i <= n; i++) {
 		if (i < n && line[i] != ' ') {
-			if (must_escape((unsigned char)line[i]) &&
+			if (envelope_must_escape((unsigned char)line[i]) &&
 			    line[i] != '%')
-				return fail(why, "line %zu: control or "
-				    "non-ASCII byte", ps->lineno);
+				return envelope_fail(why,
+				    "line %zu: control or non-ASCII byte",
+				    ps->lineno);
 			continue;
 		}
 		if (i == start)
-			return fail(why, "line %zu: empty field", ps->lineno);
-		if (ps->ntok == MAX_TOKENS)
-			return fail(why, "line %zu: too many fields",
+			return envelope_fail(why, "line %zu: empty field",
+			    ps->lineno);
+		if (ps->ntok == ENVELOPE_MAX_TOKENS)
+			return envelope_fail(why, "line %zu: too many fields",
 			    ps->lineno);
 		ps->tok[ps->ntok].p = line + start;
 		ps->tok[ps->ntok].n = i - start;
@@ -591,192 +612,217 @@ next_line(struct parser *ps, struct reason *why)
 }
 
 static int
-parse_key(struct parser *ps, const struct key *k, struct envelope *e,
-    struct reason *why)
+envelope_parse_key(struct envelope_parser *ps, const struct envelope_key *k,
+    struct envelope *e, struct reason *why)
 {
 	char		*p = (char *)e + k->off;
-	const struct tok *v = &ps->tok[1];
+	const struct envelope_tok *v = &ps->tok[1];
 	uint64_t	 n;
 	int		 x;
 
 	if (ps->ntok != 2)
-		return fail(why, "line %zu: %s needs one value", ps->lineno,
-		    k->name);
+		return envelope_fail(why, "line %zu: %s needs one value",
+		    ps->lineno, k->name);
 	switch (k->type) {
-	case K_ID:
+	case ENVELOPE_K_ID:
 		if (!envelope_id_valid(v->p, v->n))
 			break;
 		memcpy(e->id, v->p, v->n);
 		e->id[v->n] = '\0';
 		return 0;
-	case K_STR:
-		if (get_str(v, p, k->size) == -1)
+	case ENVELOPE_K_STR:
+		if (envelope_get_str(v, p, k->size) == -1)
 			break;
 		return 0;
-	case K_TIME:
-		if (get_u64(v, INT64_MAX, &n) == -1)
+	case ENVELOPE_K_TIME:
+		if (envelope_get_u64(v, INT64_MAX, &n) == -1)
 			break;
 		*(int64_t *)(void *)p = (int64_t)n;
 		return 0;
-	case K_U64:
-		if (get_u64(v, UINT64_MAX, &n) == -1)
+	case ENVELOPE_K_U64:
+		if (envelope_get_u64(v, UINT64_MAX, &n) == -1)
 			break;
 		*(uint64_t *)(void *)p = n;
 		return 0;
-	case K_BOOL:
-		if (get_u64(v, 1, &n) == -1)
+	case ENVELOPE_K_BOOL:
+		if (envelope_get_u64(v, 1, &n) == -1)
 			break;
 		*(int *)(void *)p = (int)n;
 		return 0;
-	case K_BODY:
-		if (get_name(v, body_names, 3, &x) == -1)
+	case ENVELOPE_K_BODY:
+		if (envelope_get_name(v, envelope_body_names, 3, &x) == -1)
 			break;
 		*(enum envelope_body *)(void *)p = (enum envelope_body)x;
 		return 0;
-	case K_RET:
-		if (get_name(v, ret_names, 3, &x) == -1)
+	case ENVELOPE_K_RET:
+		if (envelope_get_name(v, envelope_ret_names, 3, &x) == -1)
 			break;
 		*(enum envelope_ret *)(void *)p = (enum envelope_ret)x;
 		return 0;
 	}
-	return fail(why, "line %zu: bad value for %s", ps->lineno, k->name);
+	return envelope_fail(why, "line %zu: bad value for %s", ps->lineno,
+	    k->name);
 }
 
 static int
-parse_rcpt(struct parser *ps, struct envelope *e, struct reason *why)
+envelope_parse_rcpt(struct envelope_parser *ps, struct envelope *e,
+    struct reason *why)
 {
 	struct envelope_rcpt	*r;
 	char			 addr[ENVELOPE_ADDR_MAX + 1];
 	uint64_t		 n;
 	int			 x;
 
-	if (ps->ntok != RCPT_TOKENS)
-		return fail(why, "line %zu: rcpt needs %d fields", ps->lineno,
-		    RCPT_TOKENS - 1);
-	if (get_str(&ps->tok[7], addr, sizeof(addr)) == -1 || addr[0] == '\0')
-		return fail(why, "line %zu: bad recipient address",
+	if (ps->ntok != ENVELOPE_RCPT_TOKENS)
+		return envelope_fail(why, "line %zu: rcpt needs %d fields",
+		    ps->lineno, ENVELOPE_RCPT_TOKENS - 1);
+	if (envelope_get_str(&ps->tok[7], addr, sizeof(addr)) == -1 ||
+	    addr[0] == '\0')
+		return envelope_fail(why, "line %zu: bad recipient address",
 		    ps->lineno);
 	if (e->nrcpt >= ENVELOPE_RCPT_MAX)
-		return fail(why, "line %zu: too many recipients", ps->lineno);
+		return envelope_fail(why, "line %zu: too many recipients",
+		    ps->lineno);
 	if ((r = envelope_add_rcpt(e, addr)) == NULL)
-		return fail(why, "line %zu: out of memory", ps->lineno);
-	if (get_name(&ps->tok[1], state_names, NSTATES, &x) == -1)
-		return fail(why, "line %zu: bad recipient state", ps->lineno);
+		return envelope_fail(why, "line %zu: out of memory",
+		    ps->lineno);
+	if (envelope_get_name(&ps->tok[1], envelope_state_names,
+	    ENVELOPE_NSTATES, &x) == -1)
+		return envelope_fail(why, "line %zu: bad recipient state",
+		    ps->lineno);
 	r->state = (enum envelope_rcpt_state)x;
-	if (get_u64(&ps->tok[2], UINT32_MAX, &n) == -1)
-		return fail(why, "line %zu: bad attempts", ps->lineno);
+	if (envelope_get_u64(&ps->tok[2], UINT32_MAX, &n) == -1)
+		return envelope_fail(why, "line %zu: bad attempts", ps->lineno);
 	r->attempts = (uint32_t)n;
-	if (get_u64(&ps->tok[3], INT64_MAX, &n) == -1)
-		return fail(why, "line %zu: bad last attempt", ps->lineno);
+	if (envelope_get_u64(&ps->tok[3], INT64_MAX, &n) == -1)
+		return envelope_fail(why, "line %zu: bad last attempt",
+		    ps->lineno);
 	r->last_attempt = (int64_t)n;
-	if (get_u64(&ps->tok[4], INT64_MAX, &n) == -1)
-		return fail(why, "line %zu: bad next retry", ps->lineno);
+	if (envelope_get_u64(&ps->tok[4], INT64_MAX, &n) == -1)
+		return envelope_fail(why, "line %zu: bad next retry",
+		    ps->lineno);
 	r->next_retry = (int64_t)n;
-	if (get_notify(&ps->tok[5], &r->notify) == -1)
-		return fail(why, "line %zu: bad notify", ps->lineno);
-	if (get_str(&ps->tok[6], r->orcpt, sizeof(r->orcpt)) == -1)
-		return fail(why, "line %zu: bad orcpt", ps->lineno);
+	if (envelope_get_notify(&ps->tok[5], &r->notify) == -1)
+		return envelope_fail(why, "line %zu: bad notify", ps->lineno);
+	if (envelope_get_str(&ps->tok[6], r->orcpt, sizeof(r->orcpt)) == -1)
+		return envelope_fail(why, "line %zu: bad orcpt", ps->lineno);
 	return 0;
 }
 
 static int
-parse_error(struct parser *ps, struct envelope *e, struct reason *why)
+envelope_parse_error(struct envelope_parser *ps, struct envelope *e,
+    struct reason *why)
 {
 	struct envelope_rcpt	*r;
 	uint64_t		 n;
 
-	if (ps->ntok != ERROR_TOKENS)
-		return fail(why, "line %zu: error needs %d fields", ps->lineno,
-		    ERROR_TOKENS - 1);
-	if (get_u64(&ps->tok[1], UINT64_MAX, &n) == -1 || e->nrcpt == 0 ||
-	    n != e->nrcpt - 1)
-		return fail(why, "line %zu: error index does not name the "
-		    "rcpt line just above", ps->lineno);
+	if (ps->ntok != ENVELOPE_ERROR_TOKENS)
+		return envelope_fail(why, "line %zu: error needs %d fields",
+		    ps->lineno, ENVELOPE_ERROR_TOKENS - 1);
+	if (envelope_get_u64(&ps->tok[1], UINT64_MAX, &n) == -1 ||
+	    e->nrcpt == 0 || n != e->nrcpt - 1)
+		return envelope_fail(why, "line %zu: error index does not "
+		    "name the rcpt line just above", ps->lineno);
 	r = &e->rcpt[n];
-	if (get_u64(&ps->tok[2], 599, &n) == -1 || n < 200)
-		return fail(why, "line %zu: bad error code", ps->lineno);
+	if (envelope_get_u64(&ps->tok[2], 599, &n) == -1 || n < 200)
+		return envelope_fail(why, "line %zu: bad error code",
+		    ps->lineno);
 	r->error.code = (int)n;
-	if (get_str(&ps->tok[3], r->error.dsn, sizeof(r->error.dsn)) == -1 ||
-	    get_str(&ps->tok[4], r->failure, sizeof(r->failure)) == -1 ||
-	    !failure_valid(r->failure) ||
-	    get_str(&ps->tok[5], r->mx, sizeof(r->mx)) == -1 ||
-	    get_str(&ps->tok[6], r->error.text, sizeof(r->error.text)) == -1)
-		return fail(why, "line %zu: bad error field", ps->lineno);
+	if (envelope_get_str(&ps->tok[3], r->error.dsn,
+	    sizeof(r->error.dsn)) == -1 ||
+	    envelope_get_str(&ps->tok[4], r->failure,
+	    sizeof(r->failure)) == -1 ||
+	    !envelope_failure_valid(r->failure) ||
+	    envelope_get_str(&ps->tok[5], r->mx, sizeof(r->mx)) == -1 ||
+	    envelope_get_str(&ps->tok[6], r->error.text,
+	    sizeof(r->error.text)) == -1)
+		return envelope_fail(why, "line %zu: bad error field",
+		    ps->lineno);
 	return 0;
 }
 
 /* Why a message-level line is not the one expected at position k. */
 static int
-misplaced(struct parser *ps, size_t k, struct reason *why)
+envelope_misplaced(struct envelope_parser *ps, size_t k, struct reason *why)
 {
-	const struct tok	*t = &ps->tok[0];
-	size_t			 i;
+	const struct envelope_tok	*t = &ps->tok[0];
+	size_t				 i;
 
-	for (i = 0; i < NKEYS; i++)
-		if (tok_is(t, keys[i].name)) {
+	for (i = 0; i < ENVELOPE_NKEYS; i++)
+		if (envelope_tok_is(t, envelope_keys[i].name)) {
 			if (i < k)
-				return fail(why, "line %zu: duplicate key %s",
-				    ps->lineno, keys[i].name);
-			return fail(why, "line %zu: missing key %s",
-			    ps->lineno, keys[k].name);
+				return envelope_fail(why,
+				    "line %zu: duplicate key %s", ps->lineno,
+				    envelope_keys[i].name);
+			return envelope_fail(why, "line %zu: missing key %s",
+			    ps->lineno, envelope_keys[k].name);
 		}
-	if (tok_is(t, "rcpt") || tok_is(t, "error") || tok_is(t, "end"))
-		return fail(why, "line %zu: missing key %s", ps->lineno,
-		    keys[k].name);
-	return fail(why, "line %zu: unknown key", ps->lineno);
+	if (envelope_tok_is(t, "rcpt") || envelope_tok_is(t, "error") ||
+	    envelope_tok_is(t, "end"))
+		return envelope_fail(why, "line %zu: missing key %s",
+		    ps->lineno, envelope_keys[k].name);
+	return envelope_fail(why, "line %zu: unknown key", ps->lineno);
 }
 
 static int
-parse_body(struct parser *ps, struct envelope *e, struct reason *why)
+envelope_parse_body(struct envelope_parser *ps, struct envelope *e,
+    struct reason *why)
 {
 	size_t	k;
 	int	after_rcpt = 0;
 
-	if (next_line(ps, why) == -1)
+	if (envelope_next_line(ps, why) == -1)
 		return -1;
-	if (ps->ntok != 2 || !tok_is(&ps->tok[0], MAGIC))
-		return fail(why, "line 1: not a sealpost envelope");
-	if (!tok_is(&ps->tok[1], "1"))
-		return fail(why, "line 1: unsupported envelope version");
-	for (k = 0; k < NKEYS; k++) {
-		if (next_line(ps, why) == -1)
+	if (ps->ntok != 2 || !envelope_tok_is(&ps->tok[0], ENVELOPE_MAGIC))
+		return envelope_fail(why, "line 1: not a sealpost envelope");
+	if (!envelope_tok_is(&ps->tok[1], "1"))
+		return envelope_fail(why,
+		    "line 1: unsupported envelope version");
+	for (k = 0; k < ENVELOPE_NKEYS; k++) {
+		if (envelope_next_line(ps, why) == -1)
 			return -1;
-		if (!tok_is(&ps->tok[0], keys[k].name))
-			return misplaced(ps, k, why);
-		if (parse_key(ps, &keys[k], e, why) == -1)
+		if (!envelope_tok_is(&ps->tok[0], envelope_keys[k].name))
+			return envelope_misplaced(ps, k, why);
+		if (envelope_parse_key(ps, &envelope_keys[k], e, why) == -1)
 			return -1;
 	}
 	for (;;) {
-		if (next_line(ps, why) == -1)
+		if (envelope_next_line(ps, why) == -1)
 			return -1;
-		if (tok_is(&ps->tok[0], "rcpt")) {
-			if (parse_rcpt(ps, e, why) == -1)
+		if (envelope_tok_is(&ps->tok[0], "rcpt")) {
+			if (envelope_parse_rcpt(ps, e, why) == -1)
 				return -1;
 			after_rcpt = 1;
-		} else if (tok_is(&ps->tok[0], "error")) {
+		} else if (envelope_tok_is(&ps->tok[0], "error")) {
 			if (!after_rcpt)
-				return fail(why, "line %zu: error line not "
-				    "right after its rcpt line", ps->lineno);
-			if (parse_error(ps, e, why) == -1)
+				return envelope_fail(why, "line %zu: error "
+				    "line not right after its rcpt line",
+				    ps->lineno);
+			if (envelope_parse_error(ps, e, why) == -1)
 				return -1;
 			after_rcpt = 0;
-		} else if (tok_is(&ps->tok[0], "end")) {
+		} else if (envelope_tok_is(&ps->tok[0], "end")) {
 			if (ps->ntok != 1)
-				return fail(why, "line %zu: text after end",
-				    ps->lineno);
+				return envelope_fail(why,
+				    "line %zu: text after end", ps->lineno);
 			break;
 		} else {
-			for (k = 0; k < NKEYS; k++)
-				if (tok_is(&ps->tok[0], keys[k].name))
-					return fail(why, "line %zu: duplicate "
-					    "key %s", ps->lineno, keys[k].name);
-			return fail(why, "line %zu: unknown key", ps->lineno);
+			for (k = 0; k < ENVELOPE_NKEYS; k++)
+				if (envelope_tok_is(&ps->tok[0],
+				    envelope_keys[k].name))
+					return envelope_fail(why,
+					    "line %zu: duplicate key %s",
+					    ps->lineno, envelope_keys[k].name);
+			return envelope_fail(why, "line %zu: unknown key",
+			    ps->lineno);
 		}
 	}
 	if (e->nrcpt == 0)
-		return fail(why, "line %zu: no recipients", ps->lineno);
+		return envelope_fail(why, "line %zu: no recipients",
+		    ps->lineno);
 	if (ps->pos != ps->len)
-		return fail(why, "line %zu: data after end", ps->lineno);
+		return envelope_fail(why, "line %zu: data after end",
+		    ps->lineno);
 	return envelope_check(e, why);
 }
 
@@ -784,13 +830,13 @@ int
 envelope_parse(const char *buf, size_t len, struct envelope *out,
     struct reason *why)
 {
-	struct parser ps;
+	struct envelope_parser ps;
 
 	memset(&ps, 0, sizeof(ps));
 	ps.buf = buf;
 	ps.len = len;
 	envelope_init(out);
-	if (parse_body(&ps, out, why) == -1) {
+	if (envelope_parse_body(&ps, out, why) == -1) {
 		envelope_free(out);
 		return -1;
 	}

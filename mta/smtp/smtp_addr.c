@@ -15,30 +15,31 @@
 
 #include "smtp_addr.h"
 
-#define ROLE(f)		((f) & (SMTP_ADDR_MAIL | SMTP_ADDR_RCPT))
+#define SMTP_ADDR_ROLE(f)	((f) & (SMTP_ADDR_MAIL | SMTP_ADDR_RCPT))
 
 /* A syntax error inside the path: 5.1.7 for a sender, 5.1.3 for a
  * recipient (RFC 3463). */
 static int
-bad_addr(struct reason *why, unsigned flags, const char *detail)
+smtp_addr_bad_addr(struct reason *why, unsigned flags, const char *detail)
 {
-	if (ROLE(flags) == SMTP_ADDR_MAIL)
-		return reason_set(why, 501, "5.1.7", "Bad sender address syntax: %s",
-		    detail);
+	if (SMTP_ADDR_ROLE(flags) == SMTP_ADDR_MAIL)
+		return reason_set(why, 501, "5.1.7",
+		    "Bad sender address syntax: %s", detail);
 	return reason_set(why, 501, "5.1.3", "Bad recipient address syntax: %s",
 	    detail);
 }
 
 static int
-bad_brackets(struct reason *why, unsigned flags)
+smtp_addr_bad_brackets(struct reason *why, unsigned flags)
 {
-	if (ROLE(flags) == SMTP_ADDR_MAIL)
-		return reason_set(why, 501, "5.5.2", "Syntax: MAIL FROM:<address>");
+	if (SMTP_ADDR_ROLE(flags) == SMTP_ADDR_MAIL)
+		return reason_set(why, 501, "5.5.2",
+		    "Syntax: MAIL FROM:<address>");
 	return reason_set(why, 501, "5.5.2", "Syntax: RCPT TO:<address>");
 }
 
 static int
-no_utf8(struct reason *why)
+smtp_addr_no_utf8(struct reason *why)
 {
 	return reason_set(why, 553, "5.6.7",
 	    "Non-ASCII address requires SMTPUTF8");
@@ -81,46 +82,47 @@ smtp_addr_utf8_len(const unsigned char *s, size_t len)
 }
 
 static int
-is_alpha(unsigned char c)
+smtp_addr_is_alpha(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
 static int
-is_digit(unsigned char c)
+smtp_addr_is_digit(unsigned char c)
 {
 	return c >= '0' && c <= '9';
 }
 
 static int
-is_atext(unsigned char c)
+smtp_addr_is_atext(unsigned char c)
 {
-	return is_alpha(c) || is_digit(c) || (c != '\0' &&
+	return smtp_addr_is_alpha(c) || smtp_addr_is_digit(c) || (c != '\0' &&
 	    strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
 }
 
 static unsigned char
-lower(unsigned char c)
+smtp_addr_lower(unsigned char c)
 {
 	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c - 'A' + 'a') : c;
 }
 
-enum dom_err {
-	DOM_OK = 0,
-	DOM_SYNTAX,
-	DOM_8BIT,		/* non-ASCII without SMTPUTF8 */
-	DOM_BADUTF8,
-	DOM_LABEL,		/* a label over 63 octets */
-	DOM_LONG,		/* over 255 octets */
-	DOM_LITERAL		/* bad or unsupported address literal */
+enum smtp_addr_dom_err {
+	SMTP_ADDR_DOM_OK = 0,
+	SMTP_ADDR_DOM_SYNTAX,
+	SMTP_ADDR_DOM_8BIT,	/* non-ASCII without SMTPUTF8 */
+	SMTP_ADDR_DOM_BADUTF8,
+	SMTP_ADDR_DOM_LABEL,	/* a label over 63 octets */
+	SMTP_ADDR_DOM_LONG,	/* over 255 octets */
+	SMTP_ADDR_DOM_LITERAL	/* bad or unsupported address literal */
 };
 
 /*
  * Address literal at s[0] == '['.  Only IPv4 and "IPv6:" are routable;
  * a General-address-literal is refused as unsupported.
  */
-static enum dom_err
-parse_literal(const char *s, size_t len, unsigned flags, size_t *used)
+static enum smtp_addr_dom_err
+smtp_addr_parse_literal(const char *s, size_t len, unsigned flags,
+    size_t *used)
 {
 	const unsigned char	*u = (const unsigned char *)s;
 	char			 tmp[64];
@@ -129,60 +131,62 @@ parse_literal(const char *s, size_t len, unsigned flags, size_t *used)
 
 	for (i = 1; i < len && u[i] != ']'; i++) {
 		if (u[i] >= 0x80)
-			return (flags & SMTP_ADDR_UTF8) ? DOM_LITERAL :
-			    DOM_8BIT;
+			return (flags & SMTP_ADDR_UTF8) ?
+			    SMTP_ADDR_DOM_LITERAL : SMTP_ADDR_DOM_8BIT;
 		/* dcontent: %d33-90 / %d94-126 */
 		if (u[i] < 33 || u[i] > 126 || u[i] == '[' || u[i] == '\\')
-			return DOM_LITERAL;
+			return SMTP_ADDR_DOM_LITERAL;
 	}
 	if (i >= len)
-		return DOM_SYNTAX;
+		return SMTP_ADDR_DOM_SYNTAX;
 	n = i - 1;
 	if (n == 0 || n >= sizeof(tmp))
-		return DOM_LITERAL;
+		return SMTP_ADDR_DOM_LITERAL;
 	memcpy(tmp, s + 1, n);
 	tmp[n] = '\0';
 	if (n > 5 && strncasecmp(tmp, "IPv6:", 5) == 0) {
 		if (inet_pton(AF_INET6, tmp + 5, bin) != 1)
-			return DOM_LITERAL;
+			return SMTP_ADDR_DOM_LITERAL;
 	} else if (inet_pton(AF_INET, tmp, bin) != 1)
-		return DOM_LITERAL;
+		return SMTP_ADDR_DOM_LITERAL;
 	*used = i + 1;
-	return DOM_OK;
+	return SMTP_ADDR_DOM_OK;
 }
 
 /*
  * Parses a Domain or address literal at the start of s, stopping at the
  * first byte that cannot continue it; *used is its length.
  */
-static enum dom_err
-parse_domain(const char *s, size_t len, unsigned flags, size_t *used)
+static enum smtp_addr_dom_err
+smtp_addr_parse_domain(const char *s, size_t len, unsigned flags, size_t *used)
 {
 	const unsigned char	*u = (const unsigned char *)s;
 	size_t			 p = 0, lstart, n;
 
 	if (len > 0 && u[0] == '[')
-		return parse_literal(s, len, flags, used);
+		return smtp_addr_parse_literal(s, len, flags, used);
 	for (;;) {
 		lstart = p;
 		while (p < len) {
-			if (is_alpha(u[p]) || is_digit(u[p]) || u[p] == '-')
+			if (smtp_addr_is_alpha(u[p]) ||
+			    smtp_addr_is_digit(u[p]) || u[p] == '-')
 				p++;
 			else if (u[p] >= 0x80) {
 				if (!(flags & SMTP_ADDR_UTF8))
-					return DOM_8BIT;
-				if ((n = smtp_addr_utf8_len(u + p, len - p)) == 0)
-					return DOM_BADUTF8;
+					return SMTP_ADDR_DOM_8BIT;
+				if ((n = smtp_addr_utf8_len(u + p,
+				    len - p)) == 0)
+					return SMTP_ADDR_DOM_BADUTF8;
 				p += n;
 			} else
 				break;
 		}
 		if (p == lstart || u[lstart] == '-' || u[p - 1] == '-')
-			return DOM_SYNTAX;
+			return SMTP_ADDR_DOM_SYNTAX;
 		if (p - lstart > SMTP_ADDR_LABEL_MAX)
-			return DOM_LABEL;
+			return SMTP_ADDR_DOM_LABEL;
 		if (p > SMTP_ADDR_DOMAIN_MAX)
-			return DOM_LONG;
+			return SMTP_ADDR_DOM_LONG;
 		if (p < len && u[p] == '.') {
 			p++;
 			continue;
@@ -190,27 +194,30 @@ parse_domain(const char *s, size_t len, unsigned flags, size_t *used)
 		break;
 	}
 	*used = p;
-	return DOM_OK;
+	return SMTP_ADDR_DOM_OK;
 }
 
 static int
-domain_fail(struct reason *why, unsigned flags, enum dom_err e)
+smtp_addr_domain_fail(struct reason *why, unsigned flags,
+    enum smtp_addr_dom_err e)
 {
 	switch (e) {
-	case DOM_8BIT:
-		return no_utf8(why);
-	case DOM_BADUTF8:
-		return bad_addr(why, flags, "invalid UTF-8 in domain");
-	case DOM_LABEL:
-		return bad_addr(why, flags,
+	case SMTP_ADDR_DOM_8BIT:
+		return smtp_addr_no_utf8(why);
+	case SMTP_ADDR_DOM_BADUTF8:
+		return smtp_addr_bad_addr(why, flags,
+		    "invalid UTF-8 in domain");
+	case SMTP_ADDR_DOM_LABEL:
+		return smtp_addr_bad_addr(why, flags,
 		    "domain label too long (limit 63 octets)");
-	case DOM_LONG:
-		return bad_addr(why, flags,
+	case SMTP_ADDR_DOM_LONG:
+		return smtp_addr_bad_addr(why, flags,
 		    "domain too long (limit 255 octets)");
-	case DOM_LITERAL:
-		return bad_addr(why, flags, "invalid address literal");
+	case SMTP_ADDR_DOM_LITERAL:
+		return smtp_addr_bad_addr(why, flags,
+		    "invalid address literal");
 	default:
-		return bad_addr(why, flags, "invalid domain");
+		return smtp_addr_bad_addr(why, flags, "invalid domain");
 	}
 }
 
@@ -219,7 +226,8 @@ smtp_addr_domain_valid(const char *s, size_t len, unsigned flags)
 {
 	size_t used = 0;
 
-	if (parse_domain(s, len, flags, &used) != DOM_OK || used != len)
+	if (smtp_addr_parse_domain(s, len, flags, &used) != SMTP_ADDR_DOM_OK ||
+	    used != len)
 		return -1;
 	return 0;
 }
@@ -241,8 +249,8 @@ smtp_addr_domain_match(const char *domain, const char *const *list, size_t n)
  * wire length.
  */
 static int
-parse_local(const char *s, size_t len, unsigned flags, struct smtp_addr *out,
-    size_t *used, struct reason *why)
+smtp_addr_parse_local(const char *s, size_t len, unsigned flags,
+    struct smtp_addr *out, size_t *used, struct reason *why)
 {
 	const unsigned char	*u = (const unsigned char *)s;
 	size_t			 p = 0, d = 0, n, k;
@@ -252,7 +260,7 @@ parse_local(const char *s, size_t len, unsigned flags, struct smtp_addr *out,
 		p = 1;
 		for (;;) {
 			if (p >= len)
-				return bad_addr(why, flags,
+				return smtp_addr_bad_addr(why, flags,
 				    "unterminated quoted string");
 			if (u[p] == '"')
 				break;
@@ -260,26 +268,26 @@ parse_local(const char *s, size_t len, unsigned flags, struct smtp_addr *out,
 				/* quoted-pairSMTP = %d92 %d32-126 */
 				if (p + 1 >= len || u[p + 1] < 32 ||
 				    u[p + 1] > 126)
-					return bad_addr(why, flags,
+					return smtp_addr_bad_addr(why, flags,
 					    "invalid quoted pair");
 				n = 1;
 				p++;
 			} else if (u[p] >= 0x80) {
 				if (!(flags & SMTP_ADDR_UTF8))
-					return no_utf8(why);
+					return smtp_addr_no_utf8(why);
 				if ((n = smtp_addr_utf8_len(u + p,
 				    len - p)) == 0)
-					return bad_addr(why, flags,
+					return smtp_addr_bad_addr(why, flags,
 					    "invalid UTF-8 in local part");
 				out->is_utf8 = 1;
 			} else if (u[p] < 32 || u[p] > 126)
 				/* qtextSMTP = %d32-33 / %d35-91 / %d93-126 */
-				return bad_addr(why, flags,
+				return smtp_addr_bad_addr(why, flags,
 				    "invalid character in quoted string");
 			else
 				n = 1;
 			if (p + n > SMTP_ADDR_LOCAL_MAX)
-				return bad_addr(why, flags,
+				return smtp_addr_bad_addr(why, flags,
 				    "local part too long (limit 64 octets)");
 			for (k = 0; k < n; k++)
 				out->local_dec[d++] = s[p + k];
@@ -287,32 +295,34 @@ parse_local(const char *s, size_t len, unsigned flags, struct smtp_addr *out,
 		}
 		p++;		/* closing quote */
 		if (p > SMTP_ADDR_LOCAL_MAX)
-			return bad_addr(why, flags,
+			return smtp_addr_bad_addr(why, flags,
 			    "local part too long (limit 64 octets)");
 	} else {
 		for (;;) {
 			size_t astart = p;
 
 			while (p < len) {
-				if (is_atext(u[p]))
+				if (smtp_addr_is_atext(u[p]))
 					n = 1;
 				else if (u[p] >= 0x80) {
 					if (!(flags & SMTP_ADDR_UTF8))
-						return no_utf8(why);
+						return smtp_addr_no_utf8(why);
 					if ((n = smtp_addr_utf8_len(u + p,
 					    len - p)) == 0)
-						return bad_addr(why, flags,
-						    "invalid UTF-8 in local part");
+						return smtp_addr_bad_addr(why,
+						    flags, "invalid UTF-8 in "
+						    "local part");
 					out->is_utf8 = 1;
 				} else
 					break;
 				if (p + n > SMTP_ADDR_LOCAL_MAX)
-					return bad_addr(why, flags, "local part "
-					    "too long (limit 64 octets)");
+					return smtp_addr_bad_addr(why, flags,
+					    "local part too long "
+					    "(limit 64 octets)");
 				p += n;
 			}
 			if (p == astart)
-				return bad_addr(why, flags, p == 0 ?
+				return smtp_addr_bad_addr(why, flags, p == 0 ?
 				    "empty local part" :
 				    "empty atom in local part");
 			if (p < len && u[p] == '.') {
@@ -338,20 +348,23 @@ parse_local(const char *s, size_t len, unsigned flags, struct smtp_addr *out,
 
 /* A-d-l = At-domain *( "," At-domain ) ":" ; s[0] == '@'. */
 static int
-parse_route(const char *s, size_t len, unsigned flags, size_t *used,
+smtp_addr_parse_route(const char *s, size_t len, unsigned flags, size_t *used,
     struct reason *why)
 {
-	size_t		p = 0, n;
-	enum dom_err	e;
+	size_t			p = 0, n;
+	enum smtp_addr_dom_err	e;
 
 	for (;;) {
 		if (p >= len || s[p] != '@')
-			return bad_addr(why, flags, "invalid source route");
+			return smtp_addr_bad_addr(why, flags,
+			    "invalid source route");
 		p++;
 		if (p < len && s[p] == '[')
-			return bad_addr(why, flags, "invalid source route");
-		if ((e = parse_domain(s + p, len - p, flags, &n)) != DOM_OK)
-			return domain_fail(why, flags, e);
+			return smtp_addr_bad_addr(why, flags,
+			    "invalid source route");
+		if ((e = smtp_addr_parse_domain(s + p, len - p, flags, &n)) !=
+		    SMTP_ADDR_DOM_OK)
+			return smtp_addr_domain_fail(why, flags, e);
 		p += n;
 		if (p < len && s[p] == ',') {
 			p++;
@@ -359,7 +372,7 @@ parse_route(const char *s, size_t len, unsigned flags, size_t *used,
 		}
 		if (p < len && s[p] == ':')
 			break;
-		return bad_addr(why, flags, "invalid source route");
+		return smtp_addr_bad_addr(why, flags, "invalid source route");
 	}
 	*used = p + 1;
 	return 0;
@@ -369,31 +382,33 @@ int
 smtp_addr_parse_path(const char *s, size_t len, unsigned flags,
     struct smtp_addr *out, const char **rest, struct reason *why)
 {
-	size_t		p = 1, n = 0;
-	enum dom_err	e;
+	size_t			p = 1, n = 0;
+	enum smtp_addr_dom_err	e;
 
 	memset(out, 0, sizeof(*out));
-	if (ROLE(flags) != SMTP_ADDR_MAIL && ROLE(flags) != SMTP_ADDR_RCPT)
-		return reason_set(why, 451, "4.3.0", "Internal error: address role");
+	if (SMTP_ADDR_ROLE(flags) != SMTP_ADDR_MAIL &&
+	    SMTP_ADDR_ROLE(flags) != SMTP_ADDR_RCPT)
+		return reason_set(why, 451, "4.3.0",
+		    "Internal error: address role");
 	/* Missing brackets get the usage text (Postfix would accept them;
 	 * we do not guess). */
 	if (len == 0 || s[0] != '<' || memchr(s, '>', len) == NULL)
-		return bad_brackets(why, flags);
+		return smtp_addr_bad_brackets(why, flags);
 
 	if (s[p] == '>') {
-		if (ROLE(flags) != SMTP_ADDR_MAIL)
-			return bad_addr(why, flags, "null recipient");
+		if (SMTP_ADDR_ROLE(flags) != SMTP_ADDR_MAIL)
+			return smtp_addr_bad_addr(why, flags, "null recipient");
 		out->is_null = 1;
 		p++;
 		goto done;
 	}
 	if (s[p] == '@') {
-		if (parse_route(s + p, len - p, flags, &n, why) == -1)
+		if (smtp_addr_parse_route(s + p, len - p, flags, &n, why) == -1)
 			return -1;
 		out->had_source_route = 1;
 		p += n;
 	}
-	if (parse_local(s + p, len - p, flags, out, &n, why) == -1)
+	if (smtp_addr_parse_local(s + p, len - p, flags, out, &n, why) == -1)
 		return -1;
 	p += n;
 	if (strcasecmp(out->local_dec, "postmaster") == 0)
@@ -401,34 +416,40 @@ smtp_addr_parse_path(const char *s, size_t len, unsigned flags,
 
 	if (p < len && s[p] == '>') {
 		/* RFC 5321 §4.1.1.3: "<Postmaster>" without a domain. */
-		if (ROLE(flags) != SMTP_ADDR_RCPT || !out->is_postmaster ||
-		    out->is_quoted || out->had_source_route)
-			return bad_addr(why, flags, "domain missing");
+		if (SMTP_ADDR_ROLE(flags) != SMTP_ADDR_RCPT ||
+		    !out->is_postmaster || out->is_quoted ||
+		    out->had_source_route)
+			return smtp_addr_bad_addr(why, flags, "domain missing");
 		p++;
 		memcpy(out->addr, out->local, out->local_len + 1);
 		out->addr_len = out->local_len;
 		goto done;
 	}
 	if (p >= len || s[p] != '@')
-		return bad_addr(why, flags, "'@' expected after local part");
+		return smtp_addr_bad_addr(why, flags,
+		    "'@' expected after local part");
 	p++;
-	if ((e = parse_domain(s + p, len - p, flags, &n)) != DOM_OK)
-		return domain_fail(why, flags, e);
+	if ((e = smtp_addr_parse_domain(s + p, len - p, flags, &n)) !=
+	    SMTP_ADDR_DOM_OK)
+		return smtp_addr_domain_fail(why, flags, e);
 	out->is_literal = s[p] == '[';
 	memcpy(out->domain, s + p, n);
 	out->domain[n] = '\0';
 	out->domain_len = n;
 	p += n;
 	if (p >= len || s[p] != '>')
-		return bad_addr(why, flags, "'>' expected after domain");
+		return smtp_addr_bad_addr(why, flags,
+		    "'>' expected after domain");
 	p++;
 	for (n = 0; n <= out->domain_len; n++)
-		out->domain_lc[n] = (char)lower((unsigned char)out->domain[n]);
+		out->domain_lc[n] =
+		    (char)smtp_addr_lower((unsigned char)out->domain[n]);
 	for (n = 0; n < out->domain_len; n++)
 		if ((unsigned char)out->domain[n] >= 0x80)
 			out->is_utf8 = 1;
 	if (out->local_len + 1 + out->domain_len > SMTP_ADDR_ADDR_MAX)
-		return bad_addr(why, flags, "path too long (limit 256 octets)");
+		return smtp_addr_bad_addr(why, flags,
+		    "path too long (limit 256 octets)");
 	memcpy(out->addr, out->local, out->local_len);
 	out->addr[out->local_len] = '@';
 	memcpy(out->addr + out->local_len + 1, out->domain,
@@ -437,45 +458,47 @@ smtp_addr_parse_path(const char *s, size_t len, unsigned flags,
 done:
 	/* The route counts too: the limit is on the path as sent. */
 	if (p > SMTP_ADDR_PATH_MAX)
-		return bad_addr(why, flags, "path too long (limit 256 octets)");
+		return smtp_addr_bad_addr(why, flags,
+		    "path too long (limit 256 octets)");
 	if (rest != NULL)
 		*rest = s + p;
 	else if (p != len)
-		return bad_addr(why, flags, "text after '>'");
+		return smtp_addr_bad_addr(why, flags, "text after '>'");
 	return 0;
 }
 
 /* ---- ESMTP parameters ---- */
 
-enum param_key {
-	PK_SIZE = 0, PK_BODY, PK_SMTPUTF8, PK_RET, PK_ENVID, PK_REQUIRETLS,
-	PK_AUTH, PK_NOTIFY, PK_ORCPT
+enum smtp_addr_param_key {
+	SMTP_ADDR_PK_SIZE = 0, SMTP_ADDR_PK_BODY, SMTP_ADDR_PK_SMTPUTF8,
+	SMTP_ADDR_PK_RET, SMTP_ADDR_PK_ENVID, SMTP_ADDR_PK_REQUIRETLS,
+	SMTP_ADDR_PK_AUTH, SMTP_ADDR_PK_NOTIFY, SMTP_ADDR_PK_ORCPT
 };
 
 static const struct {
 	const char	*name;
 	unsigned	 role;
-} param_keys[] = {
-	[PK_SIZE] = { "SIZE", SMTP_ADDR_MAIL },
-	[PK_BODY] = { "BODY", SMTP_ADDR_MAIL },
-	[PK_SMTPUTF8] = { "SMTPUTF8", SMTP_ADDR_MAIL },
-	[PK_RET] = { "RET", SMTP_ADDR_MAIL },
-	[PK_ENVID] = { "ENVID", SMTP_ADDR_MAIL },
-	[PK_REQUIRETLS] = { "REQUIRETLS", SMTP_ADDR_MAIL },
-	[PK_AUTH] = { "AUTH", SMTP_ADDR_MAIL },
-	[PK_NOTIFY] = { "NOTIFY", SMTP_ADDR_RCPT },
-	[PK_ORCPT] = { "ORCPT", SMTP_ADDR_RCPT },
+} smtp_addr_param_keys[] = {
+	[SMTP_ADDR_PK_SIZE] = { "SIZE", SMTP_ADDR_MAIL },
+	[SMTP_ADDR_PK_BODY] = { "BODY", SMTP_ADDR_MAIL },
+	[SMTP_ADDR_PK_SMTPUTF8] = { "SMTPUTF8", SMTP_ADDR_MAIL },
+	[SMTP_ADDR_PK_RET] = { "RET", SMTP_ADDR_MAIL },
+	[SMTP_ADDR_PK_ENVID] = { "ENVID", SMTP_ADDR_MAIL },
+	[SMTP_ADDR_PK_REQUIRETLS] = { "REQUIRETLS", SMTP_ADDR_MAIL },
+	[SMTP_ADDR_PK_AUTH] = { "AUTH", SMTP_ADDR_MAIL },
+	[SMTP_ADDR_PK_NOTIFY] = { "NOTIFY", SMTP_ADDR_RCPT },
+	[SMTP_ADDR_PK_ORCPT] = { "ORCPT", SMTP_ADDR_RCPT },
 };
 
 static int
-bad_value(struct reason *why, const char *key, const char *detail)
+smtp_addr_bad_value(struct reason *why, const char *key, const char *detail)
 {
 	return reason_set(why, 501, "5.5.4", "Invalid %s parameter: %s", key,
 	    detail);
 }
 
 static int
-hexval(unsigned char c)
+smtp_addr_hexval(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -490,7 +513,8 @@ hexval(unsigned char c)
  * Returns the decoded length or -1.
  */
 static int
-xtext_decode(const char *s, size_t len, int utf8, char *out, size_t size)
+smtp_addr_xtext_decode(const char *s, size_t len, int utf8, char *out,
+    size_t size)
 {
 	const unsigned char	*u = (const unsigned char *)s;
 	size_t			 p = 0, d = 0, n;
@@ -500,8 +524,8 @@ xtext_decode(const char *s, size_t len, int utf8, char *out, size_t size)
 	while (p < len) {
 		if (u[p] == '+') {
 			if (len - p < 3 ||
-			    (h1 = hexval(u[p + 1])) < 0 ||
-			    (h2 = hexval(u[p + 2])) < 0)
+			    (h1 = smtp_addr_hexval(u[p + 1])) < 0 ||
+			    (h2 = smtp_addr_hexval(u[p + 2])) < 0)
 				return -1;
 			c = (unsigned char)(h1 * 16 + h2);
 			if (c < 32 || c > 126)
@@ -529,13 +553,13 @@ xtext_decode(const char *s, size_t len, int utf8, char *out, size_t size)
 }
 
 static int
-word_is(const char *s, size_t len, const char *word)
+smtp_addr_word_is(const char *s, size_t len, const char *word)
 {
 	return strlen(word) == len && strncasecmp(s, word, len) == 0;
 }
 
 static int
-param_notify(const char *v, size_t vlen, struct smtp_params *out,
+smtp_addr_param_notify(const char *v, size_t vlen, struct smtp_params *out,
     struct reason *why)
 {
 	size_t		p = 0, start;
@@ -545,76 +569,83 @@ param_notify(const char *v, size_t vlen, struct smtp_params *out,
 		start = p;
 		while (p < vlen && v[p] != ',')
 			p++;
-		if (word_is(v + start, p - start, "NEVER"))
+		if (smtp_addr_word_is(v + start, p - start, "NEVER"))
 			bit = SMTP_ADDR_NOTIFY_NEVER;
-		else if (word_is(v + start, p - start, "SUCCESS"))
+		else if (smtp_addr_word_is(v + start, p - start, "SUCCESS"))
 			bit = SMTP_ADDR_NOTIFY_SUCCESS;
-		else if (word_is(v + start, p - start, "FAILURE"))
+		else if (smtp_addr_word_is(v + start, p - start, "FAILURE"))
 			bit = SMTP_ADDR_NOTIFY_FAILURE;
-		else if (word_is(v + start, p - start, "DELAY"))
+		else if (smtp_addr_word_is(v + start, p - start, "DELAY"))
 			bit = SMTP_ADDR_NOTIFY_DELAY;
 		else
-			return bad_value(why, "NOTIFY", "unknown keyword");
+			return smtp_addr_bad_value(why, "NOTIFY",
+			    "unknown keyword");
 		if (out->notify & bit)
-			return bad_value(why, "NOTIFY", "repeated keyword");
+			return smtp_addr_bad_value(why, "NOTIFY",
+			    "repeated keyword");
 		out->notify |= bit;
 		p++;		/* skip ',' (or step past the end) */
 	}
 	if ((out->notify & SMTP_ADDR_NOTIFY_NEVER) &&
 	    out->notify != SMTP_ADDR_NOTIFY_NEVER)
-		return bad_value(why, "NOTIFY", "NEVER must be alone");
+		return smtp_addr_bad_value(why, "NOTIFY",
+		    "NEVER must be alone");
 	return 0;
 }
 
 static int
-param_orcpt(const char *v, size_t vlen, unsigned flags,
+smtp_addr_param_orcpt(const char *v, size_t vlen, unsigned flags,
     struct smtp_params *out, struct reason *why)
 {
 	const char	*semi;
 	size_t		 tlen, i;
 
 	if ((semi = memchr(v, ';', vlen)) == NULL)
-		return bad_value(why, "ORCPT", "addr-type missing");
+		return smtp_addr_bad_value(why, "ORCPT", "addr-type missing");
 	tlen = (size_t)(semi - v);
 	if (tlen == 0 || tlen > SMTP_ADDR_ATYPE_MAX)
-		return bad_value(why, "ORCPT", "invalid addr-type");
+		return smtp_addr_bad_value(why, "ORCPT", "invalid addr-type");
 	for (i = 0; i < tlen; i++)
-		if (!is_atext((unsigned char)v[i]))
-			return bad_value(why, "ORCPT", "invalid addr-type");
+		if (!smtp_addr_is_atext((unsigned char)v[i]))
+			return smtp_addr_bad_value(why, "ORCPT",
+			    "invalid addr-type");
 	memcpy(out->orcpt_type, v, tlen);
 	out->orcpt_type[tlen] = '\0';
 	if (vlen - tlen - 1 == 0 || vlen > SMTP_ADDR_XTEXT_MAX)
-		return bad_value(why, "ORCPT", "invalid length");
-	if (xtext_decode(semi + 1, vlen - tlen - 1, (flags & SMTP_ADDR_UTF8)
-	    != 0, out->orcpt, sizeof(out->orcpt)) == -1)
-		return bad_value(why, "ORCPT", "invalid xtext");
+		return smtp_addr_bad_value(why, "ORCPT", "invalid length");
+	if (smtp_addr_xtext_decode(semi + 1, vlen - tlen - 1,
+	    (flags & SMTP_ADDR_UTF8) != 0, out->orcpt,
+	    sizeof(out->orcpt)) == -1)
+		return smtp_addr_bad_value(why, "ORCPT", "invalid xtext");
 	out->has_orcpt = 1;
 	return 0;
 }
 
 static int
-param_one(enum param_key k, const char *v, size_t vlen, int hasv,
-    unsigned flags, struct smtp_params *out, struct reason *why)
+smtp_addr_param_one(enum smtp_addr_param_key k, const char *v, size_t vlen,
+    int hasv, unsigned flags, struct smtp_params *out, struct reason *why)
 {
-	const char	*name = param_keys[k].name;
+	const char	*name = smtp_addr_param_keys[k].name;
 	size_t		 i;
 	uint64_t	 n, d;
 
 	/* Keywords without a value, and keywords that need one. */
-	if (k == PK_SMTPUTF8 || k == PK_REQUIRETLS) {
+	if (k == SMTP_ADDR_PK_SMTPUTF8 || k == SMTP_ADDR_PK_REQUIRETLS) {
 		if (hasv)
-			return bad_value(why, name, "takes no value");
+			return smtp_addr_bad_value(why, name, "takes no value");
 	} else if (!hasv)
-		return bad_value(why, name, "value required");
+		return smtp_addr_bad_value(why, name, "value required");
 
 	switch (k) {
-	case PK_SIZE:
+	case SMTP_ADDR_PK_SIZE:
 		if (vlen > 20)
-			return bad_value(why, name, "too many digits");
+			return smtp_addr_bad_value(why, name,
+			    "too many digits");
 		n = 0;
 		for (i = 0; i < vlen; i++) {
-			if (!is_digit((unsigned char)v[i]))
-				return bad_value(why, name, "not a number");
+			if (!smtp_addr_is_digit((unsigned char)v[i]))
+				return smtp_addr_bad_value(why, name,
+				    "not a number");
 			d = (uint64_t)(v[i] - '0');
 			/* Saturate: the caller answers 552 for it. */
 			if (n > (UINT64_MAX - d) / 10)
@@ -625,53 +656,57 @@ param_one(enum param_key k, const char *v, size_t vlen, int hasv,
 		out->has_size = 1;
 		out->size = n;
 		return 0;
-	case PK_BODY:
-		if (word_is(v, vlen, "7BIT"))
+	case SMTP_ADDR_PK_BODY:
+		if (smtp_addr_word_is(v, vlen, "7BIT"))
 			out->body = SMTP_ADDR_BODY_7BIT;
-		else if (word_is(v, vlen, "8BITMIME"))
+		else if (smtp_addr_word_is(v, vlen, "8BITMIME"))
 			out->body = SMTP_ADDR_BODY_8BITMIME;
 		else
-			return bad_value(why, name, "unsupported body type");
+			return smtp_addr_bad_value(why, name,
+			    "unsupported body type");
 		return 0;
-	case PK_SMTPUTF8:
+	case SMTP_ADDR_PK_SMTPUTF8:
 		out->smtputf8 = 1;
 		return 0;
-	case PK_RET:
-		if (word_is(v, vlen, "FULL"))
+	case SMTP_ADDR_PK_RET:
+		if (smtp_addr_word_is(v, vlen, "FULL"))
 			out->ret = SMTP_ADDR_RET_FULL;
-		else if (word_is(v, vlen, "HDRS"))
+		else if (smtp_addr_word_is(v, vlen, "HDRS"))
 			out->ret = SMTP_ADDR_RET_HDRS;
 		else
-			return bad_value(why, name, "expected FULL or HDRS");
+			return smtp_addr_bad_value(why, name,
+			    "expected FULL or HDRS");
 		return 0;
-	case PK_ENVID:
+	case SMTP_ADDR_PK_ENVID:
 		/* Encoded it may be up to three times the decoded limit. */
-		if (vlen > 3 * SMTP_ADDR_ENVID_MAX || xtext_decode(v, vlen, 0,
-		    out->envid, sizeof(out->envid)) == -1)
-			return bad_value(why, name,
+		if (vlen > 3 * SMTP_ADDR_ENVID_MAX ||
+		    smtp_addr_xtext_decode(v, vlen, 0, out->envid,
+		    sizeof(out->envid)) == -1)
+			return smtp_addr_bad_value(why, name,
 			    "invalid xtext or over 100 characters");
 		out->has_envid = 1;
 		return 0;
-	case PK_REQUIRETLS:
+	case SMTP_ADDR_PK_REQUIRETLS:
 		out->requiretls = 1;
 		return 0;
-	case PK_AUTH:
+	case SMTP_ADDR_PK_AUTH:
 		out->has_auth = 1;
 		if (vlen == 2 && v[0] == '<' && v[1] == '>') {
 			out->auth_null = 1;
 			return 0;
 		}
-		if (vlen > SMTP_ADDR_XTEXT_MAX || xtext_decode(v, vlen,
+		if (vlen > SMTP_ADDR_XTEXT_MAX ||
+		    smtp_addr_xtext_decode(v, vlen,
 		    (flags & SMTP_ADDR_UTF8) != 0, out->auth,
 		    sizeof(out->auth)) == -1)
-			return bad_value(why, name, "invalid xtext");
+			return smtp_addr_bad_value(why, name, "invalid xtext");
 		return 0;
-	case PK_NOTIFY:
-		return param_notify(v, vlen, out, why);
-	case PK_ORCPT:
-		return param_orcpt(v, vlen, flags, out, why);
+	case SMTP_ADDR_PK_NOTIFY:
+		return smtp_addr_param_notify(v, vlen, out, why);
+	case SMTP_ADDR_PK_ORCPT:
+		return smtp_addr_param_orcpt(v, vlen, flags, out, why);
 	}
-	return bad_value(why, name, "internal error");
+	return smtp_addr_bad_value(why, name, "internal error");
 }
 
 int
@@ -684,16 +719,18 @@ smtp_addr_parse_params(const char *s, size_t len, unsigned flags,
 	int			 hasv;
 
 	memset(out, 0, sizeof(*out));
-	if (ROLE(flags) != SMTP_ADDR_MAIL && ROLE(flags) != SMTP_ADDR_RCPT)
-		return reason_set(why, 451, "4.3.0", "Internal error: address role");
+	if (SMTP_ADDR_ROLE(flags) != SMTP_ADDR_MAIL &&
+	    SMTP_ADDR_ROLE(flags) != SMTP_ADDR_RCPT)
+		return reason_set(why, 451, "4.3.0",
+		    "Internal error: address role");
 	while (p < len) {
 		if (u[p] != ' ' || p + 1 >= len || u[p + 1] == ' ')
 			return reason_set(why, 501, "5.5.4",
 			    "Syntax error in parameters");
 		kstart = ++p;
 		/* esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-") */
-		while (p < len && (is_alpha(u[p]) || is_digit(u[p]) ||
-		    (u[p] == '-' && p > kstart)))
+		while (p < len && (smtp_addr_is_alpha(u[p]) ||
+		    smtp_addr_is_digit(u[p]) || (u[p] == '-' && p > kstart)))
 			p++;
 		klen = p - kstart;
 		hasv = 0;
@@ -724,21 +761,24 @@ smtp_addr_parse_params(const char *s, size_t len, unsigned flags,
 		if (klen == 0 || (p < len && u[p] != ' '))
 			return reason_set(why, 501, "5.5.4",
 			    "Syntax error in parameters");
-		for (k = 0; k < sizeof(param_keys) / sizeof(param_keys[0]);
-		    k++)
-			if ((param_keys[k].role & flags) &&
-			    word_is(s + kstart, klen, param_keys[k].name))
+		for (k = 0; k < sizeof(smtp_addr_param_keys) /
+		    sizeof(smtp_addr_param_keys[0]); k++)
+			if ((smtp_addr_param_keys[k].role & flags) &&
+			    smtp_addr_word_is(s + kstart, klen,
+			    smtp_addr_param_keys[k].name))
 				break;
-		if (k == sizeof(param_keys) / sizeof(param_keys[0]))
+		if (k == sizeof(smtp_addr_param_keys) /
+		    sizeof(smtp_addr_param_keys[0]))
 			return reason_set(why, 555, "5.5.4",
 			    "Unsupported parameter %.*s",
 			    (int)(klen > 32 ? 32 : klen), s + kstart);
 		if (seen & (1u << k))
 			return reason_set(why, 555, "5.5.4",
-			    "Duplicate parameter %s", param_keys[k].name);
+			    "Duplicate parameter %s",
+			    smtp_addr_param_keys[k].name);
 		seen |= 1u << k;
-		if (param_one((enum param_key)k, s + vstart, vlen, hasv, flags,
-		    out, why) == -1)
+		if (smtp_addr_param_one((enum smtp_addr_param_key)k,
+		    s + vstart, vlen, hasv, flags, out, why) == -1)
 			return -1;
 	}
 	return 0;
@@ -757,8 +797,8 @@ smtp_addr_parse_arg(const char *s, size_t len, unsigned flags,
 		return -1;
 	/* RFC 6531 §3.4: the sender's non-ASCII address needs the
 	 * SMTPUTF8 parameter on this very MAIL command. */
-	if (ROLE(flags) == SMTP_ADDR_MAIL && addr->is_utf8 &&
+	if (SMTP_ADDR_ROLE(flags) == SMTP_ADDR_MAIL && addr->is_utf8 &&
 	    !params->smtputf8)
-		return no_utf8(why);
+		return smtp_addr_no_utf8(why);
 	return 0;
 }
