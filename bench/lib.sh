@@ -1,16 +1,18 @@
 # bench/lib.sh: shared helpers of the benchmark scripts (sourced by
-# bench/inbound and bench/idle-memory; see bench/README).
+# bench/inbound, bench/idle-memory and bench/flush-count; see bench/README).
 #
 # Both MTAs run as root-started private instances inside a private network
 # and mount namespace (like tests/lib.sh sp_private_ns): sealpost on
-# $BENCH_SP_ADDR:25, Postfix on $BENCH_PF_ADDR:25. Each MTA runs in its own
-# cgroup (v2 where available, else the v1 cpuacct hierarchy) so that the
-# CPU time of all its processes, including those that have exited, can be
+# $BENCH_SP_ADDR:25, Postfix on $BENCH_PF_ADDR:25, and with bench/inbound
+# --against a second sealpost build on $BENCH_REF_ADDR:25. Each MTA runs in
+# its own cgroup (v2 where available, else the v1 cpuacct hierarchy) so that
+# the CPU time of all its processes, including those that have exited, can be
 # read from one counter. Everything is torn down by bench_cleanup (trap).
 
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 BENCH_SP_ADDR=127.0.0.2
 BENCH_PF_ADDR=127.0.0.3
+BENCH_REF_ADDR=127.0.0.4	# bench/inbound --against
 BENCH_FROM=sender@bench.test
 BENCH_TO=rcpt@example.net
 BENCH_BASE=${BENCH_BASE:-/var/tmp}	# on the real disk, not a tmpfs
@@ -21,9 +23,39 @@ BENCH_MOUNTED=
 BENCH_CGROUPS=()
 BENCH_SP_MASTER=
 BENCH_PF_CONF=
+BENCH_REF_TMP=
 
 bench_log() { echo "$(date +%T) $*" >&2; }
 bench_die() { echo "$(basename "$0"): $*" >&2; exit 1; }
+
+# ---- what the scripts need on the host ----------------------------------------
+# Debian packages, checked the way ./runtests checks them (which installs all
+# of them, and creates the users sealpostd needs; see README). The scripts do
+# not install anything themselves: installing postfix replaces the host's MTA
+# package (exim4, for example) and starts it on the host's port 25 unless
+# /usr/sbin/policy-rc.d forbids it, which is for the admin to decide.
+BENCH_PKGS="postfix iproute2 util-linux mount e2fsprogs openssl coreutils"
+BENCH_BUILD_PKGS="build-essential autoconf automake pkg-config libgnutls28-dev
+	libc-ares-dev libbsd-dev"
+
+bench_need() {	# package...: dies naming the ones that are not installed
+	local p note missing=""
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	case " $missing " in
+	*" postfix "*) note="
+  Note: installing postfix replaces the host's MTA package (exim4, for
+  example) and starts Postfix on the host unless /usr/sbin/policy-rc.d
+  forbids it." ;;
+	*) note="" ;;
+	esac
+	bench_die "missing Debian packages:$missing
+  install them with:  apt-get install --no-install-recommends$missing
+  (./runtests installs all that the scripts need)$note"
+}
 
 # Re-executes the calling script in new network and mount namespaces with
 # loopback up (needs root: both MTAs bind port 25 and switch users).
@@ -36,28 +68,82 @@ bench_private_ns() {
 	mount --make-rprivate / 2>/dev/null || true
 }
 
-# Picks the optimized (non-sanitizer) build: $1 if given, else
-# $top_srcdir/build-bench, configured with CFLAGS='-O2 -g' and built on
-# demand. Sets BENCH_BUILD.
-bench_build() {
-	local b=${1:-}
-	if [ -z "$b" ]; then
-		b=$top_srcdir/build-bench
-		mkdir -p "$b"
-		if [ ! -f "$b/Makefile" ]; then
-			bench_log "configuring an optimized build in $b"
-			(cd "$b" && "$top_srcdir/configure" CFLAGS='-O2 -g' >configure.out 2>&1) ||
-				bench_die "configure failed, see $b/configure.out"
-		fi
-		bench_log "building $b (make -j2)"
-		(cd "$b" && make -j2 >make.out 2>&1) || { tail -30 "$b/make.out" >&2; bench_die "build failed, see $b/make.out"; }
+# Makes an optimized build (CFLAGS='-O2 -g', no sanitizers) of the source
+# tree $1 in the directory $2: autoreconf -fi when the tree has no configure
+# (a fresh clone), configure when $2 has no Makefile yet, and make -j2 every
+# time, so that the build follows the tree. Their output goes to
+# $2/autoreconf.out, configure.out and make.out.
+bench_make() {	# source-tree build-dir
+	local src=$1 b=$2
+	# shellcheck disable=SC2086
+	bench_need $BENCH_BUILD_PKGS
+	mkdir -p "$b" || bench_die "cannot create $b"
+	if [ ! -x "$src/configure" ]; then
+		bench_log "no $src/configure yet: autoreconf -fi"
+		(cd "$src" && autoreconf -fi) >"$b/autoreconf.out" 2>&1 ||
+			{ tail -30 "$b/autoreconf.out" >&2; bench_die "autoreconf failed, see $b/autoreconf.out"; }
 	fi
-	b=$(cd "$b" && pwd) || bench_die "no build directory $b"
+	if [ ! -f "$b/Makefile" ]; then
+		bench_log "configuring an optimized build in $b"
+		(cd "$b" && "$src/configure" CFLAGS='-O2 -g') >"$b/configure.out" 2>&1 ||
+			{ tail -30 "$b/configure.out" >&2; bench_die "configure failed, see $b/configure.out"; }
+	fi
+	bench_log "building $b (make -j2)"
+	(cd "$b" && make -j2) >"$b/make.out" 2>&1 ||
+		{ tail -30 "$b/make.out" >&2; bench_die "build failed, see $b/make.out"; }
+}
+
+# Prints the absolute path of build directory $1 after checking that it holds
+# a built sealpost without sanitizers; says why not and fails otherwise (call
+# it as  var=$(bench_check_build DIR) || exit 1).
+bench_check_build() {
+	local b
+	b=$(cd "$1" 2>/dev/null && pwd) || bench_die "no build directory $1"
 	[ -x "$b/sealpostd" ] && [ -d "$b/libexec" ] || bench_die "$b has no sealpostd and libexec/ (not a built build directory)"
 	if nm -D "$b/sealpostd" 2>/dev/null | grep -q '__asan_init\|__ubsan_'; then
 		bench_die "$b is a sanitizer build; benchmarks need an optimized build without sanitizers"
 	fi
-	BENCH_BUILD=$b
+	echo "$b"
+}
+
+# Picks the optimized (non-sanitizer) build: $1 if given, else
+# $top_srcdir/build-bench, configured with CFLAGS='-O2 -g' and built on
+# demand (bench_make). Sets BENCH_BUILD.
+bench_build() {
+	local b=${1:-}
+	if [ -z "$b" ]; then
+		b=$top_srcdir/build-bench
+		bench_make "$top_srcdir" "$b"
+	fi
+	BENCH_BUILD=$(bench_check_build "$b") || exit 1
+}
+
+# The second build of bench/inbound --against REF. REF is a git revision of
+# $top_srcdir: its committed tree is exported with git archive (the working
+# tree, the index and HEAD are not touched) into a new temporary directory
+# BENCH_REF_TMP under $BENCH_BASE, removed at the end unless --keep, and
+# built there like bench_build builds the working tree (autoreconf, configure
+# CFLAGS='-O2 -g', make -j2). A REF that is a directory holding a built
+# sealpost is used as it is. Sets BENCH_REF_BUILD and BENCH_REF_DESC.
+bench_build_ref() {
+	local ref=$1 sha st
+	if [ -d "$ref" ] && [ -x "$ref/sealpostd" ]; then
+		BENCH_REF_BUILD=$(bench_check_build "$ref") || exit 1
+		BENCH_REF_DESC="build directory $BENCH_REF_BUILD"
+		return 0
+	fi
+	bench_need git
+	sha=$(git -C "$top_srcdir" rev-parse --verify --quiet "$ref^{commit}") ||
+		bench_die "--against $ref: neither a git revision of $top_srcdir nor a built build directory"
+	BENCH_REF_TMP=$(mktemp -d "$BENCH_BASE/sealpost-bench-ref.XXXXXX") || bench_die "mktemp failed"
+	mkdir "$BENCH_REF_TMP/src" || bench_die "cannot create $BENCH_REF_TMP/src"
+	bench_log "exporting $ref ($sha) into $BENCH_REF_TMP/src (git archive)"
+	git -C "$top_srcdir" archive --format=tar "$sha" | tar -x -C "$BENCH_REF_TMP/src"
+	st="${PIPESTATUS[0]} ${PIPESTATUS[1]}"
+	[ "$st" = "0 0" ] || bench_die "git archive $sha | tar -x failed (exit status $st)"
+	bench_make "$BENCH_REF_TMP/src" "$BENCH_REF_TMP/build"
+	BENCH_REF_BUILD=$(bench_check_build "$BENCH_REF_TMP/build") || exit 1
+	BENCH_REF_DESC="$ref = $(git -C "$top_srcdir" describe --always "$sha" 2>/dev/null || echo "$sha"), exported and built in $BENCH_REF_TMP"
 }
 
 # Working directory of the instances (BENCH_DIR), world-searchable (Postfix
@@ -86,7 +172,8 @@ bench_workdir() {	# image size in GB, number of inodes (loop only)
 		mkfs.ext4 -q -F -N "$inodes" -E lazy_itable_init=0,lazy_journal_init=0 \
 			"$BENCH_TOP/fs.img" || bench_die "mkfs.ext4 failed"
 		mkdir "$BENCH_TOP/fs"
-		mount -o loop "$BENCH_TOP/fs.img" "$BENCH_TOP/fs" || bench_die "cannot loop-mount $BENCH_TOP/fs.img"
+		mount -o loop "$BENCH_TOP/fs.img" "$BENCH_TOP/fs" ||
+			bench_die "cannot loop-mount $BENCH_TOP/fs.img (no loop device here? --fs base puts the spools on $BENCH_BASE instead)"
 		BENCH_MOUNTED=$BENCH_TOP/fs
 		BENCH_DIR=$BENCH_TOP/fs
 		chmod 755 "$BENCH_DIR"
@@ -197,23 +284,32 @@ bench_banner_ok() {	# addr
 }
 
 # ---- sealpost -----------------------------------------------------------------------
-# Starts sealpostd from $BENCH_BUILD in $BENCH_DIR/sealpost on
-# $BENCH_SP_ADDR:25, in cgroup $BENCH_SP_CG. Extra configuration lines on stdin
-# (may be empty).
+# sealpost instances by name: "sealpost", the build under test ($BENCH_BUILD on
+# $BENCH_SP_ADDR), and with bench/inbound --against also "ref"
+# ($BENCH_REF_BUILD on $BENCH_REF_ADDR). Every instance gets the same
+# configuration; each lives in $BENCH_DIR/NAME and runs in its own cgroup.
+declare -gA BENCH_SPI_ADDR=() BENCH_SPI_CG=() BENCH_SPI_LOG=() BENCH_SPI_MASTER=()
+
+# bench_sp_start [NAME BUILD ADDR]: starts sealpostd from BUILD in
+# $BENCH_DIR/NAME on ADDR:25 (default: sealpost, $BENCH_BUILD,
+# $BENCH_SP_ADDR; for that one also sets BENCH_SP_CONF, BENCH_SP_LOG,
+# BENCH_SP_CG and BENCH_SP_MASTER). Extra configuration lines on stdin (may be
+# empty).
 bench_sp_start() {
-	local d=$BENCH_DIR/sealpost extra
+	local name=${1:-sealpost} build=${2:-$BENCH_BUILD} addr=${3:-$BENCH_SP_ADDR}
+	local d=$BENCH_DIR/$name extra conf log cg
 	extra=$(cat)
 	mkdir -p "$d"
 	chmod 755 "$d"
-	BENCH_SP_CONF=$d/sealpost.conf
-	BENCH_SP_LOG=$d/sealpostd.log
-	cat >"$BENCH_SP_CONF" <<CONF
+	conf=$d/sealpost.conf
+	log=$d/sealpostd.log
+	cat >"$conf" <<CONF
 # sealpost benchmark instance (bench/lib.sh)
 hostname = sp.bench.test
 spool_dir = $d/spool
 run_dir = $d/run
 data_dir = $d/data
-listen = $BENCH_SP_ADDR:25 smtp
+listen = $addr:25 smtp
 # loopback is in the default relay_networks and smtpin_cleartext_networks
 # (so cleartext is allowed and the per-address limit does not apply); the
 # limits are raised anyway so that no limit can shape the measurement.
@@ -222,33 +318,45 @@ smtpin_max_connections_per_ip = 100000
 message_size_limit = 10m
 $extra
 CONF
-	"$BENCH_BUILD/sealpostd" -n -f "$BENCH_SP_CONF" || bench_die "sealpostd -n rejects $BENCH_SP_CONF"
-	bench_cg_new sealpost BENCH_SP_CG
-	"${BENCH_CG_EXEC[@]}" "$BENCH_SP_CG" "$BENCH_BUILD/sealpostd" -d -f "$BENCH_SP_CONF" -L "$BENCH_BUILD/libexec" 2>"$BENCH_SP_LOG" &
-	BENCH_SP_MASTER=$!
-	if ! bench_wait_for 15 bench_banner_ok "$BENCH_SP_ADDR"; then
-		tail -20 "$BENCH_SP_LOG" >&2
-		bench_die "sealpost does not answer 220 on $BENCH_SP_ADDR:25"
+	"$build/sealpostd" -n -f "$conf" ||
+		bench_die "sealpostd -n rejects $conf (see above; ./runtests creates the users and the group it needs)"
+	bench_cg_new "$name" cg
+	"${BENCH_CG_EXEC[@]}" "$cg" "$build/sealpostd" -d -f "$conf" -L "$build/libexec" 2>"$log" &
+	BENCH_SPI_MASTER[$name]=$!
+	BENCH_SPI_ADDR[$name]=$addr
+	BENCH_SPI_CG[$name]=$cg
+	BENCH_SPI_LOG[$name]=$log
+	if [ "$name" = sealpost ]; then
+		BENCH_SP_CONF=$conf BENCH_SP_LOG=$log BENCH_SP_CG=$cg
+		BENCH_SP_MASTER=${BENCH_SPI_MASTER[$name]}
+	fi
+	if ! bench_wait_for 15 bench_banner_ok "$addr"; then
+		tail -20 "$log" >&2
+		bench_die "sealpost ($name) does not answer 220 on $addr:25"
 	fi
 }
 
-bench_sp_stop() {
-	[ -n "$BENCH_SP_MASTER" ] || return 0
-	kill -TERM "$BENCH_SP_MASTER" 2>/dev/null
-	bench_wait_for 5 sh -c '[ -z "$(cat "$1/cgroup.procs")" ]' sh "$BENCH_SP_CG"
-	wait "$BENCH_SP_MASTER" 2>/dev/null
-	BENCH_SP_MASTER=
+bench_sp_stop() {	# [NAME]
+	local name=${1:-sealpost} pid
+	pid=${BENCH_SPI_MASTER[$name]:-}
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	bench_wait_for 5 sh -c '[ -z "$(cat "$1/cgroup.procs")" ]' sh "${BENCH_SPI_CG[$name]}"
+	wait "$pid" 2>/dev/null
+	BENCH_SPI_MASTER[$name]=
+	if [ "$name" = sealpost ]; then BENCH_SP_MASTER=; fi
+	return 0
 }
 
-# Committed messages in the sealpost spool: content files in queue/ that have
-# their envelope next to them.
-bench_sp_count() {
-	local q=$BENCH_DIR/sealpost/spool/queue
+# Committed messages in the spool of instance NAME (default sealpost):
+# content files in queue/ that have their envelope next to them.
+bench_sp_count() {	# [NAME]
+	local q=$BENCH_DIR/${1:-sealpost}/spool/queue
 	find "$q" -maxdepth 1 -type f -name '*.env' -printf '%f\n' | sed 's/\.env$//' |
 		while read -r id; do [ -f "$q/$id" ] && echo; done | wc -l
 }
 
-bench_sp_incoming() { find "$BENCH_DIR/sealpost/spool/incoming" -type f | wc -l; }
+bench_sp_incoming() { find "$BENCH_DIR/${1:-sealpost}/spool/incoming" -type f | wc -l; }
 
 # ---- Postfix --------------------------------------------------------------------------
 # Starts a private Postfix in $BENCH_DIR/postfix on $BENCH_PF_ADDR:25, in cgroup
@@ -380,7 +488,7 @@ bench_cleanup() {
 	local g
 	trap - EXIT INT TERM
 	bench_pf_stop
-	bench_sp_stop
+	for g in "${!BENCH_SPI_MASTER[@]}"; do bench_sp_stop "$g"; done
 	for g in "${BENCH_CGROUPS[@]}"; do bench_cg_destroy "$g"; done
 	if [ -n "${BENCH_MOUNTED:-}" ]; then
 		umount "$BENCH_MOUNTED" 2>/dev/null || { sleep 1; umount -l "$BENCH_MOUNTED"; }
@@ -395,6 +503,13 @@ bench_cleanup() {
 			fi
 		else
 			rm -rf "$BENCH_TOP"
+		fi
+	fi
+	if [ -n "${BENCH_REF_TMP:-}" ] && [ -d "$BENCH_REF_TMP" ]; then
+		if [ "$BENCH_KEEP" = 1 ]; then
+			bench_log "kept $BENCH_REF_TMP (the --against tree and its build)"
+		else
+			rm -rf "$BENCH_REF_TMP"
 		fi
 	fi
 }
