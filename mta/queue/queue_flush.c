@@ -327,6 +327,24 @@ queue_flush_work(struct queue_flusher *f, struct queue_tx_list *batch,
 	 */
 }
 
+/*
+ * The queue's own record of a commit (doc/design.md §9): written before
+ * smtpin hears of it, so that a message in queue/ is in the log even when
+ * smtpin never gets to write its `in` line.
+ */
+static void
+queue_flush_log(const struct queue_tx *t)
+{
+	struct log_kv kv;
+
+	log_kv_init(&kv, "queued");
+	log_kv_str(&kv, "id", t->id);
+	log_kv_fmt(&kv, "size", "%" PRIu64, t->size);
+	log_kv_fmt(&kv, "nrcpt", "%zu", t->nrcpt);
+	log_kv_str(&kv, "via", t->ch->name);
+	log_kv_emit(&kv);
+}
+
 /* Back in the event loop: answers every message of a flushed batch. */
 static void
 queue_flush_finish(struct queue *q, struct queue_flusher *f)
@@ -345,9 +363,7 @@ queue_flush_finish(struct queue *q, struct queue_flusher *f)
 		res.status = t->error;
 		if (t->error == 0) {
 			ok++;
-			log_debug("queue: %s: committed %s size=%" PRIu64
-			    " nrcpt=%zu", t->ch->name, t->id, t->size,
-			    t->nrcpt);
+			queue_flush_log(t);
 		}
 		/* a failed message is gone before smtpin hears of it */
 		queue_tx_free(t, 0, res.status == 0);

@@ -14,28 +14,29 @@
 
 #include "smtp_data.h"
 
-enum {
-	ST_BOL = 0,	/* at the start of a line (after CRLF) */
-	ST_BOL_DOT,	/* "." at the start of a line */
-	ST_BOL_DOT_CR,	/* "." CR at the start of a line */
-	ST_MID,		/* inside a line */
-	ST_CR,		/* CR inside a line, LF may follow */
-	ST_DONE
+enum smtp_data_st {
+	SMTP_DATA_ST_BOL = 0,	/* at the start of a line (after CRLF) */
+	SMTP_DATA_ST_BOL_DOT,	/* "." at the start of a line */
+	SMTP_DATA_ST_BOL_DOT_CR,	/* "." CR at the start of a line */
+	SMTP_DATA_ST_MID,		/* inside a line */
+	SMTP_DATA_ST_CR,		/* CR inside a line, LF may follow */
+	SMTP_DATA_ST_DONE
 };
 
 void
 smtp_data_init(struct smtp_data *d, size_t max_size, size_t max_header_size)
 {
 	memset(d, 0, sizeof(*d));
-	d->state = ST_BOL;
+	d->state = SMTP_DATA_ST_BOL;
 	d->max_size = max_size;
 	d->max_header_size = max_header_size;
 	d->in_header = 1;
 	d->reject = SMTP_DATA_REJ_NONE;
+	d->hdr = SMTP_DATA_H_BOL;
 }
 
 static void
-reject(struct smtp_data *d, unsigned flag, enum smtp_data_reject why)
+smtp_data_refuse(struct smtp_data *d, unsigned flag, enum smtp_data_reject why)
 {
 	d->flags |= flag;
 	if (d->reject == SMTP_DATA_REJ_NONE)
@@ -44,38 +45,127 @@ reject(struct smtp_data *d, unsigned flag, enum smtp_data_reject why)
 
 /* Output octets the next input byte c can produce (upper bound). */
 static size_t
-need(const struct smtp_data *d, unsigned char c)
+smtp_data_need(const struct smtp_data *d, unsigned char c)
 {
 	if (d->reject != SMTP_DATA_REJ_NONE)
 		return 0;
 	switch (d->state) {
-	case ST_BOL:
+	case SMTP_DATA_ST_BOL:
 		return c == '.' || c == '\r' ? 0 : 1;
-	case ST_BOL_DOT:
-	case ST_MID:
+	case SMTP_DATA_ST_BOL_DOT:
+	case SMTP_DATA_ST_MID:
 		return c == '\r' ? 0 : 1;
-	case ST_CR:
-	case ST_BOL_DOT_CR:
+	case SMTP_DATA_ST_CR:
+	case SMTP_DATA_ST_BOL_DOT_CR:
 		if (c == '\n')
-			return d->state == ST_CR ? 2 : 0;
+			return d->state == SMTP_DATA_ST_CR ? 2 : 0;
 		return c == '\r' ? 1 : 2;
 	default:
 		return 0;
 	}
 }
 
+/*
+ * The header scanner: finds the first Message-ID field (RFC 5322 §3.6.4)
+ * in the header section, case-insensitively, white space allowed before
+ * the colon (§4.5.3 obsolete syntax), and keeps its value unfolded
+ * (folding CRLF and runs of white space become one space), for the log.
+ * It sees the message octets as stored, one at a time, only while the
+ * header section lasts.
+ */
+static void
+smtp_data_hdr_byte(struct smtp_data *d, unsigned char c)
+{
+	static const char name[] = "message-id";
+	const size_t nlen = sizeof(name) - 1;
+	unsigned char lc = (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
+
+	switch (d->hdr) {
+	case SMTP_DATA_H_BOL:
+		if (c == ' ' || c == '\t') {	/* a folded line */
+			d->hdr = d->msgid_state == 1 ? SMTP_DATA_H_VALUE :
+			    SMTP_DATA_H_SKIP;
+			if (d->hdr == SMTP_DATA_H_VALUE)
+				smtp_data_hdr_byte(d, ' ');
+			return;
+		}
+		if (d->msgid_state == 1)
+			d->msgid_state = 2;	/* the field ended */
+		if (d->msgid_state == 0 && lc == (unsigned char)name[0]) {
+			d->hdr_pos = 1;
+			d->hdr = SMTP_DATA_H_NAME;
+		} else
+			d->hdr = c == '\r' ? SMTP_DATA_H_CR : SMTP_DATA_H_SKIP;
+		return;
+	case SMTP_DATA_H_NAME:
+		if (d->hdr_pos < nlen && lc == (unsigned char)name[d->hdr_pos])
+			d->hdr_pos++;
+		else if (d->hdr_pos == nlen && c == ':') {
+			d->hdr = SMTP_DATA_H_VALUE;
+			d->msgid_state = 1;
+			d->msgid_len = 0;
+		} else if (!(d->hdr_pos == nlen && (c == ' ' || c == '\t')))
+			d->hdr = c == '\r' ? SMTP_DATA_H_CR : SMTP_DATA_H_SKIP;
+		return;
+	case SMTP_DATA_H_VALUE:
+		if (c == '\r') {
+			d->hdr = SMTP_DATA_H_CR;
+			return;
+		}
+		if (c == ' ' || c == '\t') {
+			if (d->msgid_len == 0 ||
+			    d->msgid[d->msgid_len - 1] == ' ')
+				return;
+			c = ' ';
+		}
+		if (d->msgid_len < SMTP_DATA_MSGID_MAX)
+			d->msgid[d->msgid_len++] = (char)c;
+		return;
+	case SMTP_DATA_H_CR:
+		if (c == '\n')
+			d->hdr = SMTP_DATA_H_BOL;
+		else if (c != '\r')
+			d->hdr = d->msgid_state == 1 ? SMTP_DATA_H_VALUE :
+			    SMTP_DATA_H_SKIP;
+		return;
+	default:	/* SMTP_DATA_H_SKIP */
+		if (c == '\r')
+			d->hdr = SMTP_DATA_H_CR;
+		return;
+	}
+}
+
+const char *
+smtp_data_msgid(const struct smtp_data *d, size_t *len)
+{
+	size_t n = d->msgid_len;
+
+	if (d->msgid_state == 0)
+		return NULL;
+	while (n > 0 && d->msgid[n - 1] == ' ')
+		n--;
+	*len = n;
+	return d->msgid;
+}
+
 /* Accounts for message octets and writes them unless rejected. */
 static void
-put(struct smtp_data *d, const char *b, size_t n, char *out, size_t *o)
+smtp_data_put(struct smtp_data *d, const char *b, size_t n, char *out,
+    size_t *o)
 {
+	size_t i;
+
+	if (d->in_header)
+		for (i = 0; i < n; i++)
+			smtp_data_hdr_byte(d, (unsigned char)b[i]);
 	d->size += n;
 	if (d->max_size != 0 && d->size > d->max_size)
-		reject(d, SMTP_DATA_F_TOO_BIG, SMTP_DATA_REJ_TOO_BIG);
+		smtp_data_refuse(d, SMTP_DATA_F_TOO_BIG, SMTP_DATA_REJ_TOO_BIG);
 	if (d->in_header) {
 		d->header_size += n;
 		if (d->max_header_size != 0 &&
 		    d->header_size > d->max_header_size)
-			reject(d, SMTP_DATA_F_HDR_TOO_BIG,
+			smtp_data_refuse(d, SMTP_DATA_F_HDR_TOO_BIG,
 			    SMTP_DATA_REJ_HDR_TOO_BIG);
 	}
 	if (d->reject != SMTP_DATA_REJ_NONE)
@@ -87,72 +177,73 @@ put(struct smtp_data *d, const char *b, size_t n, char *out, size_t *o)
 
 /* One input byte.  Returns 1 when it completed <CRLF>.<CRLF>. */
 static int
-step(struct smtp_data *d, unsigned char c, char *out, size_t *o)
+smtp_data_step(struct smtp_data *d, unsigned char c, char *out, size_t *o)
 {
 	char ch = (char)c;
 
 	/* Wire length: the stuffing dot and the CRLF count (§4.5.3.1.6). */
 	if (++d->line_len > SMTP_DATA_LINE_MAX)
-		reject(d, SMTP_DATA_F_LONG_LINE, SMTP_DATA_REJ_LONG_LINE);
+		smtp_data_refuse(d, SMTP_DATA_F_LONG_LINE,
+		    SMTP_DATA_REJ_LONG_LINE);
 	if (c >= 0x80)
 		d->flags |= SMTP_DATA_F_8BIT;
 
 	switch (d->state) {
-	case ST_BOL:
+	case SMTP_DATA_ST_BOL:
 		if (c == '.') {
-			d->state = ST_BOL_DOT;
+			d->state = SMTP_DATA_ST_BOL_DOT;
 			return 0;
 		}
 		break;
-	case ST_BOL_DOT:
+	case SMTP_DATA_ST_BOL_DOT:
 		/* "." followed by anything but CR: the dot was stuffing
 		 * (§4.5.2) and is dropped; the byte is line text. */
 		if (c == '\r') {
-			d->state = ST_BOL_DOT_CR;
+			d->state = SMTP_DATA_ST_BOL_DOT_CR;
 			return 0;
 		}
 		break;
-	case ST_BOL_DOT_CR:
+	case SMTP_DATA_ST_BOL_DOT_CR:
 		if (c == '\n') {
-			d->state = ST_DONE;
+			d->state = SMTP_DATA_ST_DONE;
 			return 1;
 		}
 		/* ".\r" + other: a bare CR, never an end. */
-		reject(d, SMTP_DATA_F_BARE_CR, SMTP_DATA_REJ_BARE);
-		put(d, "\r", 1, out, o);
+		smtp_data_refuse(d, SMTP_DATA_F_BARE_CR, SMTP_DATA_REJ_BARE);
+		smtp_data_put(d, "\r", 1, out, o);
 		break;
-	case ST_CR:
+	case SMTP_DATA_ST_CR:
 		if (c == '\n') {
-			put(d, "\r\n", 2, out, o);
+			smtp_data_put(d, "\r\n", 2, out, o);
 			d->lines++;
 			/* The header section ends with its first empty line,
 			 * which it includes. */
 			if (d->in_header && d->line_len == 2)
 				d->in_header = 0;
 			d->line_len = 0;
-			d->state = ST_BOL;
+			d->state = SMTP_DATA_ST_BOL;
 			return 0;
 		}
-		reject(d, SMTP_DATA_F_BARE_CR, SMTP_DATA_REJ_BARE);
-		put(d, "\r", 1, out, o);
+		smtp_data_refuse(d, SMTP_DATA_F_BARE_CR, SMTP_DATA_REJ_BARE);
+		smtp_data_put(d, "\r", 1, out, o);
 		break;
-	default:	/* ST_MID */
+	default:	/* SMTP_DATA_ST_MID */
 		break;
 	}
 
 	/* c is line text (or starts a CR). */
 	if (c == '\r') {
-		d->state = ST_CR;
+		d->state = SMTP_DATA_ST_CR;
 		return 0;
 	}
 	/* A bare LF does not end the line: after it we are not at the
 	 * start of a line, so "\n.\r\n" cannot end the message. */
 	if (c == '\n')
-		reject(d, SMTP_DATA_F_BARE_LF, SMTP_DATA_REJ_BARE);
+		smtp_data_refuse(d, SMTP_DATA_F_BARE_LF, SMTP_DATA_REJ_BARE);
 	else if (c == '\0')
-		reject(d, SMTP_DATA_F_NUL, SMTP_DATA_REJ_NUL);
-	put(d, &ch, 1, out, o);
-	d->state = ST_MID;
+		smtp_data_refuse(d, SMTP_DATA_F_NUL, SMTP_DATA_REJ_NUL);
+	smtp_data_put(d, &ch, 1, out, o);
+	d->state = SMTP_DATA_ST_MID;
 	return 0;
 }
 
@@ -165,7 +256,7 @@ smtp_data_feed(struct smtp_data *d, const char *in, size_t inlen,
 
 	*consumed = 0;
 	*outlen = 0;
-	if (d->state == ST_DONE)
+	if (d->state == SMTP_DATA_ST_DONE)
 		return SMTP_DATA_DONE;
 	if (outsize < 2)
 		return SMTP_DATA_ERROR;
@@ -176,8 +267,9 @@ smtp_data_feed(struct smtp_data *d, const char *in, size_t inlen,
 		 * "." or CR, is copied in one piece; the byte machine
 		 * below handles everything else. Same result either way.
 		 */
-		if (d->state == ST_MID || (d->state == ST_BOL &&
-		    u[i] != '.' && u[i] != '\r')) {
+		if (d->state == SMTP_DATA_ST_MID ||
+		    (d->state == SMTP_DATA_ST_BOL && u[i] != '.' &&
+		    u[i] != '\r')) {
 			size_t j = i, n, room;
 
 			while (j < inlen && u[j] != '\r' && u[j] != '\n' &&
@@ -194,20 +286,21 @@ smtp_data_feed(struct smtp_data *d, const char *in, size_t inlen,
 			if (n > 0) {
 				d->line_len += n;
 				if (d->line_len > SMTP_DATA_LINE_MAX)
-					reject(d, SMTP_DATA_F_LONG_LINE,
+					smtp_data_refuse(d,
+					    SMTP_DATA_F_LONG_LINE,
 					    SMTP_DATA_REJ_LONG_LINE);
-				put(d, in + i, n, out, &o);
-				d->state = ST_MID;
+				smtp_data_put(d, in + i, n, out, &o);
+				d->state = SMTP_DATA_ST_MID;
 				i += n - 1;
 				continue;
 			}
 		}
-		if (need(d, u[i]) > outsize - o) {
+		if (smtp_data_need(d, u[i]) > outsize - o) {
 			*consumed = i;
 			*outlen = o;
 			return SMTP_DATA_OUTFULL;
 		}
-		if (step(d, u[i], out, &o)) {
+		if (smtp_data_step(d, u[i], out, &o)) {
 			*consumed = i + 1;
 			*outlen = o;
 			return SMTP_DATA_DONE;
@@ -221,41 +314,34 @@ smtp_data_feed(struct smtp_data *d, const char *in, size_t inlen,
 int
 smtp_data_done(const struct smtp_data *d)
 {
-	return d->state == ST_DONE;
-}
-
-static int
-set(struct reason *why, int code, const char *dsn, const char *text)
-{
-	why->code = code;
-	if (strlcpy(why->dsn, dsn, sizeof(why->dsn)) >= sizeof(why->dsn) ||
-	    strlcpy(why->text, text, sizeof(why->text)) >= sizeof(why->text))
-		why->text[0] = '\0';	/* cannot happen: constants */
-	return -1;
+	return d->state == SMTP_DATA_ST_DONE;
 }
 
 int
 smtp_data_result(const struct smtp_data *d, struct reason *why)
 {
-	if (d->state != ST_DONE)
-		return set(why, 451, "4.3.0",
+	if (d->state != SMTP_DATA_ST_DONE)
+		return reason_set(why, 451, "4.3.0", "%s",
 		    "Internal error: message not complete");
 	switch (d->reject) {
 	case SMTP_DATA_REJ_NONE:
 		return 0;
 	case SMTP_DATA_REJ_BARE:
-		return set(why, 550, "5.6.0",
+		return reason_set(why, 550, "5.6.0", "%s",
 		    "Message contains bare CR or LF");
 	case SMTP_DATA_REJ_NUL:
-		return set(why, 550, "5.6.0", "Message contains NUL byte");
+		return reason_set(why, 550, "5.6.0", "%s",
+		    "Message contains NUL byte");
 	case SMTP_DATA_REJ_LONG_LINE:
-		return set(why, 550, "5.6.0",
+		return reason_set(why, 550, "5.6.0", "%s",
 		    "Message line too long (limit 1000 octets)");
 	case SMTP_DATA_REJ_TOO_BIG:
-		return set(why, 552, "5.3.4",
+		return reason_set(why, 552, "5.3.4", "%s",
 		    "Message size exceeds fixed limit");
 	case SMTP_DATA_REJ_HDR_TOO_BIG:
-		return set(why, 552, "5.3.4", "Header section too large");
+		return reason_set(why, 552, "5.3.4", "%s",
+		    "Header section too large");
 	}
-	return set(why, 451, "4.3.0", "Internal error: unknown rejection");
+	return reason_set(why, 451, "4.3.0", "%s",
+	    "Internal error: unknown rejection");
 }

@@ -25,6 +25,16 @@
 #include "reason.h"
 
 #define SMTP_DATA_LINE_MAX	1000	/* octets with CRLF, as sent */
+#define SMTP_DATA_MSGID_MAX	255	/* Message-ID kept for the log */
+
+/* Where the header scanner is (internal). */
+enum smtp_data_hdr_state {
+	SMTP_DATA_H_BOL = 0,	/* at the start of a header line */
+	SMTP_DATA_H_NAME,	/* matching "Message-ID" */
+	SMTP_DATA_H_VALUE,	/* inside the Message-ID value */
+	SMTP_DATA_H_SKIP,	/* inside another field */
+	SMTP_DATA_H_CR		/* after a CR */
+};
 
 enum smtp_data_status {
 	SMTP_DATA_ERROR = -1,	/* bad call (outsize < 2) */
@@ -68,6 +78,12 @@ struct smtp_data {
 	int			in_header;
 	unsigned		flags;		/* SMTP_DATA_F_* */
 	enum smtp_data_reject	reject;
+	/* the first Message-ID field (smtp_data_msgid) */
+	enum smtp_data_hdr_state hdr;
+	size_t			hdr_pos;
+	int			msgid_state;	/* 0 none, 1 in it, 2 done */
+	size_t			msgid_len;
+	char			msgid[SMTP_DATA_MSGID_MAX];
 };
 
 /*
@@ -98,6 +114,15 @@ void	smtp_data_init(struct smtp_data *d, size_t max_size,
 enum smtp_data_status smtp_data_feed(struct smtp_data *d, const char *in,
 	    size_t inlen, size_t *consumed, char *out, size_t outsize,
 	    size_t *outlen);
+
+/*
+ * The value of the message's first Message-ID header field (RFC 5322
+ * §3.6.4), unfolded, without leading and trailing white space, cut at
+ * SMTP_DATA_MSGID_MAX octets; not NUL-terminated: *len is its length.
+ * Returns NULL when the header section has none (so far). Network bytes:
+ * escape before logging. The same however the input was split.
+ */
+const char	*smtp_data_msgid(const struct smtp_data *d, size_t *len);
 
 /* Returns 1 once the end of data was seen, else 0. */
 int	smtp_data_done(const struct smtp_data *d);

@@ -15,49 +15,52 @@
 
 #include "smtp_proto.h"
 
-enum arg_kind {
-	ARG_NONE,		/* nothing but trailing SPs */
-	ARG_DOMAIN,		/* HELO/EHLO */
-	ARG_FROM,		/* "FROM:" path [params] */
-	ARG_TO,			/* "TO:" path [params] */
-	ARG_REQUIRED,		/* any non-empty text */
-	ARG_OPTIONAL,		/* any text or nothing */
+enum smtp_proto_arg_kind {
+	SMTP_PROTO_ARG_NONE,		/* nothing but trailing SPs */
+	SMTP_PROTO_ARG_DOMAIN,		/* HELO/EHLO */
+	SMTP_PROTO_ARG_FROM,		/* "FROM:" path [params] */
+	SMTP_PROTO_ARG_TO,		/* "TO:" path [params] */
+	SMTP_PROTO_ARG_REQUIRED,	/* any non-empty text */
+	SMTP_PROTO_ARG_OPTIONAL,	/* any text or nothing */
 };
 
-static const struct {
-	const char		*name;
-	enum smtp_proto_verb	 verb;
-	enum arg_kind		 kind;
-} verbs[] = {
-	{ "HELO", SMTP_PROTO_HELO, ARG_DOMAIN },
-	{ "EHLO", SMTP_PROTO_EHLO, ARG_DOMAIN },
-	{ "MAIL", SMTP_PROTO_MAIL, ARG_FROM },
-	{ "RCPT", SMTP_PROTO_RCPT, ARG_TO },
-	{ "DATA", SMTP_PROTO_DATA, ARG_NONE },
-	{ "RSET", SMTP_PROTO_RSET, ARG_NONE },
-	{ "NOOP", SMTP_PROTO_NOOP, ARG_OPTIONAL },
-	{ "QUIT", SMTP_PROTO_QUIT, ARG_NONE },
-	{ "VRFY", SMTP_PROTO_VRFY, ARG_REQUIRED },
-	{ "HELP", SMTP_PROTO_HELP, ARG_OPTIONAL },
-	{ "STARTTLS", SMTP_PROTO_STARTTLS, ARG_NONE },
-	{ "AUTH", SMTP_PROTO_AUTH, ARG_REQUIRED },
-	{ "BDAT", SMTP_PROTO_BDAT, ARG_OPTIONAL },
+struct smtp_proto_verb_def {
+	const char			*name;
+	enum smtp_proto_verb		 verb;
+	enum smtp_proto_arg_kind	 kind;
 };
-#define NVERBS	(sizeof(verbs) / sizeof(verbs[0]))
+
+static const struct smtp_proto_verb_def smtp_proto_verbs[] = {
+	{ "HELO", SMTP_PROTO_HELO, SMTP_PROTO_ARG_DOMAIN },
+	{ "EHLO", SMTP_PROTO_EHLO, SMTP_PROTO_ARG_DOMAIN },
+	{ "MAIL", SMTP_PROTO_MAIL, SMTP_PROTO_ARG_FROM },
+	{ "RCPT", SMTP_PROTO_RCPT, SMTP_PROTO_ARG_TO },
+	{ "DATA", SMTP_PROTO_DATA, SMTP_PROTO_ARG_NONE },
+	{ "RSET", SMTP_PROTO_RSET, SMTP_PROTO_ARG_NONE },
+	{ "NOOP", SMTP_PROTO_NOOP, SMTP_PROTO_ARG_OPTIONAL },
+	{ "QUIT", SMTP_PROTO_QUIT, SMTP_PROTO_ARG_NONE },
+	{ "VRFY", SMTP_PROTO_VRFY, SMTP_PROTO_ARG_REQUIRED },
+	{ "HELP", SMTP_PROTO_HELP, SMTP_PROTO_ARG_OPTIONAL },
+	{ "STARTTLS", SMTP_PROTO_STARTTLS, SMTP_PROTO_ARG_NONE },
+	{ "AUTH", SMTP_PROTO_AUTH, SMTP_PROTO_ARG_REQUIRED },
+	{ "BDAT", SMTP_PROTO_BDAT, SMTP_PROTO_ARG_OPTIONAL },
+};
+#define SMTP_PROTO_NVERBS \
+	(sizeof(smtp_proto_verbs) / sizeof(smtp_proto_verbs[0]))
 
 const char *
 smtp_proto_verb_name(enum smtp_proto_verb v)
 {
 	size_t i;
 
-	for (i = 0; i < NVERBS; i++)
-		if (verbs[i].verb == v)
-			return verbs[i].name;
+	for (i = 0; i < SMTP_PROTO_NVERBS; i++)
+		if (smtp_proto_verbs[i].verb == v)
+			return smtp_proto_verbs[i].name;
 	return "?";
 }
 
 static int
-is_ldh(unsigned char c)
+smtp_proto_is_ldh(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	    (c >= '0' && c <= '9') || c == '-';
@@ -70,7 +73,7 @@ is_ldh(unsigned char c)
  * Returns 0 if acceptable.
  */
 static int
-helo_valid(const char *s, size_t len)
+smtp_proto_helo_valid(const char *s, size_t len)
 {
 	const unsigned char	*u = (const unsigned char *)s;
 	char			 tmp[64];
@@ -92,7 +95,7 @@ helo_valid(const char *s, size_t len)
 	}
 	for (;;) {
 		lstart = p;
-		while (p < len && (is_ldh(u[p]) || u[p] == '_'))
+		while (p < len && (smtp_proto_is_ldh(u[p]) || u[p] == '_'))
 			p++;
 		if (p == lstart || p - lstart > 63 || u[lstart] == '-' ||
 		    u[p - 1] == '-')
@@ -105,15 +108,66 @@ helo_valid(const char *s, size_t len)
 	}
 }
 
+/* The verb at the start of line, or NULL. */
+static const struct smtp_proto_verb_def *
+smtp_proto_find_verb(const char *line, size_t len, size_t *vlen)
+{
+	size_t i, n;
+
+	for (n = 0; n < len && line[n] != ' '; n++)
+		;
+	*vlen = n;
+	for (i = 0; i < SMTP_PROTO_NVERBS; i++)
+		if (strlen(smtp_proto_verbs[i].name) == n &&
+		    strncasecmp(line, smtp_proto_verbs[i].name, n) == 0)
+			return &smtp_proto_verbs[i];
+	return NULL;
+}
+
+size_t
+smtp_proto_line_max(const char *line, size_t len, unsigned ext)
+{
+	const struct smtp_proto_verb_def *v;
+	size_t vlen, max = SMTP_PROTO_LINE_MAX;
+
+	if ((v = smtp_proto_find_verb(line, len, &vlen)) == NULL)
+		return max;
+	if (v->verb == SMTP_PROTO_MAIL) {
+		if (ext & SMTP_PROTO_EXT_SIZE)
+			max += 26;	/* RFC 1870 §3 */
+		if (ext & SMTP_PROTO_EXT_8BITMIME)
+			max += 16;	/* RFC 6152 §2 (BODY=) */
+		if (ext & SMTP_PROTO_EXT_DSN)
+			max += 100;	/* RFC 3461 §4: RET, ENVID */
+		if (ext & SMTP_PROTO_EXT_SMTPUTF8)
+			max += 10;	/* RFC 6531 §3.4 */
+		/*
+		 * RFC 8689 names no increase for REQUIRETLS, but its
+		 * keyword needs room like every other parameter: " REQUIRETLS".
+		 */
+		if (ext & SMTP_PROTO_EXT_REQUIRETLS)
+			max += 11;
+		if (ext & SMTP_PROTO_EXT_AUTH)
+			max += 500;	/* RFC 4954 §5 */
+	} else if (v->verb == SMTP_PROTO_RCPT) {
+		if (ext & SMTP_PROTO_EXT_DSN)
+			max += 500;	/* RFC 3461 §4: NOTIFY, ORCPT */
+		if (ext & SMTP_PROTO_EXT_SMTPUTF8)
+			max += 10;	/* RFC 6531 §3.4 */
+	}
+	return max;
+}
+
 int
-smtp_proto_parse_cmd(const char *line, size_t len,
+smtp_proto_parse_cmd(const char *line, size_t len, unsigned ext,
     struct smtp_proto_cmd *out, struct reason *why)
 {
-	const char	*arg;
-	size_t		 i, vlen, arglen;
+	const struct smtp_proto_verb_def *v;
+	const char *arg;
+	size_t i, vlen, arglen;
 
 	memset(out, 0, sizeof(*out));
-	if (len > SMTP_PROTO_LINE_MAX - 2)
+	if (len > smtp_proto_line_max(line, len, ext) - 2)
 		return reason_set(why, 500, "5.5.2", "Line too long");
 	/* The reader splits at CRLF and refuses bare CR/LF; check anyway,
 	 * a NUL in particular would cut texts built from the line. */
@@ -121,15 +175,10 @@ smtp_proto_parse_cmd(const char *line, size_t len,
 		if (line[i] == '\r' || line[i] == '\n' || line[i] == '\0')
 			return reason_set(why, 500, "5.5.2",
 			    "Error: CR, LF or NUL in command line");
-	for (vlen = 0; vlen < len && line[vlen] != ' '; vlen++)
-		;
-	for (i = 0; i < NVERBS; i++)
-		if (strlen(verbs[i].name) == vlen &&
-		    strncasecmp(line, verbs[i].name, vlen) == 0)
-			break;
-	if (i == NVERBS)
-		return reason_set(why, 500, "5.5.2", "Error: command not recognized");
-	out->verb = verbs[i].verb;
+	if ((v = smtp_proto_find_verb(line, len, &vlen)) == NULL)
+		return reason_set(why, 500, "5.5.2",
+		    "Error: command not recognized");
+	out->verb = v->verb;
 
 	arg = line + vlen;
 	arglen = 0;
@@ -140,30 +189,31 @@ smtp_proto_parse_cmd(const char *line, size_t len,
 	while (arglen > 0 && arg[arglen - 1] == ' ')
 		arglen--;		/* trailing SPs, seen in the wild */
 
-	switch (verbs[i].kind) {
-	case ARG_NONE:
+	switch (v->kind) {
+	case SMTP_PROTO_ARG_NONE:
 		if (arglen > 0)
 			return reason_set(why, 501, "5.5.4",
-			    "Syntax: %s takes no argument", verbs[i].name);
+			    "Syntax: %s takes no argument", v->name);
 		arg = NULL;
 		break;
-	case ARG_DOMAIN:
+	case SMTP_PROTO_ARG_DOMAIN:
 		if (arglen == 0)
-			return reason_set(why, 501, "5.5.4", "Syntax: %s hostname",
-			    verbs[i].name);
-		if (helo_valid(arg, arglen) == -1)
+			return reason_set(why, 501, "5.5.4",
+			    "Syntax: %s hostname", v->name);
+		if (smtp_proto_helo_valid(arg, arglen) == -1)
 			return reason_set(why, 501, "5.5.4",
 			    "Invalid %s argument: domain or address literal "
-			    "expected", verbs[i].name);
+			    "expected", v->name);
 		break;
-	case ARG_FROM:
-	case ARG_TO: {
-		const char	*kw = verbs[i].kind == ARG_FROM ? "FROM:" : "TO:";
-		size_t		 kwlen = strlen(kw);
+	case SMTP_PROTO_ARG_FROM:
+	case SMTP_PROTO_ARG_TO: {
+		const char *kw = v->kind == SMTP_PROTO_ARG_FROM ? "FROM:" :
+		    "TO:";
+		size_t kwlen = strlen(kw);
 
 		if (arglen < kwlen || strncasecmp(arg, kw, kwlen) != 0)
-			return reason_set(why, 501, "5.5.2", "Syntax: %s %s<address>",
-			    verbs[i].name, kw);
+			return reason_set(why, 501, "5.5.2",
+			    "Syntax: %s %s<address>", v->name, kw);
 		arg += kwlen;
 		arglen -= kwlen;
 		/* RFC 5321 has no SP here; tolerate one, as Postfix does. */
@@ -173,12 +223,12 @@ smtp_proto_parse_cmd(const char *line, size_t len,
 		}
 		break;
 	}
-	case ARG_REQUIRED:
+	case SMTP_PROTO_ARG_REQUIRED:
 		if (arglen == 0)
 			return reason_set(why, 501, "5.5.4",
-			    "Syntax: %s requires an argument", verbs[i].name);
+			    "Syntax: %s requires an argument", v->name);
 		break;
-	case ARG_OPTIONAL:
+	case SMTP_PROTO_ARG_OPTIONAL:
 		if (arglen == 0)
 			arg = NULL;
 		break;
@@ -191,7 +241,7 @@ smtp_proto_parse_cmd(const char *line, size_t len,
 /* RFC 3463: class "." subject "." detail, 1*3 digits each, and the class
  * must agree with the reply code. */
 static int
-dsn_valid(const char *dsn, int code)
+smtp_proto_dsn_valid(const char *dsn, int code)
 {
 	size_t	p = 0, n;
 	int	part;
@@ -211,7 +261,7 @@ dsn_valid(const char *dsn, int code)
 }
 
 static int
-text_valid(const char *t)
+smtp_proto_text_valid(const char *t)
 {
 	const unsigned char *u = (const unsigned char *)t;
 
@@ -223,7 +273,7 @@ text_valid(const char *t)
 
 /* Appends s[0..n) to buf, keeping room for the final NUL. */
 static int
-put(char *buf, size_t size, size_t *off, const char *s, size_t n)
+smtp_proto_put(char *buf, size_t size, size_t *off, const char *s, size_t n)
 {
 	if (n >= size - *off)
 		return -1;
@@ -244,7 +294,7 @@ smtp_proto_reply(char *buf, size_t size, int code, const char *dsn,
 		return -1;
 	if (dsn != NULL && dsn[0] == '\0')
 		dsn = NULL;
-	if (dsn != NULL && !dsn_valid(dsn, code))
+	if (dsn != NULL && !smtp_proto_dsn_valid(dsn, code))
 		return -1;
 	head[0] = (char)('0' + code / 100);
 	head[1] = (char)('0' + code / 10 % 10);
@@ -254,21 +304,22 @@ smtp_proto_reply(char *buf, size_t size, int code, const char *dsn,
 		const char	*t = nlines == 0 ? "" : lines[i];
 		int		 last = i + 1 == n;
 
-		if (t == NULL || !text_valid(t))
+		if (t == NULL || !smtp_proto_text_valid(t))
 			return -1;
 		start = off;
 		head[3] = last ? ' ' : '-';
 		/* The last line has no SP when nothing follows the code. */
-		if (put(buf, size, &off, head,
+		if (smtp_proto_put(buf, size, &off, head,
 		    last && dsn == NULL && t[0] == '\0' ? 3 : 4) == -1)
 			return -1;
-		if (dsn != NULL && put(buf, size, &off, dsn, strlen(dsn)) == -1)
+		if (dsn != NULL &&
+		    smtp_proto_put(buf, size, &off, dsn, strlen(dsn)) == -1)
 			return -1;
 		if (dsn != NULL && t[0] != '\0' &&
-		    put(buf, size, &off, " ", 1) == -1)
+		    smtp_proto_put(buf, size, &off, " ", 1) == -1)
 			return -1;
-		if (put(buf, size, &off, t, strlen(t)) == -1 ||
-		    put(buf, size, &off, "\r\n", 2) == -1)
+		if (smtp_proto_put(buf, size, &off, t, strlen(t)) == -1 ||
+		    smtp_proto_put(buf, size, &off, "\r\n", 2) == -1)
 			return -1;
 		if (off - start > SMTP_PROTO_REPLY_MAX)
 			return -1;
@@ -325,7 +376,7 @@ smtp_proto_reply_acc_init(struct smtp_proto_reply_acc *acc)
 }
 
 static enum smtp_proto_acc_status
-acc_fail(struct smtp_proto_reply_acc *acc, const char *error)
+smtp_proto_acc_fail(struct smtp_proto_reply_acc *acc, const char *error)
 {
 	acc->error = error;
 	return SMTP_PROTO_ACC_ERROR;
@@ -342,18 +393,20 @@ smtp_proto_reply_acc_feed(struct smtp_proto_reply_acc *acc, const char *line,
 	if (acc->error != NULL)
 		return SMTP_PROTO_ACC_ERROR;
 	if (acc->done)
-		return acc_fail(acc, "line after the end of the reply");
+		return smtp_proto_acc_fail(acc,
+		    "line after the end of the reply");
 	if (smtp_proto_parse_reply_line(line, len, &code, &more, &text,
 	    &textlen) == -1)
-		return acc_fail(acc, "malformed reply line");
+		return smtp_proto_acc_fail(acc, "malformed reply line");
 	if (acc->nlines == 0)
 		acc->code = code;
 	else if (code != acc->code)
-		return acc_fail(acc, "reply code changed within a reply");
+		return smtp_proto_acc_fail(acc,
+		    "reply code changed within a reply");
 	if (acc->nlines >= SMTP_PROTO_ACC_LINES)
-		return acc_fail(acc, "too many lines in reply");
+		return smtp_proto_acc_fail(acc, "too many lines in reply");
 	if (textlen > sizeof(acc->text) - acc->textlen)
-		return acc_fail(acc, "reply too long");
+		return smtp_proto_acc_fail(acc, "reply too long");
 	memcpy(acc->text + acc->textlen, text, textlen);
 	acc->off[acc->nlines] = acc->textlen;
 	acc->len[acc->nlines] = textlen;

@@ -6,7 +6,9 @@
  * smtpout (reply parsing).
  *
  * Reply codes chosen for command lines:
- *   line over 512 octets with CRLF        500 5.5.2 "Line too long"
+ *   line over its limit (512 octets with CRLF, more for MAIL and RCPT
+ *   when extensions that add parameters were advertised, see
+ *   smtp_proto_line_max)                  500 5.5.2 "Line too long"
  *   CR, LF or NUL inside the line         500 5.5.2
  *   unknown verb                          500 5.5.2 "Error: command not recognized"
  *   argument where none is allowed,
@@ -21,6 +23,17 @@
 #include "reason.h"
 
 #define SMTP_PROTO_LINE_MAX	512	/* command line with CRLF, §4.5.3.1.4 */
+
+/* Extensions the server advertised (EHLO), for smtp_proto_line_max. */
+#define SMTP_PROTO_EXT_SIZE		0x01
+#define SMTP_PROTO_EXT_8BITMIME		0x02
+#define SMTP_PROTO_EXT_DSN		0x04
+#define SMTP_PROTO_EXT_SMTPUTF8		0x08
+#define SMTP_PROTO_EXT_REQUIRETLS	0x10
+#define SMTP_PROTO_EXT_AUTH		0x20
+/* The longest line any command may have whatever was advertised. */
+#define SMTP_PROTO_LINE_MAX_EXT		(SMTP_PROTO_LINE_MAX + 26 + 16 + 100 + \
+					 10 + 11 + 500)
 #define SMTP_PROTO_REPLY_MAX	512	/* reply line we send, with CRLF,
 					   §4.5.3.1.5 */
 #define SMTP_PROTO_DOMAIN_MAX	255	/* HELO/EHLO argument */
@@ -61,8 +74,21 @@ struct smtp_proto_cmd {
 };
 
 /*
+ * The longest command line (with CRLF) allowed for the command that line
+ * starts with, when the extensions ext (SMTP_PROTO_EXT_*) were
+ * advertised: RFC 5321 §4.5.3.1.4 allows 512 octets and lets extensions
+ * raise it; MAIL gets 26 more with SIZE (RFC 1870), 16 with 8BITMIME
+ * (RFC 6152), 100 with DSN (RFC 3461 §4), 10 with SMTPUTF8 (RFC 6531),
+ * 11 with REQUIRETLS (room for its keyword) and 500 with AUTH (RFC
+ * 4954); RCPT 500 with DSN and 10 with SMTPUTF8. line need not be
+ * complete: the verb at its start decides. Pure.
+ */
+size_t	smtp_proto_line_max(const char *line, size_t len, unsigned ext);
+
+/*
  * Parses one command line given WITHOUT its CRLF; line need not be
- * NUL-terminated, len may exceed the limit (it is then rejected).  The
+ * NUL-terminated, len may exceed the limit (it is then rejected; ext as
+ * for smtp_proto_line_max).  The
  * verb is case-insensitive and ends at SP or end of line.  The argument
  * follows exactly one SP.  Commands taking no argument tolerate trailing
  * SPs (seen from real clients); any other text is 501 5.5.4.  MAIL/RCPT
@@ -71,7 +97,7 @@ struct smtp_proto_cmd {
  * Returns 0 and fills *out, or -1 and fills *why (if not NULL) with the
  * reply to send (see the table above).  Nothing is allocated.
  */
-int	smtp_proto_parse_cmd(const char *line, size_t len,
+int	smtp_proto_parse_cmd(const char *line, size_t len, unsigned ext,
 	    struct smtp_proto_cmd *out, struct reason *why);
 
 /* Returns the upper-case name of a verb ("EHLO"), "?" if unknown. */

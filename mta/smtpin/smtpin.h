@@ -1,9 +1,14 @@
 /*
- * smtpin.h: the SMTP server process (DESIGN.md §5), shared by its files:
- * smtpin_main.c (listeners, connection accounting, the queue channel),
- * smtpin_session.c (per-connection I/O: lines, TLS, timeouts, replies),
- * smtpin_cmd.c (the commands and their policy) and smtpin_data.c (DATA,
- * the Received header and the commit through the queue).
+ * smtpin.h: the SMTP server process (doc/design.md §6): its state, and the
+ * interfaces of its files, which form layers (each calls only the ones
+ * below it; the session layer reaches up only through struct smtpin_ops):
+ *   smtpin_main.c     listeners, the master's verdicts, the queue channel;
+ *                     wires the layers together
+ *   smtpin_cmd.c      command lines and the commands, with their policy
+ *   smtpin_data.c     the transaction: the early file, DATA, the commit
+ *                     through the queue, the Received header
+ *   smtpin_session.c  one connection's I/O: TLS, replies, timers, the
+ *                     `in` log line, ending a connection
  * RFC 5321, 3207, 8314, 1870, 6152, 2920, 3463, 6531, 3461, 8689.
  * Linked by the smtpin binary.
  */
@@ -15,14 +20,14 @@
 
 #include "lib/buf.h"
 #include "lib/child.h"
-#include "smtp/envelope.h"
 #include "lib/ipc.h"
 #include "lib/loop.h"
+#include "lib/tls.h"
 #include "reason.h"
+#include "smtp/envelope.h"
 #include "smtp/smtp_addr.h"
 #include "smtp/smtp_data.h"
 #include "smtp/smtp_proto.h"
-#include "lib/tls.h"
 
 #define SMTPIN_IN_MAX		(64 * 1024)	/* unread input per session */
 #define SMTPIN_OUT_MAX		(64 * 1024)	/* unsent replies */
@@ -45,10 +50,11 @@ struct smtpin_sess {
 	struct smtpin_sess	*next, *prev;
 	struct smtpin		*srv;
 	uint64_t		 conn;		/* connection number */
-	int			 fd;
+	int			 fd;		/* -1 once the client is gone */
 	enum conf_listen_kind	 kind;
 	struct sockaddr_storage	 peer;
 	char			 peer_ip[64];	/* for logs and Received */
+	unsigned		 port;		/* the listener's port */
 	int			 cleartext_ok;	/* in smtpin_cleartext_networks */
 	int			 relay_ok;	/* in relay_networks */
 	int			 counted;	/* anvil said yes: tell it at close */
@@ -66,13 +72,26 @@ struct smtpin_sess {
 	struct buf		 out;
 	int			 skipping;	/* discarding an over-long line */
 	int			 read_eof;
+	/*
+	 * A session timer ran out while the queue was committing the
+	 * message: the commit's answer is given first, then the 421.
+	 */
+	int			 timed_out;
+	/*
+	 * The connection is gone while the queue commits: the session is
+	 * kept (no socket, no timers) until the queue answers, so that the
+	 * message gets its one `in` line (doc/design.md §9).
+	 */
+	int			 client_gone;
 
 	int			 helo;		/* 0 none, 1 HELO, 2 EHLO */
 	char			 helo_name[SMTP_PROTO_DOMAIN_MAX + 1];
+	/* the authenticated user (AUTH, not offered yet): empty */
+	char			 auth_user[ENVELOPE_USER_MAX + 1];
 	unsigned		 errors;
 	unsigned		 commands;
 
-	/* the transaction */
+	/* the transaction (smtpin_data.c) */
 	int			 have_mail;
 	struct envelope		 env;
 	uint64_t		 tx;
@@ -81,7 +100,7 @@ struct smtpin_sess {
 	char			*fbuf;		/* pending message bytes */
 	size_t			 flen;
 	uint64_t		 fsize;		/* bytes written to the file */
-	int			 write_failed;
+	int			 write_errno;	/* first write error, or 0 */
 	int			 tx_aborted;	/* ABORT sent for this tx */
 	/*
 	 * The file asked for at the first accepted RCPT, so that DATA need
@@ -99,9 +118,28 @@ struct smtpin_sess {
 	struct loop_timer	 data_timer;
 };
 
+/*
+ * What the session layer calls above it (set by smtpin_main.c), so that
+ * the layers call downward only.
+ */
+struct smtpin_ops {
+	/*
+	 * Handles the input buffered in s: command lines, or message data.
+	 * Changes the state (CLOSING to end) but never ends the session.
+	 */
+	void	(*input)(struct smtpin_sess *);
+	/*
+	 * The connection is ending: forget the open transaction without a
+	 * reply or a log line. Returns 1 when s must be kept until the
+	 * queue answers its commit (it then ends s itself), else 0.
+	 */
+	int	(*teardown)(struct smtpin_sess *);
+};
+
 struct smtpin {
 	struct child		 child;
 	struct conf		*conf;
+	struct smtpin_ops	 ops;
 	struct tls_server	 tls;
 	struct smtpin_sess	*sessions;
 	size_t			 nsessions;
@@ -114,15 +152,8 @@ struct smtpin {
 	const char		*local_domains[CONF_MAX_DOMAINS];
 };
 
-/* smtpin_main.c */
-struct smtpin_sess *smtpin_find_conn(struct smtpin *, uint64_t conn);
-struct smtpin_sess *smtpin_find_tx(struct smtpin *, uint64_t tx);
-/* Exits the loop when draining and the last session ended. */
-void	smtpin_drained(struct smtpin *);
-/* Tells the master a counted connection ended. */
-void	smtpin_anvil_release(struct smtpin_sess *);
+/* ---- smtpin_session.c: one connection ---- */
 
-/* smtpin_session.c */
 struct smtpin_sess *smtpin_session_new(struct smtpin *, int fd,
 	    enum conf_listen_kind, const struct sockaddr_storage *);
 /* The master's verdict arrived: greet (or start TLS on 465) or refuse. */
@@ -132,52 +163,73 @@ void	smtpin_reply_raw(struct smtpin_sess *, const char *, size_t);
 /* Formats and queues a one-line reply "code dsn text". */
 void	smtpin_reply(struct smtpin_sess *, int code, const char *dsn,
 	    const char *fmt, ...) __attribute__((__format__(printf, 4, 5)));
-/* Queues the reply of a refusal and counts it as an error. */
-void	smtpin_reply_reason(struct smtpin_sess *, const struct reason *);
-/* Closes once the queued replies are out (the caller's event handling
- * sends them; the session may be gone after smtpin_session_update). */
+/*
+ * The one way to refuse: queues the reply "code dsn text", counts it as
+ * an error, and when audit is set logs it as an `in` line with
+ * result=rejected (rcpt, when not NULL, names the refused recipient).
+ */
+void	smtpin_refuse(struct smtpin_sess *, int audit, const char *rcpt,
+	    int code, const char *dsn, const char *fmt, ...)
+	    __attribute__((__format__(printf, 6, 7)));
+/* As smtpin_refuse with a filled struct reason. */
+void	smtpin_refuse_reason(struct smtpin_sess *, int audit,
+	    const char *rcpt, const struct reason *);
+/*
+ * Logs one `in` record for s (doc/design.md §9); rcpt and why may be
+ * NULL. result "accepted" lists the recipients and the message's facts.
+ */
+void	smtpin_log_in(struct smtpin_sess *, const char *result,
+	    const char *rcpt, const struct reason *why);
+/* Closes once the queued replies are out. */
 void	smtpin_session_close_after_reply(struct smtpin_sess *);
-/* Starts the TLS handshake (STARTTLS accepted). */
+/* STARTTLS accepted: sends the 220, then shakes hands. */
 void	smtpin_session_starttls(struct smtpin_sess *);
-/* Goes on processing buffered input after a wait (queue answer). */
+/*
+ * Goes on after a wait or a change: handles buffered input, sends
+ * replies, watches the socket again. s may be gone afterwards.
+ */
 void	smtpin_session_resume(struct smtpin_sess *);
-/* Ends the session now, releasing everything. */
-void	smtpin_session_free(struct smtpin_sess *);
-/* A timer of the session ran out: 421 4.4.2 and close. */
+/*
+ * Ends the connection now (socket, timers, counts); s itself goes too
+ * unless the transaction layer keeps it for a commit in flight (then
+ * client_gone is set and the layer calls this again later).
+ */
+void	smtpin_session_end(struct smtpin_sess *);
+/* A timer of the session ran out (see doc/design.md §6 for what follows). */
 void	smtpin_session_timeout(void *);
 /* Arms the command timer again (a command completed). */
 void	smtpin_session_command_timer(struct smtpin_sess *);
+/* Tells the master a counted connection ended. */
+void	smtpin_anvil_release(struct smtpin_sess *);
+/* Exits the loop when draining and the last session ended. */
+void	smtpin_drained(struct smtpin *);
 
-/* smtpin_cmd.c */
-/* Handles one command line (without CRLF). */
-void	smtpin_cmd_line(struct smtpin_sess *, const char *, size_t);
-/* Forgets the transaction (RSET, after DATA, after STARTTLS). */
-void	smtpin_cmd_reset_tx(struct smtpin_sess *);
-/* Logs one "in" record for s; rcpt/reason may be NULL. */
-void	smtpin_log_in(struct smtpin_sess *, const char *result,
-	    const char *rcpt, const struct reason *why);
+/* ---- smtpin_data.c: the transaction ---- */
 
-/* smtpin_data.c */
-/* DATA accepted: ask the queue for a file. */
-void	smtpin_data_begin(struct smtpin_sess *);
+/* Forgets the transaction (RSET, EHLO, STARTTLS, after DATA). */
+void	smtpin_tx_reset(struct smtpin_sess *);
 /* A recipient was accepted: ask the queue for the file now, once. */
 void	smtpin_data_preopen(struct smtpin_sess *);
-/* The queue answered the early OPEN of s (pre_tx). */
-void	smtpin_data_preopened(struct smtpin_sess *, const struct ipc_q_result *,
-	    int fd);
-/* Tells the queue to forget transaction tx (file id), if it is there. */
-void	smtpin_queue_abort(struct smtpin *, uint64_t tx, const char *id);
-/* Gives the early file back (ABORT), or forgets the OPEN still out. */
-void	smtpin_data_release_pre(struct smtpin_sess *);
-/* The queue answered OPEN. */
+/* DATA accepted: use the early file, or ask the queue for one. */
+void	smtpin_data_begin(struct smtpin_sess *);
+/* The queue answered an OPEN (the early one or DATA's). */
 void	smtpin_data_opened(struct smtpin_sess *, const struct ipc_q_result *,
 	    int fd);
-/* Feeds buffered input to the DATA machine; returns 1 while in DATA. */
-int	smtpin_data_input(struct smtpin_sess *);
+/* Tells the queue to forget transaction tx (file id). */
+void	smtpin_queue_abort(struct smtpin *, uint64_t tx, const char *id);
+/* Feeds buffered input to the DATA machine. */
+void	smtpin_data_input(struct smtpin_sess *);
 /* The queue answered COMMIT. */
 void	smtpin_data_committed(struct smtpin_sess *,
 	    const struct ipc_q_result *);
-/* Drops an open transaction (session ends, queue channel lost). */
-void	smtpin_data_abort(struct smtpin_sess *);
+/* The queue channel broke: the open transaction fails (451). */
+void	smtpin_data_queue_lost(struct smtpin_sess *);
+/* struct smtpin_ops.teardown */
+int	smtpin_data_teardown(struct smtpin_sess *);
+
+/* ---- smtpin_cmd.c: commands ---- */
+
+/* struct smtpin_ops.input */
+void	smtpin_cmd_input(struct smtpin_sess *);
 
 #endif

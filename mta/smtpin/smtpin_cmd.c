@@ -1,10 +1,18 @@
 /*
  * smtpin_cmd.c: the SMTP commands of the server and their policy
- * (RFC 5321 §4.1, DESIGN.md §5): greeting state, the inbound TLS policy
- * (530 before STARTTLS where TLS is required), MAIL and RCPT with their
- * ESMTP parameters (SIZE, BODY, SMTPUTF8, DSN, REQUIRETLS), relay control
+ * (RFC 5321 §4.1, doc/design.md §6), the top layer of a session (see
+ * smtpin.h): splitting the input into command lines (CRLF only; bare LF
+ * refused; the line limit of RFC 5321 §4.5.3.1.4 as the advertised
+ * extensions raise it), greeting state, the inbound TLS policy (530
+ * before STARTTLS where TLS is required), MAIL and RCPT with their ESMTP
+ * parameters (SIZE, BODY, SMTPUTF8, DSN, REQUIRETLS, AUTH), relay control
  * and the recipient limit. Parsing is done by the pure smtp_proto.c and
  * smtp_addr.c; this file decides and answers.
+ *
+ * What is logged (doc/design.md §9): refusals that matter to an audit
+ * (a sender, a recipient, the TLS policy, the limits) as `in` lines; not
+ * the replies to malformed, out-of-order or unimplemented commands (500,
+ * 501 syntax, 502, 503, 555) nor recipients beyond the recipient limit.
  * Linked by the smtpin binary.
  */
 #include "config.h"
@@ -14,64 +22,34 @@
 #include <string.h>
 
 #include "lib/log.h"
-#include "smtp/smtp_addr.h"
-#include "smtp/smtp_proto.h"
 #include "smtpin.h"
 
-void
-smtpin_log_in(struct smtpin_sess *s, const char *result, const char *rcpt,
+/* The extensions EHLO advertised (they raise the line limits). */
+static unsigned
+smtpin_cmd_ext(const struct smtpin_sess *s)
+{
+	unsigned ext;
+
+	if (s->helo != 2)
+		return 0;
+	ext = SMTP_PROTO_EXT_SIZE | SMTP_PROTO_EXT_8BITMIME |
+	    SMTP_PROTO_EXT_DSN | SMTP_PROTO_EXT_SMTPUTF8;
+	if (s->tls_active)
+		ext |= SMTP_PROTO_EXT_REQUIRETLS;
+	return ext;
+}
+
+/*
+ * A refusal of MAIL or RCPT that the address parser made: a syntax error
+ * (501, 555) is answered only; anything else (553 for an address the
+ * session may not use) is audited too.
+ */
+static void
+smtpin_cmd_parse_refusal(struct smtpin_sess *s, const char *rcpt,
     const struct reason *why)
 {
-	struct log_kv kv;
-
-	log_kv_init(&kv, "in");
-	if (s->env.id[0] != '\0')
-		log_kv_str(&kv, "id", s->env.id);
-	log_kv_str(&kv, "client", s->peer_ip);
-	log_kv_str(&kv, "port", conf_listen_kind_name(s->kind));
-	log_kv_str(&kv, "helo", s->helo_name);
-	log_kv_str(&kv, "tls", s->tls_active ? s->tls_version : "none");
-	if (s->tls_active)
-		log_kv_str(&kv, "cipher", s->tls_cipher);
-	if (s->have_mail) {
-		log_kv_str(&kv, "from", s->env.from);
-		log_kv_fmt(&kv, "nrcpt", "%zu", s->env.nrcpt);
-	}
-	if (rcpt != NULL)
-		log_kv_str(&kv, "rcpt", rcpt);
-	if (strcmp(result, "accepted") == 0)
-		log_kv_fmt(&kv, "size", "%llu",
-		    (unsigned long long)s->env.size);
-	log_kv_str(&kv, "result", result);
-	if (why != NULL) {
-		if (why->code != 0)
-			log_kv_fmt(&kv, "reason", "%d %s %s", why->code,
-			    why->dsn, why->text);
-		else
-			log_kv_str(&kv, "reason", why->text);
-	}
-	log_kv_emit(&kv);
-}
-
-void
-smtpin_cmd_reset_tx(struct smtpin_sess *s)
-{
-	smtpin_data_release_pre(s);
-	envelope_free(&s->env);
-	envelope_init(&s->env);
-	s->have_mail = 0;
-}
-
-/* Answers why and logs it as an audited refusal. */
-static void
-smtpin_refuse(struct smtpin_sess *s, const char *rcpt, int code,
-    const char *dsn, const char *text)
-{
-	struct reason r;
-
-	(void)reason_set(&r, code, dsn, "%s", text);
-	smtpin_log_in(s, "rejected", rcpt, &r);
-	smtpin_reply_reason(s, &r);
+	smtpin_refuse_reason(s, why->code != 501 && why->code != 555, rcpt,
+	    why);
 }
 
 static void
@@ -83,11 +61,10 @@ smtpin_cmd_ehlo(struct smtpin_sess *s, const struct smtp_proto_cmd *c)
 	size_t n = 0;
 	int len;
 
-	smtpin_cmd_reset_tx(s);
+	smtpin_tx_reset(s);
 	if (c->arglen >= sizeof(s->helo_name)) {
-		struct reason r = { 501, "5.5.4", "Error: HELO name too long" };
-
-		smtpin_reply_reason(s, &r);
+		smtpin_refuse(s, 0, NULL, 501, "5.5.4",
+		    "Error: HELO name too long");
 		return;
 	}
 	memcpy(s->helo_name, c->arg, c->arglen);
@@ -125,57 +102,51 @@ smtpin_cmd_mail(struct smtpin_sess *s, const struct smtp_proto_cmd *c)
 	struct reason why;
 
 	if (s->helo == 0) {
-		struct reason r = { 503, "5.5.1",
-		    "Error: send HELO/EHLO first" };
-
-		smtpin_reply_reason(s, &r);
+		smtpin_refuse(s, 0, NULL, 503, "5.5.1",
+		    "Error: send HELO/EHLO first");
 		return;
 	}
 	if (s->have_mail) {
-		struct reason r = { 503, "5.5.1",
-		    "Error: nested MAIL command" };
-
-		smtpin_reply_reason(s, &r);
+		smtpin_refuse(s, 0, NULL, 503, "5.5.1",
+		    "Error: nested MAIL command");
 		return;
 	}
 	if (!s->tls_active && (s->kind == CONF_LISTEN_SUBMISSION ||
 	    !s->cleartext_ok)) {
-		smtpin_refuse(s, NULL, 530, "5.7.0",
+		smtpin_refuse(s, 1, NULL, 530, "5.7.0",
 		    "Must issue a STARTTLS command first");
 		return;
 	}
 	if (!s->srv->have_queue) {
-		smtpin_refuse(s, NULL, 451, "4.3.0",
+		smtpin_refuse(s, 1, NULL, 451, "4.3.0",
 		    "Error: queue unavailable, try again later");
 		return;
 	}
 	if (s->srv->queue_low_space) {
-		smtpin_refuse(s, NULL, 452, "4.3.1",
+		smtpin_refuse(s, 1, NULL, 452, "4.3.1",
 		    "Insufficient system storage");
 		return;
 	}
 	memset(&why, 0, sizeof(why));
 	if (smtp_addr_parse_arg(c->arg, c->arglen, SMTP_ADDR_MAIL |
 	    SMTP_ADDR_UTF8, &addr, &p, &why) == -1) {
-		smtpin_log_in(s, "rejected", NULL, &why);
-		smtpin_reply_reason(s, &why);
+		smtpin_cmd_parse_refusal(s, NULL, &why);
 		return;
 	}
 	if (p.requiretls && !s->tls_active) {
-		smtpin_refuse(s, NULL, 530, "5.7.10",
+		smtpin_refuse(s, 1, NULL, 530, "5.7.10",
 		    "REQUIRETLS needs an encrypted connection");
 		return;
 	}
 	if (p.has_size && p.size > conf->message_size_limit) {
-		smtpin_refuse(s, NULL, 552, "5.3.4",
+		smtpin_refuse(s, 1, NULL, 552, "5.3.4",
 		    "Message size exceeds fixed limit");
 		return;
 	}
 	if (strlcpy(s->env.from, addr.addr, sizeof(s->env.from)) >=
 	    sizeof(s->env.from)) {
-		struct reason r = { 501, "5.1.7", "Error: address too long" };
-
-		smtpin_reply_reason(s, &r);
+		smtpin_refuse(s, 0, NULL, 501, "5.1.7",
+		    "Error: address too long");
 		return;
 	}
 	s->env.body = p.body == SMTP_ADDR_BODY_8BITMIME ?
@@ -187,7 +158,11 @@ smtpin_cmd_mail(struct smtpin_sess *s, const struct smtp_proto_cmd *c)
 	    p.ret == SMTP_ADDR_RET_HDRS ? ENVELOPE_RET_HDRS : ENVELOPE_RET_NONE;
 	if (p.has_envid)
 		(void)strlcpy(s->env.envid, p.envid, sizeof(s->env.envid));
-	if (p.has_auth && !p.auth_null)
+	/*
+	 * RFC 4954 §5: AUTH= from a client that did not authenticate is
+	 * taken as AUTH=<>, or a relay would pass on a forged identity.
+	 */
+	if (p.has_auth && !p.auth_null && s->auth_user[0] != '\0')
 		(void)strlcpy(s->env.auth, p.auth, sizeof(s->env.auth));
 	s->have_mail = 1;
 	smtpin_reply(s, 250, "2.1.0", "Ok");
@@ -201,32 +176,31 @@ smtpin_cmd_rcpt(struct smtpin_sess *s, const struct smtp_proto_cmd *c)
 	struct smtp_addr addr;
 	struct smtp_params p;
 	struct reason why;
-	char mailbox[ENVELOPE_ADDR_MAX + 1];
+	char mailbox[ENVELOPE_ADDR_MAX + 1], raw[SMTP_PROTO_LINE_MAX_EXT];
 	int local;
 
 	if (!s->have_mail) {
-		struct reason e = { 503, "5.5.1", "Error: need MAIL command" };
-
-		smtpin_reply_reason(s, &e);
+		smtpin_refuse(s, 0, NULL, 503, "5.5.1",
+		    "Error: need MAIL command");
 		return;
 	}
 	memset(&why, 0, sizeof(why));
 	if (smtp_addr_parse_arg(c->arg, c->arglen, SMTP_ADDR_RCPT |
 	    (s->env.smtputf8 ? SMTP_ADDR_UTF8 : 0), &addr, &p, &why) == -1) {
-		smtpin_log_in(s, "rejected", NULL, &why);
-		smtpin_reply_reason(s, &why);
+		/* the recipient as the client wrote it (escaped in the log) */
+		(void)snprintf(raw, sizeof(raw), "%.*s", (int)c->arglen,
+		    c->arg);
+		smtpin_cmd_parse_refusal(s, raw, &why);
 		return;
 	}
 	if (s->env.nrcpt >= conf->recipient_limit) {
-		struct reason e = { 452, "4.5.3",
-		    "Error: too many recipients" };
-
-		smtpin_reply_reason(s, &e);
+		smtpin_refuse(s, 0, NULL, 452, "4.5.3",
+		    "Error: too many recipients");
 		return;
 	}
 	/* %, ! or a quoted @ in the local part: sender-specified routing */
 	if (addr.local_has_routing) {
-		smtpin_refuse(s, addr.addr, 550, "5.7.1",
+		smtpin_refuse(s, 1, addr.addr, 550, "5.7.1",
 		    "Sender-specified routing is not supported");
 		return;
 	}
@@ -243,15 +217,13 @@ smtpin_cmd_rcpt(struct smtpin_sess *s, const struct smtp_proto_cmd *c)
 		    conf->nlocal_domains) >= 0;
 	}
 	if (!local && !s->relay_ok) {
-		smtpin_refuse(s, mailbox, 554, "5.7.1",
+		smtpin_refuse(s, 1, mailbox, 554, "5.7.1",
 		    "Relay access denied");
 		return;
 	}
 	if ((r = envelope_add_rcpt(&s->env, mailbox)) == NULL) {
-		struct reason e = { 452, "4.5.3",
-		    "Error: too many recipients" };
-
-		smtpin_reply_reason(s, &e);
+		smtpin_refuse(s, 0, NULL, 452, "4.5.3",
+		    "Error: too many recipients");
 		return;
 	}
 	r->notify = p.notify;
@@ -263,16 +235,17 @@ smtpin_cmd_rcpt(struct smtpin_sess *s, const struct smtp_proto_cmd *c)
 	smtpin_data_preopen(s);
 }
 
-void
+/* Handles one command line (without CRLF). */
+static void
 smtpin_cmd_line(struct smtpin_sess *s, const char *line, size_t len)
 {
 	struct smtp_proto_cmd c;
 	struct reason why;
 
 	if (++s->commands > s->srv->conf->smtpin_max_commands) {
-		struct reason r = { 421, "4.7.0", "Error: too many commands" };
-
-		smtpin_log_in(s, "rejected", NULL, &r);
+		(void)reason_set(&why, 421, "4.7.0", "%s",
+		    "Error: too many commands");
+		smtpin_log_in(s, "rejected", NULL, &why);
 		smtpin_reply(s, 421, "4.7.0", "%s Error: too many commands",
 		    s->srv->conf->hostname);
 		smtpin_session_close_after_reply(s);
@@ -280,8 +253,9 @@ smtpin_cmd_line(struct smtpin_sess *s, const char *line, size_t len)
 	}
 	smtpin_session_command_timer(s);
 	memset(&why, 0, sizeof(why));
-	if (smtp_proto_parse_cmd(line, len, &c, &why) == -1) {
-		smtpin_reply_reason(s, &why);
+	if (smtp_proto_parse_cmd(line, len, smtpin_cmd_ext(s), &c, &why) ==
+	    -1) {
+		smtpin_refuse_reason(s, 0, NULL, &why);
 		return;
 	}
 	switch (c.verb) {
@@ -290,13 +264,13 @@ smtpin_cmd_line(struct smtpin_sess *s, const char *line, size_t len)
 		smtpin_cmd_ehlo(s, &c);
 		break;
 	case SMTP_PROTO_STARTTLS:
-		if (s->tls_active) {
-			struct reason r = { 503, "5.5.1",
-			    "Error: TLS already active" };
-
-			smtpin_reply_reason(s, &r);
-		} else
+		if (s->tls_active)
+			smtpin_refuse(s, 0, NULL, 503, "5.5.1",
+			    "Error: TLS already active");
+		else {
+			smtpin_tx_reset(s);
 			smtpin_session_starttls(s);
+		}
 		break;
 	case SMTP_PROTO_MAIL:
 		smtpin_cmd_mail(s, &c);
@@ -305,21 +279,17 @@ smtpin_cmd_line(struct smtpin_sess *s, const char *line, size_t len)
 		smtpin_cmd_rcpt(s, &c);
 		break;
 	case SMTP_PROTO_DATA:
-		if (!s->have_mail) {
-			struct reason r = { 503, "5.5.1",
-			    "Error: need MAIL command" };
-
-			smtpin_reply_reason(s, &r);
-		} else if (s->env.nrcpt == 0) {
-			struct reason r = { 503, "5.5.1",
-			    "Error: need RCPT command" };
-
-			smtpin_reply_reason(s, &r);
-		} else
+		if (!s->have_mail)
+			smtpin_refuse(s, 0, NULL, 503, "5.5.1",
+			    "Error: need MAIL command");
+		else if (s->env.nrcpt == 0)
+			smtpin_refuse(s, 0, NULL, 503, "5.5.1",
+			    "Error: need RCPT command");
+		else
 			smtpin_data_begin(s);
 		break;
 	case SMTP_PROTO_RSET:
-		smtpin_cmd_reset_tx(s);
+		smtpin_tx_reset(s);
 		smtpin_reply(s, 250, "2.0.0", "Ok");
 		break;
 	case SMTP_PROTO_NOOP:
@@ -337,12 +307,79 @@ smtpin_cmd_line(struct smtpin_sess *s, const char *line, size_t len)
 		smtpin_reply(s, 214, "2.0.0", "Commands: EHLO HELO MAIL RCPT "
 		    "DATA RSET NOOP QUIT VRFY HELP STARTTLS");
 		break;
-	default: {
-		struct reason r = { 502, "5.5.1",
-		    "Error: command not implemented" };
-
-		smtpin_reply_reason(s, &r);
+	default:
+		smtpin_refuse(s, 0, NULL, 502, "5.5.1",
+		    "Error: command not implemented");
 		break;
 	}
+}
+
+/*
+ * Splits the buffered input into command lines and handles them; in DATA
+ * hands it to the transaction layer. Stops when the session waits for
+ * something else (the queue, the TLS handshake) or is closing.
+ */
+void
+smtpin_cmd_input(struct smtpin_sess *s)
+{
+	char line[SMTP_PROTO_LINE_MAX_EXT + 2];
+	const char *nl;
+	size_t linelen, max;
+
+	for (;;) {
+		if (s->state == SMTPIN_DATA) {
+			smtpin_data_input(s);
+			if (s->state == SMTPIN_DATA)
+				return;
+			continue;
+		}
+		if (s->state != SMTPIN_COMMAND || s->in.len == 0)
+			return;
+		max = smtp_proto_line_max(s->in.data, s->in.len,
+		    smtpin_cmd_ext(s));
+		nl = memchr(s->in.data, '\n', s->in.len);
+		if (nl == NULL) {
+			if (s->in.len >= max) {
+				/* drop it now; answer when the line ends */
+				s->skipping = 1;
+				buf_reset(&s->in);
+			}
+			return;
+		}
+		linelen = (size_t)(nl - s->in.data);
+		if (s->skipping) {
+			s->skipping = 0;
+			buf_consume(&s->in, linelen + 1);
+			smtpin_refuse(s, 0, NULL, 500, "5.5.2",
+			    "Error: line too long");
+		} else if (linelen == 0 || s->in.data[linelen - 1] != '\r') {
+			buf_consume(&s->in, linelen + 1);
+			smtpin_refuse(s, 0, NULL, 500, "5.5.2",
+			    "Error: bare <LF> received; lines end with "
+			    "<CR><LF>");
+		} else if (linelen + 1 > max) {
+			buf_consume(&s->in, linelen + 1);
+			smtpin_refuse(s, 0, NULL, 500, "5.5.2",
+			    "Error: line too long");
+		} else {
+			/* the line without CRLF, copied: handlers may reset
+			 * the input buffer (STARTTLS) */
+			memcpy(line, s->in.data, linelen - 1);
+			buf_consume(&s->in, linelen + 1);
+			smtpin_cmd_line(s, line, linelen - 1);
+		}
+		if (s->state == SMTPIN_CLOSING)
+			return;
+		if (s->errors > s->srv->conf->smtpin_max_errors) {
+			struct reason r;
+
+			(void)reason_set(&r, 421, "4.7.0", "%s",
+			    "Error: too many errors");
+			smtpin_log_in(s, "rejected", NULL, &r);
+			smtpin_reply(s, 421, "4.7.0", "%s Error: too many "
+			    "errors", s->srv->conf->hostname);
+			smtpin_session_close_after_reply(s);
+			return;
+		}
 	}
 }

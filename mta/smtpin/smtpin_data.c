@@ -1,10 +1,18 @@
 /*
- * smtpin_data.c: the DATA phase (RFC 5321 §4.1.1.4) and the commit path
- * of DESIGN.md §6 seen from smtpin: ask the queue for a file, write the
- * Received header (RFC 5321 §4.4, RFC 3848) and the dot-unstuffed message
- * into it, hand the envelope over and answer 250 only when the queue says
- * the message is durable. The end of data is decided by the pure
- * smtp_data.c machine: only <CRLF>.<CRLF> ends a message.
+ * smtpin_data.c: the transaction of an SMTP session (RFC 5321 §4.1.1.4)
+ * and the commit path of doc/design.md §7 seen from smtpin: ask the queue
+ * for a file (at the first accepted RCPT, or at DATA), write the Received
+ * header (RFC 5321 §4.4, RFC 3848) and the dot-unstuffed message into it,
+ * hand the envelope over and answer 250 only when the queue says the
+ * message is durable. The end of data is decided by the pure smtp_data.c
+ * machine: only <CRLF>.<CRLF> ends a message.
+ *
+ * The audit rule (doc/design.md §9): every message that reaches queue/
+ * gets exactly one `in` line with result=accepted, written when the
+ * queue's answer arrives (with client_gone=yes when the client was gone
+ * by then), and no message that does not reach it gets one. So a commit
+ * in flight is never abandoned: a timeout waits for its answer, and a
+ * session whose client went away is kept until the answer comes.
  * Linked by the smtpin binary.
  */
 #include "config.h"
@@ -17,31 +25,10 @@
 #include <unistd.h>
 
 #include "lib/log.h"
-#include "smtp/smtp_proto.h"
 #include "smtpin.h"
 
 static void	smtpin_data_start(struct smtpin_sess *,
-		    const struct ipc_q_result *, int, int);
-
-/* Back to reading commands after a transaction ended either way. */
-static void
-smtpin_data_end(struct smtpin_sess *s)
-{
-	if (s->qfd != -1) {
-		close(s->qfd);
-		s->qfd = -1;
-	}
-	free(s->fbuf);
-	s->fbuf = NULL;
-	s->flen = 0;
-	s->fsize = 0;
-	s->write_failed = 0;
-	s->tx_aborted = 0;
-	loop_timer_cancel(s->srv->child.loop, &s->data_timer);
-	smtpin_cmd_reset_tx(s);
-	s->state = SMTPIN_COMMAND;
-	smtpin_session_command_timer(s);
-}
+		    const struct ipc_q_result *, int);
 
 void
 smtpin_queue_abort(struct smtpin *srv, uint64_t tx, const char *id)
@@ -56,6 +43,36 @@ smtpin_queue_abort(struct smtpin *srv, uint64_t tx, const char *id)
 	(void)ipc_send(&srv->queue, IPC_Q_ABORT, &ab, sizeof(ab), -1);
 }
 
+/* Gives the early file back (ABORT), or forgets the OPEN still out. */
+static void
+smtpin_data_release_pre(struct smtpin_sess *s)
+{
+	if (s->pre_tx == 0)
+		return;
+	/*
+	 * A file: the queue removes it. An answer still out: it finds no
+	 * session and smtpin_main.c sends the ABORT then.
+	 */
+	if (s->pre_fd != -1) {
+		close(s->pre_fd);
+		s->pre_fd = -1;
+		smtpin_queue_abort(s->srv, s->pre_tx, s->pre_id);
+	}
+	s->pre_tx = 0;
+	s->pre_status = -1;
+	s->pre_id[0] = '\0';
+}
+
+void
+smtpin_tx_reset(struct smtpin_sess *s)
+{
+	smtpin_data_release_pre(s);
+	envelope_free(&s->env);
+	envelope_init(&s->env);
+	s->have_mail = 0;
+}
+
+/* The queue forgets the file of the open transaction, once. */
 static void
 smtpin_data_send_abort(struct smtpin_sess *s)
 {
@@ -63,6 +80,27 @@ smtpin_data_send_abort(struct smtpin_sess *s)
 		return;
 	s->tx_aborted = 1;	/* a second ABORT would break the channel */
 	smtpin_queue_abort(s->srv, s->tx, s->env.id);
+}
+
+/* Releases what DATA holds, forgets the transaction: commands come next. */
+static void
+smtpin_data_end(struct smtpin_sess *s)
+{
+	if (s->qfd != -1) {
+		close(s->qfd);
+		s->qfd = -1;
+	}
+	free(s->fbuf);
+	s->fbuf = NULL;
+	s->flen = 0;
+	s->fsize = 0;
+	s->write_errno = 0;
+	s->tx_aborted = 0;
+	if (s->fd != -1)
+		loop_timer_cancel(s->srv->child.loop, &s->data_timer);
+	smtpin_tx_reset(s);
+	s->state = SMTPIN_COMMAND;
+	smtpin_session_command_timer(s);
 }
 
 /*
@@ -73,24 +111,63 @@ static void
 smtpin_data_drop(struct smtpin_sess *s, const struct reason *why)
 {
 	smtpin_data_send_abort(s);
-	smtpin_log_in(s, "rejected", NULL, why);
-	smtpin_reply_reason(s, why);
+	smtpin_refuse_reason(s, 1, NULL, why);
 	smtpin_data_end(s);
 }
 
+/*
+ * The queue or the disk refused the message with status (an errno): a
+ * full disk or quota is 452 4.3.1 (RFC 3463: mail system full), anything
+ * else 451 4.3.0 with text; the transaction ends.
+ */
+static void
+smtpin_data_failed(struct smtpin_sess *s, int status, const char *text)
+{
+	struct reason why;
+
+	if (status == ENOSPC || status == EDQUOT)
+		(void)reason_set(&why, 452, "4.3.1", "%s",
+		    "Insufficient system storage");
+	else
+		(void)reason_set(&why, 451, "4.3.0", "%s", text);
+	smtpin_data_drop(s, &why);
+}
+
+int
+smtpin_data_teardown(struct smtpin_sess *s)
+{
+	switch (s->state) {
+	case SMTPIN_COMMITTING:
+		return 1;
+	case SMTPIN_DATA:
+		smtpin_data_send_abort(s);
+		break;
+	case SMTPIN_OPENING:
+		/* the answer finds no OPENING session: smtpin_main.c aborts */
+	default:
+		break;
+	}
+	if (s->state == SMTPIN_OPENING || s->state == SMTPIN_DATA)
+		smtpin_data_end(s);
+	else
+		smtpin_tx_reset(s);
+	return 0;
+}
+
 void
-smtpin_data_abort(struct smtpin_sess *s)
+smtpin_data_queue_lost(struct smtpin_sess *s)
 {
 	struct reason r;
 
+	smtpin_data_release_pre(s);
 	switch (s->state) {
 	case SMTPIN_OPENING:
 		/* nothing was written: a plain temporary failure */
 		(void)reason_set(&r, 451, "4.3.0", "%s",
 		    "Error: queue unavailable, try again later");
-		smtpin_log_in(s, "rejected", NULL, &r);
-		smtpin_reply_reason(s, &r);
+		smtpin_refuse_reason(s, 1, NULL, &r);
 		smtpin_data_end(s);
+		smtpin_session_resume(s);
 		break;
 	case SMTPIN_COMMITTING:
 		/*
@@ -99,18 +176,21 @@ smtpin_data_abort(struct smtpin_sess *s)
 		 * send it twice, a 250 could lose it; say nothing and drop
 		 * the connection, which RFC 5321 §4.1.1.4 leaves to the
 		 * client to treat as "unknown" (it retries: at-least-once).
+		 * The queue's own `queued` line settles it.
 		 */
 		log_warnx("%s: queue went away while committing %s from %s; "
 		    "outcome unknown, connection dropped without a reply",
 		    s->srv->child.title, s->env.id, s->peer_ip);
 		smtpin_data_end(s);
-		buf_reset(&s->out);
-		smtpin_session_close_after_reply(s);
+		if (s->fd != -1)
+			buf_reset(&s->out);
+		smtpin_session_end(s);
 		break;
 	case SMTPIN_DATA:
 		/* keep reading to the end of data, then answer 451 */
 		smtpin_data_send_abort(s);
-		s->write_failed = 1;
+		if (s->write_errno == 0)
+			s->write_errno = EPIPE;
 		if (s->qfd != -1) {
 			close(s->qfd);
 			s->qfd = -1;
@@ -137,42 +217,10 @@ smtpin_data_preopen(struct smtpin_sess *s)
 }
 
 void
-smtpin_data_preopened(struct smtpin_sess *s, const struct ipc_q_result *r,
-    int fd)
-{
-	s->pre_status = r->status == 0 && fd == -1 ? EIO : r->status;
-	if (s->pre_status == 0) {
-		s->pre_fd = fd;
-		(void)strlcpy(s->pre_id, r->id, sizeof(s->pre_id));
-	} else if (fd != -1)
-		close(fd);
-}
-
-void
-smtpin_data_release_pre(struct smtpin_sess *s)
-{
-	if (s->pre_tx == 0)
-		return;
-	/*
-	 * A file: the queue removes it. An answer still out: it finds no
-	 * session and smtpin_queue_msg sends the ABORT then.
-	 */
-	if (s->pre_fd != -1) {
-		close(s->pre_fd);
-		s->pre_fd = -1;
-		smtpin_queue_abort(s->srv, s->pre_tx, s->pre_id);
-	}
-	s->pre_tx = 0;
-	s->pre_status = -1;
-	s->pre_id[0] = '\0';
-}
-
-void
 smtpin_data_begin(struct smtpin_sess *s)
 {
 	struct ipc_q_open o;
 	struct ipc_q_result res;
-	struct reason r;
 	int fd;
 
 	if (s->pre_tx != 0 && s->srv->have_queue) {
@@ -183,11 +231,13 @@ smtpin_data_begin(struct smtpin_sess *s)
 		(void)strlcpy(res.id, s->pre_id, sizeof(res.id));
 		fd = s->pre_fd;
 		s->pre_fd = -1;			/* the file is this DATA's now */
-		smtpin_data_release_pre(s);
+		s->pre_tx = 0;
+		s->pre_status = -1;
+		s->pre_id[0] = '\0';
 		loop_timer_cancel(s->srv->child.loop, &s->cmd_timer);
 		s->state = SMTPIN_OPENING;
 		if (res.status != -1)
-			smtpin_data_start(s, &res, fd, 0);
+			smtpin_data_start(s, &res, fd);
 		/* else smtpin_data_opened follows */
 		return;
 	}
@@ -197,10 +247,8 @@ smtpin_data_begin(struct smtpin_sess *s)
 	o.tx = s->tx;
 	if (!s->srv->have_queue || ipc_send(&s->srv->queue, IPC_Q_OPEN, &o,
 	    sizeof(o), -1) == -1) {
-		(void)reason_set(&r, 451, "4.3.0", "%s",
+		smtpin_refuse(s, 1, NULL, 451, "4.3.0",
 		    "Error: queue unavailable, try again later");
-		smtpin_log_in(s, "rejected", NULL, &r);
-		smtpin_reply_reason(s, &r);
 		return;
 	}
 	s->state = SMTPIN_OPENING;
@@ -255,36 +303,10 @@ smtpin_data_received(struct smtpin_sess *s)
 	return 0;
 }
 
-/*
- * The queue refused OPEN or COMMIT with status (an errno): a full disk is
- * 452 4.3.1, anything else 451 with text; the transaction ends.
- */
-static void
-smtpin_data_queue_failed(struct smtpin_sess *s, int status, const char *text,
-    int resume)
-{
-	struct reason why;
-
-	if (status == ENOSPC)
-		(void)reason_set(&why, 452, "4.3.1", "%s",
-		    "Insufficient system storage");
-	else
-		(void)reason_set(&why, 451, "4.3.0", "%s", text);
-	smtpin_log_in(s, "rejected", NULL, &why);
-	smtpin_reply_reason(s, &why);
-	smtpin_data_end(s);
-	if (resume)
-		smtpin_session_resume(s);
-}
-
-/*
- * The file for the message is there (or the queue refused it): 354, or
- * the refusal. resume: go on with buffered input (an answer that came
- * while waiting); else the caller is the command loop, which goes on.
- */
+/* The file for the message is there (or the queue refused it): 354. */
 static void
 smtpin_data_start(struct smtpin_sess *s, const struct ipc_q_result *r,
-    int fd, int resume)
+    int fd)
 {
 	const struct conf *c = s->srv->conf;
 	struct reason why;
@@ -293,8 +315,8 @@ smtpin_data_start(struct smtpin_sess *s, const struct ipc_q_result *r,
 	    strlen(r->id))) {
 		if (fd != -1)
 			close(fd);
-		smtpin_data_queue_failed(s, r->status,
-		    "Error: cannot create queue file", resume);
+		smtpin_data_failed(s, r->status == 0 ? EIO : r->status,
+		    "Error: cannot create queue file");
 		return;
 	}
 	(void)strlcpy(s->env.id, r->id, sizeof(s->env.id));
@@ -304,8 +326,6 @@ smtpin_data_start(struct smtpin_sess *s, const struct ipc_q_result *r,
 		(void)reason_set(&why, 451, "4.3.0", "%s",
 		    "Error: local problem, try again later");
 		smtpin_data_drop(s, &why);
-		if (resume)
-			smtpin_session_resume(s);
 		return;
 	}
 	smtp_data_init(&s->data, (size_t)c->message_size_limit,
@@ -316,15 +336,24 @@ smtpin_data_start(struct smtpin_sess *s, const struct ipc_q_result *r,
 	loop_timer_set(s->srv->child.loop, &s->data_timer,
 	    (uint64_t)c->smtpin_data_timeout * 1000,
 	    smtpin_session_timeout, s);
-	if (resume)
-		smtpin_session_resume(s);
 }
 
 void
 smtpin_data_opened(struct smtpin_sess *s, const struct ipc_q_result *r,
     int fd)
 {
-	smtpin_data_start(s, r, fd, 1);
+	if (s->pre_tx == r->tx && s->pre_status == -1) {
+		/* the early OPEN: keep the file for DATA */
+		s->pre_status = r->status == 0 && fd == -1 ? EIO : r->status;
+		if (s->pre_status == 0) {
+			s->pre_fd = fd;
+			(void)strlcpy(s->pre_id, r->id, sizeof(s->pre_id));
+		} else if (fd != -1)
+			close(fd);
+		return;
+	}
+	smtpin_data_start(s, r, fd);
+	smtpin_session_resume(s);
 }
 
 /* Writes the buffered message bytes to the queue file. */
@@ -334,7 +363,7 @@ smtpin_data_flush_file(struct smtpin_sess *s)
 	size_t off = 0;
 	ssize_t w;
 
-	if (s->write_failed || s->qfd == -1) {
+	if (s->write_errno != 0 || s->qfd == -1) {
 		s->flen = 0;
 		return;
 	}
@@ -343,9 +372,10 @@ smtpin_data_flush_file(struct smtpin_sess *s)
 		if (w == -1 && errno == EINTR)
 			continue;
 		if (w <= 0) {
+			/* kept: a full disk is 452, not 451 */
+			s->write_errno = w == 0 ? EIO : errno;
 			log_warn("%s: write of queue file %s",
 			    s->srv->child.title, s->env.id);
-			s->write_failed = 1;
 			break;
 		}
 		off += (size_t)w;
@@ -409,10 +439,9 @@ smtpin_data_finish(struct smtpin_sess *s)
 		smtpin_data_drop(s, &why);
 		return;
 	}
-	if (s->write_failed || !s->srv->have_queue) {
-		(void)reason_set(&why, 451, "4.3.0", "%s",
+	if (s->write_errno != 0 || !s->srv->have_queue) {
+		smtpin_data_failed(s, s->write_errno,
 		    "Error: queue file write error, try again later");
-		smtpin_data_drop(s, &why);
 		return;
 	}
 	close(s->qfd);
@@ -434,7 +463,7 @@ smtpin_data_finish(struct smtpin_sess *s)
 	s->state = SMTPIN_COMMITTING;
 }
 
-int
+void
 smtpin_data_input(struct smtpin_sess *s)
 {
 	enum smtp_data_status st;
@@ -452,7 +481,7 @@ smtpin_data_input(struct smtpin_sess *s)
 		}
 		if (st == SMTP_DATA_DONE) {
 			smtpin_data_finish(s);
-			return 0;
+			return;
 		}
 		if (st != SMTP_DATA_MORE)
 			fatalx("%s: DATA machine error", s->srv->child.title);
@@ -460,19 +489,30 @@ smtpin_data_input(struct smtpin_sess *s)
 	/* keep memory flat: write out once a good part of the buffer is used */
 	if (s->flen > SMTPIN_FILE_BUF / 2)
 		smtpin_data_flush_file(s);
-	return 1;
 }
 
 void
 smtpin_data_committed(struct smtpin_sess *s, const struct ipc_q_result *r)
 {
 	if (r->status == 0 && strcmp(r->id, s->env.id) == 0) {
+		/* the one accepted line of this message (doc/design.md §9) */
 		smtpin_log_in(s, "accepted", NULL, NULL);
 		smtpin_reply(s, 250, "2.0.0", "Ok: queued as %s", s->env.id);
 		smtpin_data_end(s);
-		smtpin_session_resume(s);
+	} else {
+		s->tx_aborted = 1;	/* the queue has forgotten it already */
+		smtpin_data_failed(s, r->status,
+		    "Error: queue file write error, try again later");
+	}
+	if (s->client_gone) {
+		smtpin_session_end(s);
 		return;
 	}
-	smtpin_data_queue_failed(s, r->status,
-	    "Error: queue file write error, try again later", 1);
+	if (s->timed_out) {
+		/* the session timer ran out meanwhile: its 421 now */
+		s->timed_out = 0;
+		smtpin_session_timeout(s);
+		return;
+	}
+	smtpin_session_resume(s);
 }

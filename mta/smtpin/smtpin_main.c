@@ -1,8 +1,9 @@
 /*
- * smtpin_main.c: main of the smtpin process, the SMTP server (DESIGN.md
- * §5). It loads the TLS credentials while still root, inherits the
- * listening sockets from the master at fds 4.. (in the order of `listen`),
- * drops privileges, and then accepts connections. Every connection is
+ * smtpin_main.c: main of the smtpin process, the SMTP server
+ * (doc/design.md §6), the top of its layers (smtpin.h). It loads the TLS
+ * credentials while still root, inherits the listening sockets from the
+ * master at fds 4.. (in the order of `listen`), drops privileges, and
+ * then accepts connections. Every connection is
  * counted by the master (one count over all smtpin processes, so limits
  * hold however the kernel spreads connections) before it is greeted.
  * Messages go to the queue over a channel the master hands over.
@@ -29,7 +30,7 @@ struct smtpin_listener {
 
 static struct smtpin_listener	listeners[CONF_MAX_LISTEN];
 
-struct smtpin_sess *
+static struct smtpin_sess *
 smtpin_find_conn(struct smtpin *srv, uint64_t conn)
 {
 	struct smtpin_sess *s;
@@ -40,7 +41,7 @@ smtpin_find_conn(struct smtpin *srv, uint64_t conn)
 	return NULL;
 }
 
-struct smtpin_sess *
+static struct smtpin_sess *
 smtpin_find_tx(struct smtpin *srv, uint64_t tx)
 {
 	struct smtpin_sess *s;
@@ -69,19 +70,6 @@ smtpin_anvil_fill(const struct smtpin_sess *s, struct ipc_anvil *a)
 	a->exempt = s->relay_ok;
 }
 
-void
-smtpin_anvil_release(struct smtpin_sess *s)
-{
-	struct ipc_anvil a;
-
-	if (!s->counted)
-		return;
-	s->counted = 0;
-	smtpin_anvil_fill(s, &a);
-	(void)ipc_send(&s->srv->child.master, IPC_ANVIL_DISCONNECT, &a,
-	    sizeof(a), -1);
-}
-
 static void
 smtpin_accept(int fd, uint32_t events, void *arg)
 {
@@ -105,7 +93,7 @@ smtpin_accept(int fd, uint32_t events, void *arg)
 				log_warn("%s: accept", srv->child.title);
 			return;
 		}
-		/* FACTS.md: no Nagle delays on replies */
+		/* no Nagle delays on replies (doc/design.md §6) */
 		(void)setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
 		if ((s = smtpin_session_new(srv, c, l->kind, &ss)) == NULL) {
@@ -143,25 +131,22 @@ smtpin_queue_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 	r.id[sizeof(r.id) - 1] = '\0';
 	s = smtpin_find_tx(srv, r.tx);
 	if (msg->type == IPC_Q_OPENED) {
-		if (s != NULL && s->pre_tx == r.tx && s->pre_status == -1) {
-			smtpin_data_preopened(s, &r, msg->fd);
+		if (s != NULL && ((s->pre_tx == r.tx && s->pre_status == -1) ||
+		    (s->state == SMTPIN_OPENING && s->tx == r.tx))) {
+			smtpin_data_opened(s, &r, msg->fd);
 			return;
 		}
-		if (s == NULL || s->state != SMTPIN_OPENING || s->tx != r.tx) {
-			/* the session went away meanwhile */
-			if (msg->fd != -1) {
-				close(msg->fd);
-				smtpin_queue_abort(srv, r.tx, r.id);
-			}
-			return;
-		}
-		smtpin_data_opened(s, &r, msg->fd);
-	} else {
-		if (msg->fd != -1)
+		/* the session or its transaction went away meanwhile */
+		if (msg->fd != -1) {
 			close(msg->fd);
-		if (s != NULL && s->state == SMTPIN_COMMITTING)
-			smtpin_data_committed(s, &r);
+			smtpin_queue_abort(srv, r.tx, r.id);
+		}
+		return;
 	}
+	if (msg->fd != -1)
+		close(msg->fd);
+	if (s != NULL && s->state == SMTPIN_COMMITTING && s->tx == r.tx)
+		smtpin_data_committed(s, &r);
 }
 
 static void
@@ -175,15 +160,10 @@ smtpin_queue_err(struct ipc_chan *ch, enum ipc_err e, void *arg)
 	    "back", srv->child.title, ipc_strerror(e));
 	ipc_chan_close(&srv->queue);
 	srv->have_queue = 0;
+	/* each open transaction fails; a session may end here */
 	for (s = srv->sessions; s != NULL; s = next) {
 		next = s->next;
-		smtpin_data_release_pre(s);
-		if (s->state == SMTPIN_OPENING || s->state == SMTPIN_DATA ||
-		    s->state == SMTPIN_COMMITTING) {
-			smtpin_data_abort(s);
-			/* send the 451 now; s may be gone afterwards */
-			smtpin_session_resume(s);
-		}
+		smtpin_data_queue_lost(s);
 	}
 }
 
@@ -206,13 +186,6 @@ smtpin_drain(struct smtpin *srv)
 	log_debug("%s: draining %zu sessions", srv->child.title,
 	    srv->nsessions);
 	smtpin_drained(srv);
-}
-
-void
-smtpin_drained(struct smtpin *srv)
-{
-	if (srv->draining && srv->nsessions == 0)
-		loop_exit(srv->child.loop);
 }
 
 static void
@@ -274,6 +247,9 @@ main(int argc, char **argv)
 
 	child_init(&srv.child, PROC_SMTPIN, argc, argv);
 	srv.conf = &srv.child.conf;
+	/* the session layer reaches the layers above only through these */
+	srv.ops.input = smtpin_cmd_input;
+	srv.ops.teardown = smtpin_data_teardown;
 	for (i = 0; i < srv.conf->nlocal_domains; i++)
 		srv.local_domains[i] = srv.conf->local_domains[i];
 	n = snprintf(ticket, sizeof(ticket), "%s/tls_ticket.key",

@@ -1,10 +1,11 @@
 /*
- * smtpin_session.c: one SMTP connection's I/O (DESIGN.md §5): reading and
- * splitting command lines (CRLF only; bare LF refused, over-long lines
- * refused), TLS through tls.c, buffered replies sent in one write where
- * pipelining allows (RFC 2920), timeouts, and the STARTTLS switch with
+ * smtpin_session.c: one SMTP connection's I/O (doc/design.md §6), the
+ * bottom layer of smtpin (see smtpin.h): reading into the input buffer,
+ * TLS through lib/tls.c, buffered replies sent in one write where
+ * pipelining allows (RFC 2920), timeouts, the STARTTLS switch with
  * everything the client pipelined after STARTTLS thrown away (RFC 3207
- * §4.2, CVE-2011-0411 class).
+ * §4.2, CVE-2011-0411 class), the `in` log line, and ending a connection.
+ * It calls the layers above only through srv->ops.
  * Linked by the smtpin binary.
  */
 #include "config.h"
@@ -21,42 +22,188 @@
 
 #include "lib/log.h"
 #include "lib/netaddr.h"
-#include "smtp/smtp_proto.h"
 #include "smtpin.h"
 
 /* read(2)/TLS records land here first; sessions keep only what is left. */
 static char smtpin_scratch[SMTPIN_READ_CHUNK];
 
 static void	smtpin_session_io(int, uint32_t, void *);
-static void	smtpin_session_process(struct smtpin_sess *);
 static void	smtpin_session_update(struct smtpin_sess *);
 
-void
-smtpin_session_timeout(void *arg)
-{
-	struct smtpin_sess *s = arg;
-	struct reason why;
+/* ---- the log ---- */
 
-	if (s->state == SMTPIN_CLOSING) {
-		smtpin_session_free(s);
-		return;
+/*
+ * Adds the rcpt= keys of an accepted message to kv; those that do not
+ * fit go on continuation lines `in-rcpt id=... rcpt=...` so that every
+ * recipient is in the log (doc/design.md §9). Returns the index of the
+ * first recipient not written yet.
+ */
+static size_t
+smtpin_log_rcpts(struct log_kv *kv, const struct envelope *env, size_t from)
+{
+	struct log_kv try;
+	size_t i;
+
+	for (i = from; i < env->nrcpt; i++) {
+		try = *kv;
+		log_kv_str(&try, "rcpt", env->rcpt[i].addr);
+		/* keep room for the keys that follow (size, result, ...) */
+		if (try.truncated || try.len > LOG_KV_MAX - 512)
+			break;
+		*kv = try;
 	}
-	(void)reason_set(&why, 421, "4.4.2", "Error: timeout exceeded");
-	if (s->state == SMTPIN_DATA || s->state == SMTPIN_OPENING)
-		smtpin_data_abort(s);
-	smtpin_log_in(s, "rejected", NULL, &why);
-	smtpin_reply(s, 421, "4.4.2", "%s Error: timeout exceeded",
-	    s->srv->conf->hostname);
-	smtpin_session_close_after_reply(s);
-	smtpin_session_update(s);
+	return i;
 }
+
+void
+smtpin_log_in(struct smtpin_sess *s, const char *result, const char *rcpt,
+    const struct reason *why)
+{
+	struct log_kv kv;
+	const char *msgid;
+	size_t idlen, next = 0;
+	int accepted = strcmp(result, "accepted") == 0;
+
+	log_kv_init(&kv, "in");
+	if (s->env.id[0] != '\0')
+		log_kv_str(&kv, "id", s->env.id);
+	log_kv_str(&kv, "client", s->peer_ip);
+	log_kv_fmt(&kv, "port", "%u", s->port);
+	log_kv_str(&kv, "listener", conf_listen_kind_name(s->kind));
+	log_kv_str(&kv, "helo", s->helo_name);
+	log_kv_str(&kv, "tls", s->tls_active ? s->tls_version : "none");
+	if (s->tls_active) {
+		log_kv_str(&kv, "cipher", s->tls_cipher);
+		log_kv_str(&kv, "kx", s->tls_group);
+	}
+	if (s->auth_user[0] != '\0')
+		log_kv_str(&kv, "auth", s->auth_user);
+	if (s->have_mail) {
+		log_kv_str(&kv, "from", s->env.from);
+		log_kv_fmt(&kv, "nrcpt", "%zu", s->env.nrcpt);
+	}
+	if (rcpt != NULL)
+		log_kv_str(&kv, "rcpt", rcpt);
+	if (accepted) {
+		next = smtpin_log_rcpts(&kv, &s->env, 0);
+		if ((msgid = smtp_data_msgid(&s->data, &idlen)) != NULL)
+			log_kv_add(&kv, "msgid", msgid, idlen);
+		log_kv_fmt(&kv, "size", "%llu",
+		    (unsigned long long)s->env.size);
+	}
+	log_kv_str(&kv, "result", result);
+	if (why != NULL) {
+		if (why->code != 0)
+			log_kv_fmt(&kv, "reason", "%d %s %s", why->code,
+			    why->dsn, why->text);
+		else
+			log_kv_str(&kv, "reason", why->text);
+	}
+	if (accepted && s->client_gone)
+		log_kv_str(&kv, "client_gone", "yes");
+	log_kv_emit(&kv);
+	while (accepted && next < s->env.nrcpt) {
+		log_kv_init(&kv, "in-rcpt");
+		log_kv_str(&kv, "id", s->env.id);
+		next = smtpin_log_rcpts(&kv, &s->env, next);
+		log_kv_emit(&kv);
+	}
+}
+
+/* ---- replies ---- */
+
+void
+smtpin_reply_raw(struct smtpin_sess *s, const char *line, size_t len)
+{
+	if (s->fd == -1)
+		return;
+	/* A client that never reads its replies is cut off. */
+	if (buf_append(&s->out, line, len) == -1) {
+		log_warnx("%s: client %s does not read its replies; "
+		    "disconnecting", s->srv->child.title, s->peer_ip);
+		s->state = SMTPIN_CLOSING;
+		buf_reset(&s->out);
+		buf_reset(&s->in);
+	}
+}
+
+void
+smtpin_reply(struct smtpin_sess *s, int code, const char *dsn,
+    const char *fmt, ...)
+{
+	char text[SMTP_PROTO_REPLY_MAX], line[SMTP_PROTO_REPLY_MAX + 32];
+	const char *lines[1] = { text };
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		text[0] = '\0';
+	n = smtp_proto_reply(line, sizeof(line), code, dsn, lines, 1);
+	if (n < 0)
+		n = smtp_proto_reply(line, sizeof(line), code, dsn,
+		    (const char *const[]){ "Error" }, 1);
+	if (n > 0)
+		smtpin_reply_raw(s, line, (size_t)n);
+}
+
+void
+smtpin_refuse_reason(struct smtpin_sess *s, int audit, const char *rcpt,
+    const struct reason *why)
+{
+	char line[SMTP_PROTO_REPLY_MAX + 32];
+	int n;
+
+	if (audit)
+		smtpin_log_in(s, "rejected", rcpt, why);
+	n = smtp_proto_reply_reason(line, sizeof(line), why);
+	if (n > 0)
+		smtpin_reply_raw(s, line, (size_t)n);
+	if (why->code >= 400)
+		s->errors++;
+}
+
+void
+smtpin_refuse(struct smtpin_sess *s, int audit, const char *rcpt, int code,
+    const char *dsn, const char *fmt, ...)
+{
+	struct reason why;
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)reason_vset(&why, code, dsn, fmt, ap);
+	va_end(ap);
+	smtpin_refuse_reason(s, audit, rcpt, &why);
+}
+
+/* ---- life of a session ---- */
 
 void
 smtpin_session_command_timer(struct smtpin_sess *s)
 {
+	if (s->fd == -1)
+		return;
 	loop_timer_set(s->srv->child.loop, &s->cmd_timer,
 	    (uint64_t)s->srv->conf->smtpin_command_timeout * 1000,
 	    smtpin_session_timeout, s);
+}
+
+/* The port of the local address fd was accepted on. */
+static unsigned
+smtpin_local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)(void *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)(void *)&ss)->sin6_port);
+	return 0;
 }
 
 struct smtpin_sess *
@@ -73,6 +220,7 @@ smtpin_session_new(struct smtpin *srv, int fd, enum conf_listen_kind kind,
 	s->fd = fd;
 	s->kind = kind;
 	s->peer = *ss;
+	s->port = smtpin_local_port(fd);
 	s->qfd = -1;
 	s->pre_fd = -1;
 	s->pre_status = -1;
@@ -110,30 +258,63 @@ smtpin_session_new(struct smtpin *srv, int fd, enum conf_listen_kind kind,
 }
 
 void
-smtpin_session_free(struct smtpin_sess *s)
+smtpin_anvil_release(struct smtpin_sess *s)
+{
+	struct ipc_anvil a;
+
+	if (!s->counted)
+		return;
+	s->counted = 0;
+	memset(&a, 0, sizeof(a));
+	a.conn = s->conn;
+	a.family = s->peer.ss_family;
+	if (s->peer.ss_family == AF_INET)
+		memcpy(a.addr, &((const struct sockaddr_in *)(const void *)
+		    &s->peer)->sin_addr, 4);
+	else
+		memcpy(a.addr, &((const struct sockaddr_in6 *)(const void *)
+		    &s->peer)->sin6_addr, 16);
+	a.exempt = s->relay_ok;
+	(void)ipc_send(&s->srv->child.master, IPC_ANVIL_DISCONNECT, &a,
+	    sizeof(a), -1);
+}
+
+void
+smtpin_drained(struct smtpin *srv)
+{
+	if (srv->draining && srv->nsessions == 0)
+		loop_exit(srv->child.loop);
+}
+
+void
+smtpin_session_end(struct smtpin_sess *s)
 {
 	struct smtpin *srv = s->srv;
 	struct loop *l = srv->child.loop;
 
-	if (s->state == SMTPIN_OPENING || s->state == SMTPIN_DATA ||
-	    s->state == SMTPIN_COMMITTING)
-		smtpin_data_abort(s);
-	smtpin_data_release_pre(s);
-	smtpin_anvil_release(s);
-	loop_timer_cancel(l, &s->cmd_timer);
-	loop_timer_cancel(l, &s->session_timer);
-	loop_timer_cancel(l, &s->data_timer);
-	loop_fd_del(l, s->fd);
-	if (s->tls != NULL) {
-		if (s->tls_active)
-			(void)gnutls_bye(s->tls, GNUTLS_SHUT_WR);
-		gnutls_deinit(s->tls);
+	if (s->fd != -1) {
+		loop_timer_cancel(l, &s->cmd_timer);
+		loop_timer_cancel(l, &s->session_timer);
+		loop_timer_cancel(l, &s->data_timer);
+		loop_fd_del(l, s->fd);
+		if (s->tls != NULL) {
+			if (s->tls_active)
+				(void)gnutls_bye(s->tls, GNUTLS_SHUT_WR);
+			gnutls_deinit(s->tls);
+			s->tls = NULL;
+		}
+		close(s->fd);
+		s->fd = -1;
+		buf_free(&s->in);
+		buf_free(&s->out);
+		smtpin_anvil_release(s);
 	}
-	close(s->fd);
-	buf_free(&s->in);
-	buf_free(&s->out);
+	if (srv->ops.teardown(s)) {
+		/* a commit in flight: its answer ends s (doc/design.md §6) */
+		s->client_gone = 1;
+		return;
+	}
 	envelope_free(&s->env);
-	free(s->fbuf);
 	if (s->prev != NULL)
 		s->prev->next = s->next;
 	else
@@ -146,51 +327,42 @@ smtpin_session_free(struct smtpin_sess *s)
 }
 
 void
-smtpin_reply_raw(struct smtpin_sess *s, const char *line, size_t len)
+smtpin_session_timeout(void *arg)
 {
-	/* A client that never reads its replies is cut off. */
-	if (buf_append(&s->out, line, len) == -1) {
-		log_warnx("%s: client %s does not read its replies; "
-		    "disconnecting", s->srv->child.title, s->peer_ip);
-		s->state = SMTPIN_CLOSING;
-		buf_reset(&s->out);
-		buf_reset(&s->in);
+	struct smtpin_sess *s = arg;
+	struct reason why;
+
+	switch (s->state) {
+	case SMTPIN_CLOSING:
+		smtpin_session_end(s);
+		return;
+	case SMTPIN_HANDSHAKE:
+		/*
+		 * The client may be inside TLS already: a cleartext reply
+		 * would land in the middle of its TLS stream. Just close.
+		 */
+		(void)reason_set(&why, 0, "", "TLS handshake timed out");
+		smtpin_log_in(s, "rejected", NULL, &why);
+		smtpin_session_end(s);
+		return;
+	case SMTPIN_COMMITTING:
+		/*
+		 * The message may be on disk already: its answer (250 or
+		 * not) comes first, then this timeout (smtpin_data.c).
+		 */
+		s->timed_out = 1;
+		return;
+	default:
+		break;
 	}
-}
-
-void
-smtpin_reply(struct smtpin_sess *s, int code, const char *dsn,
-    const char *fmt, ...)
-{
-	char text[SMTP_PROTO_REPLY_MAX], line[SMTP_PROTO_REPLY_MAX + 32];
-	const char *lines[1] = { text };
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		text[0] = '\0';
-	n = smtp_proto_reply(line, sizeof(line), code, dsn, lines, 1);
-	if (n < 0)
-		n = smtp_proto_reply(line, sizeof(line), code, dsn,
-		    (const char *const[]){ "Error" }, 1);
-	if (n > 0)
-		smtpin_reply_raw(s, line, (size_t)n);
-}
-
-void
-smtpin_reply_reason(struct smtpin_sess *s, const struct reason *why)
-{
-	char line[SMTP_PROTO_REPLY_MAX + 32];
-	int n;
-
-	n = smtp_proto_reply_reason(line, sizeof(line), why);
-	if (n > 0)
-		smtpin_reply_raw(s, line, (size_t)n);
-	if (why->code >= 400)
-		s->errors++;
+	(void)reason_set(&why, 421, "4.4.2", "Error: timeout exceeded");
+	/* one line, with the facts of the transaction that is dropped */
+	smtpin_log_in(s, "rejected", NULL, &why);
+	(void)s->srv->ops.teardown(s);
+	smtpin_reply(s, 421, "4.4.2", "%s Error: timeout exceeded",
+	    s->srv->conf->hostname);
+	smtpin_session_close_after_reply(s);
+	smtpin_session_update(s);
 }
 
 void
@@ -198,6 +370,8 @@ smtpin_session_close_after_reply(struct smtpin_sess *s)
 {
 	s->state = SMTPIN_CLOSING;
 	buf_reset(&s->in);
+	if (s->fd == -1)
+		return;
 	loop_timer_cancel(s->srv->child.loop, &s->cmd_timer);
 	loop_timer_cancel(s->srv->child.loop, &s->data_timer);
 	/* a client that does not take the last reply is dropped in 10 s */
@@ -253,13 +427,13 @@ smtpin_session_admit(struct smtpin_sess *s, int verdict)
 			(void)send(s->fd, line, (size_t)n, MSG_NOSIGNAL);
 		(void)reason_set(&r, 421, "4.7.0", "%s", why);
 		smtpin_log_in(s, "rejected", NULL, &r);
-		smtpin_session_free(s);
+		smtpin_session_end(s);
 		return;
 	}
 	s->counted = 1;
 	if (s->kind == CONF_LISTEN_SMTPS) {
 		if (smtpin_session_tls_start(s) == -1) {
-			smtpin_session_free(s);
+			smtpin_session_end(s);
 			return;
 		}
 	} else
@@ -279,7 +453,6 @@ smtpin_session_starttls(struct smtpin_sess *s)
 	smtpin_reply(s, 220, "2.0.0", "Ready to start TLS");
 	/* the handshake starts once the 220 is out (see the io handler) */
 	s->state = SMTPIN_HANDSHAKE;
-	smtpin_cmd_reset_tx(s);
 	s->helo = 0;
 	s->helo_name[0] = '\0';
 }
@@ -364,8 +537,10 @@ smtpin_session_read(struct smtpin_sess *s)
 }
 
 /*
- * One step of the TLS handshake. Returns -1 when the session was freed
- * (failure), 0 otherwise (done, or waiting for the socket).
+ * One step of the TLS handshake. Returns -1 when the session ended
+ * (failure), 0 otherwise (done, or waiting for the socket). A failed
+ * handshake closes without any reply: the client is not speaking
+ * cleartext SMTP any more, and GnuTLS has sent its alert.
  */
 static int
 smtpin_session_handshake(struct smtpin_sess *s)
@@ -379,7 +554,7 @@ smtpin_session_handshake(struct smtpin_sess *s)
 		if (s->out.len > 0)
 			return 0;
 		if (smtpin_session_tls_start(s) == -1) {
-			smtpin_session_free(s);
+			smtpin_session_end(s);
 			return -1;
 		}
 	}
@@ -392,7 +567,8 @@ smtpin_session_handshake(struct smtpin_sess *s)
 		(void)reason_set(&r, 0, "", "TLS handshake failed: %s",
 		    why ? why : "error");
 		smtpin_log_in(s, "rejected", NULL, &r);
-		smtpin_session_free(s);
+		buf_reset(&s->out);
+		smtpin_session_end(s);
 		return -1;
 	}
 	tls_session_facts(s->tls, &f);
@@ -420,12 +596,14 @@ smtpin_session_update(struct smtpin_sess *s)
 	uint32_t ev = 0;
 	int want_write = 0;
 
+	if (s->fd == -1)
+		return;
 	if (smtpin_session_flush(s, &want_write) == -1) {
-		smtpin_session_free(s);
+		smtpin_session_end(s);
 		return;
 	}
 	if (s->state == SMTPIN_CLOSING && s->out.len == 0) {
-		smtpin_session_free(s);
+		smtpin_session_end(s);
 		return;
 	}
 	if (want_write)
@@ -440,7 +618,11 @@ smtpin_session_update(struct smtpin_sess *s)
 	case SMTPIN_DATA:
 	case SMTPIN_OPENING:
 	case SMTPIN_COMMITTING:
-		if (s->in.len < s->in.max)
+		/*
+		 * Not at EOF: a half-closed socket stays readable for ever,
+		 * and waiting for the queue would spin (doc/design.md §6).
+		 */
+		if (s->in.len < s->in.max && !s->read_eof)
 			ev |= EPOLLIN;
 		break;
 	default:
@@ -448,7 +630,7 @@ smtpin_session_update(struct smtpin_sess *s)
 	}
 	if (ev != s->events) {
 		if (loop_fd_mod(s->srv->child.loop, s->fd, ev) == -1) {
-			smtpin_session_free(s);
+			smtpin_session_end(s);
 			return;
 		}
 		s->events = ev;
@@ -471,10 +653,18 @@ smtpin_session_io(int fd, uint32_t events, void *arg)
 		/* records that came with the Finished may already be read */
 		events |= EPOLLIN;
 	}
+	if (s->read_eof && (events & (EPOLLHUP | EPOLLERR))) {
+		/*
+		 * Reported whatever we ask for: the peer is gone in both
+		 * directions, and nothing more can be read or sent.
+		 */
+		smtpin_session_end(s);
+		return;
+	}
 	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
 	    s->state != SMTPIN_CLOSING && s->state != SMTPIN_HANDSHAKE) {
 		if (smtpin_session_read(s) == -1) {
-			smtpin_session_free(s);
+			smtpin_session_end(s);
 			return;
 		}
 	}
@@ -486,11 +676,13 @@ smtpin_session_resume(struct smtpin_sess *s)
 {
 	int want_write;
 
-	smtpin_session_process(s);
+	if (s->fd == -1)
+		return;
+	s->srv->ops.input(s);
 	if (s->state == SMTPIN_HANDSHAKE && s->tls == NULL) {
 		/* STARTTLS: send the 220, then shake hands */
 		if (smtpin_session_flush(s, &want_write) == -1) {
-			smtpin_session_free(s);
+			smtpin_session_end(s);
 			return;
 		}
 		if (s->out.len == 0 && smtpin_session_handshake(s) == -1)
@@ -501,80 +693,8 @@ smtpin_session_resume(struct smtpin_sess *s)
 		smtpin_session_close_after_reply(s);
 	if (s->read_eof && (s->state == SMTPIN_DATA ||
 	    s->state == SMTPIN_HANDSHAKE)) {
-		smtpin_session_free(s);
+		smtpin_session_end(s);
 		return;
 	}
 	smtpin_session_update(s);
-}
-
-/* Splits and handles the complete command lines in the input buffer. */
-static void
-smtpin_session_process(struct smtpin_sess *s)
-{
-	const char *nl;
-	size_t linelen;
-
-	for (;;) {
-		if (s->state == SMTPIN_DATA) {
-			if (smtpin_data_input(s))
-				return;
-			continue;
-		}
-		if (s->state != SMTPIN_COMMAND || s->in.len == 0)
-			return;
-		nl = memchr(s->in.data, '\n', s->in.len);
-		if (nl == NULL) {
-			if (s->in.len >= SMTP_PROTO_LINE_MAX) {
-				/* drop it now; answer when the line ends */
-				s->skipping = 1;
-				buf_reset(&s->in);
-			}
-			return;
-		}
-		linelen = (size_t)(nl - s->in.data);
-		if (s->skipping) {
-			struct reason r = { 500, "5.5.2",
-			    "Error: line too long" };
-
-			s->skipping = 0;
-			buf_consume(&s->in, linelen + 1);
-			smtpin_reply_reason(s, &r);
-		} else if (linelen == 0 || s->in.data[linelen - 1] != '\r') {
-			struct reason r = { 500, "5.5.2",
-			    "Error: bare <LF> received; lines end with "
-			    "<CR><LF>" };
-
-			buf_consume(&s->in, linelen + 1);
-			smtpin_reply_reason(s, &r);
-		} else {
-			/* the line without CRLF, copied: handlers may reset
-			 * the input buffer (STARTTLS) */
-			char line[SMTP_PROTO_LINE_MAX + 2];
-			size_t len = linelen - 1;
-
-			if (len + 2 > SMTP_PROTO_LINE_MAX) {
-				struct reason r = { 500, "5.5.2",
-				    "Error: line too long" };
-
-				buf_consume(&s->in, linelen + 1);
-				smtpin_reply_reason(s, &r);
-			} else {
-				memcpy(line, s->in.data, len);
-				buf_consume(&s->in, linelen + 1);
-				smtpin_cmd_line(s, line, len);
-			}
-		}
-		if (s->state == SMTPIN_CLOSING)
-			return;
-		if (s->errors > s->srv->conf->smtpin_max_errors) {
-			struct reason r = { 421, "4.7.0",
-			    "Error: too many errors" };
-
-			smtpin_log_in(s, "rejected", NULL, &r);
-			smtpin_reply(s, 421, "4.7.0", "%s Error: too many "
-			    "errors", s->srv->conf->hostname);
-			smtpin_session_close_after_reply(s);
-			return;
-		}
-	}
 }

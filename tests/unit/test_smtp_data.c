@@ -93,6 +93,15 @@ same_run(const struct run *a, const struct run *b, const char *what)
 	    a->d.lines != b->d.lines || a->d.flags != b->d.flags ||
 	    a->d.reject != b->d.reject)
 		fail_msg("%s: runs differ", what);
+	{
+		size_t la = 0, lb = 0;
+		const char *ma = smtp_data_msgid(&a->d, &la);
+		const char *mb = smtp_data_msgid(&b->d, &lb);
+
+		if ((ma == NULL) != (mb == NULL) || la != lb ||
+		    (ma != NULL && memcmp(ma, mb, la) != 0))
+			fail_msg("%s: Message-ID differs", what);
+	}
 }
 
 /* Every chunking and output size gives the reference result. */
@@ -503,6 +512,79 @@ test_model(void **state)
 	free(b);
 }
 
+/*
+ * The first Message-ID field of the header section, unfolded, for the
+ * log (doc/design.md §9): found however the input is split.
+ */
+static const struct msgid_case {
+	const char	*in;
+	const char	*msgid;		/* NULL: none */
+} msgid_cases[] = {
+	{ "Message-ID: <a@b.example>\r\n\r\nbody\r\n.\r\n", "<a@b.example>" },
+	{ "message-id:<x@y>\r\n\r\n.\r\n", "<x@y>" },
+	{ "MESSAGE-ID  :  <x@y>  \r\n\r\n.\r\n", "<x@y>" },
+	{ "Subject: hi\r\nMessage-Id: <1@h>\r\nTo: a\r\n\r\n.\r\n",
+	    "<1@h>" },
+	/* folded: the line break and indentation become one space */
+	{ "Message-ID:\r\n <folded@h>\r\n\r\n.\r\n", "<folded@h>" },
+	{ "Message-ID: <a@\r\n\tb>\r\nX: y\r\n\r\n.\r\n", "<a@ b>" },
+	/* only the first one */
+	{ "Message-ID: <1@h>\r\nMessage-ID: <2@h>\r\n\r\n.\r\n", "<1@h>" },
+	/* not a Message-ID field */
+	{ "Message-IDX: <1@h>\r\n\r\n.\r\n", NULL },
+	{ "X-Message-ID: <1@h>\r\n\r\n.\r\n", NULL },
+	{ "Resent-Message-ID: <1@h>\r\n\r\n.\r\n", NULL },
+	{ "Subject: x\r\n Message-ID: <fold@h>\r\n\r\n.\r\n", NULL },
+	/* in the body it does not count */
+	{ "Subject: x\r\n\r\nMessage-ID: <body@h>\r\n.\r\n", NULL },
+	{ "\r\nMessage-ID: <body@h>\r\n.\r\n", NULL },
+	/* a dot-stuffed header line */
+	{ "..Message-ID: <1@h>\r\n\r\n.\r\n", NULL },
+	/* header without a body and without an empty line */
+	{ "Message-ID: <last@h>\r\n.\r\n", "<last@h>" },
+	{ "Message-ID:\r\n\r\n.\r\n", "" },
+	{ "Subject: none\r\n\r\n.\r\n", NULL },
+};
+
+static void
+test_msgid(void **state)
+{
+	struct run *ref = malloc(sizeof(*ref));
+	char big[600];
+	const char *m;
+	size_t i, len;
+
+	(void)state;
+	assert_non_null(ref);
+	for (i = 0; i < sizeof(msgid_cases) / sizeof(msgid_cases[0]); i++) {
+		const struct msgid_case *c = &msgid_cases[i];
+
+		drive(c->in, strlen(c->in), 0, 0, CH_WHOLE, 0, OUTMAX, ref);
+		assert_int_equal(ref->status, SMTP_DATA_DONE);
+		m = smtp_data_msgid(&ref->d, &len);
+		if (c->msgid == NULL) {
+			if (m != NULL)
+				fail_msg("msgid case %zu: got '%.*s'", i,
+				    (int)len, m);
+		} else if (m == NULL || len != strlen(c->msgid) ||
+		    memcmp(m, c->msgid, len) != 0)
+			fail_msg("msgid case %zu: got '%.*s'", i,
+			    m ? (int)len : 4, m ? m : "none");
+		all_chunkings(c->in, strlen(c->in), 0, 0, ref);
+	}
+	/* a long one is cut at SMTP_DATA_MSGID_MAX */
+	len = (size_t)snprintf(big, sizeof(big), "Message-ID: <");
+	memset(big + len, 'z', 400);
+	len += 400;
+	len += (size_t)snprintf(big + len, sizeof(big) - len, ">\r\n\r\n.\r\n");
+	drive(big, len, 0, 0, CH_BYTE, 0, OUTMAX, ref);
+	m = smtp_data_msgid(&ref->d, &len);
+	assert_non_null(m);
+	assert_int_equal(len, SMTP_DATA_MSGID_MAX);
+	assert_int_equal(m[0], '<');
+	free(ref);
+}
+
 int
 main(void)
 {
@@ -513,6 +595,7 @@ main(void)
 		cmocka_unit_test(test_size_limits),
 		cmocka_unit_test(test_api_edges),
 		cmocka_unit_test(test_model),
+		cmocka_unit_test(test_msgid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -131,7 +131,7 @@ test_cmd_table(void **state)
 		const struct cmd_case *c = &cmd_cases[i];
 
 		memset(&why, 0, sizeof(why));
-		r = smtp_proto_parse_cmd(c->in, strlen(c->in), &cmd, &why);
+		r = smtp_proto_parse_cmd(c->in, strlen(c->in), 0, &cmd, &why);
 		if (c->code == 0) {
 			if (r != 0)
 				fail_msg("cmd case %zu (%s): %d %s %s", i,
@@ -171,36 +171,36 @@ test_cmd_special(void **state)
 
 	(void)state;
 	/* the unknown-command text is the documented one */
-	assert_int_equal(smtp_proto_parse_cmd("FOO", 3, &cmd, &why), -1);
+	assert_int_equal(smtp_proto_parse_cmd("FOO", 3, 0, &cmd, &why), -1);
 	assert_string_equal(why.text, "Error: command not recognized");
 	/* NUL inside */
-	assert_int_equal(smtp_proto_parse_cmd("NOOP a\0b", 8, &cmd, &why), -1);
+	assert_int_equal(smtp_proto_parse_cmd("NOOP a\0b", 8, 0, &cmd, &why), -1);
 	assert_int_equal(why.code, 500);
-	assert_int_equal(smtp_proto_parse_cmd("QUIT\0", 5, &cmd, &why), -1);
+	assert_int_equal(smtp_proto_parse_cmd("QUIT\0", 5, 0, &cmd, &why), -1);
 	/* not NUL-terminated: only len counts */
-	assert_int_equal(smtp_proto_parse_cmd("QUITXYZ", 4, &cmd, &why), 0);
+	assert_int_equal(smtp_proto_parse_cmd("QUITXYZ", 4, 0, &cmd, &why), 0);
 	assert_int_equal(cmd.verb, SMTP_PROTO_QUIT);
 	/* why may be NULL */
-	assert_int_equal(smtp_proto_parse_cmd("FOO", 3, &cmd, NULL), -1);
+	assert_int_equal(smtp_proto_parse_cmd("FOO", 3, 0, &cmd, NULL), -1);
 
 	/* line length: 510 + CRLF = 512 ok, 511 not; also far longer */
 	memcpy(line, "NOOP ", 5);
 	memset(line + 5, 'x', sizeof(line) - 5);
 	n = 510;
-	assert_int_equal(smtp_proto_parse_cmd(line, n, &cmd, &why), 0);
+	assert_int_equal(smtp_proto_parse_cmd(line, n, 0, &cmd, &why), 0);
 	assert_int_equal(cmd.arglen, 505);
-	assert_int_equal(smtp_proto_parse_cmd(line, n + 1, &cmd, &why), -1);
+	assert_int_equal(smtp_proto_parse_cmd(line, n + 1, 0, &cmd, &why), -1);
 	assert_int_equal(why.code, 500);
 	assert_string_equal(why.dsn, "5.5.2");
 	assert_string_equal(why.text, "Line too long");
-	assert_int_equal(smtp_proto_parse_cmd(line, sizeof(line), &cmd, &why),
+	assert_int_equal(smtp_proto_parse_cmd(line, sizeof(line), 0, &cmd, &why),
 	    -1);
 	assert_string_equal(why.text, "Line too long");
 	/* MAIL at the limit */
 	memcpy(line, "MAIL FROM:<", 11);
 	memset(line + 11, 'a', 498);
 	line[509] = '>';
-	assert_int_equal(smtp_proto_parse_cmd(line, 510, &cmd, &why), 0);
+	assert_int_equal(smtp_proto_parse_cmd(line, 510, 0, &cmd, &why), 0);
 	assert_int_equal(cmd.verb, SMTP_PROTO_MAIL);
 	assert_int_equal(cmd.arglen, 500);
 
@@ -208,14 +208,14 @@ test_cmd_special(void **state)
 	memcpy(line, "EHLO ", 5);
 	for (n = 0; n < 256; n++)
 		line[5 + n] = (n % 64 == 63) ? '.' : 'a';
-	assert_int_equal(smtp_proto_parse_cmd(line, 5 + 255, &cmd, &why), 0);
+	assert_int_equal(smtp_proto_parse_cmd(line, 5 + 255, 0, &cmd, &why), 0);
 	line[5 + 255] = 'a';
-	assert_int_equal(smtp_proto_parse_cmd(line, 5 + 256, &cmd, &why), -1);
+	assert_int_equal(smtp_proto_parse_cmd(line, 5 + 256, 0, &cmd, &why), -1);
 	assert_int_equal(why.code, 501);
 	/* label 63 ok, 64 not */
 	memset(line + 5, 'b', 64);
-	assert_int_equal(smtp_proto_parse_cmd(line, 5 + 63, &cmd, &why), 0);
-	assert_int_equal(smtp_proto_parse_cmd(line, 5 + 64, &cmd, &why), -1);
+	assert_int_equal(smtp_proto_parse_cmd(line, 5 + 63, 0, &cmd, &why), 0);
+	assert_int_equal(smtp_proto_parse_cmd(line, 5 + 64, 0, &cmd, &why), -1);
 
 	/* verb names */
 	assert_string_equal(smtp_proto_verb_name(SMTP_PROTO_STARTTLS),
@@ -499,12 +499,94 @@ test_reply_dsn(void **state)
 	}
 }
 
+/*
+ * RFC 5321 §4.5.3.1.4 lets extensions raise the 512-octet limit: what the
+ * advertised extensions allow is accepted, a line one octet longer is
+ * not, and without the extensions the old limit holds (RFC 3461 §4,
+ * RFC 1870, RFC 6152, RFC 6531, RFC 4954).
+ */
+#define EHLO_EXT	(SMTP_PROTO_EXT_SIZE | SMTP_PROTO_EXT_8BITMIME | \
+			 SMTP_PROTO_EXT_DSN | SMTP_PROTO_EXT_SMTPUTF8 | \
+			 SMTP_PROTO_EXT_REQUIRETLS)
+
+static const struct limit_case {
+	const char	*verb;		/* line starts with it, padded */
+	unsigned	 ext;
+	size_t		 max;		/* with CRLF */
+} limit_cases[] = {
+	{ "NOOP", EHLO_EXT, 512 },
+	{ "HELO", EHLO_EXT, 512 },
+	{ "VRFY", EHLO_EXT | SMTP_PROTO_EXT_AUTH, 512 },
+	{ "MAIL", 0, 512 },
+	{ "MAIL", SMTP_PROTO_EXT_SIZE, 538 },
+	{ "MAIL", SMTP_PROTO_EXT_DSN, 612 },
+	{ "mail", SMTP_PROTO_EXT_DSN, 612 },
+	{ "MAIL", EHLO_EXT, 675 },
+	{ "MAIL", EHLO_EXT | SMTP_PROTO_EXT_AUTH, 1175 },
+	{ "RCPT", 0, 512 },
+	{ "RCPT", SMTP_PROTO_EXT_SIZE, 512 },
+	{ "RCPT", SMTP_PROTO_EXT_DSN, 1012 },
+	{ "RCPT", EHLO_EXT, 1022 },
+	{ "rcpt", EHLO_EXT | SMTP_PROTO_EXT_AUTH, 1022 },
+	{ "XYZZ", EHLO_EXT, 512 },
+};
+
+static void
+test_line_limits(void **state)
+{
+	struct smtp_proto_cmd cmd;
+	struct reason why;
+	char line[SMTP_PROTO_LINE_MAX_EXT + 16];
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(limit_cases) / sizeof(limit_cases[0]); i++) {
+		const struct limit_case *c = &limit_cases[i];
+
+		memset(line, 'a', sizeof(line));
+		memcpy(line, c->verb, 4);
+		line[4] = ' ';
+		assert_int_equal(smtp_proto_line_max(line, sizeof(line),
+		    c->ext), c->max);
+		assert_true(c->max <= SMTP_PROTO_LINE_MAX_EXT);
+		/* the verb alone decides, even before the line is complete */
+		assert_int_equal(smtp_proto_line_max(line, 4, c->ext), c->max);
+		if (strcmp(c->verb, "XYZZ") == 0)
+			continue;
+		/* one octet too long is refused with "Line too long" */
+		n = c->max - 2 + 1;
+		assert_int_equal(smtp_proto_parse_cmd(line, n, c->ext, &cmd,
+		    &why), -1);
+		assert_string_equal(why.text, "Line too long");
+	}
+
+	/* a 567-octet RCPT with NOTIFY and ORCPT, as a DSN client sends it */
+	n = (size_t)snprintf(line, sizeof(line), "RCPT TO:<%.*s@example.org> "
+	    "NOTIFY=SUCCESS,FAILURE,DELAY ORCPT=rfc822;", 60,
+	    "bob-bob-bob-bob-bob-bob-bob-bob-bob-bob-bob-bob-bob-bob-bob-b");
+	memset(line + n, 'x', 565 - n);
+	n = 565;
+	assert_int_equal(smtp_proto_parse_cmd(line, n, EHLO_EXT, &cmd, &why),
+	    0);
+	assert_int_equal(cmd.verb, SMTP_PROTO_RCPT);
+	/* ... refused after HELO, where no extension was advertised */
+	assert_int_equal(smtp_proto_parse_cmd(line, n, 0, &cmd, &why), -1);
+	assert_int_equal(why.code, 500);
+	/* MAIL with every parameter, 650 octets */
+	memset(line, 'y', sizeof(line));
+	memcpy(line, "MAIL FROM:<", 11);
+	assert_int_equal(smtp_proto_parse_cmd(line, 648, EHLO_EXT, &cmd,
+	    &why), 0);
+	assert_int_equal(smtp_proto_parse_cmd(line, 648, 0, &cmd, &why), -1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cmd_table),
 		cmocka_unit_test(test_cmd_special),
+		cmocka_unit_test(test_line_limits),
 		cmocka_unit_test(test_reply_format),
 		cmocka_unit_test(test_reply_line),
 		cmocka_unit_test(test_reply_acc),
