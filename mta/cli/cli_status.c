@@ -49,7 +49,11 @@ cli_status(struct cli *cli, int argc, char **argv)
 	time_t now = time(NULL);
 	int s, rc = 0;
 
-	(void)argv;
+	if (argc == 2 && (strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0)) {
+		printf("usage: sealpost status\n");
+		return 0;
+	}
 	if (argc != 1) {
 		fprintf(stderr, "usage: sealpost status\n");
 		return EX_USAGE;

@@ -1,7 +1,10 @@
 /*
  * sealpost.c: the sealpost(8) command line tool. It finds sealpostd's
  * control socket from the same configuration file the daemon reads and
- * dispatches to one cli_*.c file per command.
+ * dispatches to one cli_*.c file per command. Its conventions
+ * (doc/design.md §5): help and version on standard output with status 0;
+ * a bad command line prints the usage on standard error with EX_USAGE;
+ * every other status is one of sysexits(3), as listed in cli.h.
  * Linked by the sealpost binary.
  */
 #include "config.h"
@@ -11,10 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "cli.h"
+
+static int	cli_help(struct cli *, int, char **);
 
 static const struct {
 	const char	*name;
@@ -22,19 +28,102 @@ static const struct {
 	const char	*help;
 } cli_cmds[] = {
 	{ "status", cli_status, "show the running processes" },
+	{ "help", cli_help, "show this help" },
 };
 
+static void	usage(FILE *, int) __attribute__((__noreturn__));
+
+/* Prints the usage to f and exits with status. */
 static void
-usage(void)
+usage(FILE *f, int status)
 {
 	size_t i;
 
-	fprintf(stderr, "usage: sealpost [-f file] [-u dir] command "
-	    "[argument ...]\ncommands:\n");
+	fprintf(f,
+	    "usage: sealpost [-f file] [-u dir] command [argument ...]\n"
+	    "       sealpost -h | --help | help | -V | --version\n"
+	    "  -f file  read file instead of %s\n"
+	    "           (it names run_dir, where the control socket is)\n"
+	    "  -u dir   talk to the development instance in dir, started with\n"
+	    "           sealpostd -u dir; ./quickstart runs one in ./dev-run:\n"
+	    "           sealpost -u ./dev-run status\n"
+	    "  -h       show this help; -V show the version\n"
+	    "commands:\n", SP_CONFFILE);
 	for (i = 0; i < sizeof(cli_cmds) / sizeof(cli_cmds[0]); i++)
-		fprintf(stderr, "  %-10s %s\n", cli_cmds[i].name,
-		    cli_cmds[i].help);
-	exit(EX_USAGE);
+		fprintf(f, "  %-8s %s\n", cli_cmds[i].name, cli_cmds[i].help);
+	fprintf(f, "sealpost(8) says more, and lists the exit codes.\n");
+	exit(status);
+}
+
+static int
+cli_help(struct cli *cli, int argc, char **argv)
+{
+	(void)cli;
+	(void)argc;
+	(void)argv;
+	usage(stdout, 0);
+}
+
+static void
+cli_version(void)
+{
+	printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+	exit(0);
+}
+
+/*
+ * --help and --version, which getopt(3) does not know, among the options
+ * before the command; any other long option is a bad command line.
+ */
+static void
+cli_long_options(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--help") == 0)
+			usage(stdout, 0);
+		if (strcmp(argv[i], "--version") == 0)
+			cli_version();
+		if (strncmp(argv[i], "--", 2) == 0) {
+			fprintf(stderr, "sealpost: unknown option %s\n",
+			    argv[i]);
+			usage(stderr, EX_USAGE);
+		}
+		/* an option with an argument: skip the argument */
+		if ((strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "-u") ==
+		    0))
+			i++;
+	}
+}
+
+/*
+ * sealpostd does not answer at the default run_dir, but a development
+ * instance's socket is in ./dev-run, where ./quickstart makes it: say how
+ * to reach that one (an admin's likeliest first mistake). Returns 1 when
+ * it said so.
+ */
+static int
+cli_devrun_hint(const struct cli *cli, const char *path, int error)
+{
+	struct stat st;
+	int i;
+
+	if ((error != ENOENT && error != ECONNREFUSED) || cli->conf.devmode ||
+	    strcmp(cli->conf.run_dir, SP_RUNDIR) != 0 ||
+	    stat(CLI_DEVRUN "/run/control", &st) == -1 ||
+	    !S_ISSOCK(st.st_mode))
+		return 0;
+	fprintf(stderr, "%s: sealpostd does not run at %s; a development "
+	    "instance runs in %s: use %s%s%s -u %s", cli->progname, path,
+	    CLI_DEVRUN, cli->progname, cli->file != NULL ? " -f " : "",
+	    cli->file != NULL ? cli->file : "", CLI_DEVRUN);
+	for (i = 0; i < cli->argc; i++)
+		fprintf(stderr, " %s", cli->argv[i]);
+	fprintf(stderr, "\n");
+	return 1;
 }
 
 int
@@ -58,8 +147,9 @@ cli_connect(struct cli *cli)
 	    connect(s, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		int saved = errno;
 
-		fprintf(stderr, "%s: cannot reach sealpostd at %s: %s\n",
-		    cli->progname, path, strerror(saved));
+		if (!cli_devrun_hint(cli, path, saved))
+			fprintf(stderr, "%s: cannot reach sealpostd at %s: %s\n",
+			    cli->progname, path, strerror(saved));
 		exit(saved == EACCES || saved == EPERM ? EX_NOPERM :
 		    EX_UNAVAILABLE);
 	}
@@ -77,22 +167,43 @@ main(int argc, char **argv)
 
 	memset(&cli, 0, sizeof(cli));
 	cli.progname = "sealpost";
-	while ((ch = getopt(argc, argv, "+f:u:")) != -1) {
+	cli_long_options(argc, argv);
+	while ((ch = getopt(argc, argv, "+f:hu:V")) != -1) {
 		switch (ch) {
 		case 'f':
 			file = optarg;
 			break;
+		case 'h':
+			usage(stdout, 0);
 		case 'u':
 			devdir = optarg;
 			break;
+		case 'V':
+			cli_version();
+			break;
 		default:
-			usage();
+			usage(stderr, EX_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1)
-		usage();
+	if (argc < 1) {
+		fprintf(stderr, "%s: no command given\n", cli.progname);
+		usage(stderr, EX_USAGE);
+	}
+	for (i = 0; i < sizeof(cli_cmds) / sizeof(cli_cmds[0]); i++)
+		if (strcmp(argv[0], cli_cmds[i].name) == 0)
+			break;
+	if (i == sizeof(cli_cmds) / sizeof(cli_cmds[0])) {
+		fprintf(stderr, "%s: unknown command '%s'\n", cli.progname,
+		    argv[0]);
+		usage(stderr, EX_USAGE);
+	}
+	if (cli_cmds[i].fn == cli_help)		/* needs no configuration */
+		return cli_help(&cli, argc, argv);
+	cli.file = file;
+	cli.argc = argc;
+	cli.argv = argv;
 	if (file == NULL && access(SP_CONFFILE, F_OK) == 0)
 		file = SP_CONFFILE;
 	if (conf_load(&cli.conf, file, err, sizeof(err)) == -1) {
@@ -103,6 +214,8 @@ main(int argc, char **argv)
 		char abs[CONF_PATH_MAX], cwd[CONF_PATH_MAX];
 		int n;
 
+		while (devdir[0] == '.' && devdir[1] == '/')
+			devdir += 2;	/* ./dev-run: the path in messages */
 		if (devdir[0] == '/')
 			n = snprintf(abs, sizeof(abs), "%s", devdir);
 		else
@@ -115,9 +228,5 @@ main(int argc, char **argv)
 			return EX_USAGE;
 		}
 	}
-	for (i = 0; i < sizeof(cli_cmds) / sizeof(cli_cmds[0]); i++)
-		if (strcmp(argv[0], cli_cmds[i].name) == 0)
-			return cli_cmds[i].fn(&cli, argc, argv);
-	fprintf(stderr, "%s: unknown command '%s'\n", cli.progname, argv[0]);
-	usage();
+	return cli_cmds[i].fn(&cli, argc, argv);
 }

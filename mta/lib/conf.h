@@ -1,9 +1,12 @@
 /*
  * conf.h: sealpost.conf, parsed into a typed struct (sealpost.conf(5),
- * DESIGN.md §9). `key = value` lines, `#` comments, lists separated by
- * commas and/or white space (listen entries by commas), a line that starts
- * with white space continues the previous one. Unknown keys, duplicate keys
- * and bad values are errors reported as `file:line: message`.
+ * doc/design.md §5). `key = value` lines, `#` comments on lines of their
+ * own, lists separated by commas and/or white space (listen entries by
+ * commas), a line that starts with white space continues the previous one.
+ * Unknown keys, duplicate keys and bad values are errors reported as
+ * `file:line: key: what is wrong; what is allowed`. The line of every key
+ * is kept in the struct so that later checks (sealpostd's, of users,
+ * directories and TLS files) name it too.
  * Linked by sealpostd, every child process and the CLI.
  */
 #ifndef SEALPOST_CONF_H
@@ -23,8 +26,9 @@
 #define CONF_MAX_CERTS		8
 #define CONF_MAX_NETS		64
 #define CONF_MAX_DOMAINS	64
-#define CONF_ERR_MAX		512
+#define CONF_ERR_MAX		1024	/* file:line: key: two paths, advice */
 #define CONF_FILE_MAX		(1024 * 1024)
+#define CONF_KEYS_MAX		64	/* room for the line of each key */
 
 enum conf_listen_kind {
 	CONF_LISTEN_SMTP,		/* port 25: STARTTLS offered */
@@ -58,6 +62,7 @@ struct conf {
 	char			log_file[CONF_PATH_MAX];
 	char			user[CONF_NAME_MAX];
 	char			queue_user[CONF_NAME_MAX];
+	char			policy_user[CONF_NAME_MAX];
 	char			control_group[CONF_NAME_MAX];
 	struct conf_listen	listen[CONF_MAX_LISTEN];
 	size_t			nlisten;
@@ -94,6 +99,12 @@ struct conf {
 	unsigned		retry_max;		/* seconds */
 	unsigned		queue_lifetime;		/* seconds */
 
+	/*
+	 * The line that set each key, 0 while it has its default; indexed
+	 * in the order of conf.c's key table: use conf_key_line().
+	 */
+	int			key_line[CONF_KEYS_MAX];
+
 	/* Not from the file: set by sealpostd -u (development mode). */
 	int			devmode;
 };
@@ -105,8 +116,10 @@ extern const char conf_builtin[];
 void	conf_defaults(struct conf *);
 /*
  * Parses len bytes of configuration text named fname (for messages) over
- * the values already in *c (normally conf_defaults). Returns 0, or -1 with
- * "fname:line: message" in err. Pure.
+ * the values already in *c (normally conf_defaults), and records the line
+ * of every key it sets (conf_key_line). Returns 0, or -1 with
+ * "fname:line: key: what is wrong; what is allowed" in err (the first
+ * error; "fname: key: ..." when the key at fault kept its default). Pure.
  */
 int	conf_parse_buf(struct conf *c, const char *fname, const char *text,
 	    size_t len, char *err, size_t errlen);
@@ -123,5 +136,19 @@ int	conf_load(struct conf *c, const char *path, char *err, size_t errlen);
 int	conf_devmode(struct conf *c, const char *dir);
 /* The keyword for a listener kind ("smtp", "submission", "smtps"). */
 const char *conf_listen_kind_name(enum conf_listen_kind);
+/*
+ * The line of the file that set key, or 0 when the key kept its default
+ * (or was replaced by sealpostd -u). An unknown key name returns 0. Pure.
+ */
+int	conf_key_line(const struct conf *c, const char *key);
+/*
+ * Formats an error about key in the one form of every configuration
+ * message: "file:line: key: message", or "file: key: message" when the key
+ * kept its default. message should read "what is wrong; what is allowed".
+ * Always returns -1, for `return conf_key_error(...)`.
+ */
+int	conf_key_error(const struct conf *c, const char *key, char *err,
+	    size_t errlen, const char *fmt, ...)
+	    __attribute__((__format__(printf, 5, 6)));
 
 #endif

@@ -80,14 +80,23 @@ struct master {
 	struct loop_timer	 kill_timer;
 };
 
+/* master_check.c: the checks of sealpostd -n, start and reload */
 /*
- * sealpostd -n: checks what the configuration needs from the system
- * (users, group) beyond its syntax. Returns 0 or -1 with a message in err.
+ * sealpostd -n, and start before the directories are made: what the
+ * configuration needs from the system beyond its syntax. The users (not
+ * with -u) and the group; the directories sealpostd creates (or their
+ * parents); log_file's directory; tls_priority; every tls_cert_file and
+ * tls_key_file (readable, parsed, the key is the certificate's, loaded);
+ * tls_ca_file. Not the self-signed pair, which start makes. Binds and
+ * creates nothing. Returns 0, or -1 with the first problem in err as
+ * "file:line: key: what is wrong; what is allowed".
  */
 int	master_check_environment(struct master *, char *err, size_t errlen);
 /*
- * Loads the TLS credentials and priority string of c as smtpin will.
- * Returns 0 or -1 with a message in err.
+ * Start (after the self-signed pair is made) and reload: the TLS keys of
+ * c as above, then the credentials and priority string loaded as smtpin
+ * will, the self-signed pair included when no tls_cert_file is set.
+ * Returns 0, or -1 with the message in err, in the same form.
  */
 int	master_check_tls(const struct conf *c, char *err, size_t errlen);
 /* Runs the master until shutdown; returns the exit status. */

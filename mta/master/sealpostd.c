@@ -1,40 +1,100 @@
 /*
- * sealpostd.c: the master process (DESIGN.md §2). Reads the configuration,
- * prepares directories, binds the listeners, opens the control socket,
- * spawns and supervises the children, reloads on SIGHUP and shuts down on
- * SIGTERM. It parses no network data: only its children talk to the world.
+ * sealpostd.c: the master process (doc/design.md §2). Reads the
+ * configuration, prepares directories, binds the listeners, opens the
+ * control socket, spawns and supervises the children, reloads on SIGHUP
+ * and shuts down on SIGTERM. It parses no network data: only its children
+ * talk to the world. This file is its command line (doc/design.md §5):
+ * exit codes in the style of sysexits(3), as sealpostd(8) lists them.
  * Linked by the sealpostd binary.
  */
 #include "config.h"
 
-#include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "lib/conf.h"
 #include "master.h"
 
+/* Configuration or system not right, or cannot start (as fatal() exits). */
+#define SEALPOSTD_EX_FAIL	1
+
+static void	usage(FILE *, int) __attribute__((__noreturn__));
+
+/* Prints the usage to f and exits with status. */
 static void
-usage(void)
+usage(FILE *f, int status)
 {
-	fprintf(stderr, "usage: sealpostd [-dnv] [-f file] [-u dir] "
-	    "[-L libexecdir]\n");
-	exit(2);
+	fprintf(f,
+	    "usage: sealpostd [-dnv] [-f file] [-L dir] [-u dir]\n"
+	    "       sealpostd -h | --help | -V | --version\n"
+	    "  -d       stay in the foreground and log to standard error\n"
+	    "  -f file  read file instead of %s\n"
+	    "           (without -f and without that file: a built-in\n"
+	    "           configuration that listens on 127.0.0.1:2525 only)\n"
+	    "  -L dir   start the child programs from dir instead of\n"
+	    "           %s\n"
+	    "  -n       check the configuration and what it needs from the\n"
+	    "           system, then exit: silent and 0 when all is well\n"
+	    "  -u dir   development instance: spool, run and data directories\n"
+	    "           under dir, no root, no chroot (./quickstart runs\n"
+	    "           sealpostd -d -u ./dev-run; then sealpost -u ./dev-run\n"
+	    "           status)\n"
+	    "  -v       log debug messages too\n"
+	    "  -h       show this help; -V show the version\n"
+	    "sealpostd(8) and sealpost.conf(5) say more.\n",
+	    SP_CONFFILE, SP_LIBEXECDIR);
+	exit(status);
+}
+
+/*
+ * --help and --version, which getopt(3) does not know, anywhere among the
+ * options (before the first operand); any other long option is a bad
+ * command line.
+ */
+static void
+sealpostd_long_options(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--help") == 0)
+			usage(stdout, 0);
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+			exit(0);
+		}
+		if (strncmp(argv[i], "--", 2) == 0) {
+			fprintf(stderr, "sealpostd: unknown option %s\n",
+			    argv[i]);
+			usage(stderr, EX_USAGE);
+		}
+		/* an option with an argument: skip the argument */
+		if (argv[i][1] != '\0' && strchr("fLu", argv[i][1]) != NULL &&
+		    argv[i][2] == '\0')
+			i++;
+	}
 }
 
 int
 main(int argc, char **argv)
 {
+	static char devabs[CONF_PATH_MAX];
 	struct master m;
-	char err[CONF_ERR_MAX];
+	char err[CONF_ERR_MAX], cwd[CONF_PATH_MAX];
 	const char *file = NULL;
-	int ch, check = 0, explicit_file = 0;
+	int ch, check = 0, explicit_file = 0, n;
 
 	memset(&m, 0, sizeof(m));
-	(void)strlcpy(m.libexec, SP_LIBEXECDIR, sizeof(m.libexec));
-	while ((ch = getopt(argc, argv, "df:L:nu:v")) != -1) {
+	if (strlcpy(m.libexec, SP_LIBEXECDIR, sizeof(m.libexec)) >=
+	    sizeof(m.libexec))
+		return SEALPOSTD_EX_FAIL;	/* a build with a long prefix */
+	sealpostd_long_options(argc, argv);
+	while ((ch = getopt(argc, argv, "df:hL:nu:vV")) != -1) {
 		switch (ch) {
 		case 'd':
 			m.debug = 1;
@@ -43,10 +103,16 @@ main(int argc, char **argv)
 			file = optarg;
 			explicit_file = 1;
 			break;
+		case 'h':
+			usage(stdout, 0);
 		case 'L':
 			if (strlcpy(m.libexec, optarg, sizeof(m.libexec)) >=
-			    sizeof(m.libexec))
-				errx(2, "-L: path too long");
+			    sizeof(m.libexec)) {
+				fprintf(stderr, "sealpostd: -L: path too long "
+				    "(at most %zu bytes)\n",
+				    sizeof(m.libexec) - 1);
+				return EX_USAGE;
+			}
 			break;
 		case 'n':
 			check = 1;
@@ -57,12 +123,42 @@ main(int argc, char **argv)
 		case 'v':
 			m.verbose = 1;
 			break;
+		case 'V':
+			printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+			return 0;
 		default:
-			usage();
+			usage(stderr, EX_USAGE);
 		}
 	}
-	if (optind != argc)
-		usage();
+	if (optind != argc) {
+		fprintf(stderr, "sealpostd: unexpected argument '%s'\n",
+		    argv[optind]);
+		usage(stderr, EX_USAGE);
+	}
+
+	/*
+	 * -u takes a directory relative to the current one, as sealpost -u
+	 * does (./quickstart, the README): made absolute here, since the
+	 * children start elsewhere.
+	 */
+	if (m.devdir != NULL) {
+		while (m.devdir[0] == '.' && m.devdir[1] == '/')
+			m.devdir += 2;	/* ./dev-run: the path in messages */
+		if (m.devdir[0] == '/')
+			n = snprintf(devabs, sizeof(devabs), "%s", m.devdir);
+		else if (getcwd(cwd, sizeof(cwd)) == NULL)
+			n = -1;
+		else
+			n = snprintf(devabs, sizeof(devabs), "%s/%s", cwd,
+			    m.devdir);
+		if (n < 0 || (size_t)n >= sizeof(devabs)) {
+			fprintf(stderr, "sealpostd: -u %s: path too long (at "
+			    "most %zu bytes, made absolute)\n", m.devdir,
+			    sizeof(devabs) - 1);
+			return EX_USAGE;
+		}
+		m.devdir = devabs;
+	}
 
 	/*
 	 * Without -f, the default file is used when it exists; otherwise the
@@ -72,17 +168,17 @@ main(int argc, char **argv)
 		file = SP_CONFFILE;
 	if (conf_load(&m.conf, file, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s\n", err);
-		return 1;
+		return SEALPOSTD_EX_FAIL;
 	}
 	if (m.devdir != NULL && conf_devmode(&m.conf, m.devdir) == -1) {
-		fprintf(stderr, "sealpostd: -u: '%s' must be an absolute path "
-		    "of reasonable length\n", m.devdir);
-		return 1;
+		fprintf(stderr, "sealpostd: -u %s: path too long for its "
+		    "spool, run and data directories\n", m.devdir);
+		return EX_USAGE;
 	}
 	if (check) {
 		if (master_check_environment(&m, err, sizeof(err)) == -1) {
 			fprintf(stderr, "%s\n", err);
-			return 1;
+			return SEALPOSTD_EX_FAIL;
 		}
 		return 0;
 	}

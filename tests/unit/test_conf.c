@@ -1,6 +1,7 @@
 /*
  * test_conf.c: sealpost.conf parsing and validation, table-style: good
- * files give the typed values, bad ones name the file and line.
+ * files give the typed values, bad ones name the file, line and key, say
+ * what is wrong and what is allowed (sealpost.conf(5), doc/design.md §5).
  */
 #include "config.h"
 
@@ -46,6 +47,7 @@ test_good_file(void **state)
 	    "relayhost = [smarthost.example.org]:587\n"
 	    "tls_cert_file = /etc/a.pem /etc/b.pem\n"
 	    "tls_key_file = /etc/a.key,/etc/b.key\n"
+	    "policy_user = _policy\n"
 	    "log_file = /var/log/sealpost.log\r\n";
 	struct conf *c = test_malloc(sizeof(*c));
 	char err[CONF_ERR_MAX] = "";
@@ -76,6 +78,52 @@ test_good_file(void **state)
 	assert_int_equal(c->ntls_cert_file, 2);
 	assert_string_equal(c->tls_key_file[1], "/etc/b.key");
 	assert_string_equal(c->log_file, "/var/log/sealpost.log");
+	assert_string_equal(c->policy_user, "_policy");
+	test_free(c);
+}
+
+/*
+ * Every key's line is remembered, for the checks after parsing (sealpostd
+ * -n) to name it; a key that kept its default has none.
+ */
+static void
+test_key_lines(void **state)
+{
+	static const char text[] =
+	    "# lines\n"
+	    "listen = 127.0.0.1:25 smtp,\n"
+	    "    127.0.0.1:587 submission\n"
+	    "\n"
+	    "user = _u\n"
+	    "tls_cert_file = /etc/ssl/a#1.pem\n"
+	    "tls_key_file = /etc/ssl/a.key\n"
+	    "\n"
+	    "  # an indented comment after an empty line is a comment\n";
+	struct conf *c = test_malloc(sizeof(*c));
+	char err[CONF_ERR_MAX] = "";
+
+	(void)state;
+	if (parse(c, text, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(conf_key_line(c, "listen"), 2);
+	assert_int_equal(conf_key_line(c, "user"), 5);
+	assert_int_equal(conf_key_line(c, "tls_key_file"), 7);
+	assert_int_equal(conf_key_line(c, "queue_user"), 0);
+	assert_int_equal(conf_key_line(c, "no_such_key"), 0);
+	/* a '#' inside a word is data: only " #" starts a (refused) comment */
+	assert_string_equal(c->tls_cert_file[0], "/etc/ssl/a#1.pem");
+	assert_int_equal(conf_key_error(c, "user", err, sizeof(err),
+	    "no such user %s; create it", c->user), -1);
+	assert_string_equal(err, "test.conf:5: user: no such user _u; create "
+	    "it");
+	(void)conf_key_error(c, "queue_user", err, sizeof(err), "x; y");
+	assert_string_equal(err, "test.conf: queue_user: x; y");
+	/* sealpostd -u replaces the directories: their lines no longer hold */
+	assert_int_equal(parse(c, "listen = 127.0.0.1:25 smtp\n"
+	    "spool_dir = /var/spool/x\n", err, sizeof(err)), 0);
+	assert_int_equal(conf_key_line(c, "spool_dir"), 2);
+	assert_int_equal(conf_devmode(c, "/tmp/dev"), 0);
+	assert_int_equal(conf_key_line(c, "spool_dir"), 0);
 	test_free(c);
 }
 
@@ -92,6 +140,8 @@ test_defaults(void **state)
 	assert_int_equal(c->nsmtpin_cleartext_networks, 2);
 	assert_string_equal(c->user, SP_USER);
 	assert_string_equal(c->queue_user, SP_QUEUE_USER);
+	assert_string_equal(c->policy_user, SP_POLICY_USER);
+	assert_int_equal(conf_key_line(c, "user"), 0);
 	test_free(c);
 }
 
@@ -104,61 +154,186 @@ static void
 test_bad_files(void **state)
 {
 	static const struct bad_case cases[] = {
+		/* unknown keys: the closest known key, Postfix's names */
 		{ "listen = 127.0.0.1:25 smtp\nbogus_key = 1\n",
-		    "test.conf:2: unknown key 'bogus_key'" },
+		    "test.conf:2: bogus_key: unknown key; sealpost.conf(5) "
+		    "lists the keys" },
+		{ "listen = 127.0.0.1:25 smtp\nrelay_host = [smart]:587\n",
+		    "test.conf:2: relay_host: unknown key; did you mean "
+		    "relayhost?" },
+		{ "listen = 127.0.0.1:25 smtp\nHostname = mx.example.org\n",
+		    "test.conf:2: Hostname: unknown key; did you mean "
+		    "hostname?" },
+		{ "listen = 127.0.0.1:25 smtp\nrecipient_limt = 5\n",
+		    "test.conf:2: recipient_limt: unknown key; did you mean "
+		    "recipient_limit?" },
+		{ "listen = 127.0.0.1:25 smtp\nsmtpd_banner = hello\n",
+		    "test.conf:2: smtpd_banner: unknown key; sealpost.conf(5) "
+		    "lists the keys" },
+		{ "listen = 127.0.0.1:25 smtp\nmynetworks = 10.0.0.0/8\n",
+		    "test.conf:2: mynetworks: unknown key; Postfix's "
+		    "mynetworks is relay_networks in sealpost" },
+		/* numbers, sizes and durations: units and range as written */
 		{ "listen = 127.0.0.1:25 smtp\nrecipient_limit = many\n",
-		    "test.conf:2: recipient_limit: 'many' is not a number" },
+		    "test.conf:2: recipient_limit: 'many' is not a number; "
+		    "write a whole number, from 1 to 100000" },
 		{ "listen = 127.0.0.1:25 smtp\nrecipient_limit = 0\n",
-		    "test.conf:2: recipient_limit: '0' is not a number" },
+		    "test.conf:2: recipient_limit: 0 is out of range; the "
+		    "number must be from 1 to 100000" },
 		{ "listen = 127.0.0.1:25 smtp\nrecipient_limit = -5\n",
-		    "test.conf:2: recipient_limit:" },
+		    "test.conf:2: recipient_limit: '-5' is not a number" },
 		{ "listen = 127.0.0.1:25 smtp\n"
 		    "recipient_limit = 99999999999999999999999\n",
-		    "test.conf:2: recipient_limit:" },
+		    "test.conf:2: recipient_limit: 99999999999999999999999 is "
+		    "out of range; the number must be from 1 to 100000" },
+		{ "listen = 127.0.0.1:25 smtp\nmessage_size_limit = 5x\n",
+		    "test.conf:2: message_size_limit: '5x' is not a size; "
+		    "write a number of bytes with an optional suffix k, m or g "
+		    "(KiB, MiB, GiB), from 1k to 4g" },
+		{ "listen = 127.0.0.1:25 smtp\nmessage_size_limit = 8g\n",
+		    "test.conf:2: message_size_limit: 8g is out of range; the "
+		    "size must be from 1k to 4g" },
+		{ "listen = 127.0.0.1:25 smtp\nretry_min = 5 min\n",
+		    "test.conf:2: retry_min: '5 min' is not a duration; write "
+		    "a number of seconds with an optional suffix s, m, h, d or "
+		    "w, from 1s to 1w" },
+		{ "listen = 127.0.0.1:25 smtp\nqueue_lifetime = 30s\n",
+		    "test.conf:2: queue_lifetime: 30s is out of range; the "
+		    "duration must be from 1m to 100d" },
+		/* enumerations list their values */
 		{ "# c\n\nlisten = 127.0.0.1:25 smtp\nsmtpin_tls = maybe\n",
-		    "test.conf:4: smtpin_tls: 'maybe' is not one of" },
+		    "test.conf:4: smtpin_tls: 'maybe' is not a valid value; "
+		    "use required or offered" },
+		{ "listen = 127.0.0.1:25 smtp\ntls_floor = dane\n",
+		    "test.conf:2: tls_floor: 'dane' is not a valid value; use "
+		    "encrypt or verify" },
+		/* comments after a value, indented keys */
+		{ "listen = 127.0.0.1:25 smtp\nrecipient_limit = 100 # per "
+		    "message\n",
+		    "test.conf:2: recipient_limit: a comment after the value; "
+		    "comments go on a line of their own, with # in the first "
+		    "column" },
+		{ "listen = 127.0.0.1:25 smtp,\n    # and submission\n"
+		    "    127.0.0.1:587 submission\n",
+		    "test.conf:2: listen: a comment after the value; comments "
+		    "go on a line of their own" },
+		{ "listen = 127.0.0.1:25 smtp\nrecipient_limit = 100\n"
+		    "  message_size_limit = 10m\n",
+		    "test.conf:3: message_size_limit: this line starts with "
+		    "white space, so it continues the key on line 2; remove "
+		    "the white space to set message_size_limit" },
+		{ "\tlisten = 127.0.0.1:25 smtp\n",
+		    "test.conf:1: listen: this line starts with white space, "
+		    "so it would continue a key above it, but there is none; "
+		    "remove the white space" },
+		{ "   indented = 1\n",
+		    "test.conf:1: continuation line without a key before it" },
+		{ "listen = 127.0.0.1:25 smtp\n# note\n  more text\n",
+		    "test.conf:3: continuation line without a key before it" },
+		/* listen */
 		{ "listen = 127.0.0.1 smtp\n",
-		    "test.conf:1: listen: '127.0.0.1 smtp' is not" },
+		    "test.conf:1: listen: '127.0.0.1 smtp' is not "
+		    "'address:port kind'; write entries such as 0.0.0.0:25 "
+		    "smtp" },
 		{ "listen = 127.0.0.1:25 pop3\n",
-		    "test.conf:1: listen: '127.0.0.1:25 pop3': kind must" },
+		    "test.conf:1: listen: '127.0.0.1:25 pop3': unknown kind "
+		    "'pop3'; the kind is smtp, submission or smtps" },
+		{ "listen = 127.0.0.1:25 smtp 127.0.0.1:587 submission\n",
+		    "test.conf:1: listen: '127.0.0.1:25 smtp 127.0.0.1:587 "
+		    "submission' is not 'address:port kind'; separate listen "
+		    "entries with commas" },
 		{ "listen = 127.0.0.1:99999 smtp\n", "test.conf:1: listen:" },
 		{ "listen = ::1:25 smtp\n", "test.conf:1: listen: '::1:25 smtp'" },
 		{ "listen = [::1] smtp\n", "test.conf:1: listen: '[::1] smtp'" },
 		{ "listen = 127.0.0.1:25 smtp\nlisten = 127.0.0.1:26 smtp\n",
-		    "test.conf:2: duplicate key 'listen' (first set at line 1)"
-		},
+		    "test.conf:2: listen: set twice (first at line 1); set "
+		    "each key once" },
+		{ "hostname = x.example\n",
+		    "test.conf: listen: no listener configured; add one, e.g. "
+		    "listen = 0.0.0.0:25 smtp" },
+		{ "listen =\n",
+		    "test.conf:1: listen: no listener configured" },
+		{ "listen = 127.0.0.1:25 smtp, 127.0.0.1:25 submission\n",
+		    "test.conf:1: listen: 127.0.0.1:25 appears twice; listen "
+		    "on each address and port once" },
+		/* networks: the network meant */
 		{ "listen = 127.0.0.1:25 smtp\nrelay_networks = 10.0.0.1/8\n",
-		    "test.conf:2: relay_networks: '10.0.0.1/8' is not" },
+		    "test.conf:2: relay_networks: '10.0.0.1/8' has bits set "
+		    "beyond its prefix length; write the network, 10.0.0.0/8" },
+		{ "listen = 127.0.0.1:25 smtp\n"
+		    "smtpin_cleartext_networks = 2001:db8::1/32\n",
+		    "test.conf:2: smtpin_cleartext_networks: '2001:db8::1/32' "
+		    "has bits set beyond its prefix length; write the network, "
+		    "2001:db8::/32" },
+		{ "listen = 127.0.0.1:25 smtp\nrelay_networks = lan\n",
+		    "test.conf:2: relay_networks: 'lan' is not an address or "
+		    "network; write addresses or networks such as "
+		    "192.0.2.0/24" },
+		/* paths, names, host names */
 		{ "listen = 127.0.0.1:25 smtp\nspool_dir = relative/dir\n",
-		    "test.conf:2: spool_dir: 'relative/dir' is not an absolute" },
+		    "test.conf:2: spool_dir: 'relative/dir' is not an absolute "
+		    "path; write a path that starts with /" },
+		{ "listen = 127.0.0.1:25 smtp\nspool_dir =\n",
+		    "test.conf:2: spool_dir: empty; write an absolute path" },
+		{ "listen = 127.0.0.1:25 smtp\ntls_cert_file = cert.pem\n"
+		    "tls_key_file = /k\n",
+		    "test.conf:2: tls_cert_file: 'cert.pem' is not an absolute "
+		    "path; write paths that start with /" },
 		{ "listen = 127.0.0.1:25 smtp\nhostname = bad_host!\n",
-		    "test.conf:2: hostname: 'bad_host!' is not a valid" },
+		    "test.conf:2: hostname: 'bad_host!' is not a valid host "
+		    "name; write a DNS name such as mail.example.org" },
 		{ "listen = 127.0.0.1:25 smtp\nhostname\n",
-		    "test.conf:2: expected 'key = value'" },
-		{ "   indented = 1\n",
-		    "test.conf:1: continuation line without a key" },
+		    "test.conf:2: hostname: no '=' after the key; write "
+		    "'hostname = value'" },
+		{ "listen = 127.0.0.1:25 smtp\n= 5\n",
+		    "test.conf:2: '=' without a key before it; write 'key = "
+		    "value'" },
+		{ "listen = 127.0.0.1:25 smtp\nuser = Root;\n",
+		    "test.conf:2: user: 'Root;' is not a valid user name; use "
+		    "lower-case letters, digits, _ and -, not starting with -, "
+		    "at most 63 characters" },
+		{ "listen = 127.0.0.1:25 smtp\ncontrol_group = Mail Admins\n",
+		    "test.conf:2: control_group: 'Mail Admins' is not a valid "
+		    "group name" },
+		{ "listen = 127.0.0.1:25 smtp\ndns_resolver = resolver.lan\n",
+		    "test.conf:2: dns_resolver: 'resolver.lan' is not an IP "
+		    "address with an optional port; write e.g. 127.0.0.1" },
+		{ "listen = 127.0.0.1:25 smtp\nrelayhost = [smart:25\n",
+		    "test.conf:2: relayhost: '[smart:25' is not host, "
+		    "host:port, [host] or [host]:port" },
+		{ "listen = 127.0.0.1:25 smtp\ntls_priority = a\x01z\n",
+		    "test.conf:2: tls_priority: control character (byte 0x01) "
+		    "in the value; use printable characters only" },
+		/* across keys: the line of the key at fault */
 		{ "listen = 127.0.0.1:25 smtp\nretry_min = 2h\nretry_max = 1h\n",
-		    "test.conf:2: retry_min (7200s) is larger than retry_max" },
+		    "test.conf:2: retry_min: 2h is larger than retry_max (1h); "
+		    "retry_min must not be larger than retry_max" },
+		{ "listen = 127.0.0.1:25 smtp\nretry_max = 1m\n",
+		    "test.conf:2: retry_max: 1m is smaller than retry_min "
+		    "(5m); retry_max must not be smaller than retry_min" },
 		{ "listen = 127.0.0.1:25 smtp\ntls_cert_file = /a /b\n"
 		    "tls_key_file = /a\n",
-		    "test.conf:3: tls_cert_file has 2 entries but tls_key_file" },
-		{ "hostname = x.example\n",
-		    "test.conf: listen: no listener configured" },
-		{ "listen = 127.0.0.1:25 smtp, 127.0.0.1:25 submission\n",
-		    "test.conf:1: listen: 127.0.0.1:25 appears twice" },
+		    "test.conf:3: tls_key_file: tls_cert_file has 2 files but "
+		    "tls_key_file has 1; give one key per certificate, in the "
+		    "same order" },
+		{ "listen = 127.0.0.1:25 smtp\ntls_cert_file = /a\n",
+		    "test.conf:2: tls_cert_file: tls_cert_file has 1 file but "
+		    "tls_key_file is not set; set tls_key_file to their "
+		    "private keys, in the same order" },
 		{ "listen = 127.0.0.1:25 smtp\nqueue_user = _sealpost\n"
 		    "user = _sealpost\n",
-		    "test.conf:2: user and queue_user must differ" },
-		{ "listen = 127.0.0.1:25 smtp\ndns_resolver = resolver.lan\n",
-		    "test.conf:2: dns_resolver: 'resolver.lan' is not an IP" },
-		{ "listen = 127.0.0.1:25 smtp\nrelayhost = [smart:25\n",
-		    "test.conf:2: relayhost:" },
-		{ "listen = 127.0.0.1:25 smtp\nmessage_size_limit = 5x\n",
-		    "test.conf:2: message_size_limit: '5x' is not a size" },
-		{ "listen = 127.0.0.1:25 smtp\ntls_priority = a\x01z\n",
-		    "test.conf:2: tls_priority: control character" },
-		{ "listen = 127.0.0.1:25 smtp\nuser = Root;\n",
-		    "test.conf:2: user: 'Root;' is not a valid" },
+		    "test.conf:3: user: _sealpost is also queue_user; user, "
+		    "queue_user and policy_user must be three different users "
+		    "(only the queue may write the spool, only the policy "
+		    "process its cache)" },
+		{ "listen = 127.0.0.1:25 smtp\n"
+		    "policy_user = " SP_QUEUE_USER "\n",
+		    "test.conf:2: policy_user: " SP_QUEUE_USER " is also "
+		    "queue_user; user, queue_user and policy_user must be "
+		    "three different users" },
+		{ "listen = 127.0.0.1:25 smtp\npolicy_user = Bad\n",
+		    "test.conf:2: policy_user: 'Bad' is not a valid user "
+		    "name" },
 	};
 	struct conf *c = test_malloc(sizeof(*c));
 	char err[CONF_ERR_MAX];
@@ -188,7 +363,8 @@ test_nul_and_cr_rejected(void **state)
 	conf_defaults(c);
 	assert_int_equal(conf_parse_buf(c, "n.conf", withnul,
 	    sizeof(withnul) - 1, err, sizeof(err)), -1);
-	assert_string_equal(err, "n.conf:2: NUL or CR byte in line");
+	assert_string_equal(err, "n.conf:2: NUL or CR byte in the line; only a "
+	    "CR right before the newline is allowed");
 	assert_int_equal(parse(c, "listen = 127.0.0.1:25\r smtp\n", err,
 	    sizeof(err)), -1);
 	test_free(c);
@@ -226,6 +402,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_file),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_key_lines),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_nul_and_cr_rejected),
 		cmocka_unit_test(test_builtin_and_devmode),
