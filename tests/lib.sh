@@ -32,7 +32,7 @@ sp_private_ns() {
 # runtests create them like a package would.
 sp_require_users() {
 	local u
-	for u in _sealpost _sealpostq; do
+	for u in _sealpost _sealpostq _sealpostp; do
 		id "$u" >/dev/null 2>&1 || { notok "user $u missing (run ./runtests, or: useradd --system --no-create-home --shell /usr/sbin/nologin $u)"; exit 1; }
 	done
 	getent group sealpost >/dev/null || { notok "group sealpost missing (groupadd --system sealpost)"; exit 1; }

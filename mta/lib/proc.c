@@ -37,6 +37,9 @@ proc_role_user(const struct conf *c, enum proc_role r)
 	switch (r) {
 	case PROC_QUEUE:
 		return c->queue_user;
+	case PROC_POLICY:
+		/* alone writes the policy cache (doc/design.md §2) */
+		return c->policy_user;
 	case PROC_LOCAL:
 		/* switches per recipient at delivery time, not at start */
 		return NULL;

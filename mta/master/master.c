@@ -69,44 +69,40 @@ master_path(char *buf, size_t size, const char *dir, const char *leaf)
 		fatalx("path too long: %s/%s", dir, leaf);
 }
 
+/*
+ * The directories the master owns (doc/design.md §2, §7): run_dir with
+ * the empty chroot of smtpin and smtpout; spool_dir, the queue's chroot,
+ * whose inside the queue process makes and checks itself (only the queue
+ * knows the spool's layout); data_dir with the policy cache (the policy
+ * user's alone) and the TLS material (root's).
+ */
 static void
 master_mkdirs(struct master *m)
 {
-	static const char *const spool_sub[] = { "incoming", "queue", "hold",
-	    "corrupt" };
 	char p[CONF_PATH_MAX];
-	uid_t root = 0, su = 0, qu = 0;
-	gid_t rootg = 0, sg = 0, qg = 0;
+	uid_t root = 0, pu = 0;
+	gid_t rootg = 0, pg = 0;
 	struct passwd *pw;
-	size_t i;
 
 	if (m->conf.devmode) {
 		/* everything belongs to whoever runs the development instance */
-		root = su = qu = getuid();
-		rootg = sg = qg = getgid();
+		root = pu = getuid();
+		rootg = pg = getgid();
 		if (mkdir(m->abs_devdir, 0755) == -1 && errno != EEXIST)
 			fatal("mkdir %s", m->abs_devdir);
 	} else {
-		if ((pw = getpwnam(m->conf.user)) == NULL)
-			fatalx("unknown user %s", m->conf.user);
-		su = pw->pw_uid;
-		sg = pw->pw_gid;
-		if ((pw = getpwnam(m->conf.queue_user)) == NULL)
-			fatalx("unknown user %s", m->conf.queue_user);
-		qu = pw->pw_uid;
-		qg = pw->pw_gid;
+		if ((pw = getpwnam(m->conf.policy_user)) == NULL)
+			fatalx("unknown user %s", m->conf.policy_user);
+		pu = pw->pw_uid;
+		pg = pw->pw_gid;
 	}
 	master_dir(m->conf.run_dir, 0755, root, rootg);
 	master_path(p, sizeof(p), m->conf.run_dir, "empty");
 	master_dir(p, 0555, root, rootg);
 	master_dir(m->conf.spool_dir, 0755, root, rootg);
-	for (i = 0; i < sizeof(spool_sub) / sizeof(spool_sub[0]); i++) {
-		master_path(p, sizeof(p), m->conf.spool_dir, spool_sub[i]);
-		master_dir(p, 0700, qu, qg);
-	}
 	master_dir(m->conf.data_dir, 0755, root, rootg);
 	master_path(p, sizeof(p), m->conf.data_dir, "policy");
-	master_dir(p, 0700, su, sg);
+	master_dir(p, 0700, pu, pg);
 	master_path(p, sizeof(p), m->conf.data_dir, "tls");
 	master_dir(p, 0700, root, rootg);
 }

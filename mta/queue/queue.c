@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,53 @@
 #include "queue.h"
 
 #define QUEUE_CORRUPT_TRIES	100	/* name, name.1 .. name.99 */
+
+/* The spool's subdirectories, relative to spool_dir (queue.h). */
+static const char *const queue_subdirs[] = { "incoming", "queue", "hold",
+    "corrupt" };
+
+void
+queue_spool_prepare(const struct conf *c)
+{
+	struct passwd *pw;
+	struct stat st;
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	size_t i;
+	int fd;
+
+	if (!c->devmode) {
+		if ((pw = getpwnam(c->queue_user)) == NULL)
+			fatalx("queue: unknown user %s", c->queue_user);
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+	}
+	if ((fd = open(c->spool_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		fatal("queue: spool_dir %s", c->spool_dir);
+	for (i = 0; i < sizeof(queue_subdirs) / sizeof(queue_subdirs[0]); i++) {
+		const char *n = queue_subdirs[i];
+
+		if (mkdirat(fd, n, 0700) == -1 && errno != EEXIST)
+			fatal("queue: mkdir %s/%s", c->spool_dir, n);
+		if (fstatat(fd, n, &st, AT_SYMLINK_NOFOLLOW) == -1)
+			fatal("queue: %s/%s", c->spool_dir, n);
+		if (!S_ISDIR(st.st_mode))
+			fatalx("queue: %s/%s exists and is not a directory",
+			    c->spool_dir, n);
+		/* the spool's safety depends on these: correct and say so */
+		if (st.st_uid != uid || st.st_gid != gid) {
+			if (fchownat(fd, n, uid, gid, AT_SYMLINK_NOFOLLOW) == -1)
+				fatal("queue: chown %s/%s", c->spool_dir, n);
+			log_warnx("queue: %s/%s: owner changed from uid %ld to "
+			    "%ld", c->spool_dir, n, (long)st.st_uid, (long)uid);
+		}
+		if ((st.st_mode & 07777) != 0700 &&
+		    fchmodat(fd, n, 0700, 0) == -1)
+			fatal("queue: chmod %s/%s", c->spool_dir, n);
+	}
+	close(fd);
+}
 
 static int
 queue_opendir(int atfd, const char *name)
@@ -41,9 +89,9 @@ queue_spool_open(struct queue *q, const struct conf *conf, struct loop *l)
 	q->conf = conf;
 	q->loop = l;
 	q->spool_fd = queue_opendir(AT_FDCWD, ".");
-	q->incoming_fd = queue_opendir(q->spool_fd, "incoming");
-	q->queue_fd = queue_opendir(q->spool_fd, "queue");
-	q->corrupt_fd = queue_opendir(q->spool_fd, "corrupt");
+	q->incoming_fd = queue_opendir(q->spool_fd, queue_subdirs[0]);
+	q->queue_fd = queue_opendir(q->spool_fd, queue_subdirs[1]);
+	q->corrupt_fd = queue_opendir(q->spool_fd, queue_subdirs[3]);
 }
 
 int

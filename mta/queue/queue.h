@@ -8,6 +8,7 @@
  *   incoming/ID, incoming/ID.env	being received; purged at start
  *   queue/ID, queue/ID.env		committed; queue/ID.env is the commit
  *					record, renamed in last
+ *   hold/				held messages (planned)
  *   corrupt/				files that could not be read, never
  *					deleted
  * Linked by the queue binary.
@@ -132,6 +133,14 @@ struct queue {
 };
 
 /* ---- queue.c ---- */
+
+/*
+ * As root, before the chroot: makes the spool's subdirectories in
+ * spool_dir (which the master made) and corrects their owner (queue_user)
+ * and mode (0700), logging a change. Only the queue knows the spool's
+ * layout (doc/design.md §7). fatal() on failure.
+ */
+void	queue_spool_prepare(const struct conf *);
 
 /*
  * Opens the spool directories relative to the current directory, which

@@ -80,6 +80,7 @@ main(int argc, char **argv)
 	memset(&p, 0, sizeof(p));
 	child_init(&p.c, PROC_QUEUE, argc, argv);
 	queue_raise_nofile(&p.c);
+	queue_spool_prepare(&p.c.conf);
 	child_drop(&p.c);
 	/* Without chroot (development mode) the spool is not "/". */
 	if (p.c.conf.devmode && chdir(p.c.conf.spool_dir) == -1)

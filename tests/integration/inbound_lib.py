@@ -137,7 +137,7 @@ def private_ns(tap):
 def require_users(tap):
     import grp
     import pwd
-    for u in ("_sealpost", "_sealpostq"):
+    for u in ("_sealpost", "_sealpostq", "_sealpostp"):
         try:
             pwd.getpwnam(u)
         except KeyError:
