@@ -21,6 +21,8 @@ enum ipc_type {
 	IPC_PONG,		/* child -> master: struct ipc_pong */
 	IPC_DRAIN,		/* master -> smtpin: stop accepting, finish the
 				   sessions, exit (graceful reload) */
+	IPC_LOG_FD,		/* master -> every child: log_file opened anew
+				   (rotation), the fd passed; no payload */
 	/* master -> queue and smtpin: a channel between them (fd passed) */
 	IPC_QUEUE_CHANNEL,	/* struct ipc_queue_channel + fd */
 	IPC_QUEUE_SETTINGS,	/* master -> queue: struct ipc_queue_settings

@@ -30,6 +30,13 @@ child_master_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 	struct ipc_pong pong;
 
 	switch (msg->type) {
+	case IPC_LOG_FD:
+		/* log rotation: the master opened log_file anew */
+		if (msg->fd == -1 || msg->len != 0)
+			fatalx("%s: bad log fd from master", c->title);
+		log_use_fd(msg->fd);
+		log_debug("%s: log file reopened", c->title);
+		return;
 	case IPC_PING:
 		if (msg->len != sizeof(ping))
 			fatalx("%s: bad ping from master", c->title);
@@ -136,10 +143,12 @@ child_init(struct child *c, enum proc_role role, int argc, char **argv)
 	(void)signal(SIGINT, SIG_IGN);
 	(void)signal(SIGPIPE, SIG_IGN);
 	(void)signal(SIGHUP, SIG_IGN);
+	(void)signal(SIGUSR1, SIG_IGN);
 	c->loop = loop_new();
 	loop_signal(c->loop, SIGTERM, child_signal, c);
 	if (ipc_chan_init(&c->master, c->loop, PROC_FD_MASTER, "master",
-	    IPC_ALLOW(IPC_PING), child_master_msg, child_master_err, c) == -1)
+	    IPC_ALLOW(IPC_PING) | IPC_ALLOW(IPC_LOG_FD), child_master_msg,
+	    child_master_err, c) == -1)
 		fatal("%s: master channel", c->title);
 }
 

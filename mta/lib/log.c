@@ -68,6 +68,18 @@ log_reopen(void)
 	log_filefd = fd;
 }
 
+void
+log_use_fd(int fd)
+{
+	if (log_dest != LOG_DEST_FILE) {
+		close(fd);
+		return;
+	}
+	if (log_filefd != -1)
+		close(log_filefd);
+	log_filefd = fd;
+}
+
 int
 log_fd(void)
 {

@@ -35,6 +35,12 @@ void	log_init(enum log_dest dest, const char *ident, const char *path,
 	    int verbose);
 /* Re-opens a log file after rotation; no-op for syslog and stderr. */
 void	log_reopen(void);
+/*
+ * Logs to fd from now on (a child in its chroot cannot open the file
+ * again: the master opens it and passes the fd, doc/design.md §9). Takes
+ * ownership of fd; closed at once when this process logs elsewhere.
+ */
+void	log_use_fd(int fd);
 /* The file descriptor of the log file, or -1; kept across exec by children. */
 int	log_fd(void);
 

@@ -558,6 +558,34 @@ master_restart_all(struct master *m)
 	}
 }
 
+/*
+ * Log rotation (SIGHUP, SIGUSR1): opens log_file anew and hands every
+ * running child its own descriptor of it; a child in its chroot cannot
+ * open the file by name (doc/design.md §9). Nothing to do for syslog.
+ */
+static void
+master_log_rotate(struct master *m)
+{
+	struct master_child *k;
+	size_t i;
+	int fd;
+
+	log_reopen();
+	if (log_fd() == -1)
+		return;
+	for (i = 0; i < m->nchildren; i++) {
+		k = &m->children[i];
+		if (k->pid <= 0 || !k->chan_open)
+			continue;
+		if ((fd = fcntl(log_fd(), F_DUPFD_CLOEXEC, 0)) == -1) {
+			log_warn("log file for %s", k->title);
+			continue;
+		}
+		(void)ipc_send(&k->chan, IPC_LOG_FD, NULL, 0, fd);
+	}
+	log_info("log file reopened");
+}
+
 static void
 master_reload(struct master *m)
 {
@@ -566,7 +594,7 @@ master_reload(struct master *m)
 	int fds[CONF_MAX_LISTEN];
 	size_t i;
 
-	log_reopen();
+	master_log_rotate(m);
 	if ((nc = malloc(sizeof(*nc))) == NULL) {
 		log_warn("reload");
 		return;
@@ -628,6 +656,9 @@ master_signal(int signo, void *arg)
 	case SIGHUP:
 		if (!m->shutting_down)
 			master_reload(m);
+		break;
+	case SIGUSR1:
+		master_log_rotate(m);
 		break;
 	default:
 		master_shutdown(m, signo);
@@ -746,6 +777,7 @@ master_main(struct master *m)
 	loop_signal(m->loop, SIGTERM, master_signal, m);
 	loop_signal(m->loop, SIGINT, master_signal, m);
 	loop_signal(m->loop, SIGHUP, master_signal, m);
+	loop_signal(m->loop, SIGUSR1, master_signal, m);
 
 	nsmtpin = m->conf.smtpin_processes;
 	if (nsmtpin == 0) {
