@@ -1,9 +1,10 @@
 /*
- * ipc_msg.h: the message types that sealpost processes exchange over their
- * UNIX socketpairs (DESIGN.md §2), and their payloads. Every channel has an
- * allow-list of the types it may receive; anything else is fatal to the
- * receiver. Payloads are fixed-layout structs between processes of the same
- * build (never across hosts), so no byte-order conversion.
+ * ipc_msg.h: the message types that sealpost processes exchange over
+ * their UNIX socketpairs (doc/design.md §3), and their payloads. Every
+ * channel has an allow-list of the types it may receive; anything else
+ * is fatal to the receiver. Payloads are fixed-layout structs between
+ * processes of the same build (never across hosts), so no byte-order
+ * conversion.
  * Included by mta/ (all daemons and the CLI).
  */
 #ifndef SEALPOST_IPC_MSG_H
@@ -31,7 +32,7 @@ enum ipc_type {
 	IPC_ANVIL_CONNECT,	/* smtpin -> master: struct ipc_anvil */
 	IPC_ANVIL_VERDICT,	/* master -> smtpin: struct ipc_anvil */
 	IPC_ANVIL_DISCONNECT,	/* smtpin -> master: struct ipc_anvil */
-	/* smtpin <-> queue: the commit path of DESIGN.md §6 */
+	/* smtpin <-> queue: the commit path of doc/design.md §7 */
 	IPC_Q_OPEN,		/* smtpin -> queue: struct ipc_q_open */
 	IPC_Q_OPENED,		/* queue -> smtpin: struct ipc_q_result + fd */
 	IPC_Q_ENV,		/* smtpin -> queue: struct ipc_q_env + text */

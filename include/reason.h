@@ -1,6 +1,6 @@
 /*
  * reason.h: the outcome of a per-session or per-message failure.
- * Pure code fills one and returns; the owner logs it once (DESIGN.md §8).
+ * Pure code fills one and returns; the owner logs it once (doc/design.md §10).
  * Included by everything in policy/ and mta/.
  */
 #ifndef SEALPOST_REASON_H

@@ -28,7 +28,7 @@ sp_private_ns() {
 	mount --make-rprivate / 2>/dev/null || true
 }
 
-# The users and group of a real installation (DESIGN.md §2); .ci/run and
+# The users and group of a real installation (doc/design.md §2); .ci/run and
 # runtests create them like a package would.
 sp_require_users() {
 	local u

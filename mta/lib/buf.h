@@ -1,6 +1,6 @@
 /*
  * buf.h: a bounded growable byte buffer. Every buffer that holds network
- * bytes has a maximum and refuses to grow past it (DESIGN.md §8).
+ * bytes has a maximum and refuses to grow past it (doc/design.md §10).
  * Linked by every sealpost binary.
  */
 #ifndef SEALPOST_BUF_H

@@ -1,6 +1,6 @@
 /*
  * log.c: logging to syslog (facility mail), stderr or a file, and the
- * key=value record builder of the audit vocabulary (DESIGN.md §7).
+ * key=value record builder of the audit vocabulary (doc/design.md §9).
  * Linked by every sealpost binary.
  */
 #include "config.h"

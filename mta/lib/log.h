@@ -1,5 +1,5 @@
 /*
- * log.h: logging for every sealpost binary (DESIGN.md §7).
+ * log.h: logging for every sealpost binary (doc/design.md §9).
  * Lines go to syslog (facility mail), to stderr (-d) or to a file.
  * log_kv builds the one-line key=value records of the audit vocabulary;
  * its escaping guarantees that no CR, LF, NUL or other control byte ever

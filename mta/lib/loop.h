@@ -1,6 +1,6 @@
 /*
  * loop.h: the single-threaded event loop every sealpost process runs
- * (DESIGN.md §2): epoll for file descriptors, a binary heap of monotonic
+ * (doc/design.md §2): epoll for file descriptors, a binary heap of monotonic
  * timers, signals delivered through a signalfd. c-ares sockets and
  * non-blocking GnuTLS sessions register their fds here like any other.
  * Linked by every daemon.

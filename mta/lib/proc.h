@@ -1,5 +1,5 @@
 /*
- * proc.h: the process roles of DESIGN.md §2, how the master spawns them
+ * proc.h: the process roles of doc/design.md §2, how the master spawns them
  * (fork + exec with a fixed fd layout) and how a child gives up root
  * (chroot, setgroups/setresgid/setresuid).
  * Linked by sealpostd and every child process.

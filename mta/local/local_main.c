@@ -1,7 +1,7 @@
 /*
  * local_main.c: main of the local process, local delivery into Maildir or
- * LMTP (DESIGN.md §2). Stays root so that it can switch to each recipient at
- * delivery time. For now it only answers the master.
+ * LMTP (doc/design.md §2). Stays root so that it can switch to each
+ * recipient at delivery time. For now it only answers the master.
  * Linked by the local binary.
  */
 #include "config.h"

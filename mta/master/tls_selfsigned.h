@@ -1,6 +1,6 @@
 /*
  * tls_selfsigned.h: the self-signed certificate sealpostd makes at first
- * start when the configuration names none (DESIGN.md §5: ECDSA P-256, the
+ * start when the configuration names none (doc/design.md §6: ECDSA P-256, the
  * cheapest handshake). Linked by sealpostd.
  */
 #ifndef SEALPOST_TLS_SELFSIGNED_H

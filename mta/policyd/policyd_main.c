@@ -1,6 +1,6 @@
 /*
  * policyd_main.c: main of the policy process, the MTA-STS/DANE policy
- * resolver process (DESIGN.md §4). For now it only answers the master; the
+ * resolver process (doc/design.md §8). For now it only answers the master; the
  * pure parsers and deciders live in policy/.
  * Linked by the policy binary.
  */

@@ -1,5 +1,5 @@
 /*
- * queue.c: the spool of the queue process (DESIGN.md §6): its directories,
+ * queue.c: the spool of the queue process (doc/design.md §7): its directories,
  * start-up recovery, the free-space check, moving unreadable files to
  * corrupt/ (see queue.h). Every path is relative to a directory fd of the
  * spool, no symlink is followed and every name is validated with
@@ -59,7 +59,8 @@ queue_spool_prepare(const struct conf *c)
 			    c->spool_dir, n);
 		/* the spool's safety depends on these: correct and say so */
 		if (st.st_uid != uid || st.st_gid != gid) {
-			if (fchownat(fd, n, uid, gid, AT_SYMLINK_NOFOLLOW) == -1)
+			if (fchownat(fd, n, uid, gid,
+			    AT_SYMLINK_NOFOLLOW) == -1)
 				fatal("queue: chown %s/%s", c->spool_dir, n);
 			log_warnx("queue: %s/%s: owner changed from uid %ld to "
 			    "%ld", c->spool_dir, n, (long)st.st_uid, (long)uid);

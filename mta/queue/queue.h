@@ -149,7 +149,7 @@ void	queue_spool_prepare(const struct conf *);
  */
 void	queue_spool_open(struct queue *, const struct conf *, struct loop *);
 /*
- * Start-up recovery (DESIGN.md §6): empties incoming/, removes content
+ * Start-up recovery (doc/design.md §7): empties incoming/, removes content
  * files of queue/ that have no envelope (never acknowledged), moves
  * envelopes without content, unreadable envelopes and files with invalid
  * names to corrupt/, and logs what it did and how many messages are

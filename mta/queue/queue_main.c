@@ -1,9 +1,10 @@
 /*
  * queue_main.c: main of the queue process, the only writer of the spool
- * (DESIGN.md §2, §6). It gives up root (chroot into spool_dir as
+ * (doc/design.md §2, §7). It gives up root (chroot into spool_dir as
  * queue_user), recovers the spool left by the previous run, then takes
  * the channels to the smtpin processes that the master hands over
- * (IPC_QUEUE_CHANNEL) and commits messages through them (queue_chan.c, queue_flush.c).
+ * (IPC_QUEUE_CHANNEL) and commits messages through them (queue_chan.c,
+ * queue_flush.c).
  * Scheduling, delivery and bounces come with the delivery issues.
  * Linked by the queue binary.
  */

@@ -1,6 +1,6 @@
 /*
  * envelope.c: the queue's per-message envelope and its text form
- * (sealpost-envelope(5), DESIGN.md §6).  Pure: no I/O, no logging; the
+ * (sealpost-envelope(5), doc/design.md §7).  Pure: no I/O, no logging; the
  * only allocation is the recipient array, owned by struct envelope.
  * Linked by smtpin, queue and the sealpost CLI.
  *

@@ -1,5 +1,5 @@
 /*
- * envelope.h: the queue's per-message envelope (DESIGN.md §6) and its
+ * envelope.h: the queue's per-message envelope (doc/design.md §7) and its
  * small, versioned, line-oriented text form, documented in
  * sealpost-envelope(5).  Pure: writing goes into a caller's buffer,
  * parsing reads (ptr, len).  Keeps RFC 3461 DSN parameters, RFC 8689

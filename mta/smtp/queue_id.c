@@ -1,6 +1,6 @@
 /*
  * queue_id.c: queue identifiers, unguessable and sortable by arrival
- * (see queue_id.h, DESIGN.md §6). Linked by the queue binary and
+ * (see queue_id.h, doc/design.md §7). Linked by the queue binary and
  * tests/unit/test_queue_id.
  */
 #include "config.h"

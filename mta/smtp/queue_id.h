@@ -1,5 +1,5 @@
 /*
- * queue_id.h: queue identifiers (DESIGN.md §6): unguessable and sortable
+ * queue_id.h: queue identifiers (doc/design.md §7): unguessable and sortable
  * by arrival. An id is 13 lower-case hex digits of the arrival time in
  * microseconds since the epoch followed by 16 lower-case hex digits of
  * randomness: fixed width, so lexical order is arrival order, and always

@@ -17,7 +17,7 @@
  *   malformed ESMTP parameter value         501 5.5.4
  *   flags without exactly one of MAIL/RCPT  451 4.3.0 (a caller bug)
  *
- * Sender-specified routing is never a way to relay (DESIGN.md §5): a source
+ * Sender-specified routing is never a way to relay (doc/design.md §6): a source
  * route "<@a,@b:u@d>" is parsed (its domains are checked), then discarded;
  * only the final mailbox is returned and had_source_route is set.  A local
  * part holding '%', '!' or a quoted '@' sets local_has_routing so that the

@@ -1,5 +1,5 @@
 /*
- * smtpout_main.c: main of the smtpout process, the SMTP client (DESIGN.md
+ * smtpout_main.c: main of the smtpout process, the SMTP client (doc/design.md
  * §4). For now it only answers the master.
  * Linked by the smtpout binary.
  */

@@ -2,7 +2,7 @@
 tests/integration/durability): TAP output, the private network namespace,
 a real sealpostd in a temporary directory, a raw SMTP client with a
 timeout on every operation, and readers of the spool (queue files and
-envelopes, sealpost-envelope(5)) and of the audit log lines (DESIGN.md §7).
+envelopes, sealpost-envelope(5)) and of the audit log lines (doc/design.md §9).
 
 Python standard library only.  Not executable on purpose: tests/run runs
 every executable file in tests/integration.

@@ -1,5 +1,5 @@
 /*
- * test_queue_id.c: unit tests for mta/queue_id.c (DESIGN.md §6): the exact
+ * test_queue_id.c: unit tests for mta/queue_id.c (doc/design.md §7): the exact
  * format and width of queue ids, that lexical order is arrival order, that
  * every id is valid for sealpost-envelope(5) (12..40 letters and digits),
  * refusals, and the generator's strictly increasing ids.

@@ -1,7 +1,7 @@
 """The scenario catalogue of the test internet (tests/testnet).
 
 Each scenario is one destination domain `<name>.test.` with its own zone,
-MX hosts, TLS fixtures and the outcome sealpost must reach (DESIGN.md §4).
+MX hosts, TLS fixtures and the outcome sealpost must reach (doc/design.md §8).
 The generator (testnet.py) turns these declarations into zones, keys,
 certificates, nginx server blocks and SMTP peers, and writes the resolved
 result (addresses, TLSA rdata, paths) into $TESTNET_DIR/scenarios.json.
