@@ -620,10 +620,11 @@ master_reload(struct master *m)
 	    strcmp(nc->data_dir, m->conf.data_dir) != 0 ||
 	    strcmp(nc->user, m->conf.user) != 0 ||
 	    strcmp(nc->queue_user, m->conf.queue_user) != 0 ||
+	    strcmp(nc->policy_user, m->conf.policy_user) != 0 ||
 	    strcmp(nc->control_group, m->conf.control_group) != 0) {
 		log_warnx("reload: run_dir, spool_dir, data_dir, user, "
-		    "queue_user and control_group change only with a restart; "
-		    "keeping the running configuration");
+		    "queue_user, policy_user and control_group change only "
+		    "with a restart; keeping the running configuration");
 		free(nc);
 		return;
 	}
