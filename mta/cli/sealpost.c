@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "lib/args.h"
 
 static int	cli_help(struct cli *, int, char **);
 
@@ -78,24 +79,21 @@ cli_version(void)
 static void
 cli_long_options(int argc, char **argv)
 {
-	int i;
+	const char *bad;
 
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (strcmp(argv[i], "--help") == 0)
-			usage(stdout, 0);
-		if (strcmp(argv[i], "--version") == 0)
-			cli_version();
-		if (strncmp(argv[i], "--", 2) == 0) {
-			fprintf(stderr, "sealpost: unknown option %s\n",
-			    argv[i]);
-			usage(stderr, EX_USAGE);
-		}
-		/* an option with an argument: skip the argument */
-		if ((strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "-u") ==
-		    0))
-			i++;
+	switch (args_long_option(argc, argv, "fu", &bad)) {
+	case ARGS_LONG_HELP:
+		usage(stdout, 0);
+		break;
+	case ARGS_LONG_VERSION:
+		cli_version();
+		break;
+	case ARGS_LONG_BAD:
+		fprintf(stderr, "sealpost: unknown option %s\n", bad);
+		usage(stderr, EX_USAGE);
+		break;
+	case ARGS_LONG_NONE:
+		break;
 	}
 }
 

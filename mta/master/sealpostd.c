@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/conf.h"
+#include "lib/args.h"
 #include "master.h"
 
 /* Configuration or system not right, or cannot start (as fatal() exits). */
@@ -57,26 +58,21 @@ usage(FILE *f, int status)
 static void
 sealpostd_long_options(int argc, char **argv)
 {
-	int i;
+	const char *bad;
 
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (strcmp(argv[i], "--help") == 0)
-			usage(stdout, 0);
-		if (strcmp(argv[i], "--version") == 0) {
-			printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
-			exit(0);
-		}
-		if (strncmp(argv[i], "--", 2) == 0) {
-			fprintf(stderr, "sealpostd: unknown option %s\n",
-			    argv[i]);
-			usage(stderr, EX_USAGE);
-		}
-		/* an option with an argument: skip the argument */
-		if (argv[i][1] != '\0' && strchr("fLu", argv[i][1]) != NULL &&
-		    argv[i][2] == '\0')
-			i++;
+	switch (args_long_option(argc, argv, "fLu", &bad)) {
+	case ARGS_LONG_HELP:
+		usage(stdout, 0);
+		break;
+	case ARGS_LONG_VERSION:
+		printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+		exit(0);
+	case ARGS_LONG_BAD:
+		fprintf(stderr, "sealpostd: unknown option %s\n", bad);
+		usage(stderr, EX_USAGE);
+		break;
+	case ARGS_LONG_NONE:
+		break;
 	}
 }
 
