@@ -253,6 +253,18 @@ conf_key_line(const struct conf *c, const char *key)
 	return i < 0 ? 0 : c->key_line[i];
 }
 
+void
+conf_key_order(const struct conf *c, const char *const *keys, size_t i,
+    size_t j, size_t *first, size_t *later)
+{
+	*first = i;
+	*later = j;
+	if (conf_key_line(c, keys[i]) > conf_key_line(c, keys[j])) {
+		*first = j;
+		*later = i;
+	}
+}
+
 int
 conf_key_error(const struct conf *c, const char *key, char *err,
     size_t errlen, const char *fmt, ...)
@@ -392,13 +404,7 @@ conf_validate(struct conf *c, char *err, size_t errlen)
 		for (j = i + 1; j < 3; j++) {
 			if (strcmp(names[i], names[j]) != 0)
 				continue;
-			a = i;
-			b = j;
-			if (conf_key_line(c, users[i]) >
-			    conf_key_line(c, users[j])) {
-				a = j;
-				b = i;
-			}
+			conf_key_order(c, users, i, j, &a, &b);
 			return conf_key_error(c, users[b], err, errlen,
 			    "%s is also %s; user, queue_user and policy_user "
 			    "must be three different users (only the queue may "

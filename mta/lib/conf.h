@@ -142,6 +142,13 @@ const char *conf_listen_kind_name(enum conf_listen_kind);
  */
 int	conf_key_line(const struct conf *c, const char *key);
 /*
+ * Of keys[i] and keys[j], which two settings clash, sets *first to the
+ * index of the one set earlier and *later to the one set later in the
+ * file (the one that made the clash, which a message should name). Pure.
+ */
+void	conf_key_order(const struct conf *c, const char *const *keys,
+	    size_t i, size_t j, size_t *first, size_t *later);
+/*
  * Formats an error about key in the one form of every configuration
  * message: "file:line: key: message", or "file: key: message" when the key
  * kept its default. message should read "what is wrong; what is allowed".

@@ -221,13 +221,7 @@ master_check_users(const struct conf *c, char *err, size_t errlen)
 			if (uids[i] != uids[j])
 				continue;
 			/* name the key set later: it made the clash */
-			a = i;
-			b = j;
-			if (conf_key_line(c, keys[i]) >
-			    conf_key_line(c, keys[j])) {
-				a = j;
-				b = i;
-			}
+			conf_key_order(c, keys, i, j, &a, &b);
 			return conf_key_error(c, keys[b], err, errlen,
 			    "%s has the same uid (%lu) as %s %s; user, "
 			    "queue_user and policy_user must be three "
