@@ -613,6 +613,14 @@ master_check_ca(const struct conf *c, char *err, size_t errlen)
 
 	if (c->tls_ca_file[0] == '\0')
 		return 0;
+	/*
+	 * Left at its default on a host without ca-certificates: nothing
+	 * uses it yet (delivery is not built), so that host may still
+	 * receive mail; a file the admin named must be there.
+	 */
+	if (conf_key_line(c, "tls_ca_file") == 0 &&
+	    access(c->tls_ca_file, F_OK) == -1 && errno == ENOENT)
+		return 0;
 	if ((fd = master_check_open(c->tls_ca_file, &st, &why)) == -1)
 		return conf_key_error(c, "tls_ca_file", err, errlen, "%s: %s; "
 		    "give a readable PEM file of trusted CA certificates "
