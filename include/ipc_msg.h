@@ -28,6 +28,8 @@ enum ipc_type {
 	IPC_QUEUE_CHANNEL,	/* struct ipc_queue_channel + fd */
 	IPC_QUEUE_SETTINGS,	/* master -> queue: struct ipc_queue_settings
 				   (a reload; the queue keeps running) */
+	IPC_QUEUE_LOST,		/* smtpin -> master: my channel to the queue
+				   broke, give me a new one; no payload */
 	/* smtpin <-> master: connection counting across processes (anvil) */
 	IPC_ANVIL_CONNECT,	/* smtpin -> master: struct ipc_anvil */
 	IPC_ANVIL_VERDICT,	/* master -> smtpin: struct ipc_anvil */
@@ -85,6 +87,8 @@ struct ipc_anvil {
 };
 
 #define IPC_Q_ID_MAX	40		/* ENVELOPE_ID_MAX */
+/* Envelope text the queue holds for all open transactions together. */
+#define IPC_Q_ENV_TOTAL_MAX	(256 * 1024 * 1024)
 
 struct ipc_q_open {
 	uint64_t	tx;		/* smtpin's transaction number */

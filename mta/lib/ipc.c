@@ -291,6 +291,7 @@ ipc_chan_init(struct ipc_chan *ch, struct loop *l, int fd, const char *name,
 
 	memset(ch, 0, sizeof(*ch));
 	ch->fd = fd;
+	ch->outmax = IPC_OUT_MAX;
 	ch->loop = l;
 	ch->name = name;
 	ch->allow = allow;
@@ -341,7 +342,7 @@ ipc_send(struct ipc_chan *ch, uint32_t type, const void *data, size_t len,
 			close(fd);
 		return -1;
 	}
-	if (ch->outbytes + sizeof(struct ipc_hdr) + len > IPC_OUT_MAX) {
+	if (ch->outbytes + sizeof(struct ipc_hdr) + len > ch->outmax) {
 		if (fd != -1)
 			close(fd);
 		ipc_chan_fail(ch, IPC_EFULL, 1);
@@ -364,6 +365,12 @@ ipc_send(struct ipc_chan *ch, uint32_t type, const void *data, size_t len,
 	if (ch->head != NULL)
 		(void)loop_fd_mod(ch->loop, ch->fd, EPOLLIN | EPOLLOUT);
 	return 0;
+}
+
+void
+ipc_chan_set_outmax(struct ipc_chan *ch, size_t max)
+{
+	ch->outmax = max;
 }
 
 size_t

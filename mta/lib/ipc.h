@@ -75,6 +75,7 @@ struct ipc_chan {
 	void		*arg;
 	struct ipc_out	*head, *tail;
 	size_t		 outbytes;	/* queued, unsent */
+	size_t		 outmax;	/* IPC_OUT_MAX unless set */
 	int		 broken;
 	/* a failure in ipc_send, reported to errcb from the loop */
 	enum ipc_err	 fail_err;
@@ -109,6 +110,12 @@ int	ipc_chan_init(struct ipc_chan *, struct loop *, int fd,
  */
 int	ipc_send(struct ipc_chan *, uint32_t type, const void *data,
 	    size_t len, int fd);
+/*
+ * Lets bytes pile up to max on this channel instead of IPC_OUT_MAX: for a
+ * sender whose own limits already bound what it queues (smtpin's
+ * envelopes, doc/design.md §3).
+ */
+void	ipc_chan_set_outmax(struct ipc_chan *, size_t max);
 /*
  * Bytes queued and not yet taken by the peer: a sender of many messages
  * (a listing) waits while this is large, so the bound is never reached.

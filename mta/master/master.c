@@ -195,6 +195,7 @@ master_bind(const struct conf *c, int *fds, const struct conf *old,
 }
 
 static void	master_spawn(struct master_child *);
+static void	master_link_queue(struct master *);
 
 static void
 master_restart_timer(void *arg)
@@ -220,6 +221,15 @@ master_child_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 		memcpy(&pong, msg->data, sizeof(pong));
 		k->pong_seq = pong.seq;
 		master_ctl_pong(m);
+		return;
+	case IPC_QUEUE_LOST:
+		if (k->role != PROC_SMTPIN || msg->len != 0)
+			break;
+		/* a new channel now, or when the next queue starts */
+		log_info("%s lost its channel to the queue; linking it again",
+		    k->title);
+		k->queue_gen = 0;
+		master_link_queue(m);
 		return;
 	case IPC_ANVIL_CONNECT:
 	case IPC_ANVIL_DISCONNECT:
@@ -357,7 +367,8 @@ master_spawn(struct master_child *k)
 	k->pong_seq = 0;
 	if (ipc_chan_init(&k->chan, m->loop, sp[0], k->title,
 	    IPC_ALLOW(IPC_PONG) | (k->role == PROC_SMTPIN ?
-	    IPC_ALLOW(IPC_ANVIL_CONNECT) | IPC_ALLOW(IPC_ANVIL_DISCONNECT) : 0),
+	    IPC_ALLOW(IPC_ANVIL_CONNECT) | IPC_ALLOW(IPC_ANVIL_DISCONNECT) |
+	    IPC_ALLOW(IPC_QUEUE_LOST) : 0),
 	    master_child_msg, master_child_err, k) == -1)
 		fatal("%s: channel", k->title);
 	k->chan_open = 1;

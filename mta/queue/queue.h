@@ -32,7 +32,7 @@
 #define QUEUE_MAX_CHANS		64	/* channels to smtpin processes */
 #define QUEUE_MAX_TX		4096	/* open transactions per channel */
 #define QUEUE_ENV_MAX		(8 * 1024 * 1024)	/* envelope text */
-#define QUEUE_ENV_TOTAL_MAX	(256 * 1024 * 1024)	/* all of them */
+#define QUEUE_ENV_TOTAL_MAX	IPC_Q_ENV_TOTAL_MAX	/* all of them */
 #define QUEUE_SPACE_CACHE_MS	1000	/* how long a fstatvfs result holds */
 #define QUEUE_ENV_SUFFIX	".env"
 /* An id plus ".env" and the NUL. */

@@ -160,6 +160,14 @@ smtpin_queue_err(struct ipc_chan *ch, enum ipc_err e, void *arg)
 	    "back", srv->child.title, ipc_strerror(e));
 	ipc_chan_close(&srv->queue);
 	srv->have_queue = 0;
+	/*
+	 * The queue may live on and have closed only this channel (it
+	 * found it broken): ask the master for a new one. If the queue
+	 * died, the master links every smtpin to the new queue anyway
+	 * (doc/design.md §3).
+	 */
+	if (ipc_send(&srv->child.master, IPC_QUEUE_LOST, NULL, 0, -1) == -1)
+		fatal("%s: master channel", srv->child.title);
 	/* each open transaction fails; a session may end here */
 	for (s = srv->sessions; s != NULL; s = next) {
 		next = s->next;
@@ -206,6 +214,12 @@ smtpin_master_msg(struct child *c, const struct ipc_msg *msg)
 		    IPC_ALLOW(IPC_Q_SPACE), smtpin_queue_msg,
 		    smtpin_queue_err, srv) == -1)
 			fatal("%s: queue channel", c->title);
+		/*
+		 * Envelopes waiting for the queue are bounded by what the
+		 * queue itself takes (each at most 8 MiB, all together this):
+		 * only a queue that stopped reading fills it.
+		 */
+		ipc_chan_set_outmax(&srv->queue, IPC_Q_ENV_TOTAL_MAX);
 		srv->have_queue = 1;
 		srv->queue_low_space = 0;
 		log_debug("%s: connected to the queue", c->title);
