@@ -319,6 +319,23 @@ log_kv_add(struct log_kv *kv, const char *key, const char *val, size_t vallen)
 	kv->len += (size_t)n;
 }
 
+int
+log_kv_try(struct log_kv *kv, const char *key, const char *val,
+    size_t vallen, size_t room)
+{
+	size_t len = kv->len;
+
+	if (kv->truncated)
+		return -1;
+	log_kv_add(kv, key, val, vallen);
+	if (!kv->truncated && kv->len + room <= sizeof(kv->line))
+		return 0;
+	kv->len = len;
+	kv->line[len] = '\0';
+	kv->truncated = 0;
+	return -1;
+}
+
 void
 log_kv_str(struct log_kv *kv, const char *key, const char *val)
 {

@@ -68,6 +68,13 @@ void	log_kv_init(struct log_kv *, const char *event);
 /* Appends key=value with value escaped; val may be NULL (written as ""). */
 void	log_kv_add(struct log_kv *, const char *key, const char *val,
 	    size_t vallen);
+/*
+ * As log_kv_add, but only if the record then still has room octets free
+ * for what follows; otherwise nothing is added (and the record is not
+ * marked truncated). Returns 0 when added, -1 when not.
+ */
+int	log_kv_try(struct log_kv *, const char *key, const char *val,
+	    size_t vallen, size_t room);
 /* As log_kv_add with a NUL-terminated value. */
 void	log_kv_str(struct log_kv *, const char *key, const char *val);
 /* As log_kv_add with a formatted value (escaped like any other). */

@@ -41,17 +41,13 @@ static void	smtpin_session_update(struct smtpin_sess *);
 static size_t
 smtpin_log_rcpts(struct log_kv *kv, const struct envelope *env, size_t from)
 {
-	struct log_kv try;
 	size_t i;
 
-	for (i = from; i < env->nrcpt; i++) {
-		try = *kv;
-		log_kv_str(&try, "rcpt", env->rcpt[i].addr);
-		/* keep room for the keys that follow (size, result, ...) */
-		if (try.truncated || try.len > LOG_KV_MAX - 512)
+	/* keep room for the keys that follow (msgid, size, result, ...) */
+	for (i = from; i < env->nrcpt; i++)
+		if (log_kv_try(kv, "rcpt", env->rcpt[i].addr,
+		    strlen(env->rcpt[i].addr), 512) == -1)
 			break;
-		*kv = try;
-	}
 	return i;
 }
 

@@ -116,6 +116,33 @@ test_kv_overflow_marks_truncated(void **state)
 	assert_null(memchr(kv.line, '\n', kv.len));
 }
 
+/* log_kv_try adds a key only while room stays free, and never truncates. */
+static void
+test_kv_try(void **state)
+{
+	struct log_kv kv;
+	char val[200];
+	size_t added = 0, len;
+
+	(void)state;
+	memset(val, 'a', sizeof(val));
+	log_kv_init(&kv, "in");
+	while (log_kv_try(&kv, "rcpt", val, sizeof(val), 512) == 0)
+		added++;
+	assert_true(added > 10);
+	assert_false(kv.truncated);
+	assert_true(kv.len + 512 <= sizeof(kv.line));
+	assert_int_equal(strlen(kv.line), kv.len);
+	/* what did not fit left nothing behind; the record goes on */
+	len = kv.len;
+	log_kv_str(&kv, "result", "accepted");
+	assert_false(kv.truncated);
+	assert_int_equal(kv.len, len + strlen(" result=accepted"));
+	/* a truncated record takes nothing more */
+	kv.truncated = 1;
+	assert_int_equal(log_kv_try(&kv, "x", "y", 1, 0), -1);
+}
+
 int
 main(void)
 {
@@ -125,6 +152,7 @@ main(void)
 		cmocka_unit_test(test_escape_truncation),
 		cmocka_unit_test(test_kv_record),
 		cmocka_unit_test(test_kv_overflow_marks_truncated),
+		cmocka_unit_test(test_kv_try),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
