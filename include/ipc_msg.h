@@ -47,6 +47,18 @@ enum ipc_type {
 	IPC_CTL_PROC,		/* master -> CLI: struct ipc_ctl_proc */
 	IPC_CTL_END,		/* master -> CLI: end of a listing */
 	IPC_CTL_ERROR,		/* master -> CLI: text of an error */
+	/* master -> queue + smtpout, smtpout + policy: their channels */
+	IPC_OUT_CHANNEL,	/* queue <-> smtpout; struct ipc_link + fd */
+	IPC_PLAN_CHANNEL,	/* smtpout <-> policy; struct ipc_link + fd */
+	/* queue <-> smtpout: delivery jobs (doc/design.md §12) */
+	IPC_OUT_JOB,		/* queue -> smtpout: struct ipc_out_job + fd */
+	IPC_OUT_RCPT,		/* queue -> smtpout: struct ipc_out_rcpt */
+	IPC_OUT_RESULT,		/* smtpout -> queue: struct ipc_out_result */
+	IPC_OUT_DONE,		/* smtpout -> queue: struct ipc_out_done */
+	/* smtpout <-> policy: plans (doc/design.md §8) */
+	IPC_PLAN_REQ,		/* smtpout -> policy: struct ipc_plan_req */
+	IPC_PLAN,		/* policy -> smtpout: struct ipc_plan */
+	IPC_PLAN_HOST,		/* policy -> smtpout: struct ipc_plan_host */
 	IPC_TYPE_MAX		/* must stay <= 64: allow-lists are bitmasks */
 };
 
@@ -118,6 +130,141 @@ struct ipc_q_commit {
 /* Sent when a channel opens and whenever free space crosses queue_min_free. */
 struct ipc_q_space {
 	int32_t		low;		/* 1: refuse MAIL with 452 4.3.1 */
+};
+
+/* IPC_OUT_CHANNEL, IPC_PLAN_CHANNEL: the fd is one end of a new pair. */
+struct ipc_link {
+	uint32_t	gen;		/* bumped per pair, for the debug log */
+};
+
+/* ---- queue <-> smtpout (doc/design.md §12) ---- */
+
+#define IPC_DOMAIN_MAX	255		/* a DNS name without the dot */
+#define IPC_ADDR_MAX	256		/* ENVELOPE_ADDR_MAX */
+
+/*
+ * One delivery job: the recipients of one message for one destination
+ * domain. The fd is the content file, open read-only. nrcpt IPC_OUT_RCPT
+ * messages follow; smtpout starts once it has them all. Strings are
+ * NUL-terminated.
+ */
+struct ipc_out_job {
+	uint64_t	job;		/* the queue's number, unique per run */
+	char		id[IPC_Q_ID_MAX + 1];
+	char		domain[IPC_DOMAIN_MAX + 1];	/* lower case */
+	char		from[IPC_ADDR_MAX + 1];		/* "" = <> */
+	uint64_t	size;		/* content octets */
+	int64_t		arrival;	/* unix time */
+	uint32_t	nrcpt;		/* 1 .. ENVELOPE_RCPT_MAX */
+	uint32_t	attempt;	/* number of this attempt (1 = first) */
+	int32_t		body;		/* enum envelope_body */
+	int32_t		smtputf8;	/* needs SMTPUTF8 (RFC 6531) */
+	int32_t		requiretls;	/* RFC 8689 */
+	int32_t		ret;		/* enum envelope_ret */
+	int32_t		final;		/* queue_lifetime is over: a deferral
+					   now is an expiry (result=expired) */
+	char		envid[100 + 1];	/* ENVELOPE_ENVID_MAX, decoded */
+};
+
+struct ipc_out_rcpt {
+	uint64_t	job;
+	uint32_t	index;		/* recipient number in the envelope */
+	uint32_t	notify;		/* ENVELOPE_NOTIFY_* */
+	char		addr[IPC_ADDR_MAX + 1];
+	char		orcpt[540 + 1];	/* ENVELOPE_ORCPT_MAX, "type;addr" */
+};
+
+enum ipc_out_outcome {
+	IPC_OUT_SENT = 1,		/* the next hop took it */
+	IPC_OUT_DEFERRED,		/* try again later */
+	IPC_OUT_BOUNCED,		/* failed for good */
+};
+
+/* One per recipient of the job, before IPC_OUT_DONE. */
+struct ipc_out_result {
+	uint64_t	job;
+	uint32_t	index;
+	int32_t		outcome;	/* enum ipc_out_outcome */
+	int32_t		code;		/* SMTP code (ours or the peer's) */
+	char		dsn[16];	/* RFC 3463 status */
+	char		failure[64];	/* RFC 8460 result type, or "" */
+	char		mx[IPC_DOMAIN_MAX + 1];	/* who said it, or "" */
+	char		text[512];	/* the reply text, or our reason */
+};
+
+/* The job is over; every recipient has had its IPC_OUT_RESULT. */
+struct ipc_out_done {
+	uint64_t	job;
+};
+
+/* ---- smtpout <-> policy: the plan (doc/design.md §8) ---- */
+
+/* What a hop's TLS session must prove (sealpost-policy(7)). */
+enum ipc_req {
+	IPC_REQ_CLEARTEXT_OK = 1,	/* the table only: TLS if offered */
+	IPC_REQ_ENCRYPT,		/* any TLS 1.2+ session */
+	IPC_REQ_VERIFY,			/* PKIX + name (RFC 6125) */
+	IPC_REQ_FINGERPRINT,		/* the table's SHA-256 digests */
+	IPC_REQ_DANE,			/* next issue */
+	IPC_REQ_DANE_ONLY,		/* next issue */
+	IPC_REQ_MTA_STS,		/* next issue */
+};
+
+struct ipc_plan_req {
+	uint64_t	req;		/* smtpout's number, echoed */
+	char		domain[IPC_DOMAIN_MAX + 1];	/* lower case */
+	int32_t		requiretls;	/* the message carries REQUIRETLS */
+};
+
+enum ipc_plan_status {
+	IPC_PLAN_OK = 0,		/* nhosts IPC_PLAN_HOST follow */
+	IPC_PLAN_DEFER,			/* temporary: code/dsn/text say why */
+	IPC_PLAN_BOUNCE,		/* permanent (NXDOMAIN, null MX) */
+};
+
+#define IPC_PLAN_HOSTS_MAX	32
+#define IPC_PLAN_ADDRS_MAX	16
+#define IPC_PLAN_FP_MAX		8
+
+/* The answer to IPC_PLAN_REQ; then nhosts IPC_PLAN_HOST in order. */
+struct ipc_plan {
+	uint64_t	req;
+	int32_t		status;		/* enum ipc_plan_status */
+	int32_t		code;		/* when not OK: 4xx or 5xx */
+	char		dsn[16];
+	char		text[256];
+	char		failure[64];	/* RFC 8460 result type, or "" */
+	uint32_t	nhosts;		/* 0 .. IPC_PLAN_HOSTS_MAX */
+	uint32_t	ttl;		/* seconds the plan may be reused */
+};
+
+struct ipc_plan_addr {
+	int32_t		family;		/* AF_INET or AF_INET6 */
+	uint8_t		addr[16];
+};
+
+/* One host of the plan, in the order smtpout must try them. */
+struct ipc_plan_host {
+	uint64_t	req;
+	uint32_t	index;
+	char		name[IPC_DOMAIN_MAX + 1];	/* MX or relay host,
+							   for the log, SNI and
+							   the name check */
+	uint16_t	port;
+	int32_t		requirement;	/* enum ipc_req */
+	char		policy[16];	/* the out line's policy= */
+	char		policy_src[16];	/* table, relayhost, floor, ... */
+	int32_t		auth;		/* log in with smtpout_auth_file */
+	int32_t		mx_ad;		/* MX RRset had AD from loopback */
+	int32_t		addr_ad;	/* the A/AAAA RRsets had AD */
+	uint32_t	naddr;		/* 0: the host has no usable address
+					   (plan says why in text below) */
+	struct ipc_plan_addr addr[IPC_PLAN_ADDRS_MAX];
+	uint32_t	nfp;		/* fingerprint requirement */
+	uint8_t		fp[IPC_PLAN_FP_MAX][32];	/* SHA-256 of the
+							   certificate or of
+							   its public key */
+	char		text[128];	/* why naddr is 0, e.g. "no address" */
 };
 
 struct ipc_ctl_proc {

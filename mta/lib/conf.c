@@ -35,6 +35,7 @@ static const char *const conf_smtpin_tls_names[] = { "required", "offered",
     NULL };
 static const char *const conf_tls_floor_names[] = { "encrypt", "verify",
     NULL };
+static const char *const conf_af_names[] = { "any", "ipv4", "ipv6", NULL };
 
 #define CONF_F(f)	offsetof(struct conf, f), \
 			sizeof(((struct conf *)0)->f)
@@ -109,6 +110,36 @@ static const struct conf_key conf_keys[] = {
 	    NULL },
 	{ "queue_lifetime", CONF_T_DURATION, CONF_F(queue_lifetime), 0,
 	    100 * 86400, 60, NULL },
+	{ "delay_warning_time", CONF_T_DURATION, CONF_F(delay_warning_time),
+	    0, 100 * 86400, 0, NULL },
+	{ "bounce_size_limit", CONF_T_SIZE, CONF_F(bounce_size_limit), 0,
+	    (size_t)1 << 30, 0, NULL },
+	{ "bounce_notice_recipient", CONF_T_STRING,
+	    CONF_F(bounce_notice_recipient), 0, 0, 0, NULL },
+	{ "queue_active_limit", CONF_T_UINT, CONF_F(queue_active_limit), 0,
+	    1000000, 1, NULL },
+	{ "relayhost_tls", CONF_T_ENUM, CONF_F(relayhost_tls), 0, 0, 0,
+	    conf_tls_floor_names },
+	{ "smtpout_concurrency", CONF_T_UINT, CONF_F(smtpout_concurrency), 0,
+	    10000, 1, NULL },
+	{ "smtpout_destination_concurrency", CONF_T_UINT,
+	    CONF_F(smtpout_destination_concurrency), 0, 10000, 1, NULL },
+	{ "smtpout_address_family", CONF_T_ENUM,
+	    CONF_F(smtpout_address_family), 0, 0, 0, conf_af_names },
+	{ "smtpout_connect_timeout", CONF_T_DURATION,
+	    CONF_F(smtpout_connect_timeout), 0, 3600, 1, NULL },
+	{ "smtpout_command_timeout", CONF_T_DURATION,
+	    CONF_F(smtpout_command_timeout), 0, 3600, 1, NULL },
+	{ "smtpout_data_timeout", CONF_T_DURATION,
+	    CONF_F(smtpout_data_timeout), 0, 3600, 1, NULL },
+	{ "smtpout_data_done_timeout", CONF_T_DURATION,
+	    CONF_F(smtpout_data_done_timeout), 0, 3600, 1, NULL },
+	{ "smtpout_reuse_time", CONF_T_DURATION, CONF_F(smtpout_reuse_time),
+	    0, 3600, 0, NULL },
+	{ "smtpout_reuse_limit", CONF_T_UINT, CONF_F(smtpout_reuse_limit), 0,
+	    100000, 1, NULL },
+	{ "smtpout_auth_file", CONF_T_PATH, CONF_F(smtpout_auth_file), 0, 0,
+	    0, NULL },
 };
 #undef CONF_F
 #undef CONF_L
@@ -146,6 +177,13 @@ static const struct {
 	{ "maximal_queue_lifetime", "queue_lifetime" },
 	{ "minimal_backoff_time", "retry_min" },
 	{ "maximal_backoff_time", "retry_max" },
+	{ "2bounce_notice_recipient", "bounce_notice_recipient" },
+	{ "qmgr_message_active_limit", "queue_active_limit" },
+	{ "default_destination_concurrency_limit",
+	    "smtpout_destination_concurrency" },
+	{ "smtp_connect_timeout", "smtpout_connect_timeout" },
+	{ "smtp_sasl_password_maps", "smtpout_auth_file" },
+	{ "smtp_address_preference", "smtpout_address_family" },
 };
 
 
@@ -210,8 +248,23 @@ conf_defaults(struct conf *c)
 	    "/etc/ssl/certs/ca-certificates.crt");
 	c->tls_floor = CONF_TLS_FLOOR_ENCRYPT;
 	c->retry_min = 300;
-	c->retry_max = 4000;
+	c->retry_max = 3600;
 	c->queue_lifetime = 5 * 86400;
+	c->delay_warning_time = 0;
+	c->bounce_size_limit = 50000;
+	conf_set_str(c->bounce_notice_recipient,
+	    sizeof(c->bounce_notice_recipient), "postmaster");
+	c->queue_active_limit = 20000;
+	c->relayhost_tls = CONF_TLS_FLOOR_VERIFY;
+	c->smtpout_concurrency = 100;
+	c->smtpout_destination_concurrency = 20;
+	c->smtpout_address_family = CONF_AF_ANY;
+	c->smtpout_connect_timeout = 30;
+	c->smtpout_command_timeout = 300;
+	c->smtpout_data_timeout = 180;
+	c->smtpout_data_done_timeout = 600;
+	c->smtpout_reuse_time = 5;
+	c->smtpout_reuse_limit = 100;
 	/* listen: an explicit file must say where to listen; see validate. */
 }
 

@@ -46,6 +46,12 @@ enum conf_tls_floor {
 	CONF_TLS_FLOOR_VERIFY,
 };
 
+enum conf_address_family {
+	CONF_AF_ANY,
+	CONF_AF_IPV4,
+	CONF_AF_IPV6,
+};
+
 struct conf_listen {
 	struct sockaddr_storage	ss;
 	socklen_t		sslen;
@@ -98,6 +104,21 @@ struct conf {
 	unsigned		retry_min;		/* seconds */
 	unsigned		retry_max;		/* seconds */
 	unsigned		queue_lifetime;		/* seconds */
+	unsigned		delay_warning_time;	/* seconds, 0 = off */
+	uint64_t		bounce_size_limit;	/* bytes returned */
+	char			bounce_notice_recipient[CONF_DOMAIN_MAX];
+	unsigned		queue_active_limit;	/* messages in memory */
+	enum conf_tls_floor	relayhost_tls;
+	unsigned		smtpout_concurrency;	/* sessions in all */
+	unsigned		smtpout_destination_concurrency;
+	enum conf_address_family smtpout_address_family;
+	unsigned		smtpout_connect_timeout;	/* seconds */
+	unsigned		smtpout_command_timeout;	/* seconds */
+	unsigned		smtpout_data_timeout;		/* seconds */
+	unsigned		smtpout_data_done_timeout;	/* seconds */
+	unsigned		smtpout_reuse_time;	/* idle, seconds */
+	unsigned		smtpout_reuse_limit;	/* messages */
+	char			smtpout_auth_file[CONF_PATH_MAX];
 
 	/*
 	 * The line that set each key, 0 while it has its default; indexed
