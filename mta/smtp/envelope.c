@@ -29,11 +29,12 @@ static const char *const envelope_state_names[] = {
 
 static const char *const envelope_body_names[] = { "none", "7bit", "8bitmime" };
 static const char *const envelope_ret_names[] = { "-", "full", "hdrs" };
+static const char *const envelope_notice_names[] = { "-", "postmaster" };
 
 /* Message-level lines, in the order they must appear. */
 enum envelope_key_type {
 	ENVELOPE_K_ID, ENVELOPE_K_TIME, ENVELOPE_K_U64, ENVELOPE_K_STR,
-	ENVELOPE_K_BOOL, ENVELOPE_K_BODY, ENVELOPE_K_RET
+	ENVELOPE_K_BOOL, ENVELOPE_K_BODY, ENVELOPE_K_RET, ENVELOPE_K_NOTICE
 };
 
 static const struct envelope_key {
@@ -42,29 +43,34 @@ static const struct envelope_key {
 	size_t			 off;
 	size_t			 size;	/* of the char array, for
 					   ENVELOPE_K_STR */
+	int			 since;	/* first version with the key;
+					   older files lack it (zero) */
 } envelope_keys[] = {
-	{ "id", ENVELOPE_K_ID, offsetof(struct envelope, id), 0 },
-	{ "arrival", ENVELOPE_K_TIME, offsetof(struct envelope, arrival), 0 },
-	{ "size", ENVELOPE_K_U64, offsetof(struct envelope, size), 0 },
+	{ "id", ENVELOPE_K_ID, offsetof(struct envelope, id), 0, 1 },
+	{ "arrival", ENVELOPE_K_TIME, offsetof(struct envelope, arrival), 0, 1 },
+	{ "size", ENVELOPE_K_U64, offsetof(struct envelope, size), 0, 1 },
 	{ "from", ENVELOPE_K_STR, offsetof(struct envelope, from),
-	    sizeof(((struct envelope *)0)->from) },
-	{ "body", ENVELOPE_K_BODY, offsetof(struct envelope, body), 0 },
-	{ "smtputf8", ENVELOPE_K_BOOL, offsetof(struct envelope, smtputf8), 0 },
+	    sizeof(((struct envelope *)0)->from), 1 },
+	{ "body", ENVELOPE_K_BODY, offsetof(struct envelope, body), 0, 1 },
+	{ "smtputf8", ENVELOPE_K_BOOL, offsetof(struct envelope, smtputf8), 0, 1 },
 	{ "requiretls", ENVELOPE_K_BOOL, offsetof(struct envelope, requiretls),
-	    0 },
-	{ "ret", ENVELOPE_K_RET, offsetof(struct envelope, ret), 0 },
+	    0, 1 },
+	{ "ret", ENVELOPE_K_RET, offsetof(struct envelope, ret), 0, 1 },
 	{ "envid", ENVELOPE_K_STR, offsetof(struct envelope, envid),
-	    sizeof(((struct envelope *)0)->envid) },
+	    sizeof(((struct envelope *)0)->envid), 1 },
 	{ "auth", ENVELOPE_K_STR, offsetof(struct envelope, auth),
-	    sizeof(((struct envelope *)0)->auth) },
+	    sizeof(((struct envelope *)0)->auth), 1 },
 	{ "client_ip", ENVELOPE_K_STR, offsetof(struct envelope, client_ip),
-	    sizeof(((struct envelope *)0)->client_ip) },
+	    sizeof(((struct envelope *)0)->client_ip), 1 },
 	{ "client_helo", ENVELOPE_K_STR, offsetof(struct envelope, client_helo),
-	    sizeof(((struct envelope *)0)->client_helo) },
+	    sizeof(((struct envelope *)0)->client_helo), 1 },
 	{ "client_tls", ENVELOPE_K_STR, offsetof(struct envelope, client_tls),
-	    sizeof(((struct envelope *)0)->client_tls) },
+	    sizeof(((struct envelope *)0)->client_tls), 1 },
 	{ "client_user", ENVELOPE_K_STR, offsetof(struct envelope, client_user),
-	    sizeof(((struct envelope *)0)->client_user) },
+	    sizeof(((struct envelope *)0)->client_user), 1 },
+	{ "warned", ENVELOPE_K_TIME, offsetof(struct envelope, warned), 0, 2 },
+	{ "notice", ENVELOPE_K_NOTICE, offsetof(struct envelope, notice), 0,
+	    2 },
 };
 #define ENVELOPE_NKEYS	(sizeof(envelope_keys) / sizeof(envelope_keys[0]))
 
@@ -243,10 +249,11 @@ envelope_check(const struct envelope *e, struct reason *why)
 		    envelope_keys[i].size))
 			return envelope_fail(why, "unterminated %s",
 			    envelope_keys[i].name);
-	if (e->arrival < 0)
-		return envelope_fail(why, "negative arrival time");
+	if (e->arrival < 0 || e->warned < 0)
+		return envelope_fail(why, "negative time");
 	if ((unsigned)e->body > ENVELOPE_BODY_8BITMIME ||
 	    (unsigned)e->ret > ENVELOPE_RET_HDRS ||
+	    (unsigned)e->notice > ENVELOPE_NOTICE_POSTMASTER ||
 	    (e->smtputf8 != 0 && e->smtputf8 != 1) ||
 	    (e->requiretls != 0 && e->requiretls != 1))
 		return envelope_fail(why, "bad message flags");
@@ -383,6 +390,11 @@ envelope_w_key(struct envelope_wbuf *w, const struct envelope *e,
 		    envelope_ret_names[*(const enum envelope_ret *)
 		    (const void *)p]);
 		break;
+	case ENVELOPE_K_NOTICE:
+		envelope_w_cstr(w,
+		    envelope_notice_names[*(const enum envelope_notice *)
+		    (const void *)p]);
+		break;
 	}
 	envelope_w_put(w, "\n", 1);
 }
@@ -397,7 +409,7 @@ envelope_write(const struct envelope *e, char *buf, size_t size, size_t *len)
 	*len = 0;
 	if (envelope_check(e, NULL) == -1)
 		return -2;
-	envelope_w_cstr(&w, ENVELOPE_MAGIC " 1\n");
+	envelope_w_cstr(&w, ENVELOPE_MAGIC " 2\n");
 	for (i = 0; i < ENVELOPE_NKEYS; i++)
 		envelope_w_key(&w, e, &envelope_keys[i]);
 	for (i = 0; i < e->nrcpt; i++) {
@@ -659,6 +671,11 @@ envelope_parse_key(struct envelope_parser *ps, const struct envelope_key *k,
 			break;
 		*(enum envelope_ret *)(void *)p = (enum envelope_ret)x;
 		return 0;
+	case ENVELOPE_K_NOTICE:
+		if (envelope_get_name(v, envelope_notice_names, 2, &x) == -1)
+			break;
+		*(enum envelope_notice *)(void *)p = (enum envelope_notice)x;
+		return 0;
 	}
 	return envelope_fail(why, "line %zu: bad value for %s", ps->lineno,
 	    k->name);
@@ -769,16 +786,23 @@ envelope_parse_body(struct envelope_parser *ps, struct envelope *e,
     struct reason *why)
 {
 	size_t	k;
-	int	after_rcpt = 0;
+	int	after_rcpt = 0, version;
 
 	if (envelope_next_line(ps, why) == -1)
 		return -1;
 	if (ps->ntok != 2 || !envelope_tok_is(&ps->tok[0], ENVELOPE_MAGIC))
 		return envelope_fail(why, "line 1: not a sealpost envelope");
-	if (!envelope_tok_is(&ps->tok[1], "1"))
+	if (envelope_tok_is(&ps->tok[1], "1"))
+		version = 1;
+	else if (envelope_tok_is(&ps->tok[1], "2"))
+		version = 2;
+	else
 		return envelope_fail(why,
 		    "line 1: unsupported envelope version");
 	for (k = 0; k < ENVELOPE_NKEYS; k++) {
+		/* a key newer than the file keeps its zero value */
+		if (envelope_keys[k].since > version)
+			continue;
 		if (envelope_next_line(ps, why) == -1)
 			return -1;
 		if (!envelope_tok_is(&ps->tok[0], envelope_keys[k].name))

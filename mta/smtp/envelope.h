@@ -15,7 +15,7 @@
 
 #include "reason.h"
 
-#define ENVELOPE_VERSION	1
+#define ENVELOPE_VERSION	2	/* written; 1 is still read */
 #define ENVELOPE_ID_MIN		12
 #define ENVELOPE_ID_MAX		40
 #define ENVELOPE_RCPT_MAX	10000
@@ -50,6 +50,14 @@ enum envelope_ret {
 	ENVELOPE_RET_NONE = 0,		/* no RET= given */
 	ENVELOPE_RET_FULL,
 	ENVELOPE_RET_HDRS
+};
+
+/* What the queue made this message as (doc/design.md §12). */
+enum envelope_notice {
+	ENVELOPE_NOTICE_NONE = 0,	/* mail from a client, or a bounce */
+	ENVELOPE_NOTICE_POSTMASTER	/* the postmaster's copy of a bounce
+					   that failed: if it fails too, it
+					   is dropped with a log line */
 };
 
 /* NOTIFY bits (RFC 3461 §4.1); 0 = not given.  Same values as
@@ -93,6 +101,8 @@ struct envelope {
 	char			 client_helo[ENVELOPE_HELO_MAX + 1];
 	char			 client_tls[ENVELOPE_TLS_MAX + 1];
 	char			 client_user[ENVELOPE_USER_MAX + 1];
+	int64_t			 warned;	/* delay warning sent, or 0 */
+	enum envelope_notice	 notice;
 	/* Owned by the envelope: envelope_add_rcpt() grows it,
 	 * envelope_free() releases it. */
 	struct envelope_rcpt	*rcpt;

@@ -405,7 +405,7 @@ def find_in_line(daemon, qid, timeout=3.0):
 
 ENV_KEYS = ["sealpost-envelope", "id", "arrival", "size", "from", "body",
             "smtputf8", "requiretls", "ret", "envid", "auth", "client_ip",
-            "client_helo", "client_tls", "client_user"]
+            "client_helo", "client_tls", "client_user", "warned", "notice"]
 
 
 class EnvError(Exception):
@@ -449,7 +449,9 @@ def parse_env(data):
     if lines[-1] != "end":
         raise EnvError("last line is %r, not 'end'" % lines[-1])
     env = {"rcpt": []}
-    for i, k in enumerate(ENV_KEYS):
+    # version 1 files lack the last two keys (sealpost-envelope(5))
+    keys = ENV_KEYS if lines[0] != "sealpost-envelope 1" else ENV_KEYS[:-2]
+    for i, k in enumerate(keys):
         if i >= len(lines) - 1:
             raise EnvError("missing line %r" % k)
         f = lines[i].split(" ")
@@ -457,9 +459,9 @@ def parse_env(data):
             raise EnvError("line %d is %r, expected %r VALUE" % (
                 i + 1, lines[i], k))
         env[k] = f[1]
-    if env["sealpost-envelope"] != "1":
+    if env["sealpost-envelope"] not in ("1", "2"):
         raise EnvError("version %r" % env["sealpost-envelope"])
-    for ln in lines[len(ENV_KEYS):-1]:
+    for ln in lines[len(keys):-1]:
         f = ln.split(" ")
         if f[0] == "rcpt":
             if len(f) != 8 or "" in f:

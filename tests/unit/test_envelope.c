@@ -45,6 +45,8 @@ sample(struct envelope *e)
 	xstrlcpy(e->client_tls, "TLSv1.3:TLS_AES_256_GCM_SHA384",
 	    sizeof(e->client_tls));
 	xstrlcpy(e->client_user, "-", sizeof(e->client_user));
+	e->warned = 1700000300;
+	e->notice = ENVELOPE_NOTICE_POSTMASTER;
 
 	assert_non_null(r = envelope_add_rcpt(e, "bob@example.net"));
 	r->notify = ENVELOPE_NOTIFY_SUCCESS | ENVELOPE_NOTIFY_DELAY;
@@ -81,7 +83,7 @@ sample(struct envelope *e)
 }
 
 static const char golden[] =
-    "sealpost-envelope 1\n"
+    "sealpost-envelope 2\n"
     "id 0193AB4C5D6E7F80aa\n"
     "arrival 1700000000\n"
     "size 4321\n"
@@ -96,6 +98,8 @@ static const char golden[] =
     "client_helo mx.example.org\n"
     "client_tls TLSv1.3:TLS_AES_256_GCM_SHA384\n"
     "client_user %2D\n"
+    "warned 1700000300\n"
+    "notice postmaster\n"
     "rcpt pending 0 0 0 success,delay rfc822;bob@example.net "
     "bob@example.net\n"
     "rcpt deferred 3 1700000600 1700001800 never - carol@example.com\n"
@@ -125,6 +129,8 @@ same_envelope(const struct envelope *a, const struct envelope *b)
 	assert_string_equal(a->client_helo, b->client_helo);
 	assert_string_equal(a->client_tls, b->client_tls);
 	assert_string_equal(a->client_user, b->client_user);
+	assert_true(a->warned == b->warned);
+	assert_int_equal(a->notice, b->notice);
 	assert_int_equal(a->nrcpt, b->nrcpt);
 	for (i = 0; i < a->nrcpt; i++) {
 		const struct envelope_rcpt *x = &a->rcpt[i], *y = &b->rcpt[i];
@@ -180,6 +186,29 @@ test_roundtrip(void **state)
 	assert_int_equal(envelope_parse(buf, len, &p, &why), 0);
 	same_envelope(&e, &p);
 	envelope_free(&p);
+
+	/*
+	 * A version 1 file (before warned and notice) is still read, with
+	 * both zero, and written back as version 2.
+	 */
+	{
+		static const char v1[] =
+		    "sealpost-envelope 1\nid abcdefghijkl\narrival 5\n"
+		    "size 0\nfrom -\nbody none\nsmtputf8 0\nrequiretls 0\n"
+		    "ret -\nenvid -\nauth -\nclient_ip -\nclient_helo -\n"
+		    "client_tls -\nclient_user -\n"
+		    "rcpt pending 0 0 0 - - x@y\nend\n";
+
+		if (envelope_parse(v1, sizeof(v1) - 1, &p, &why) != 0)
+			fail_msg("version 1: %s", why.text);
+		assert_true(p.warned == 0);
+		assert_int_equal(p.notice, ENVELOPE_NOTICE_NONE);
+		assert_int_equal(envelope_write(&p, buf, BUFSZ, &len), 0);
+		assert_non_null(strstr(buf, "sealpost-envelope 2\n"));
+		assert_non_null(strstr(buf, "client_user -\nwarned 0\n"
+		    "notice -\nrcpt"));
+		envelope_free(&p);
+	}
 
 	/* every byte value survives in a string field */
 	{
@@ -326,10 +355,16 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-	{ "sealpost-envelope 1\n", "sealpost-envelope 2\n", "version" },
-	{ "sealpost-envelope 1\n", "sealpost-envelope\n", "not a sealpost" },
-	{ "sealpost-envelope 1\n", "Sealpost-envelope 1\n", "not a sealpost" },
-	{ "sealpost-envelope 1\n", "", "not a sealpost" },
+	{ "sealpost-envelope 2\n", "sealpost-envelope 3\n", "version" },
+	{ "sealpost-envelope 2\n", "sealpost-envelope 0\n", "version" },
+	/* a version 1 file has no warned and notice lines */
+	{ "sealpost-envelope 2\n", "sealpost-envelope 1\n", "duplicate key" },
+	{ "sealpost-envelope 2\n", "sealpost-envelope\n", "not a sealpost" },
+	{ "sealpost-envelope 2\n", "Sealpost-envelope 2\n", "not a sealpost" },
+	{ "sealpost-envelope 2\n", "", "not a sealpost" },
+	{ "notice postmaster\n", "", "missing key notice" },
+	{ "notice postmaster", "notice bounce", "bad value" },
+	{ "warned 1700000300", "warned -5", "bad value" },
 	{ "size 4321\n", "size 4321\ncolor red\n", "unknown key" },
 	{ "size 4321\n", "size 4321\nsize 4321\n", "duplicate key size" },
 	{ "size 4321\n", "", "missing key size" },
