@@ -426,6 +426,21 @@ conf_validate(struct conf *c, char *err, size_t errlen)
 		    c->ntls_cert_file, c->ntls_cert_file == 1 ? "" : "s",
 		    c->ntls_key_file);
 	}
+	{
+		const char *bnr = c->bounce_notice_recipient, *at;
+		size_t k;
+
+		at = strchr(bnr, '@');
+		for (k = 0; bnr[k] != '\0'; k++)
+			if ((unsigned char)bnr[k] <= ' ' || bnr[k] == '<' ||
+			    bnr[k] == '>' || (unsigned char)bnr[k] >= 0x7f)
+				break;
+		if (bnr[0] == '\0' || bnr[k] != '\0' || bnr[0] == '@' ||
+		    (at != NULL && (at[1] == '\0' || strchr(at + 1, '@'))))
+			return conf_key_error(c, "bounce_notice_recipient",
+			    err, errlen, "\"%s\" is not an address; a user "
+			    "name such as postmaster, or user@domain", bnr);
+	}
 	if (c->retry_min > c->retry_max) {
 		conf_duration_text(lo, sizeof(lo), c->retry_min);
 		conf_duration_text(hi, sizeof(hi), c->retry_max);

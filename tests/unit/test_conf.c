@@ -48,6 +48,11 @@ test_good_file(void **state)
 	    "tls_cert_file = /etc/a.pem /etc/b.pem\n"
 	    "tls_key_file = /etc/a.key,/etc/b.key\n"
 	    "policy_user = _policy\n"
+	    "delay_warning_time = 4h\n"
+	    "bounce_notice_recipient = hostmaster@example.org\n"
+	    "smtpout_address_family = ipv6\n"
+	    "relayhost_tls = encrypt\n"
+	    "smtpout_destination_concurrency = 5\n"
 	    "log_file = /var/log/sealpost.log\r\n";
 	struct conf *c = test_malloc(sizeof(*c));
 	char err[CONF_ERR_MAX] = "";
@@ -72,6 +77,13 @@ test_good_file(void **state)
 	assert_int_equal(c->retry_min, 60);
 	assert_int_equal(c->retry_max, 7200);
 	assert_int_equal(c->queue_lifetime, 3 * 86400);
+	assert_int_equal(c->delay_warning_time, 4 * 3600);
+	assert_string_equal(c->bounce_notice_recipient,
+	    "hostmaster@example.org");
+	assert_int_equal(c->smtpout_address_family, CONF_AF_IPV6);
+	assert_int_equal(c->relayhost_tls, CONF_TLS_FLOOR_ENCRYPT);
+	assert_int_equal(c->smtpout_destination_concurrency, 5);
+	assert_int_equal(c->smtpout_concurrency, 100);
 	assert_int_equal(c->smtpin_tls, CONF_SMTPIN_TLS_OFFERED);
 	assert_int_equal(c->tls_floor, CONF_TLS_FLOOR_VERIFY);
 	assert_string_equal(c->relayhost, "[smarthost.example.org]:587");
@@ -308,6 +320,17 @@ test_bad_files(void **state)
 		{ "listen = 127.0.0.1:25 smtp\nretry_min = 2h\nretry_max = 1h\n",
 		    "test.conf:2: retry_min: 2h is larger than retry_max (1h); "
 		    "retry_min must not be larger than retry_max" },
+		{ "listen = 127.0.0.1:25 smtp\nbounce_notice_recipient = a@\n",
+		    "test.conf:2: bounce_notice_recipient: \"a@\" is not an "
+		    "address; a user name such as postmaster, or user@domain" },
+		{ "listen = 127.0.0.1:25 smtp\n"
+		    "bounce_notice_recipient = <postmaster>\n",
+		    "test.conf:2: bounce_notice_recipient: \"<postmaster>\" is "
+		    "not an address; a user name such as postmaster, or "
+		    "user@domain" },
+		{ "listen = 127.0.0.1:25 smtp\nsmtpout_address_family = v6\n",
+		    "test.conf:2: smtpout_address_family: 'v6' is not a valid "
+		    "value; use any, ipv4 or ipv6" },
 		{ "listen = 127.0.0.1:25 smtp\nretry_max = 1m\n",
 		    "test.conf:2: retry_max: 1m is smaller than retry_min "
 		    "(5m); retry_max must not be smaller than retry_min" },
