@@ -79,8 +79,18 @@ struct ipc_queue_channel {
 					   the same instance drains) */
 };
 
+/* The keys the queue takes on a reload (it is not restarted). */
 struct ipc_queue_settings {
 	uint64_t	min_free;	/* queue_min_free */
+	uint64_t	bounce_size_limit;
+	uint32_t	retry_min;
+	uint32_t	retry_max;
+	uint32_t	queue_lifetime;
+	uint32_t	delay_warning_time;
+	uint32_t	queue_active_limit;
+	uint32_t	smtpout_concurrency;
+	uint32_t	smtpout_destination_concurrency;
+	char		bounce_notice_recipient[256];
 };
 
 /* Verdicts of the master's connection counter. */

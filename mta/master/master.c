@@ -518,6 +518,18 @@ master_queue_settings(struct master *m)
 
 	memset(&qs, 0, sizeof(qs));
 	qs.min_free = m->conf.queue_min_free;
+	qs.bounce_size_limit = m->conf.bounce_size_limit;
+	qs.retry_min = m->conf.retry_min;
+	qs.retry_max = m->conf.retry_max;
+	qs.queue_lifetime = m->conf.queue_lifetime;
+	qs.delay_warning_time = m->conf.delay_warning_time;
+	qs.queue_active_limit = m->conf.queue_active_limit;
+	qs.smtpout_concurrency = m->conf.smtpout_concurrency;
+	qs.smtpout_destination_concurrency =
+	    m->conf.smtpout_destination_concurrency;
+	(void)strlcpy(qs.bounce_notice_recipient,
+	    m->conf.bounce_notice_recipient,
+	    sizeof(qs.bounce_notice_recipient));
 	for (i = 0; i < m->nchildren; i++)
 		if (m->children[i].role == PROC_QUEUE &&
 		    m->children[i].pid > 0 && m->children[i].chan_open)

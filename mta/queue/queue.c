@@ -293,15 +293,11 @@ queue_purge_incoming(struct queue *q)
 		log_debug("queue: incoming/ is empty");
 }
 
-/*
- * Reads and checks the envelope name (for message id) of queue/ against
- * its content file. Returns 0, or -1 with why filled.
- */
-static int
-queue_check_env(struct queue *q, const char *name, const char *id,
+int
+queue_env_read(struct queue *q, const char *id, struct envelope *env,
     char *why, size_t whysize)
 {
-	struct envelope env;
+	char envname[QUEUE_NAME_MAX];
 	struct reason r;
 	struct stat st, cst;
 	char *text = NULL;
@@ -309,7 +305,12 @@ queue_check_env(struct queue *q, const char *name, const char *id,
 	ssize_t got;
 	int fd, rv = -1;
 
-	fd = openat(q->queue_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	envelope_init(env);
+	if (queue_env_name(envname, sizeof(envname), id) == -1) {
+		(void)snprintf(why, whysize, "not a queue id");
+		return -1;
+	}
+	fd = openat(q->queue_fd, envname, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC);
 	if (fd == -1 || fstat(fd, &st) == -1) {
 		(void)snprintf(why, whysize, "cannot open: %s",
@@ -336,22 +337,23 @@ queue_check_env(struct queue *q, const char *name, const char *id,
 			break;
 		len += (size_t)got;
 	}
-	if (envelope_parse(text, len, &env, &r) == -1) {
+	if (envelope_parse(text, len, env, &r) == -1) {
 		(void)snprintf(why, whysize, "unreadable envelope: %s", r.text);
 		goto out;
 	}
-	if (strcmp(env.id, id) != 0)
+	if (strcmp(env->id, id) != 0)
 		(void)snprintf(why, whysize, "envelope names another id");
 	else if (fstatat(q->queue_fd, id, &cst, AT_SYMLINK_NOFOLLOW) == -1 ||
 	    !S_ISREG(cst.st_mode))
 		(void)snprintf(why, whysize, "content is not a regular file");
-	else if ((uint64_t)cst.st_size != env.size)
+	else if ((uint64_t)cst.st_size != env->size)
 		(void)snprintf(why, whysize, "content has %lld octets, the "
 		    "envelope says %llu", (long long)cst.st_size,
-		    (unsigned long long)env.size);
+		    (unsigned long long)env->size);
 	else
 		rv = 0;
-	envelope_free(&env);
+	if (rv == -1)
+		envelope_free(env);
 out:
 	free(text);
 	if (fd != -1)
@@ -365,6 +367,7 @@ queue_recover_one(struct queue *q, const char *name)
 {
 	char id[ENVELOPE_ID_MAX + 1], envname[QUEUE_NAME_MAX], why[512];
 	char esc[4 * NAME_MAX + 8];
+	struct envelope env;
 	struct stat st;
 	size_t len = strlen(name), idlen = len, sl = strlen(QUEUE_ENV_SUFFIX);
 	int is_env = 0;
@@ -419,8 +422,11 @@ queue_recover_one(struct queue *q, const char *name)
 		    "envelope without content");
 		return 0;
 	}
-	if (queue_check_env(q, envname, id, why, sizeof(why)) == 0)
+	if (queue_env_read(q, id, &env, why, sizeof(why)) == 0) {
+		queue_run_add(q, &env);
+		envelope_free(&env);
 		return 1;
+	}
 	/* envelope first: without it the content is not a message */
 	if (queue_corrupt(q, q->queue_fd, "queue", envname, why) == 0)
 		(void)queue_corrupt(q, q->queue_fd, "queue", id, why);

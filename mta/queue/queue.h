@@ -38,6 +38,24 @@
 /* An id plus ".env" and the NUL. */
 #define QUEUE_NAME_MAX		(ENVELOPE_ID_MAX + sizeof(QUEUE_ENV_SUFFIX))
 
+/* What a flush does with an item of its batch (doc/design.md §7, §12). */
+enum queue_tx_kind {
+	QUEUE_TX_SMTPIN = 0,	/* a new message from smtpin: content and
+				   envelope renamed into queue/, answered
+				   with IPC_Q_COMMITTED */
+	QUEUE_TX_LOCAL,		/* a new message the queue made (a bounce):
+				   as above, then t->done */
+	QUEUE_TX_UPDATE,	/* incoming/ID.env replaces queue/ID.env
+				   (the content stays), then t->done */
+	QUEUE_TX_REMOVE,	/* queue/ID.env, then queue/ID, unlinked,
+				   then t->done */
+};
+
+struct queue_tx;
+struct queue;
+/* Back in the loop after the flush; t->error says how it went. */
+typedef void (*queue_tx_done_cb)(struct queue *, struct queue_tx *);
+
 enum queue_tx_state {
 	QUEUE_TX_OPEN,		/* smtpin is writing incoming/ID */
 	QUEUE_TX_PENDING,	/* incoming/ID.env written, waiting for flush */
@@ -50,7 +68,10 @@ struct queue_chan;
 struct queue_tx {
 	RB_ENTRY(queue_tx)	 node;		/* in ch->txs, by tx */
 	TAILQ_ENTRY(queue_tx)	 entry;		/* in q->pending or a batch */
-	struct queue_chan	*ch;
+	enum queue_tx_kind	 kind;
+	struct queue_chan	*ch;		/* QUEUE_TX_SMTPIN only */
+	queue_tx_done_cb	 done;		/* the other kinds */
+	void			*arg;		/* for done */
 	uint64_t		 tx;		/* smtpin's number */
 	char			 id[ENVELOPE_ID_MAX + 1];
 	enum queue_tx_state	 state;
@@ -130,6 +151,8 @@ struct queue {
 	int			 space_low;	/* what the channels were told */
 	/* counters for the debug log */
 	uint64_t		 nflush, ncommitted;
+	/* the queue runner (queue_run.c, doc/design.md §12) */
+	struct queue_run	*run;
 };
 
 /* ---- queue.c ---- */
@@ -198,8 +221,18 @@ void	queue_chan_add(struct queue *, uint32_t instance, int fd);
  * incoming/.
  */
 void	queue_tx_free(struct queue_tx *t, int on_pending, int keep_files);
+/* Unlinks incoming/ID and incoming/ID.env; a missing file is fine. */
+void	queue_incoming_unlink(struct queue *, const char *id);
 /* Frees the slots of dead channels whose transactions are all back. */
 void	queue_reap(void *q);
+
+/*
+ * Reads queue/ID.env and checks it against queue/ID (the size). Returns
+ * 0 and fills *env (the caller frees it with envelope_free), or -1 with
+ * why filled (the file is then a case for queue_corrupt).
+ */
+int	queue_env_read(struct queue *, const char *id, struct envelope *env,
+	    char *why, size_t whysize);
 
 /* ---- queue_flush.c ---- */
 
@@ -219,5 +252,27 @@ void	queue_flush_schedule(struct queue *);
 int	queue_space_update(struct queue *);
 /* Tells ch whether space is low (IPC_Q_SPACE). */
 void	queue_space_send(struct queue_chan *ch, int low);
+/*
+ * Puts t (kind LOCAL, UPDATE or REMOVE, with done set) on the pending
+ * list: the next flush makes it durable (doc/design.md §12).
+ */
+void	queue_flush_add(struct queue *, struct queue_tx *t);
+
+/* ---- queue_run.c: the queue runner (doc/design.md §12) ---- */
+
+/* Prepares the runner: the schedule is empty until queue_run_add. */
+void	queue_run_init(struct queue *);
+/*
+ * Registers a message of queue/ with its envelope (read at start-up or
+ * just committed): schedules its next attempt. The envelope is only
+ * read, not kept.
+ */
+void	queue_run_add(struct queue *, const struct envelope *env);
+/* A message was committed (by smtpin or as a bounce): schedule it now. */
+void	queue_run_committed(struct queue *, const char *id);
+/* Takes fd, the channel to smtpout (IPC_OUT_CHANNEL). */
+void	queue_run_channel(struct queue *, int fd);
+/* A reload: takes the runner's keys from the new configuration. */
+void	queue_run_settings(struct queue *, const struct ipc_queue_settings *);
 
 #endif

@@ -62,8 +62,7 @@ queue_tx_env_free(struct queue_tx *t)
 	buf_free(&t->env);
 }
 
-/* Unlinks incoming/ID and incoming/ID.env; a missing file is fine. */
-static void
+void
 queue_incoming_unlink(struct queue *q, const char *id)
 {
 	char envname[QUEUE_NAME_MAX];

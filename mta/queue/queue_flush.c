@@ -173,9 +173,12 @@ queue_space_tick(void *arg)
 static int
 queue_flush_one(const struct queue_tx *t)
 {
-	(void)sync_file_range(t->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-	(void)sync_file_range(t->envfd, 0, 0, SYNC_FILE_RANGE_WRITE);
-	if (fdatasync(t->fd) == -1 || fdatasync(t->envfd) == -1)
+	if (t->fd != -1)
+		(void)sync_file_range(t->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	if (t->envfd != -1)
+		(void)sync_file_range(t->envfd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	if ((t->fd != -1 && fdatasync(t->fd) == -1) ||
+	    (t->envfd != -1 && fdatasync(t->envfd) == -1))
 		return errno;
 	return 0;
 }
@@ -196,8 +199,8 @@ queue_flush_check(const struct queue_tx *t)
 	const unsigned fl = SYNC_FILE_RANGE_WAIT_BEFORE |
 	    SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER;
 
-	if (sync_file_range(t->fd, 0, 0, fl) == -1 ||
-	    sync_file_range(t->envfd, 0, 0, fl) == -1)
+	if ((t->fd != -1 && sync_file_range(t->fd, 0, 0, fl) == -1) ||
+	    (t->envfd != -1 && sync_file_range(t->envfd, 0, 0, fl) == -1))
 		return errno;
 	return 0;
 }
@@ -236,6 +239,8 @@ queue_flush_data(struct queue_flusher *f, struct queue_tx_list *batch,
 		per_file = 1;
 	}
 	TAILQ_FOREACH(t, batch, entry) {
+		if (t->kind == QUEUE_TX_REMOVE)
+			continue;
 		e = per_file ? queue_flush_one(t) : queue_flush_check(t);
 		if (e != 0) {
 			errno = e;
@@ -289,6 +294,48 @@ queue_flush_rename(struct queue *q, struct queue_tx *t)
 }
 
 /*
+ * An envelope update: incoming/ID.env replaces queue/ID.env in one
+ * rename (atomic: a crash leaves the old or the new one, never neither).
+ */
+static int
+queue_flush_replace(struct queue *q, struct queue_tx *t)
+{
+	char envname[QUEUE_NAME_MAX];
+
+	if (queue_env_name(envname, sizeof(envname), t->id) == -1)
+		fatalx("queue: envelope name of %s", t->id);
+	if (renameat(q->incoming_fd, envname, q->queue_fd, envname) == -1) {
+		log_warn("queue: rename incoming/%s over queue/%s", envname,
+		    envname);
+		return -1;
+	}
+	t->renamed = 2;
+	return 0;
+}
+
+/*
+ * A message whose every recipient is final leaves the spool: the
+ * envelope first (without it the content is no message, and start-up
+ * recovery removes a content file left alone), then the content.
+ */
+static int
+queue_flush_remove(struct queue *q, struct queue_tx *t)
+{
+	char envname[QUEUE_NAME_MAX];
+
+	if (queue_env_name(envname, sizeof(envname), t->id) == -1)
+		fatalx("queue: envelope name of %s", t->id);
+	if (unlinkat(q->queue_fd, envname, 0) == -1 && errno != ENOENT) {
+		log_warn("queue: remove queue/%s", envname);
+		return -1;
+	}
+	if (unlinkat(q->queue_fd, t->id, 0) == -1 && errno != ENOENT)
+		log_warn("queue: remove queue/%s", t->id);
+	t->renamed = 2;
+	return 0;
+}
+
+/*
  * The blocking part of a flush, run by a flusher thread: data durable,
  * renames, one directory flush. Touches only the batch, the spool's
  * directory fds and the flusher's own descriptor of incoming/.
@@ -303,20 +350,41 @@ queue_flush_work(struct queue_flusher *f, struct queue_tx_list *batch,
 
 	(void)queue_flush_data(f, batch, n, how);
 	TAILQ_FOREACH(t, batch, entry) {
+		int rv;
+
 		if (t->error != 0)
 			continue;
-		if (queue_flush_rename(q, t) == -1)
+		switch (t->kind) {
+		case QUEUE_TX_UPDATE:
+			rv = queue_flush_replace(q, t);
+			break;
+		case QUEUE_TX_REMOVE:
+			rv = queue_flush_remove(q, t);
+			break;
+		default:
+			rv = queue_flush_rename(q, t);
+			break;
+		}
+		if (rv == -1)
 			t->error = EIO;
 		else
 			renamed++;
 	}
 	/* One directory flush covers every rename of the batch. */
 	if (renamed > 0 && fsync(q->queue_fd) == -1) {
-		log_warn("queue: fsync queue/ (%zu message%s not committed)",
+		log_warn("queue: fsync queue/ (%zu change%s not durable)",
 		    renamed, renamed == 1 ? "" : "s");
 		TAILQ_FOREACH(t, batch, entry)
 			if (t->error == 0) {
-				queue_unrename(q, t);
+				/*
+				 * A new message is taken out again; an
+				 * update or removal cannot be undone and
+				 * is reported: the runner keeps the message
+				 * and writes it again.
+				 */
+				if (t->kind == QUEUE_TX_SMTPIN ||
+				    t->kind == QUEUE_TX_LOCAL)
+					queue_unrename(q, t);
 				t->error = EIO;
 			}
 	}
@@ -356,6 +424,13 @@ queue_flush_finish(struct queue *q, struct queue_flusher *f)
 
 	while ((t = TAILQ_FIRST(&f->batch)) != NULL) {
 		TAILQ_REMOVE(&f->batch, t, entry);
+		if (t->kind != QUEUE_TX_SMTPIN) {
+			/* the runner's own: it logs and frees t */
+			if (t->error == 0)
+				ok++;
+			t->done(q, t);
+			continue;
+		}
 		ch = t->ch;
 		memset(&res, 0, sizeof(res));
 		res.tx = t->tx;
@@ -364,6 +439,7 @@ queue_flush_finish(struct queue *q, struct queue_flusher *f)
 		if (t->error == 0) {
 			ok++;
 			queue_flush_log(t);
+			queue_run_committed(q, t->id);
 		}
 		/* a failed message is gone before smtpin hears of it */
 		queue_tx_free(t, 0, res.status == 0);
@@ -472,6 +548,15 @@ queue_flush(void *arg)
 	f->ready = 1;
 	(void)pthread_cond_signal(&f->cv);
 	(void)pthread_mutex_unlock(&f->mu);
+}
+
+void
+queue_flush_add(struct queue *q, struct queue_tx *t)
+{
+	t->state = QUEUE_TX_PENDING;
+	TAILQ_INSERT_TAIL(&q->pending, t, entry);
+	q->npending++;
+	queue_flush_schedule(q);
 }
 
 void

@@ -61,8 +61,14 @@ queue_master_msg(struct child *c, const struct ipc_msg *msg)
 		memcpy(&qs, msg->data, sizeof(qs));
 		c->conf.queue_min_free = qs.min_free;
 		p->q.space_checked = 0;
+		queue_run_settings(&p->q, &qs);
 		log_debug("%s: queue_min_free is now %llu", c->title,
 		    (unsigned long long)qs.min_free);
+		return;
+	}
+	if (msg->type == IPC_OUT_CHANNEL && msg->len == sizeof(struct ipc_link)
+	    && msg->fd != -1) {
+		queue_run_channel(&p->q, msg->fd);
 		return;
 	}
 	if (msg->type != IPC_QUEUE_CHANNEL ||
@@ -89,13 +95,14 @@ main(int argc, char **argv)
 	queue_spool_open(&p.q, &p.c.conf, p.c.loop);
 	queue_chan_init(&p.q);
 	queue_flush_init(&p.q);
+	queue_run_init(&p.q);
 	/*
 	 * Recover before the loop runs: channels the master already sent
 	 * wait in the master channel until then.
 	 */
 	(void)queue_recover(&p.q);
 	child_master_allow(&p.c, IPC_ALLOW(IPC_QUEUE_CHANNEL) |
-	    IPC_ALLOW(IPC_QUEUE_SETTINGS),
+	    IPC_ALLOW(IPC_QUEUE_SETTINGS) | IPC_ALLOW(IPC_OUT_CHANNEL),
 	    queue_master_msg);
 	child_run(&p.c);
 }

@@ -1,0 +1,135 @@
+/*
+ * queue_run.h: the queue runner's state (doc/design.md §12), shared by
+ * queue_run.c (the schedule, jobs, results, envelope writes) and
+ * queue_bounce.c (making bounces and delay warnings).
+ * Linked by the queue binary.
+ */
+#ifndef SEALPOST_QUEUE_RUN_H
+#define SEALPOST_QUEUE_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/tree.h>
+
+#include "lib/ipc.h"
+#include "lib/loop.h"
+#include "smtp/envelope.h"
+#include "queue.h"
+#include "queue_sched.h"
+
+#define QUEUE_RUN_NOT_IN_HEAP	SIZE_MAX
+/* Job bytes queued to smtpout before the runner waits for it to read. */
+#define QUEUE_RUN_PENDING_MAX	(4 * 1024 * 1024)
+/* How long a write that failed (full disk) waits before it is retried. */
+#define QUEUE_RUN_STALL_MS	10000
+
+struct queue_dest;
+
+/* A message of queue/ as the runner knows it. */
+struct queue_msg {
+	RB_ENTRY(queue_msg)	 node;		/* run->msgs, by id */
+	TAILQ_ENTRY(queue_msg)	 stall;		/* run->stalled */
+	size_t			 heapidx;	/* in run->heap, or
+						   QUEUE_RUN_NOT_IN_HEAP */
+	int64_t			 due;		/* next attempt (unix time) */
+	char			 id[ENVELOPE_ID_MAX + 1];
+	/* Only while active (being delivered): */
+	struct envelope		*env;
+	int			 fd;		/* queue/ID, read-only */
+	uint8_t			*needs_dsn;	/* per recipient: failed or
+						   expired, bounce not made */
+	int			 needs_warn;	/* delay warning to make */
+	unsigned		 njobs;		/* waiting or out */
+	int			 active;
+	int			 writing;	/* a bounce or envelope write
+						   is with the flusher */
+	int			 dirty;		/* changed since the last
+						   write started */
+	int			 stalled;	/* on run->stalled */
+	int			 removed;
+};
+
+RB_HEAD(queue_msg_tree, queue_msg);
+RB_PROTOTYPE(queue_msg_tree, queue_msg, node, queue_msg_cmp)
+
+/* One delivery job: a message's recipients for one domain. */
+struct queue_job {
+	RB_ENTRY(queue_job)	 node;		/* run->jobs, by num */
+	TAILQ_ENTRY(queue_job)	 entry;		/* dest->waiting */
+	uint64_t		 num;
+	struct queue_msg	*m;
+	struct queue_dest	*d;
+	uint32_t		*idx;		/* recipient numbers */
+	uint8_t			*got;		/* result seen, per idx */
+	size_t			 n;
+	uint32_t		 attempt;
+	int			 final;		/* lifetime over */
+	int			 sent;		/* with smtpout */
+};
+
+RB_HEAD(queue_job_tree, queue_job);
+RB_PROTOTYPE(queue_job_tree, queue_job, node, queue_job_cmp)
+
+/* A destination domain with jobs waiting or out. */
+struct queue_dest {
+	RB_ENTRY(queue_dest)	 node;		/* run->dests */
+	TAILQ_ENTRY(queue_dest)	 ready;		/* run->ready */
+	char			 domain[QUEUE_SCHED_DOMAIN_MAX + 1];
+	TAILQ_HEAD(, queue_job)	 waiting;
+	size_t			 nwaiting;
+	unsigned		 active;	/* jobs out */
+	int			 on_ready;
+};
+
+RB_HEAD(queue_dest_tree, queue_dest);
+RB_PROTOTYPE(queue_dest_tree, queue_dest, node, queue_dest_cmp)
+
+struct queue_run {
+	struct queue		*q;
+	struct queue_sched_conf	 sc;
+	char			 local_domains[CONF_MAX_DOMAINS][256];
+	unsigned		 active_limit;
+	unsigned		 concurrency;
+	unsigned		 dest_concurrency;
+	uint64_t		 bounce_size_limit;
+	char			 notice_rcpt[256];	/* full address */
+
+	struct queue_msg_tree	 msgs;
+	size_t			 nmsgs;
+	struct queue_msg	**heap;		/* min-heap by due */
+	size_t			 nheap, heapcap;
+	size_t			 nactive;
+	struct queue_job_tree	 jobs;
+	uint64_t		 nextjob;
+	struct queue_dest_tree	 dests;
+	TAILQ_HEAD(, queue_dest) ready;		/* dests that may send */
+	unsigned		 out;		/* jobs with smtpout */
+	TAILQ_HEAD(, queue_msg)	 stalled;	/* writes to retry */
+
+	struct ipc_chan		 chan;		/* to smtpout */
+	int			 chan_open;
+	struct loop_timer	 timer;		/* next due message */
+	struct loop_timer	 stall_timer;
+	struct loop_timer	 send_timer;	/* smtpout reads slowly */
+};
+
+/*
+ * queue_bounce.c: makes the DSN (RFC 3464) about recipients idx[0..n) of
+ * the active message m: kind 0 a failure report (bounced or expired
+ * recipients), 1 a delay warning. The DSN goes to the envelope sender, or
+ * when that is <> to the postmaster (bounce_notice_recipient) once: a
+ * message that is itself the postmaster's copy is dropped with a log
+ * line. The new message is committed like any other (queue_flush_add);
+ * when it is durable, queue_run_dsn_done(run, m, error) is called.
+ * Returns 0 when a DSN is on its way, 1 when none is due (NOTIFY, null
+ * sender of a postmaster copy: logged), -1 when it could not be made
+ * (logged; the caller retries later).
+ */
+int	queue_bounce_start(struct queue_run *, struct queue_msg *m, int delay,
+	    const uint32_t *idx, size_t n);
+/* Called by queue_bounce.c when the DSN of m is durable (or failed). */
+void	queue_run_dsn_done(struct queue_run *, struct queue_msg *m, int delay,
+	    const uint32_t *idx, size_t n, int error);
+
+#endif
