@@ -73,6 +73,7 @@ struct master {
 	struct loop_timer	 ping_timer;
 
 	uint32_t		 queue_gen;	/* bumped at each queue start */
+	uint32_t		 link_gen;	/* delivery channels made */
 	char			 ticket_file[CONF_PATH_MAX];
 
 	struct pidfh		*pidfh;
@@ -99,6 +100,12 @@ int	master_check_environment(struct master *, char *err, size_t errlen);
  * Returns 0, or -1 with the message in err, in the same form.
  */
 int	master_check_tls(const struct conf *c, char *err, size_t errlen);
+/*
+ * What delivery needs (doc/design.md §12): tls_policy_file parses,
+ * smtpout_auth_file is root's and private, and tls_ca_file exists where
+ * the verify requirement can apply. Returns 0, or -1 with the message.
+ */
+int	master_check_delivery(const struct conf *c, char *err, size_t errlen);
 /* Runs the master until shutdown; returns the exit status. */
 int	master_main(struct master *);
 

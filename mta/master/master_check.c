@@ -26,8 +26,10 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "lib/log.h"
 #include "lib/tls.h"
 #include "master.h"
+#include "policy/route.h"
 
 #define MASTER_CHECK_FILE_MAX	(1024 * 1024)	/* a certificate chain or key */
 
@@ -614,9 +616,10 @@ master_check_ca(const struct conf *c, char *err, size_t errlen)
 	if (c->tls_ca_file[0] == '\0')
 		return 0;
 	/*
-	 * Left at its default on a host without ca-certificates: nothing
-	 * uses it yet (delivery is not built), so that host may still
-	 * receive mail; a file the admin named must be there.
+	 * Left at its default on a host without ca-certificates: only the
+	 * verify requirement uses it (master_check_delivery says when that
+	 * applies), so that host may still receive mail and deliver with
+	 * encrypt; a file the admin named must be there.
 	 */
 	if (conf_key_line(c, "tls_ca_file") == 0 &&
 	    access(c->tls_ca_file, F_OK) == -1 && errno == ENOENT)
@@ -682,6 +685,122 @@ master_check_tls(const struct conf *c, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The administrator's table (tls_policy_file), parsed as the policy
+ * process will parse it at its start (doc/design.md §8). Sets *verify
+ * when an entry asks for the verify requirement.
+ */
+static int
+master_check_policy_file(const struct conf *c, int *verify, char *err,
+    size_t errlen)
+{
+	struct route_table t;
+	struct stat st;
+	const char *why;
+	char *text = NULL, msg[CONF_ERR_MAX];
+	size_t got = 0, i;
+	ssize_t r;
+	int fd, rv = -1;
+
+	*verify = 0;
+	if (c->tls_policy_file[0] == '\0')
+		return 0;
+	if ((fd = master_check_open(c->tls_policy_file, &st, &why)) == -1)
+		return conf_key_error(c, "tls_policy_file", err, errlen, "%s: "
+		    "%s; give a readable file (sealpost-policy(7)) or remove "
+		    "the key", c->tls_policy_file, why);
+	if (st.st_size > ROUTE_FILE_MAX) {
+		close(fd);
+		return conf_key_error(c, "tls_policy_file", err, errlen, "%s: "
+		    "larger than %d octets", c->tls_policy_file,
+		    ROUTE_FILE_MAX);
+	}
+	if ((text = malloc((size_t)st.st_size + 1)) == NULL)
+		fatal("tls_policy_file");
+	while (got < (size_t)st.st_size) {
+		r = read(fd, text + got, (size_t)st.st_size - got);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	memset(&t, 0, sizeof(t));
+	if (route_table_parse(text, got, c->tls_policy_file, &t, msg,
+	    sizeof(msg)) == -1)
+		(void)snprintf(err, errlen, "%s", msg);
+	else
+		rv = 0;
+	for (i = 0; i < t.n; i++)
+		if (t.entries[i].requirement == IPC_REQ_VERIFY)
+			*verify = 1;
+	route_table_free(&t);
+	free(text);
+	return rv;
+}
+
+/*
+ * The credentials smtpout logs in to a smarthost with: a secret, so
+ * readable by root alone (smtpout reads it before it drops privileges).
+ */
+static int
+master_check_auth_file(const struct conf *c, char *err, size_t errlen)
+{
+	struct stat st;
+	const char *why;
+	int fd;
+
+	if (c->smtpout_auth_file[0] == '\0')
+		return 0;
+	if ((fd = master_check_open(c->smtpout_auth_file, &st, &why)) == -1)
+		return conf_key_error(c, "smtpout_auth_file", err, errlen,
+		    "%s: %s; give a readable file or remove the key",
+		    c->smtpout_auth_file, why);
+	close(fd);
+	if (!c->devmode && (st.st_uid != 0 || (st.st_mode & 077) != 0))
+		return conf_key_error(c, "smtpout_auth_file", err, errlen,
+		    "%s holds passwords and is %s; make it root's, mode 0600 "
+		    "(chown root %s; chmod 600 %s)", c->smtpout_auth_file,
+		    st.st_uid != 0 ? "not owned by root" :
+		    "readable by others", c->smtpout_auth_file,
+		    c->smtpout_auth_file);
+	return 0;
+}
+
+/*
+ * What delivery needs: a readable table, safe credentials, and a trust
+ * store wherever the verify requirement can apply (the floor, the
+ * relayhost, a table entry): without one every such delivery would be
+ * deferred.
+ */
+int
+master_check_delivery(const struct conf *c, char *err, size_t errlen)
+{
+	int table_verify;
+	const char *need = NULL;
+
+	if (master_check_policy_file(c, &table_verify, err, errlen) == -1 ||
+	    master_check_auth_file(c, err, errlen) == -1)
+		return -1;
+	if (c->tls_floor == CONF_TLS_FLOOR_VERIFY)
+		need = "tls_floor = verify";
+	else if (c->relayhost[0] != '\0' &&
+	    c->relayhost_tls == CONF_TLS_FLOOR_VERIFY)
+		need = "relayhost_tls = verify (the default for a relayhost)";
+	else if (table_verify)
+		need = "an entry of tls_policy_file with verify";
+	if (need != NULL && (c->tls_ca_file[0] == '\0' ||
+	    access(c->tls_ca_file, R_OK) == -1))
+		return conf_key_error(c, "tls_ca_file", err, errlen, "%s: %s, "
+		    "and %s needs a trust store; install Debian's "
+		    "ca-certificates or name a PEM file of trusted CAs",
+		    c->tls_ca_file[0] == '\0' ? "(empty)" : c->tls_ca_file,
+		    c->tls_ca_file[0] == '\0' ? "not set" : strerror(errno),
+		    need);
+	return 0;
+}
+
 int
 master_check_environment(struct master *m, char *err, size_t errlen)
 {
@@ -692,7 +811,8 @@ master_check_environment(struct master *m, char *err, size_t errlen)
 		return -1;
 	if (master_check_dirs(c, err, errlen) == -1 ||
 	    master_check_log(c, err, errlen) == -1 ||
-	    master_check_tls_conf(c, err, errlen) == -1)
+	    master_check_tls_conf(c, err, errlen) == -1 ||
+	    master_check_delivery(c, err, errlen) == -1)
 		return -1;
 	return 0;
 }
