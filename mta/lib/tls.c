@@ -1,7 +1,9 @@
 /*
  * tls.c: GnuTLS glue (see tls.h). RFC 3207 (STARTTLS), RFC 8314
  * (implicit TLS), RFC 8446/5246 (TLS 1.3/1.2 only).
- * Linked by smtpin and sealpostd.
+ * The client half (tls_client_*): RFC 6125 names, RFC 6066 SNI, RFC 5077 /
+ * RFC 8446 §2.2 resumption.
+ * Linked by smtpin, smtpout and sealpostd.
  */
 #include "config.h"
 
@@ -13,7 +15,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+
 #include <gnutls/gnutls.h>
+#include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
+#include <gnutls/x509.h>
 
 #include "log.h"
 #include "tls.h"
@@ -258,4 +265,197 @@ tls_session_facts(gnutls_session_t s, struct tls_facts *f)
 	if (f->group == NULL)
 		f->group = "unknown";
 	f->resumed = gnutls_session_is_resumed(s) != 0;
+}
+
+/* ---- the client (smtpout) ---- */
+
+int
+tls_client_init(struct tls_client *t, const struct conf *c, char *err,
+    size_t errlen)
+{
+	char prio[sizeof(c->tls_priority) + sizeof(TLS_PRIORITY_FLOOR)];
+	const char *errpos = NULL;
+	int r, n;
+
+	memset(t, 0, sizeof(*t));
+	if ((r = gnutls_certificate_allocate_credentials(&t->cred)) < 0)
+		return tls_err(err, errlen, "credentials", NULL, r);
+	if (c->tls_ca_file[0] != '\0' && access(c->tls_ca_file, R_OK) == 0) {
+		r = gnutls_certificate_set_x509_trust_file(t->cred,
+		    c->tls_ca_file, GNUTLS_X509_FMT_PEM);
+		if (r < 0)
+			return tls_err(err, errlen, "tls_ca_file",
+			    c->tls_ca_file, r);
+		t->nca = (unsigned)r;
+	}
+	if (t->nca == 0)
+		log_warnx("no trust anchors in tls_ca_file %s: every "
+		    "certificate check fails", c->tls_ca_file);
+	n = snprintf(prio, sizeof(prio), "%s%s", c->tls_priority,
+	    TLS_PRIORITY_FLOOR);
+	if (n < 0 || (size_t)n >= sizeof(prio))
+		return tls_err(err, errlen, "tls_priority too long", NULL, 0);
+	if ((r = gnutls_priority_init(&t->prio, prio, &errpos)) < 0) {
+		(void)snprintf(err, errlen, "tls_priority: %s at '%s'",
+		    gnutls_strerror(r), errpos ? errpos : "");
+		return -1;
+	}
+	return 0;
+}
+
+void
+tls_client_free(struct tls_client *t)
+{
+	if (t->cred != NULL)
+		gnutls_certificate_free_credentials(t->cred);
+	if (t->prio != NULL)
+		gnutls_priority_deinit(t->prio);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Is name an IP address literal (no SNI for those, RFC 6066 §3)? */
+static int
+tls_is_ip(const char *name)
+{
+	unsigned char a[16];
+
+	return inet_pton(AF_INET, name, a) == 1 ||
+	    inet_pton(AF_INET6, name, a) == 1;
+}
+
+gnutls_session_t
+tls_client_session(struct tls_client *t, int fd, const char *name,
+    const gnutls_datum_t *resume)
+{
+	gnutls_session_t s;
+
+	if (gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_NONBLOCK |
+	    GNUTLS_NO_SIGNAL) < 0)
+		return NULL;
+	if (gnutls_priority_set(s, t->prio) < 0 ||
+	    gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, t->cred) < 0) {
+		gnutls_deinit(s);
+		return NULL;
+	}
+	if (name != NULL && name[0] != '\0' && !tls_is_ip(name) &&
+	    gnutls_server_name_set(s, GNUTLS_NAME_DNS, name, strlen(name)) <
+	    0) {
+		gnutls_deinit(s);
+		return NULL;
+	}
+	/* a stale or refused ticket only costs a full handshake */
+	if (resume != NULL && resume->size > 0)
+		(void)gnutls_session_set_data(s, resume->data, resume->size);
+	gnutls_handshake_set_timeout(s, 0);
+	gnutls_transport_set_int(s, fd);
+	return s;
+}
+
+int
+tls_client_session_data(gnutls_session_t s, gnutls_datum_t *out)
+{
+	out->data = NULL;
+	out->size = 0;
+	if (gnutls_session_get_data2(s, out) < 0 || out->size == 0) {
+		if (out->data != NULL)
+			gnutls_free(out->data);
+		out->data = NULL;
+		out->size = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/* The peer's leaf certificate, parsed; NULL if there is none. */
+static gnutls_x509_crt_t
+tls_peer_leaf(gnutls_session_t s)
+{
+	const gnutls_datum_t *certs;
+	gnutls_x509_crt_t crt;
+	unsigned n = 0;
+
+	if (gnutls_certificate_type_get(s) != GNUTLS_CRT_X509)
+		return NULL;
+	if ((certs = gnutls_certificate_get_peers(s, &n)) == NULL || n == 0)
+		return NULL;
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return NULL;
+	if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) < 0) {
+		gnutls_x509_crt_deinit(crt);
+		return NULL;
+	}
+	return crt;
+}
+
+enum tls_verify
+tls_client_verify(gnutls_session_t s, const char *name, const char **detail)
+{
+	gnutls_x509_crt_t crt;
+	unsigned status = 0;
+	const char *dummy;
+
+	if (detail == NULL)
+		detail = &dummy;
+	*detail = "";
+	if ((crt = tls_peer_leaf(s)) == NULL) {
+		*detail = "no certificate";
+		return TLS_VERIFY_NO_CERT;
+	}
+	if (gnutls_certificate_verify_peers2(s, &status) < 0) {
+		gnutls_x509_crt_deinit(crt);
+		*detail = "verification failed";
+		return TLS_VERIFY_UNTRUSTED;
+	}
+	if (status & (GNUTLS_CERT_EXPIRED | GNUTLS_CERT_NOT_ACTIVATED)) {
+		gnutls_x509_crt_deinit(crt);
+		*detail = "expired or not yet valid";
+		return TLS_VERIFY_EXPIRED;
+	}
+	if (status != 0) {
+		gnutls_x509_crt_deinit(crt);
+		*detail = (status & GNUTLS_CERT_SIGNER_NOT_FOUND) ?
+		    "issuer unknown" : (status & GNUTLS_CERT_SIGNATURE_FAILURE) ?
+		    "bad signature" : (status & GNUTLS_CERT_REVOKED) ?
+		    "revoked" : "invalid chain";
+		return TLS_VERIFY_UNTRUSTED;
+	}
+	if (!gnutls_x509_crt_check_hostname2(crt, name, 0)) {
+		gnutls_x509_crt_deinit(crt);
+		*detail = "name mismatch";
+		return TLS_VERIFY_HOSTNAME;
+	}
+	gnutls_x509_crt_deinit(crt);
+	return TLS_VERIFY_OK;
+}
+
+int
+tls_peer_sha256(gnutls_session_t s, unsigned char cert[32],
+    unsigned char spki[32])
+{
+	const gnutls_datum_t *certs;
+	gnutls_x509_crt_t crt;
+	gnutls_pubkey_t pk = NULL;
+	gnutls_datum_t der = { NULL, 0 };
+	unsigned n = 0;
+	int r = -1;
+
+	if (gnutls_certificate_type_get(s) != GNUTLS_CRT_X509 ||
+	    (certs = gnutls_certificate_get_peers(s, &n)) == NULL || n == 0)
+		return -1;
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, certs[0].data, certs[0].size,
+	    cert) < 0)
+		return -1;
+	if ((crt = tls_peer_leaf(s)) == NULL)
+		return -1;
+	if (gnutls_pubkey_init(&pk) >= 0 &&
+	    gnutls_pubkey_import_x509(pk, crt, 0) >= 0 &&
+	    gnutls_pubkey_export2(pk, GNUTLS_X509_FMT_DER, &der) >= 0 &&
+	    gnutls_hash_fast(GNUTLS_DIG_SHA256, der.data, der.size, spki) >= 0)
+		r = 0;
+	if (der.data != NULL)
+		gnutls_free(der.data);
+	if (pk != NULL)
+		gnutls_pubkey_deinit(pk);
+	gnutls_x509_crt_deinit(crt);
+	return r;
 }

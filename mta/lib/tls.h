@@ -4,7 +4,11 @@
  * string with TLS 1.0/1.1 always removed, session tickets, non-blocking
  * handshake and record I/O, and the facts of a finished session in the
  * words admins know from Postfix logs and Received headers.
- * Linked by smtpin (and sealpostd for the ticket key).
+ * The client half (tls_client_*) serves smtpout: credentials with the
+ * trust anchors of tls_ca_file, SNI, session resumption, and the checks
+ * of a finished session (PKIX, RFC 6125 name, SHA-256 digests) that the
+ * requirement of a hop asks for (doc/design.md §1.1).
+ * Linked by smtpin and smtpout (and sealpostd for the ticket key).
  */
 #ifndef SEALPOST_TLS_H
 #define SEALPOST_TLS_H
@@ -82,5 +86,65 @@ struct tls_facts {
 	int		 resumed;
 };
 void		tls_session_facts(gnutls_session_t, struct tls_facts *);
+
+/* ---- the client (smtpout) ---- */
+
+struct tls_client {
+	gnutls_certificate_credentials_t	cred;
+	gnutls_priority_t			prio;
+	unsigned				nca;	/* trust anchors */
+};
+
+/*
+ * Loads the client credentials: the trust anchors of c->tls_ca_file (a
+ * missing or empty file leaves none: every PKIX check then fails, which
+ * is safe), and tls_priority with TLS_PRIORITY_FLOOR. Call before chroot.
+ * Returns 0, or -1 with a message in err.
+ */
+int	tls_client_init(struct tls_client *, const struct conf *c, char *err,
+	    size_t errlen);
+void	tls_client_free(struct tls_client *);
+
+/*
+ * Starts a client session on the non-blocking socket fd with SNI name
+ * (NULL or "" for none; an IP literal is not sent) and, when resume is
+ * not NULL, the session data of an earlier session to offer for
+ * resumption (copied). Returns the session, or NULL on failure.
+ */
+gnutls_session_t tls_client_session(struct tls_client *, int fd,
+		    const char *name, const gnutls_datum_t *resume);
+
+/*
+ * The data to resume this session later, into *out (allocated with
+ * gnutls_malloc, the caller frees it with gnutls_free). Returns 0, or -1
+ * when there is none (yet).
+ */
+int		tls_client_session_data(gnutls_session_t, gnutls_datum_t *out);
+
+enum tls_verify {
+	TLS_VERIFY_OK = 0,
+	TLS_VERIFY_NO_CERT,	/* the peer sent no X.509 certificate */
+	TLS_VERIFY_UNTRUSTED,	/* no path to a trust anchor, bad signature */
+	TLS_VERIFY_EXPIRED,	/* a certificate expired or not yet valid */
+	TLS_VERIFY_HOSTNAME,	/* valid, but not for this name */
+};
+
+/*
+ * Checks the peer's chain against the trust anchors (PKIX, validity
+ * times) and then the leaf against name (RFC 6125 as GnuTLS's
+ * gnutls_x509_crt_check_hostname2: DNS-ID before CN, a wildcard only as
+ * the whole left-most label). Returns the first failure found, or
+ * TLS_VERIFY_OK. *detail (may be NULL) gets a static explanation.
+ */
+enum tls_verify	tls_client_verify(gnutls_session_t, const char *name,
+		    const char **detail);
+
+/*
+ * SHA-256 of the peer's leaf certificate (DER) into cert and of its
+ * SubjectPublicKeyInfo (DER) into spki. Returns 0, or -1 when there is
+ * no X.509 certificate or it cannot be parsed.
+ */
+int		tls_peer_sha256(gnutls_session_t, unsigned char cert[32],
+		    unsigned char spki[32]);
 
 #endif

@@ -294,6 +294,70 @@ master_link_queue(struct master *m)
 	}
 }
 
+/* The running child of a single-instance role, or NULL. */
+static struct master_child *
+master_running(struct master *m, enum proc_role role)
+{
+	size_t i;
+
+	for (i = 0; i < m->nchildren; i++)
+		if (m->children[i].role == role &&
+		    m->children[i].pid > 0 && m->children[i].chan_open &&
+		    !m->children[i].draining)
+			return &m->children[i];
+	return NULL;
+}
+
+/*
+ * Gives a and b a new channel (a socketpair, one end to each with type,
+ * doc/design.md §3, §12): called when either of them was spawned, so each
+ * pair is linked once per start of either side. A child whose peer's
+ * channel breaks exits or waits for the next link.
+ */
+static void
+master_link_pair(struct master *m, struct master_child *a,
+    struct master_child *b, uint32_t type)
+{
+	struct ipc_link lk;
+	int sp[2];
+
+	if (a == NULL || b == NULL)
+		return;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("channel between %s and %s", a->title, b->title);
+		return;
+	}
+	memset(&lk, 0, sizeof(lk));
+	lk.gen = ++m->link_gen;
+	if (ipc_send(&a->chan, type, &lk, sizeof(lk), sp[0]) == -1 ||
+	    ipc_send(&b->chan, type, &lk, sizeof(lk), sp[1]) == -1)
+		log_warnx("cannot link %s to %s", a->title, b->title);
+}
+
+/* After a spawn of k: the delivery channels that k is one end of. */
+static void
+master_link_delivery(struct master *m, struct master_child *k)
+{
+	switch (k->role) {
+	case PROC_QUEUE:
+		master_link_pair(m, k, master_running(m, PROC_SMTPOUT),
+		    IPC_OUT_CHANNEL);
+		break;
+	case PROC_SMTPOUT:
+		master_link_pair(m, master_running(m, PROC_QUEUE), k,
+		    IPC_OUT_CHANNEL);
+		master_link_pair(m, k, master_running(m, PROC_POLICY),
+		    IPC_PLAN_CHANNEL);
+		break;
+	case PROC_POLICY:
+		master_link_pair(m, master_running(m, PROC_SMTPOUT), k,
+		    IPC_PLAN_CHANNEL);
+		break;
+	default:
+		break;
+	}
+}
+
 static void
 master_child_err(struct ipc_chan *ch, enum ipc_err e, void *arg)
 {
@@ -377,6 +441,7 @@ master_spawn(struct master_child *k)
 		m->queue_gen++;
 	log_debug("started %s (pid %ld)", k->title, (long)k->pid);
 	master_link_queue(m);
+	master_link_delivery(m, k);
 }
 
 static struct master_child *

@@ -245,6 +245,9 @@ queue_run_add(struct queue *q, const struct envelope *env)
 	/* one whose every recipient is final is activated to be removed */
 	(void)queue_run_insert(run, env->id, queue_sched_all_final(env) ? 0 :
 	    queue_sched_due(&run->sc, env));
+	/* the first look at the schedule, once the loop runs */
+	if (!loop_timer_armed(&run->timer))
+		queue_run_kick(run);
 }
 
 void

@@ -58,6 +58,7 @@ class Behaviour:
     slow: bool = False                    # every reply waits --delay seconds
     rcpt_reply: str | None = None         # reply to every RCPT
     data_reply: str | None = None         # reply after the message was received
+    rcpt_by_local: bool = False           # RCPT reply chosen by the local part
 
     @property
     def needs_certificate(self):
@@ -82,7 +83,12 @@ BEHAVIOURS = {
     "rcpt-5xx": Behaviour(rcpt_reply="550 5.1.1 No such user"),
     "data-4xx": Behaviour(data_reply="451 4.3.0 Try later"),
     "data-5xx": Behaviour(data_reply="554 5.6.0 Rejected"),
+    "rcpt-mixed": Behaviour(rcpt_by_local=True),
 }
+
+# rcpt-mixed: the reply to RCPT by the start of the local part
+RCPT_BY_LOCAL = (("defer", "450 4.2.0 Mailbox busy"),
+                 ("bounce", "550 5.1.1 No such user"))
 
 ADDRESS = r'<((?:"(?:[^"\\]|\\.)*"|[^<>"])*)>'
 MAIL_RE = re.compile(r"FROM:\s*" + ADDRESS + r"(?:\s+(.*))?$", re.IGNORECASE)
@@ -556,6 +562,10 @@ class Session:
             return await self.reply(f"555 5.5.4 Unsupported option: {match.group(2)}")
         if self.behaviour.rcpt_reply:
             return await self.reply(self.behaviour.rcpt_reply)
+        if self.behaviour.rcpt_by_local:
+            for prefix, refusal in RCPT_BY_LOCAL:
+                if match.group(1).lower().startswith(prefix):
+                    return await self.reply(refusal)
         if len(self.rcpts) >= MAX_RECIPIENTS:
             return await self.reply("452 4.5.3 Error: too many recipients")
         self.rcpts.append(match.group(1))

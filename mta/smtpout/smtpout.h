@@ -1,0 +1,205 @@
+/*
+ * smtpout.h: the SMTP client process (doc/design.md §2): what its two
+ * layers share. smtpout_main.c (top) takes jobs from the queue and plans
+ * from the policy process, reports one result per recipient and the `out`
+ * line (doc/design.md §9); smtpout_session.c (bottom) runs one SMTP
+ * connection (RFC 5321, STARTTLS RFC 3207) under a host's requirement,
+ * with the one function that may write MAIL FROM (doc/design.md §1.1).
+ * The session layer calls up only through the smtpout_job_* functions.
+ * Linked by the smtpout binary.
+ */
+#ifndef SEALPOST_SMTPOUT_H
+#define SEALPOST_SMTPOUT_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <gnutls/gnutls.h>
+
+#include "ipc_msg.h"
+#include "lib/buf.h"
+#include "lib/child.h"
+#include "lib/tls.h"
+#include "smtp/smtp_proto.h"
+#include "smtpout_proto.h"
+
+#define SMTPOUT_IN_MAX		(64 * 1024)	/* unparsed reply bytes */
+#define SMTPOUT_OUT_MAX		(256 * 1024)	/* commands and DATA */
+#define SMTPOUT_CHUNK		(16 * 1024)	/* content read per pread */
+#define SMTPOUT_RESUME_MAX	256		/* cached TLS sessions */
+
+/* What the out line says about a session's TLS (doc/design.md §9). */
+struct smtpout_tlslog {
+	char	tls[16];	/* "TLSv1.3" or "none" */
+	char	cipher[64];
+	char	verify[16];	/* pkix, fingerprint, none */
+	char	cert[65];	/* hex SHA-256 of the leaf, or "" */
+};
+
+/* Where a result came from, for the result and the out line. */
+struct smtpout_where {
+	const char			*mx;	/* "" when no host */
+	const char			*ip;
+	const char			*policy;
+	const char			*policy_src;
+	const struct smtpout_tlslog	*tl;	/* NULL: no session */
+};
+
+/* The most meaningful host failure of a job so far. */
+struct smtpout_fail {
+	enum smtpout_proto_fail	kind;
+	char			host[IPC_DOMAIN_MAX + 1];
+	char			ip[64];
+	unsigned		port;
+	char			detail[512];
+	char			policy[16];
+	char			policy_src[16];
+	struct smtpout_tlslog	tl;
+};
+
+struct smtpout_rcpt {
+	struct ipc_out_rcpt	r;
+	int			accepted;	/* RCPT got 2xx */
+	int			done;		/* res is final */
+	struct ipc_out_result	res;
+};
+
+enum smtpout_job_state {
+	SMTPOUT_J_RCPTS,	/* waiting for the recipients */
+	SMTPOUT_J_PLAN,		/* waiting for IPC_PLAN */
+	SMTPOUT_J_HOSTS,	/* waiting for its IPC_PLAN_HOSTs */
+	SMTPOUT_J_RUN,		/* delivering */
+};
+
+struct smtpout;
+struct smtpout_sess;
+
+struct smtpout_job {
+	struct smtpout_job	*next, *prev;
+	struct smtpout		*so;
+	struct ipc_out_job	 j;
+	int			 fd;		/* content, read-only */
+	uint32_t		 gen;		/* queue channel it came on */
+	struct smtpout_rcpt	*rcpt;
+	uint32_t		 nrcpt;		/* received so far */
+	enum smtpout_job_state	 state;
+	uint64_t		 req;		/* plan request, 0: not sent */
+	struct ipc_plan		 plan;
+	struct ipc_plan_host	*hosts;
+	uint32_t		 nhosts;	/* received so far */
+	struct loop_timer	 timer;		/* the plan's timeout */
+	uint32_t		 host_i, addr_i;	/* next to try */
+	struct smtpout_fail	 best;
+	struct smtpout_sess	*sess;
+};
+
+enum smtpout_state {
+	SMTPOUT_S_CONNECT,
+	SMTPOUT_S_GREETING,
+	SMTPOUT_S_EHLO,		/* before TLS */
+	SMTPOUT_S_STARTTLS,
+	SMTPOUT_S_HANDSHAKE,
+	SMTPOUT_S_EHLO_TLS,	/* the EHLO inside TLS */
+	SMTPOUT_S_AUTH,		/* PLAIN, or LOGIN's last step */
+	SMTPOUT_S_AUTH_USER,	/* LOGIN: 334 for the user name */
+	SMTPOUT_S_AUTH_PASS,	/* LOGIN: 334 for the password */
+	SMTPOUT_S_TXN,		/* MAIL and RCPT replies */
+	SMTPOUT_S_DATA,		/* 354 */
+	SMTPOUT_S_BODY,		/* sending the content */
+	SMTPOUT_S_DOT,		/* the final reply */
+	SMTPOUT_S_RSET,
+	SMTPOUT_S_IDLE,		/* kept for the next job (reuse) */
+	SMTPOUT_S_QUIT,
+};
+
+/* The requirement check's verdict; only PASSED opens the gate. */
+enum smtpout_verdict {
+	SMTPOUT_V_NONE = 0,
+	SMTPOUT_V_PASSED,
+};
+
+struct smtpout_sess {
+	struct smtpout_sess	*next, *prev;
+	struct smtpout		*so;
+	int			 fd;
+	enum smtpout_state	 state;
+	uint32_t		 events;
+	gnutls_session_t	 tls;
+	int			 tls_active;
+	struct buf		 in, out;
+	struct smtp_proto_reply_acc acc;
+	struct loop_timer	 timer;
+	struct ipc_plan_host	 host;		/* the plan's host entry */
+	char			 ip[64];
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	struct smtpout_proto_ehlo ehlo;
+	enum smtpout_verdict	 verdict;	/* set by the check only */
+	int			 verdict_req;	/* requirement it was for */
+	struct smtpout_tlslog	 tl;
+	const struct smtpout_proto_cred *cred;
+	struct smtpout_job	*job;		/* NULL while idle */
+	char			 domain[IPC_DOMAIN_MAX + 1];	/* reuse key */
+	unsigned		 nmsgs;		/* messages sent on it */
+	/* the transaction: item 0 is MAIL, 1..nrcpt the RCPTs */
+	uint32_t		 txn_sent, txn_answered;
+	int			 mail_failed;
+	uint32_t		 naccepted;
+	/* DATA */
+	uint64_t		 off;
+	struct smtpout_proto_dot dot;
+	int			 end_queued;
+};
+
+struct smtpout {
+	struct child		 child;
+	const struct conf	*conf;
+	struct ipc_chan		 queue, plan;
+	int			 have_queue, have_plan;
+	uint32_t		 queue_gen;
+	struct tls_client	 tls;
+	struct smtpout_job	*jobs;
+	struct smtpout_sess	*sessions;
+	uint64_t		 next_req;
+	struct smtpout_proto_cred *creds;
+	size_t			 ncreds;
+};
+
+/* ---- main (smtpout_main.c): the job side ---- */
+
+/*
+ * Sets the result of one recipient (once; a later call for a recipient
+ * that is done is ignored). code/dsn/text are the peer's reply or ours;
+ * failure the RFC 8460 result type or "".
+ */
+void	smtpout_job_rcpt(struct smtpout_job *, struct smtpout_rcpt *,
+	    int outcome, int code, const char *dsn, const char *text,
+	    const char *failure, const struct smtpout_where *);
+/* Gives every recipient without a result this one; as smtpout_job_rcpt. */
+void	smtpout_job_all(struct smtpout_job *, int outcome, int code,
+	    const char *dsn, const char *text, const char *failure,
+	    const struct smtpout_where *);
+/*
+ * Ends the job: sends every result (a recipient still without one is
+ * deferred), logs the out lines, sends IPC_OUT_DONE, closes the content
+ * and frees the job. Detaches it from its session first.
+ */
+void	smtpout_job_end(struct smtpout_job *);
+/* Remembers f when it says more than the job's best failure so far. */
+void	smtpout_job_fail(struct smtpout_job *, const struct smtpout_fail *);
+
+/* ---- session (smtpout_session.c) ---- */
+
+/*
+ * Starts or continues the delivery of a job whose plan is complete: an
+ * idle session that fits is taken, else the next address of the plan is
+ * connected; when none is left, every recipient is deferred with the
+ * best failure and the job ends.
+ */
+void	smtpout_deliver(struct smtpout_job *);
+/* SIGTERM: QUIT to every idle session, best effort. */
+void	smtpout_sessions_quit(struct smtpout *);
+/* The cache of TLS sessions for resumption; freed at exit. */
+void	smtpout_resume_free(void);
+
+#endif

@@ -1,0 +1,595 @@
+"""The checks of tests/integration/delivery (run inside tests/testnet/run).
+
+One real sealpostd (its real users and chroots) with dns_resolver at the
+test internet's validating resolver and tls_ca_file at its test CA; mail
+goes in with smtplib from loopback and out to the scenario domains of
+$TESTNET_SCENARIOS. What is asserted is what an admin would see: the
+`out` and `bounce` log lines (doc/design.md §9), the spool, the peers'
+records (events.jsonl: never a cleartext MAIL), the mail the peers got.
+
+Not executable on purpose: tests/run runs tests/integration/delivery.
+"""
+
+import email
+import email.policy
+import glob
+import json
+import os
+import re
+import signal
+import smtplib
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from inbound_lib import (Daemon, Tap, build_paths, parse_kv,  # noqa: E402
+                         require_users)
+
+tap = Tap()
+# LeakSanitizer cannot run in the chroots (no /proc there); the other
+# sanitizers report to daemon.log, which check_sanitizers reads
+os.environ["ASAN_OPTIONS"] = "detect_leaks=0" + (
+    ":" + os.environ["ASAN_OPTIONS"] if os.environ.get("ASAN_OPTIONS")
+    else "")
+if not os.environ.get("TESTNET_DIR"):
+    tap.notok("runs inside tests/testnet/run (TESTNET_DIR is not set)")
+    sys.exit(1)
+top, build = build_paths(tap)
+require_users(tap)
+with open(os.environ["TESTNET_SCENARIOS"]) as f:
+    NET = json.load(f)
+S = {s["name"]: s for s in NET["scenarios"]}
+SENDER = "alice@sealpost.example"
+LOG_TS = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)")
+
+
+def mx_host(name, i=0):
+    return S[name]["mx"][i]
+
+
+# ---- the daemon -------------------------------------------------------------
+
+d = None
+table = None
+
+
+def conf_lines(extra=()):
+    return ["hostname = sealpost.example",
+            "listen = 127.0.0.1:2525 smtp",
+            "local_domains = sealpost.example",
+            "dns_resolver = %s" % os.environ["TESTNET_RESOLVER"],
+            "tls_ca_file = %s" % os.environ["TESTNET_CA"],
+            "retry_min = 3s", "retry_max = 6s", "queue_lifetime = 1h",
+            "smtpout_connect_timeout = 3s",
+            "smtpout_command_timeout = 10s",
+            "tls_policy_file = %s" % table] + list(extra)
+
+
+def write_table():
+    """The admin's table: smarthost routes with verify and cleartext-ok
+    to a peer without STARTTLS (sealpost-policy(7))."""
+    global table
+    table = os.path.join(os.environ["TESTNET_DIR"], "sealpost.table")
+    rows = [
+        "# tests/integration/delivery",
+        "smart-ok.example verify relay=[%s]" % mx_host("sts-enforce")["host"],
+        "smart-wrongname.example verify relay=[%s]"
+        % mx_host("sts-enforce-wrong-name")["host"],
+        "smart-rogue.example verify relay=[%s]"
+        % mx_host("sts-enforce-unknown-ca")["host"],
+        "legacy.example cleartext-ok relay=[%s]"
+        % mx_host("nostarttls-plain")["host"],
+    ]
+    with open(table, "w") as f:
+        f.write("\n".join(rows) + "\n")
+
+
+def start(extra=()):
+    global d
+    if d is None:
+        d = Daemon(build, "delivery", conf_lines(extra))
+    else:
+        d.write_conf(conf_lines(extra))
+    okay, why = d.start()
+    if not okay:
+        tap.notok("sealpostd starts", why)
+        finish()
+    return d
+
+
+def finish():
+    if d is not None:
+        d.stop()
+        d.check_sanitizers(tap)
+        d.cleanup()
+    tap.done() if hasattr(tap, "done") else None
+    sys.exit(0)
+
+
+# ---- sending and watching ---------------------------------------------------
+
+SEQ = [0]
+
+
+def make_message(tag, extra_body=b""):
+    SEQ[0] += 1
+    mid = "<%s.%d.%d@client.example>" % (tag, os.getpid(), SEQ[0])
+    body = (b"Subject: delivery test " + tag.encode() + b"\r\n"
+            b"Message-ID: " + mid.encode() + b"\r\n"
+            b"From: Alice <" + SENDER.encode() + b">\r\n"
+            b"Date: Sat, 05 Dec 2026 06:00:00 +0000\r\n"
+            b"\r\n"
+            b"line one\r\n"
+            b".a line that starts with a dot\r\n"
+            b"..two dots\r\n"
+            b".\r\n"
+            b"the line above was a single dot\r\n" + extra_body +
+            b"last line\r\n")
+    return mid, body
+
+
+def send(rcpts, tag, extra_body=b"", sender=SENDER, mail_options=()):
+    """Sends one message; returns (queue id, Message-ID, content)."""
+    mid, body = make_message(tag, extra_body)
+    s = smtplib.SMTP("127.0.0.1", 2525, local_hostname="client.example",
+                     timeout=20)
+    try:
+        s.ehlo()
+        code, resp = s.mail(sender, list(mail_options))
+        if code != 250:
+            raise RuntimeError("MAIL: %d %r" % (code, resp))
+        for r in rcpts:
+            code, resp = s.rcpt(r)
+            if code != 250:
+                raise RuntimeError("RCPT %s: %d %r" % (r, code, resp))
+        code, resp = s.data(body)
+        if code != 250:
+            raise RuntimeError("DATA: %d %r" % (code, resp))
+        m = re.search(rb"queued as ([A-Za-z0-9]+)", resp)
+        return m.group(1).decode(), mid, body
+    finally:
+        try:
+            s.quit()
+        except Exception:
+            pass
+
+
+def log_events(event):
+    """Every `event k=v ...` line of the log as (time string, dict)."""
+    out = []
+    pat = re.compile(r"(?:^|: )%s ((?:[a-z0-9_]+=).*)$" % event)
+    for ln in d.log_text().splitlines():
+        m = pat.search(ln)
+        if m:
+            ts = LOG_TS.match(ln)
+            out.append((ts.group(1) if ts else "", parse_kv(" " + m.group(1))))
+    return out
+
+
+def outs(qid, rcpt=None):
+    return [kv for _, kv in log_events("out") if kv.get("id") == qid and
+            (rcpt is None or kv.get("rcpt") == rcpt)]
+
+
+def wait_out(qid, rcpt=None, n=1, timeout=40):
+    end = time.monotonic() + timeout
+    while True:
+        o = outs(qid, rcpt)
+        if len(o) >= n or time.monotonic() > end:
+            return o
+        time.sleep(0.2)
+
+
+def wait_gone(qid, timeout=30):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if qid not in d.queue_ids():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def peer_events(scenario, i=0):
+    rd = S[scenario]["mx"][i].get("record_dir")
+    out = []
+    if rd and os.path.exists(os.path.join(rd, "events.jsonl")):
+        with open(os.path.join(rd, "events.jsonl")) as f:
+            for ln in f:
+                try:
+                    out.append(json.loads(ln))
+                except ValueError:
+                    pass
+    return out
+
+
+def peer_mail(scenario, mid, i=0):
+    """Messages the peer stored with this Message-ID (bytes)."""
+    rd = S[scenario]["mx"][i].get("record_dir") or ""
+    found = []
+    for p in glob.glob(os.path.join(rd, "mail", "*.eml")) + glob.glob(
+            os.path.join(rd, "maildir", "new", "*")):
+        with open(p, "rb") as f:
+            data = f.read()
+        if mid.encode() in data:
+            found.append(data)
+    return found
+
+
+def strip_received(data):
+    """The message without the Received (and Postfix's X-Original-To,
+    Delivered-To and Return-Path) header fields the hops added at the
+    top."""
+    lines = data.split(b"\r\n") if b"\r\n" in data else data.split(b"\n")
+    i = 0
+    while i < len(lines):
+        ln = lines[i].lower()
+        if ln.startswith((b"received:", b"delivered-to:", b"return-path:",
+                          b"x-original-to:")):
+            i += 1
+            while i < len(lines) and lines[i][:1] in (b" ", b"\t"):
+                i += 1
+            continue
+        break
+    return b"\r\n".join(lines[i:])
+
+
+def no_cleartext(scenario, what):
+    ev = [e for i in range(len(S[scenario]["mx"]))
+          for e in peer_events(scenario, i)]
+    bad = [e for e in ev if e.get("cleartext_mail")]
+    tap.ok("%s: the peer saw no MAIL in cleartext (%d connections)"
+           % (what, len(ev)), not bad, bad[:1])
+
+
+# ---- the cases ----------------------------------------------------------------
+
+def case_postfix_end_to_end():
+    sc = "dane-postfix"
+    rcpt = "bob@%s" % S[sc]["domain"]
+    qid, mid, body = send([rcpt], "postfix")
+    o = wait_out(qid, rcpt)
+    kv = o[0] if o else {}
+    tap.ok("to Postfix: one out line, result=sent", kv.get("result") ==
+           "sent", o)
+    tap.ok("... with the TLS facts (tls, cipher, mx, ip, cert_sha256, "
+           "policy=encrypt, policy_src=floor, attempt=1)",
+           kv.get("tls", "none").startswith("TLSv1.") and
+           kv.get("cipher") and kv.get("mx") == mx_host(sc)["host"] and
+           kv.get("ip") and re.match(r"^[0-9a-f]{64}$",
+                                     kv.get("cert_sha256", "")) and
+           kv.get("policy") == "encrypt" and kv.get("policy_src") == "floor"
+           and kv.get("attempt") == "1", kv)
+    got = []
+    end = time.monotonic() + 15
+    while not got and time.monotonic() < end:
+        got = peer_mail(sc, mid)
+        time.sleep(0.2)
+    stored = got[0] if got else b""
+    want = strip_received(body)
+    have = strip_received(stored.replace(b"\r\n", b"\n").replace(
+        b"\n", b"\r\n"))
+    tap.ok("Postfix stored the message byte for byte apart from Received",
+           have == want, (have[:600], want[:600]))
+    rec = b"\n".join(ln for ln in stored.splitlines()
+                     if ln.lower().startswith(b"received:") or
+                     ln.startswith((b"\t", b" ")))
+    tap.ok("... and its Received header says TLS", b"TLS" in rec, rec[:400])
+    tap.ok("the message left the queue", wait_gone(qid))
+
+
+# (scenario, expected result, acceptable failure types, why)
+PEER_CASES = [
+    ("plain-signed", "sent", [""], "signed zone, rogue certificate: encrypt"),
+    ("plain-unsigned", "sent", [""], "unsigned zone: encrypt"),
+    ("nostarttls-plain", "deferred", ["starttls-not-supported"],
+     "no STARTTLS: the floor forbids cleartext"),
+    ("striptls-dane", "deferred", ["starttls-not-supported"],
+     "STARTTLS stripped"),
+    ("peer-starttls-454", "deferred", ["starttls-not-supported"],
+     "454 to STARTTLS"),
+    ("peer-broken-handshake", "deferred", ["validation-failure"],
+     "a broken handshake"),
+    ("peer-inject-after-220", None, ["", "validation-failure"],
+     "plaintext injected after the 220 to STARTTLS"),
+    ("peer-bad-multiline", "deferred",
+     ["", "starttls-not-supported", "validation-failure"],
+     "a malformed multi-line EHLO reply"),
+    ("peer-rcpt-4xx", "deferred", [""], "450 to RCPT"),
+    ("peer-rcpt-5xx", "bounced", [""], "550 to RCPT"),
+    ("peer-data-4xx", "deferred", [""], "451 after DATA"),
+    ("peer-data-5xx", "bounced", [""], "554 after DATA"),
+    ("peer-slow", "sent", [""], "every reply 5 s late"),
+    ("mx-fallback", "sent", [""], "the first MX refuses, the second takes"),
+    ("no-mx-implicit", "sent", [""], "no MX: the domain's A is the MX"),
+    ("dane-cname-mx", "sent", [""], "the MX host is a CNAME"),
+    ("ipv6-only", "sent", [""], "an IPv6-only MX"),
+    ("insecure-junk-tlsa", "sent", [""], "unsigned zone, junk TLSA"),
+]
+
+
+def case_peers():
+    sent = []
+    for sc, want, fails, why in PEER_CASES:
+        if sc not in S:
+            tap.notok("scenario %s exists in the test internet" % sc)
+            continue
+        rcpt = "user@%s" % S[sc]["domain"]
+        try:
+            qid, mid, _ = send([rcpt], sc)
+        except Exception as e:
+            tap.notok("%s: accepted by smtpin" % sc, repr(e))
+            continue
+        sent.append((sc, want, fails, why, qid, rcpt, mid))
+    for sc, want, fails, why, qid, rcpt, mid in sent:
+        o = wait_out(qid, rcpt, timeout=60)
+        kv = o[0] if o else {}
+        res = kv.get("result")
+        okres = res in (["sent", "deferred"] if want is None else [want])
+        tap.ok("%s (%s): result=%s, failure=%s" % (
+            sc, why, want or "sent or deferred", "|".join(f or "none"
+                                                          for f in fails)),
+            okres and kv.get("failure", "") in fails, kv)
+        if res == "deferred":
+            tap.ok("%s: deferred with a 4xx status" % sc,
+                   kv.get("dsn", "").startswith("4."), kv)
+        if sc == "mx-fallback":
+            tap.ok("mx-fallback: delivered by the second MX",
+                   kv.get("mx") == S[sc]["mx"][1]["host"], kv)
+        if sc == "ipv6-only":
+            tap.ok("ipv6-only: connected over IPv6", ":" in kv.get("ip", ""),
+                   kv)
+        if res == "sent":
+            i = 1 if sc == "mx-fallback" else 0
+            tap.ok("%s: the peer has the message" % sc,
+                   len(peer_mail(sc, mid, i)) == 1)
+        no_cleartext(sc, sc)
+
+
+def case_dns():
+    cases = [
+        ("null-mx", "user@%s" % S["null-mx"]["domain"], "bounced",
+         "5.1.10"),
+        ("nxdomain", "user@no-such-domain-here.test", "bounced", "5.1.2"),
+        ("servfail", "user@%s" % S["dane-bogus-delegation"]["domain"],
+         "deferred", "4.4.3"),
+    ]
+    qids = []
+    for what, rcpt, want, dsn in cases:
+        qid, mid, _ = send([rcpt], what)
+        qids.append((what, rcpt, want, dsn, qid))
+    for what, rcpt, want, dsn, qid in qids:
+        o = wait_out(qid, rcpt)
+        kv = o[0] if o else {}
+        tap.ok("%s: result=%s dsn=%s" % (what, want, dsn),
+               kv.get("result") == want and kv.get("dsn") == dsn, kv)
+        if want == "bounced":
+            b = wait_bounce(qid)
+            tap.ok("%s: a bounce to the sender was committed" % what,
+                   b is not None and b.get("to") == SENDER, b)
+
+
+def wait_bounce(qid, timeout=20):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        for _, kv in log_events("bounce"):
+            if kv.get("id") == qid:
+                return kv
+        time.sleep(0.2)
+    return None
+
+
+def case_table():
+    cases = [
+        ("smart-ok.example", "sent", "", "verify"),
+        ("smart-wrongname.example", "deferred",
+         "certificate-host-mismatch", "verify"),
+        ("smart-rogue.example", "deferred", "certificate-not-trusted",
+         "verify"),
+        ("legacy.example", "sent", "", "cleartext-ok"),
+    ]
+    qids = []
+    for dom, want, fail, pol in cases:
+        qid, mid, _ = send(["carol@" + dom], dom)
+        qids.append((dom, want, fail, pol, qid))
+    for dom, want, fail, pol, qid in qids:
+        o = wait_out(qid)
+        kv = o[0] if o else {}
+        tap.ok("table %s: result=%s failure=%s policy=%s policy_src=table"
+               % (dom, want, fail or "none", pol),
+               kv.get("result") == want and kv.get("failure", "") == fail
+               and kv.get("policy") == pol and
+               kv.get("policy_src") == "table", kv)
+        if dom == "smart-ok.example":
+            tap.ok("verify: verify=pkix on the out line",
+                   kv.get("verify") == "pkix", kv)
+        if dom == "legacy.example":
+            tap.ok("cleartext-ok: tls=none, the one case that may",
+                   kv.get("tls") == "none", kv)
+
+
+def env_path(qid):
+    return os.path.join(d.queue, qid + ".env")
+
+
+def read_env_lines(qid):
+    with open(env_path(qid)) as f:
+        return f.read().split("\n")
+
+
+def rcpt_fields(qid):
+    for ln in read_env_lines(qid):
+        if ln.startswith("rcpt "):
+            return ln.split(" ")
+    return None
+
+
+def case_backoff_restart_expiry():
+    sc = "nostarttls-plain"
+    rcpt = "dave@%s" % S[sc]["domain"]
+    qid, mid, _ = send([rcpt], "backoff")
+    o = wait_out(qid, rcpt, n=3, timeout=40)
+    tap.ok("backoff: three attempts logged", len(o) >= 3, o)
+    times = [ts for ts, kv in log_events("out") if kv.get("id") == qid]
+    secs = [time.mktime(time.strptime(t, "%Y-%m-%dT%H:%M:%S"))
+            for t in times[:3]]
+    if len(secs) == 3:
+        g1, g2 = secs[1] - secs[0], secs[2] - secs[1]
+        tap.ok("backoff follows retry_min=3s then doubles (capped at "
+               "retry_max=6s): gaps %ds, %ds" % (g1, g2),
+               3 <= g1 <= 5 and 6 <= g2 <= 8, (g1, g2))
+    tap.ok("attempt numbers count up: %s" % [kv.get("attempt") for kv in
+                                              o[:3]],
+           [kv.get("attempt") for kv in o[:3]] == ["1", "2", "3"])
+    # a restart keeps the next attempt: stop right after an attempt
+    d.stop()
+    f = rcpt_fields(qid)
+    nxt, last = int(f[4]), int(f[3])
+    tap.ok("the envelope keeps the deferral: state deferred, next-retry "
+           "= last-attempt + 6 s", f[1] == "deferred" and nxt - last == 6,
+           f)
+    # make it wait: next-retry 8 s from now
+    lines = read_env_lines(qid)
+    later = int(time.time()) + 8
+    for i, ln in enumerate(lines):
+        if ln.startswith("rcpt "):
+            x = ln.split(" ")
+            x[4] = str(later)
+            lines[i] = " ".join(x)
+    with open(env_path(qid), "w") as fh:
+        fh.write("\n".join(lines))
+    before = len(outs(qid))
+    start()
+    time.sleep(4)
+    tap.ok("after a restart no attempt is made before next-retry (no "
+           "retry storm)", len(outs(qid)) == before)
+    o = wait_out(qid, rcpt, n=before + 1, timeout=20)
+    tap.ok("... and the attempt comes when it is due",
+           len(o) == before + 1 and int(time.time()) >= later - 1)
+    # expiry: pretend the message arrived two hours ago (lifetime 1h)
+    d.stop()
+    lines = read_env_lines(qid)
+    for i, ln in enumerate(lines):
+        if ln.startswith("arrival "):
+            lines[i] = "arrival %d" % (int(time.time()) - 7200)
+        if ln.startswith("rcpt "):
+            x = ln.split(" ")
+            x[4] = "0"
+            lines[i] = " ".join(x)
+    with open(env_path(qid), "w") as fh:
+        fh.write("\n".join(lines))
+    n0 = len(outs(qid))
+    start()
+    o = wait_out(qid, rcpt, n=n0 + 1, timeout=20)
+    kv = o[-1] if len(o) > n0 else {}
+    tap.ok("after queue_lifetime the attempt is logged result=expired",
+           kv.get("result") == "expired", kv)
+    b = wait_bounce(qid)
+    tap.ok("an expiry bounce goes to the sender", b is not None and
+           b.get("to") == SENDER and b.get("kind") == "failure", b)
+    tap.ok("the expired message left the queue", wait_gone(qid))
+    if b is None:
+        return
+    content, env = d.read_queued(b["bounce_id"])
+    msg = email.message_from_bytes(content or b"",
+                                   policy=email.policy.default)
+    tap.ok("the bounce is a multipart/report of report-type "
+           "delivery-status (Python's email package)",
+           msg.get_content_type() == "multipart/report" and
+           msg.get_param("report-type") == "delivery-status",
+           (content or b"")[:500])
+    ds = [p for p in msg.walk()
+          if p.get_content_type() == "message/delivery-status"]
+    text = ds[0].as_string() if ds else ""
+    tap.ok("its delivery-status names the recipient, Action: failed and "
+           "the TLS failure starttls-not-supported",
+           rcpt in text and re.search(r"(?i)action:\s*failed", text) and
+           "starttls-not-supported" in text, text[:1500])
+    tap.ok("the bounce has the null sender",
+           env is not None and b"\nfrom -\n" in env, env)
+
+
+def pid_of(role):
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % p, "rb") as f:
+                cmd = f.read().split(b"\0")
+        except OSError:
+            continue
+        if cmd and cmd[0].endswith(b"/" + role.encode()) or (
+                cmd and cmd[0] == role.encode()):
+            if d.conf.encode() in b" ".join(cmd):
+                return int(p)
+    return None
+
+
+def case_crash(role):
+    sc = "plain-signed"
+    n = 30
+    sent = []
+    for i in range(n):
+        # while the queue restarts smtpin answers 451: a client retries
+        end = time.monotonic() + 20
+        while True:
+            try:
+                qid, mid, _ = send(["u%d@%s" % (i, S[sc]["domain"])],
+                                   "crash-%s-%d" % (role, i))
+                break
+            except (smtplib.SMTPResponseException, RuntimeError) as e:
+                if time.monotonic() > end or "4" != str(
+                        getattr(e, "smtp_code", "4"))[:1]:
+                    raise
+                time.sleep(0.3)
+        sent.append((qid, mid))
+        if i == n // 3:
+            p = pid_of(role)
+            if p:
+                os.kill(p, signal.SIGKILL)
+    end = time.monotonic() + 60
+    while time.monotonic() < end and any(q in d.queue_ids()
+                                         for q, _ in sent):
+        time.sleep(0.3)
+    left = [q for q, _ in sent if q in d.queue_ids()]
+    tap.ok("kill -9 %s during deliveries: every message left the queue "
+           "(%d of %d)" % (role, n - len(left), n), not left, left)
+    missing = [m for _, m in sent if not peer_mail(sc, m)]
+    tap.ok("... and every one reached the peer at least once (lost: %d)"
+           % len(missing), not missing, missing[:5])
+
+
+def main():
+    write_table()
+    start()
+    only = os.environ.get("DELIVERY_ONLY", "")
+    for fn in (case_postfix_end_to_end, case_peers, case_dns, case_table,
+               case_backoff_restart_expiry):
+        if only and only not in fn.__name__:
+            continue
+        try:
+            fn()
+        except Exception as e:
+            import traceback
+            tap.notok("%s ran to its end" % fn.__name__,
+                      traceback.format_exc())
+    for role in ("smtpout", "queue"):
+        if only and only not in "crash":
+            continue
+        try:
+            case_crash(role)
+        except Exception:
+            import traceback
+            tap.notok("crash test %s ran to its end" % role,
+                      traceback.format_exc())
+    finish()
+
+
+try:
+    main()
+except SystemExit:
+    raise
+except Exception:
+    import traceback
+    tap.notok("delivery test ran to its end", traceback.format_exc())
+    finish()
