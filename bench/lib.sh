@@ -1,5 +1,6 @@
 # bench/lib.sh: shared helpers of the benchmark scripts (sourced by
-# bench/inbound, bench/idle-memory and bench/flush-count; see bench/README).
+# bench/inbound, bench/idle-memory, bench/flush-count and bench/relay; see
+# bench/README).
 #
 # Both MTAs run as root-started private instances inside a private network
 # and mount namespace (like tests/lib.sh sp_private_ns): sealpost on
@@ -15,6 +16,10 @@ BENCH_PF_ADDR=127.0.0.3
 BENCH_REF_ADDR=127.0.0.4	# bench/inbound --against
 BENCH_FROM=sender@bench.test
 BENCH_TO=rcpt@example.net
+# Accept only: the recipient's domain is local, and local delivery is not
+# built, so sealpost queues and delivers nothing (doc/design.md §12), as
+# Postfix does without its queue manager. bench/relay delivers instead.
+BENCH_SP_ACCEPT_ONLY="local_domains = example.net"
 BENCH_BASE=${BENCH_BASE:-/var/tmp}	# on the real disk, not a tmpfs
 BENCH_KEEP=${BENCH_KEEP:-0}
 BENCH_DIR=
@@ -517,4 +522,250 @@ bench_cleanup() {
 bench_trap() {
 	trap bench_cleanup EXIT
 	trap 'exit 130' INT TERM
+}
+
+# ---- named Postfix instances (bench/relay) ---------------------------------------
+# bench/relay runs two Postfix instances besides sealpost: the reference
+# relay ("postfix", on $BENCH_PF_ADDR, the same address as bench_pf_start's)
+# and the TLS sink both MTAs relay to ("sink", on $BENCH_SINK_ADDR). Each
+# lives in $BENCH_DIR/NAME with its own configuration directory, queue,
+# data directory, maillog (postlogd) and master, in its own cgroup. The
+# functions above (bench_pf_*) keep serving bench/inbound unchanged.
+BENCH_SINK_ADDR=127.0.0.5	# bench/relay: the sink
+declare -gA BENCH_PFI_CONF=() BENCH_PFI_CG=() BENCH_PFI_LOG=() BENCH_PFI_ADDR=() \
+	BENCH_PFI_QUEUE=() BENCH_PFI_TMPFS=()
+
+# bench_pfi_start NAME ADDR ROLE [option...]: starts a private Postfix in
+# $BENCH_DIR/NAME listening on ADDR:25, in cgroup BENCH_PFI_CG[NAME]; its
+# log is BENCH_PFI_LOG[NAME] (smtpd_tls_loglevel = 1: one "TLS connection
+# established from" line per handshake). Both roles accept from
+# mynetworks = 127.0.0.0/8, offer STARTTLS with a fresh self-signed ECDSA
+# P-256 certificate (openssl) and keep Debian's default TLS session caches.
+# ROLE:
+#   relay  the reference MTA: a normal queue manager delivers everything
+#          with the smtp client to relayhost, over TLS it requires
+#          (smtp_tls_security_level = encrypt), with connection caching on
+#          demand and for the relayhost (smtp_connection_cache_destinations),
+#          TLS connections reused through tlsproxy
+#          (smtp_tls_connection_reuse); concurrency limits and flow control
+#          at their defaults; its smtp client connects from ADDR
+#          (smtp_bind_address).
+#   sink   accepts and discards: default_transport and relay_transport are
+#          discard, so each accepted message is one "status=sent" line of
+#          discard(8) per recipient; in_flow_delay = 0 so that the sink
+#          never pauses its clients; its queue on a tmpfs (tmpfs=no: on
+#          $BENCH_DIR like the others) so that its fsyncs cost no disk
+#          time that the MTAs under test would share.
+# Options:
+#   relayhost=NEXTHOP  (relay) e.g. [127.0.0.5]:25; required for relay
+#   reuse=yes|no       (relay) connection caching and TLS connection reuse
+#                      (default yes); no turns both off
+#   procs=N            default_process_limit (default 100)
+#   tmpfs=yes|no       (sink) queue directory on a tmpfs (default yes)
+# Extra main.cf lines on stdin (may be empty).
+bench_pfi_start() {
+	local name=$1 addr=$2 role=$3 d=$BENCH_DIR/$1 a extra rolecf mastercf
+	local relayhost='' reuse=yes procs=100 tmpfs=yes
+	shift 3 || bench_die "bench_pfi_start: NAME ADDR ROLE expected"
+	for a in "$@"; do
+		case $a in
+		relayhost=*) relayhost=${a#relayhost=} ;;
+		reuse=yes|reuse=no) reuse=${a#reuse=} ;;
+		procs=*) procs=${a#procs=} ;;
+		tmpfs=yes|tmpfs=no) tmpfs=${a#tmpfs=} ;;
+		*) bench_die "bench_pfi_start: bad option $a" ;;
+		esac
+	done
+	extra=$(cat)
+	mkdir -p "$d/conf" "$d/queue" "$d/data"
+	chmod 711 "$d"
+	chown postfix:postfix "$d/data"
+	chmod 700 "$d/data"
+	if [ "$role" = sink ] && [ "$tmpfs" = yes ]; then
+		mount -t tmpfs -o size=4g,mode=755 "sealpost-bench-$name" "$d/queue" ||
+			bench_die "cannot mount a tmpfs on $d/queue (tmpfs=no keeps the sink's queue on $BENCH_DIR)"
+		BENCH_PFI_TMPFS[$name]=$d/queue
+	fi
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$d/conf/key.pem" -out "$d/conf/cert.pem" -days 7 \
+		-subj "/CN=$name.bench.test" >/dev/null 2>&1 || bench_die "openssl cannot make a certificate"
+	# master.cf: the services of both roles, then each role's own
+	mastercf="# service type  private unpriv  chroot  wakeup  maxproc command + args
+$addr:25  inet  n       -       n       -       -       smtpd
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+proxymap  unix  -       -       n       -       -       proxymap
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd"
+	case $role in
+	relay)
+		[ -n "$relayhost" ] || bench_die "bench_pfi_start: relay needs relayhost="
+		mastercf="$mastercf
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+tlsproxy  unix  -       -       n       -       0       tlsproxy"
+		rolecf="# The reference relay: everything goes to relayhost over TLS that
+# the client requires (the sink's certificate is self-signed: encrypt, not
+# verify), as Debian's default main.cf sets up the client's TLS.
+relayhost = $relayhost
+# Connect from our own address, so that the sink's log tells this relay's
+# connections from sealpost's.
+smtp_bind_address = $addr
+smtp_tls_security_level = encrypt
+smtp_tls_session_cache_database = btree:\${data_directory}/smtp_scache
+smtp_tls_loglevel = 0"
+		if [ "$reuse" = yes ]; then
+			rolecf="$rolecf
+# Connection caching: on demand (the default) and always for the relayhost;
+# a TLS connection is reused only through tlsproxy(8).
+smtp_connection_cache_on_demand = yes
+smtp_connection_cache_destinations = \$relayhost
+smtp_tls_connection_reuse = yes"
+		else
+			rolecf="$rolecf
+# --pf-reuse no: one connection and one TLS handshake per delivery.
+smtp_connection_cache_on_demand = no
+smtp_connection_cache_destinations =
+smtp_tls_connection_reuse = no"
+		fi
+		;;
+	sink)
+		rolecf="# The sink: accepts (from mynetworks, i.e. both MTAs) and discards.
+default_transport = discard
+relay_transport = discard
+# Never pause a client for the sink's own queue manager.
+in_flow_delay = 0s"
+		;;
+	*) bench_die "bench_pfi_start: ROLE must be relay or sink" ;;
+	esac
+	BENCH_PFI_CONF[$name]=$d/conf
+	BENCH_PFI_LOG[$name]=$d/maillog
+	BENCH_PFI_ADDR[$name]=$addr
+	BENCH_PFI_QUEUE[$name]=$d/queue
+	cat >"$d/conf/main.cf" <<CF
+# Postfix benchmark instance "$name", role $role (bench/lib.sh bench_pfi_start)
+compatibility_level = 3.6
+queue_directory = $d/queue
+data_directory = $d/data
+maillog_file = $d/maillog
+maillog_file_prefixes = $d
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = $name.bench.test
+# (master.cf names ADDR; inet_interfaces must be an interface's address)
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mydestination =
+mynetworks = 127.0.0.0/8
+alias_maps =
+alias_database =
+biff = no
+readme_directory = no
+local_transport = error:5.1.1 local delivery is disabled
+smtp_dns_support_level = disabled
+smtpd_peername_lookup = no
+default_process_limit = $procs
+# Loopback (mynetworks) is exempt from the per-client limits by default;
+# say so explicitly.
+smtpd_client_connection_count_limit = 0
+smtpd_client_connection_rate_limit = 0
+smtpd_tls_security_level = may
+smtpd_tls_chain_files = $d/conf/key.pem, $d/conf/cert.pem
+smtpd_tls_session_cache_database = btree:\${data_directory}/smtpd_scache
+smtpd_tls_received_header = yes
+smtpd_tls_loglevel = 1
+$rolecf
+$extra
+CF
+	printf '%s\n' "$mastercf" >"$d/conf/master.cf"
+	# Postfix pauses 2 s before reading a main.cf modified within the last
+	# second ("cool down"): backdate the files.
+	touch -d '1 minute ago' "$d/conf/main.cf" "$d/conf/master.cf"
+	postconf -c "$d/conf" -n >/dev/null 2>"$d/postconf.err"
+	if [ -s "$d/postconf.err" ]; then
+		cat "$d/postconf.err" >&2
+		bench_die "postconf warns about $d/conf/main.cf"
+	fi
+	bench_cg_new "$name" "BENCH_PFI_CG[$name]"
+	"${BENCH_CG_EXEC[@]}" "${BENCH_PFI_CG[$name]}" postfix -c "$d/conf" start >"$d/start.out" 2>&1 ||
+		{ cat "$d/start.out" >&2; tail -20 "$d/maillog" >&2; bench_die "postfix ($name) start failed"; }
+	if ! bench_wait_for 15 bench_banner_ok "$addr"; then
+		tail -20 "$d/maillog" >&2
+		bench_die "Postfix ($name) does not answer 220 on $addr:25"
+	fi
+}
+
+bench_pfi_stop() {	# NAME
+	local name=$1 conf
+	conf=${BENCH_PFI_CONF[$name]:-}
+	if [ -n "$conf" ]; then
+		postfix -c "$conf" stop >/dev/null 2>&1
+		bench_wait_for 10 sh -c '[ -z "$(cat "$1/cgroup.procs")" ]' sh "${BENCH_PFI_CG[$name]}" ||
+			bench_log "Postfix ($name) still has $(bench_cg_pids "${BENCH_PFI_CG[$name]}" | wc -l) processes 10 s after postfix stop"
+		BENCH_PFI_CONF[$name]=
+	fi
+	if [ -n "${BENCH_PFI_TMPFS[$name]:-}" ]; then
+		bench_cg_destroy "${BENCH_PFI_CG[$name]}"	# nothing may hold the tmpfs
+		umount "${BENCH_PFI_TMPFS[$name]}" 2>/dev/null ||
+			{ sleep 1; umount -l "${BENCH_PFI_TMPFS[$name]}"; }
+		BENCH_PFI_TMPFS[$name]=
+	fi
+	return 0
+}
+
+# Stops every named instance and unmounts the sink's tmpfs; the script's
+# EXIT trap calls it before bench_cleanup.
+bench_pfi_stop_all() {
+	local n
+	for n in "${!BENCH_PFI_CONF[@]}"; do bench_pfi_stop "$n"; done
+}
+
+# Files in the queue of instance NAME (incoming, active, deferred, hold,
+# complete or not): 0 once everything it accepted has been delivered.
+bench_pfi_queued() {	# NAME
+	local q=${BENCH_PFI_QUEUE[$1]} s dirs=()
+	for s in incoming active hold deferred; do [ -d "$q/$s" ] && dirs+=("$q/$s"); done
+	[ ${#dirs[@]} -gt 0 ] || { echo 0; return 0; }
+	find "${dirs[@]}" -type f | wc -l
+}
+
+bench_pfi_deferred() {	# NAME: messages in deferred/ (delivery failed)
+	local q=${BENCH_PFI_QUEUE[$1]}/deferred
+	[ -d "$q" ] || { echo 0; return 0; }
+	find "$q" -type f | wc -l
+}
+
+# Size in bytes of a log file (0 if it does not exist yet): where a run's
+# part of the log starts.
+bench_log_size() { stat -c %s "$1" 2>/dev/null || echo 0; }
+
+# Lines of log file $1 after byte offset $2 that contain every string
+# given after it as +STRING and none given as -STRING (fixed strings).
+bench_log_count() {	# file offset [+string|-string]...
+	local f=$1 off=$2
+	shift 2
+	tail -c +$((off + 1)) "$f" 2>/dev/null | awk '
+	BEGIN {
+		n = ARGC - 1
+		for (i = 1; i < ARGC; i++) { s[i] = ARGV[i]; delete ARGV[i] }
+	}
+	{
+		for (i = 1; i <= n; i++) {
+			hit = index($0, substr(s[i], 2)) > 0
+			if (hit != (substr(s[i], 1, 1) == "+"))
+				next
+		}
+		c++
+	}
+	END { print c + 0 }' "$@"
 }
