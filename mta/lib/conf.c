@@ -223,7 +223,7 @@ conf_defaults(struct conf *c)
 	conf_set_str(c->control_group, sizeof(c->control_group), SP_GROUP);
 	conf_set_str(c->tls_priority, sizeof(c->tls_priority),
 	    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:"
-	    "+CHACHA20-POLY1305:+AES-256-GCM:+AES-128-GCM:-MAC-ALL:+AEAD:"
+	    "+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:"
 	    "-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA");
 	c->smtpin_tls = CONF_SMTPIN_TLS_REQUIRED;
 	(void)netaddr_parse("127.0.0.0/8", &c->smtpin_cleartext_networks[0]);
