@@ -82,6 +82,8 @@ struct queue_tx {
 	uint64_t		 size;
 	size_t			 nrcpt;
 	struct buf		 env;		/* envelope text from IPC_Q_ENV */
+	struct envelope		*parsed;	/* sealed: the runner takes it
+						   (no second read from disk) */
 };
 
 RB_HEAD(queue_tx_tree, queue_tx);
@@ -268,8 +270,13 @@ void	queue_run_init(struct queue *);
  * read, not kept.
  */
 void	queue_run_add(struct queue *, const struct envelope *env);
-/* A message was committed (by smtpin or as a bounce): schedule it now. */
-void	queue_run_committed(struct queue *, const char *id);
+/*
+ * A message was committed (by smtpin or as a bounce): schedule it now.
+ * env, when not NULL, is its parsed envelope, which the runner takes
+ * over (*env is set to NULL) so that it need not read it again.
+ */
+void	queue_run_committed(struct queue *, const char *id,
+	    struct envelope **env);
 /* Takes fd, the channel to smtpout (IPC_OUT_CHANNEL). */
 void	queue_run_channel(struct queue *, int fd);
 /* A reload: takes the runner's keys from the new configuration. */

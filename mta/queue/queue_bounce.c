@@ -90,7 +90,7 @@ queue_bounce_done(struct queue *q, struct queue_tx *t)
 		log_kv_str(&kv, "to", b->to);
 		log_kv_fmt(&kv, "nrcpt", "%zu", b->n);
 		log_kv_emit(&kv);
-		queue_run_committed(q, t->id);
+		queue_run_committed(q, t->id, NULL);
 	}
 	free(t);
 	queue_run_dsn_done(b->run, b->m, b->delay, b->idx, b->n, error);

@@ -98,6 +98,10 @@ queue_tx_free(struct queue_tx *t, int on_pending, int keep_files)
 	if (!keep_files)
 		queue_incoming_unlink(q, t->id);
 	queue_tx_env_free(t);
+	if (t->parsed != NULL) {
+		envelope_free(t->parsed);
+		free(t->parsed);
+	}
 	free(t);
 }
 
@@ -417,6 +421,11 @@ queue_tx_seal(struct queue_tx *t, uint64_t size, char *why, size_t whysize)
 	}
 	t->size = size;
 	t->nrcpt = env.nrcpt;
+	/* the runner takes it after the flush (queue_run_committed) */
+	if ((t->parsed = malloc(sizeof(*t->parsed))) != NULL) {
+		*t->parsed = env;
+		envelope_init(&env);
+	}
 	e = 0;
 out:
 	free(text);

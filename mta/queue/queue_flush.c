@@ -439,7 +439,7 @@ queue_flush_finish(struct queue *q, struct queue_flusher *f)
 		if (t->error == 0) {
 			ok++;
 			queue_flush_log(t);
-			queue_run_committed(q, t->id);
+			queue_run_committed(q, t->id, &t->parsed);
 		}
 		/* a failed message is gone before smtpin hears of it */
 		queue_tx_free(t, 0, res.status == 0);

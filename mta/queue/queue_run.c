@@ -251,12 +251,24 @@ queue_run_add(struct queue *q, const struct envelope *env)
 }
 
 void
-queue_run_committed(struct queue *q, const char *id)
+queue_run_committed(struct queue *q, const char *id, struct envelope **env)
 {
 	struct queue_run *run = q->run;
+	struct queue_msg *m;
 
-	if (queue_run_find(run, id) == NULL)
-		(void)queue_run_insert(run, id, 0);
+	if ((m = queue_run_find(run, id)) == NULL) {
+		m = queue_run_insert(run, id, 0);
+		/*
+		 * Activated in this loop round unless the active set is
+		 * full: then the envelope is read again when its turn
+		 * comes, so that waiting messages hold no envelope.
+		 */
+		if (env != NULL && *env != NULL &&
+		    run->nactive < run->active_limit) {
+			m->env = *env;
+			*env = NULL;
+		}
+	}
 	queue_run_kick(run);
 }
 
@@ -510,13 +522,23 @@ queue_run_activate(struct queue_run *run, struct queue_msg *m, int64_t now)
 	char why[512], envname[QUEUE_NAME_MAX];
 
 	why[0] = '\0';
-	if ((m->env = calloc(1, sizeof(*m->env))) == NULL)
-		fatal("queue: envelope of %s", m->id);
-	if (queue_env_read(run->q, m->id, m->env, why, sizeof(why)) == -1 ||
-	    (m->fd = openat(run->q->queue_fd, m->id, O_RDONLY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1) {
-		if (m->fd == -1 && why[0] == '\0')
-			(void)snprintf(why, sizeof(why), "cannot open content");
+	/* just committed: the envelope came from the commit (no read) */
+	if (m->env == NULL) {
+		if ((m->env = calloc(1, sizeof(*m->env))) == NULL)
+			fatal("queue: envelope of %s", m->id);
+		if (queue_env_read(run->q, m->id, m->env, why,
+		    sizeof(why)) == -1)
+			m->fd = -1;
+		else
+			m->fd = openat(run->q->queue_fd, m->id, O_RDONLY |
+			    O_NOFOLLOW | O_CLOEXEC);
+	} else
+		m->fd = openat(run->q->queue_fd, m->id, O_RDONLY |
+		    O_NOFOLLOW | O_CLOEXEC);
+	if (m->fd == -1) {
+		if (why[0] == '\0')
+			(void)snprintf(why, sizeof(why), "cannot open content: %s",
+			    strerror(errno));
 		log_warnx("queue: %s: %s", m->id, why);
 		if (queue_env_name(envname, sizeof(envname), m->id) == 0 &&
 		    queue_corrupt(run->q, run->q->queue_fd, "queue", envname,
