@@ -578,9 +578,20 @@ queue_run_tick(void *arg)
 	struct queue_run *run = arg;
 	struct queue_msg *m;
 	int64_t now = queue_run_now(), wait;
+	unsigned n = 0;
 
 	while (run->nheap > 0 && run->heap[0]->due <= now &&
 	    run->nactive < run->active_limit) {
+		/*
+		 * Each activation reads an envelope: a burst (after a start
+		 * with a full queue) is cut into loop rounds, so that
+		 * commits and results are not held up behind it.
+		 */
+		if (n++ == QUEUE_RUN_BURST) {
+			queue_run_dispatch(run);
+			queue_run_kick(run);
+			return;
+		}
 		m = run->heap[0];
 		queue_heap_remove(run, m);
 		(void)queue_run_activate(run, m, now);

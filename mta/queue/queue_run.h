@@ -21,6 +21,8 @@
 #define QUEUE_RUN_NOT_IN_HEAP	SIZE_MAX
 /* Job bytes queued to smtpout before the runner waits for it to read. */
 #define QUEUE_RUN_PENDING_MAX	(4 * 1024 * 1024)
+/* Messages activated per loop round (each costs an envelope read). */
+#define QUEUE_RUN_BURST		256
 /* How long a write that failed (full disk) waits before it is retried. */
 #define QUEUE_RUN_STALL_MS	10000
 
