@@ -200,6 +200,10 @@ struct ipc_out_result {
 	char		failure[64];	/* RFC 8460 result type, or "" */
 	char		mx[IPC_DOMAIN_MAX + 1];	/* who said it, or "" */
 	char		text[512];	/* the reply text, or our reason */
+	int32_t		nodsn;		/* SENT to a hop that does not offer
+					   DSN: NOTIFY did not go along, so
+					   a SUCCESS notice is ours to send
+					   (RFC 3461 §6.2, "relayed") */
 };
 
 /* The job is over; every recipient has had its IPC_OUT_RESULT. */

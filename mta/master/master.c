@@ -697,7 +697,12 @@ master_reload(struct master *m)
 		return;
 	}
 	master_selfsigned(nc);
-	if (master_check_tls(nc, err, sizeof(err)) == -1) {
+	/*
+	 * The table is read by the policy process the reload restarts: a
+	 * broken one would keep it from starting, so check it here first.
+	 */
+	if (master_check_tls(nc, err, sizeof(err)) == -1 ||
+	    master_check_delivery(nc, err, sizeof(err)) == -1) {
 		log_warnx("reload: %s; keeping the running configuration",
 		    err);
 		free(nc);

@@ -1,5 +1,6 @@
 /*
- * queue_bounce.c: makes the bounces and delay warnings of the queue
+ * queue_bounce.c: makes the bounces, delay warnings and success notices
+ * (NOTIFY=SUCCESS relayed to a hop without DSN, RFC 3461 §6.2) of the queue
  * runner (doc/design.md §12) as new messages of the queue: the DSN text
  * from the pure builder (queue_dsn.c, RFC 3464), written to incoming/ and
  * committed through the flusher like a message from smtpin, before the
@@ -33,11 +34,12 @@
 struct queue_bounce {
 	struct queue_run	*run;
 	struct queue_msg	*m;
-	int			 delay;
+	enum queue_dsn_kind	 kind;
 	uint32_t		*idx;
 	size_t			 n;
 	char			 to[ENVELOPE_ADDR_MAX + 1];
-	const char		*what;	/* failure, delay, postmaster */
+	const char		*what;	/* failure, delay, success,
+					   postmaster */
 };
 
 /* Reads up to want octets of the original into *out (malloc'ed). */
@@ -93,7 +95,7 @@ queue_bounce_done(struct queue *q, struct queue_tx *t)
 		queue_run_committed(q, t->id, NULL);
 	}
 	free(t);
-	queue_run_dsn_done(b->run, b->m, b->delay, b->idx, b->n, error);
+	queue_run_dsn_done(b->run, b->m, b->kind, b->idx, b->n, error);
 	free(b->idx);
 	free(b);
 }
@@ -177,7 +179,8 @@ fail:
 }
 
 int
-queue_bounce_start(struct queue_run *run, struct queue_msg *m, int delay,
+queue_bounce_start(struct queue_run *run, struct queue_msg *m,
+    enum queue_dsn_kind kind,
     const uint32_t *idx, size_t n)
 {
 	const struct envelope *e = m->env;
@@ -190,7 +193,9 @@ queue_bounce_start(struct queue_run *run, struct queue_msg *m, int delay,
 	struct envelope_rcpt *nr;
 	struct reason why;
 	struct buf text;
-	enum queue_dsn_kind kind = delay ? QUEUE_DSN_DELAY : QUEUE_DSN_FAILURE;
+	enum queue_dsn_action action = kind == QUEUE_DSN_DELAY ?
+	    QUEUE_DSN_ACTION_DELAYED : kind == QUEUE_DSN_SUCCESS ?
+	    QUEUE_DSN_ACTION_RELAYED : QUEUE_DSN_ACTION_FAILED;
 	char *orig = NULL, token[QUEUE_DSN_TOKEN_MAX + 1];
 	char bid[ENVELOPE_ID_MAX + 1];
 	size_t bidlen;
@@ -199,8 +204,11 @@ queue_bounce_start(struct queue_run *run, struct queue_msg *m, int delay,
 	int postmaster = 0, rv = -1;
 
 	if (e->from[0] == '\0') {
-		/* never a bounce to <>; a delay of a bounce is nobody's */
-		if (delay)
+		/*
+		 * never a bounce to <>; a delay or a success of a bounce
+		 * is nobody's
+		 */
+		if (kind != QUEUE_DSN_FAILURE)
 			return 1;
 		if (e->notice == ENVELOPE_NOTICE_POSTMASTER) {
 			log_warnx("queue: %s: the postmaster's copy of a "
@@ -217,8 +225,9 @@ queue_bounce_start(struct queue_run *run, struct queue_msg *m, int delay,
 		goto out;
 	b->run = run;
 	b->m = m;
-	b->delay = delay;
-	b->what = postmaster ? "postmaster" : delay ? "delay" : "failure";
+	b->kind = kind;
+	b->what = postmaster ? "postmaster" : kind == QUEUE_DSN_DELAY ?
+	    "delay" : kind == QUEUE_DSN_SUCCESS ? "success" : "failure";
 	(void)strlcpy(b->to, postmaster ? run->notice_rcpt : e->from,
 	    sizeof(b->to));
 	/* every recipient counts as reported, told or not */
@@ -230,9 +239,18 @@ queue_bounce_start(struct queue_run *run, struct queue_msg *m, int delay,
 		if (!postmaster && !queue_dsn_wanted(e->from, r->notify, kind,
 		    run->sc.delay_warning_time != 0))
 			continue;
-		queue_dsn_rcpt_from_envelope(r, delay ?
-		    QUEUE_DSN_ACTION_DELAYED : QUEUE_DSN_ACTION_FAILED,
-		    delay ? e->arrival + run->sc.queue_lifetime : 0, &dr[nd++]);
+		queue_dsn_rcpt_from_envelope(r, action,
+		    kind == QUEUE_DSN_DELAY ?
+		    e->arrival + run->sc.queue_lifetime : 0, &dr[nd]);
+		if (kind == QUEUE_DSN_SUCCESS) {
+			/* the state is sent: the hop is not in the error */
+			dr[nd].status = "2.0.0";
+			dr[nd].code = 0;
+			dr[nd].text = "";
+			dr[nd].mx = m->relayed_mx != NULL ?
+			    m->relayed_mx[idx[i]] : "";
+		}
+		nd++;
 	}
 	if (nd == 0) {
 		log_info("queue: %s: no %s notice: the recipients' NOTIFY "

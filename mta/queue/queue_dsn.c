@@ -604,6 +604,8 @@ queue_dsn_wanted(const char *sender, unsigned notify,
 	case QUEUE_DSN_DELAY:
 		return delay_warnings &&
 		    (notify == 0 || (notify & ENVELOPE_NOTIFY_DELAY) != 0);
+	case QUEUE_DSN_SUCCESS:
+		return (notify & ENVELOPE_NOTIFY_SUCCESS) != 0;
 	}
 	return 0;
 }
@@ -635,7 +637,8 @@ queue_dsn_status(const struct queue_dsn_rcpt *r)
 {
 	if (queue_dsn_status_ok(r->status))
 		return r->status;
-	return r->action == QUEUE_DSN_ACTION_DELAYED ? "4.0.0" : "5.0.0";
+	return r->action == QUEUE_DSN_ACTION_DELAYED ? "4.0.0" :
+	    r->action == QUEUE_DSN_ACTION_RELAYED ? "2.0.0" : "5.0.0";
 }
 
 /* Appends the remote or our own diagnostic text, cut and escaped. */
@@ -695,6 +698,14 @@ queue_dsn_text_rcpt(struct queue_dsn_w *w, const struct queue_dsn_rcpt *r)
 	s.len = 0;
 	s.over = 0;
 	queue_dsn_str_cat(&s, "    ");
+	if (r->action == QUEUE_DSN_ACTION_RELAYED) {
+		queue_dsn_str_fmt(&s, "Your message was delivered to %s, "
+		    "which did not offer delivery status notifications: no "
+		    "further notice about this recipient will come.", mx);
+		queue_dsn_wrap(w, s.b, s.len, QUEUE_DSN_WRAP, "    ");
+		queue_dsn_puts(w, "\r\n");
+		return;
+	}
 	if (f[0] != '\0') {
 		for (i = 0; i < QUEUE_DSN_NTLS; i++)
 			if (strcmp(f, queue_dsn_tls_words[i].type) == 0)
@@ -779,7 +790,11 @@ queue_dsn_part_text(struct queue_dsn_w *w, const struct queue_dsn_msg *m,
 	queue_dsn_para(w, &s);
 
 	s.len = 0;
-	if (m->kind == QUEUE_DSN_DELAY)
+	if (m->kind == QUEUE_DSN_SUCCESS)
+		queue_dsn_str_cat(&s, "Your message was successfully "
+		    "delivered to the next mail system for the recipients "
+		    "listed below, as you asked (DSN NOTIFY=SUCCESS).");
+	else if (m->kind == QUEUE_DSN_DELAY)
 		queue_dsn_str_cat(&s, "This is a warning only: you do not "
 		    "need to send your message again. It could not be "
 		    "delivered yet to the recipients listed below, and the "
@@ -885,7 +900,9 @@ queue_dsn_part_status(struct queue_dsn_w *w, const struct queue_dsn_msg *m)
 		queue_dsn_str_typed(&s, "rfc822", r->addr);
 		queue_dsn_field(w, "Final-Recipient", &s);
 		queue_dsn_puts(w, r->action == QUEUE_DSN_ACTION_DELAYED ?
-		    "Action: delayed\r\n" : "Action: failed\r\n");
+		    "Action: delayed\r\n" :
+		    r->action == QUEUE_DSN_ACTION_RELAYED ?
+		    "Action: relayed\r\n" : "Action: failed\r\n");
 		s.len = 0;
 		queue_dsn_str_cat(&s, queue_dsn_status(r));
 		queue_dsn_field(w, "Status", &s);
@@ -924,7 +941,8 @@ queue_dsn_invalid(const struct queue_dsn_msg *m)
 {
 	size_t i;
 
-	if (m->kind != QUEUE_DSN_FAILURE && m->kind != QUEUE_DSN_DELAY)
+	if (m->kind != QUEUE_DSN_FAILURE && m->kind != QUEUE_DSN_DELAY &&
+	    m->kind != QUEUE_DSN_SUCCESS)
 		return "bad kind";
 	if (m->hostname == NULL || m->hostname[0] == '\0' ||
 	    strlen(m->hostname) > 255 || !queue_dsn_printable(m->hostname) ||
@@ -964,7 +982,8 @@ queue_dsn_invalid(const struct queue_dsn_msg *m)
 		if (r->orcpt != NULL && strlen(r->orcpt) > ENVELOPE_ORCPT_MAX)
 			return "bad ORCPT";
 		if (r->action != QUEUE_DSN_ACTION_FAILED &&
-		    r->action != QUEUE_DSN_ACTION_DELAYED)
+		    r->action != QUEUE_DSN_ACTION_DELAYED &&
+		    r->action != QUEUE_DSN_ACTION_RELAYED)
 			return "bad action";
 		if (r->code != 0 && (r->code < 200 || r->code > 599))
 			return "bad reply code";
@@ -1055,6 +1074,8 @@ queue_dsn_build(const struct queue_dsn_msg *m, queue_dsn_write_fn wfn,
 	queue_dsn_puts(&w, ">\r\n");
 	queue_dsn_puts(&w, m->kind == QUEUE_DSN_DELAY ?
 	    "Subject: Delayed Mail (still being retried)\r\n" :
+	    m->kind == QUEUE_DSN_SUCCESS ?
+	    "Subject: Successful Mail Delivery Report\r\n" :
 	    "Subject: Undelivered Mail Returned to Sender\r\n");
 	s.len = 0;
 	s.over = 0;
@@ -1095,8 +1116,10 @@ queue_dsn_build(const struct queue_dsn_msg *m, queue_dsn_write_fn wfn,
 			    "Undelivered Message\r\n"
 			    "Content-Type: message/rfc822\r\n");
 		else
-			queue_dsn_puts(&w, "Content-Description: "
-			    "Undelivered Message Headers\r\n"
+			queue_dsn_puts(&w, m->kind == QUEUE_DSN_FAILURE ?
+			    "Content-Description: Undelivered Message "
+			    "Headers\r\nContent-Type: text/rfc822-headers\r\n" :
+			    "Content-Description: Message Headers\r\n"
 			    "Content-Type: text/rfc822-headers\r\n");
 		if (eight)
 			queue_dsn_puts(&w, "Content-Transfer-Encoding: "

@@ -25,12 +25,15 @@
 
 enum queue_dsn_kind {
 	QUEUE_DSN_FAILURE = 1,	/* recipients failed or expired: a bounce */
-	QUEUE_DSN_DELAY		/* a warning: still being retried */
+	QUEUE_DSN_DELAY,	/* a warning: still being retried */
+	QUEUE_DSN_SUCCESS	/* NOTIFY=SUCCESS met a next hop without DSN:
+				   relayed, no later notice (RFC 3461 §6.2) */
 };
 
 enum queue_dsn_action {
 	QUEUE_DSN_ACTION_FAILED = 1,	/* RFC 3464 Action: failed */
-	QUEUE_DSN_ACTION_DELAYED	/* RFC 3464 Action: delayed */
+	QUEUE_DSN_ACTION_DELAYED,	/* RFC 3464 Action: delayed */
+	QUEUE_DSN_ACTION_RELAYED	/* RFC 3464 Action: relayed */
 };
 
 /*
@@ -115,7 +118,8 @@ int	queue_dsn_buf_write(void *arg, const char *p, size_t len);
  * RFC 3461 §4.1): never for a null sender ("": the caller handles the
  * postmaster's copy) nor for NOTIFY=NEVER; a failure when NOTIFY was not
  * given or names FAILURE; a delay only when delay_warnings is not 0
- * (delay_warning_time is set) and NOTIFY was not given or names DELAY.
+ * (delay_warning_time is set) and NOTIFY was not given or names DELAY; a
+ * success (relayed) only when NOTIFY names SUCCESS.
  * Returns 1 or 0.
  */
 int	queue_dsn_wanted(const char *sender, unsigned notify,

@@ -300,6 +300,8 @@ queue_run_release(struct queue_run *run, struct queue_msg *m)
 	m->fd = -1;
 	free(m->needs_dsn);
 	m->needs_dsn = NULL;
+	free(m->relayed_mx);
+	m->relayed_mx = NULL;
 	m->needs_warn = 0;
 	m->active = 0;
 	run->nactive--;
@@ -503,7 +505,7 @@ queue_run_bad_rcpts(struct queue_run *run, struct queue_msg *m,
 		(void)queue_sched_apply(&run->sc, m->env,
 		    &m->env->rcpt[bad[i]], QUEUE_SCHED_BOUNCED, &why, "", "",
 		    now);
-		m->needs_dsn[bad[i]] = 1;
+		m->needs_dsn[bad[i]] |= QUEUE_RUN_DSN_FAIL;
 		m->dirty = 1;
 	}
 }
@@ -725,22 +727,22 @@ queue_run_write_env(struct queue_run *run, struct queue_msg *m)
 	queue_flush_add(q, t);
 }
 
-/* Recipient numbers of m whose DSN is due (failed, not yet reported). */
+/* Recipient numbers of m whose notice of kind bit is due, not yet made. */
 static size_t
-queue_run_dsn_idx(struct queue_msg *m, uint32_t **out)
+queue_run_dsn_idx(struct queue_msg *m, uint8_t bit, uint32_t **out)
 {
 	size_t i, n = 0;
 
 	*out = NULL;
 	for (i = 0; i < m->env->nrcpt; i++)
-		if (m->needs_dsn[i])
+		if (m->needs_dsn[i] & bit)
 			n++;
 	if (n == 0)
 		return 0;
 	if ((*out = reallocarray(NULL, n, sizeof(**out))) == NULL)
-		fatal("queue: bounce of %s", m->id);
+		fatal("queue: notice of %s", m->id);
 	for (i = 0, n = 0; i < m->env->nrcpt; i++)
-		if (m->needs_dsn[i])
+		if (m->needs_dsn[i] & bit)
 			(*out)[n++] = (uint32_t)i;
 	return n;
 }
@@ -760,9 +762,11 @@ queue_run_warn_idx(struct queue_msg *m, uint32_t **out)
 }
 
 void
-queue_run_dsn_done(struct queue_run *run, struct queue_msg *m, int delay,
-    const uint32_t *idx, size_t n, int error)
+queue_run_dsn_done(struct queue_run *run, struct queue_msg *m,
+    enum queue_dsn_kind kind, const uint32_t *idx, size_t n, int error)
 {
+	uint8_t bit = kind == QUEUE_DSN_SUCCESS ? QUEUE_RUN_DSN_SUCCESS :
+	    QUEUE_RUN_DSN_FAIL;
 	size_t i;
 
 	m->writing = 0;
@@ -770,15 +774,39 @@ queue_run_dsn_done(struct queue_run *run, struct queue_msg *m, int delay,
 		queue_run_stall(run, m);
 		return;
 	}
-	if (delay) {
+	if (kind == QUEUE_DSN_DELAY) {
 		m->needs_warn = 0;
 		m->env->warned = queue_run_now();
 	} else {
 		for (i = 0; i < n; i++)
-			m->needs_dsn[idx[i]] = 0;
+			m->needs_dsn[idx[i]] &= (uint8_t)~bit;
 	}
 	m->dirty = 1;
 	queue_run_write(run, m);
+}
+
+/*
+ * Starts the notice of kind about idx[0..n) (which it frees). Returns 1
+ * when one is on its way (its completion calls queue_run_dsn_done), 0
+ * when the caller may go on at once.
+ */
+static int
+queue_run_notice(struct queue_run *run, struct queue_msg *m,
+    enum queue_dsn_kind kind, uint32_t *idx, size_t n)
+{
+	int rv;
+
+	m->writing = 1;
+	rv = n == 0 ? 1 : queue_bounce_start(run, m, kind, idx, n);
+	if (rv == 1) {
+		/* nobody to tell: the state alone is written */
+		queue_run_dsn_done(run, m, kind, idx, n, 0);
+	} else if (rv == -1) {
+		m->writing = 0;
+		queue_run_stall(run, m);
+	}
+	free(idx);
+	return 1;
 }
 
 /*
@@ -794,34 +822,20 @@ queue_run_write(struct queue_run *run, struct queue_msg *m)
 {
 	uint32_t *idx;
 	size_t n;
-	int rv;
 
 	if (m->writing || m->stalled || !m->active)
 		return;
-	if ((n = queue_run_dsn_idx(m, &idx)) > 0) {
-		m->writing = 1;
-		rv = queue_bounce_start(run, m, 0, idx, n);
-		if (rv == 1) {
-			/* nobody to tell: the state alone is written */
-			queue_run_dsn_done(run, m, 0, idx, n, 0);
-		} else if (rv == -1) {
-			m->writing = 0;
-			queue_run_stall(run, m);
-		}
-		free(idx);
+	if ((n = queue_run_dsn_idx(m, QUEUE_RUN_DSN_FAIL, &idx)) > 0) {
+		(void)queue_run_notice(run, m, QUEUE_DSN_FAILURE, idx, n);
+		return;
+	}
+	if ((n = queue_run_dsn_idx(m, QUEUE_RUN_DSN_SUCCESS, &idx)) > 0) {
+		(void)queue_run_notice(run, m, QUEUE_DSN_SUCCESS, idx, n);
 		return;
 	}
 	if (m->needs_warn) {
 		n = queue_run_warn_idx(m, &idx);
-		m->writing = 1;
-		rv = n == 0 ? 1 : queue_bounce_start(run, m, 1, idx, n);
-		if (rv == 1) {
-			queue_run_dsn_done(run, m, 1, idx, n, 0);
-		} else if (rv == -1) {
-			m->writing = 0;
-			queue_run_stall(run, m);
-		}
-		free(idx);
+		(void)queue_run_notice(run, m, QUEUE_DSN_DELAY, idx, n);
 		return;
 	}
 	if (m->dirty) {
@@ -922,7 +936,20 @@ queue_run_result(struct queue_run *run, const struct ipc_out_result *r)
 	    (enum queue_sched_outcome)r->outcome, &why, failure, mx,
 	    queue_run_now());
 	if (st == ENVELOPE_RCPT_BOUNCED || st == ENVELOPE_RCPT_EXPIRED)
-		j->m->needs_dsn[r->index] = 1;
+		j->m->needs_dsn[r->index] |= QUEUE_RUN_DSN_FAIL;
+	/*
+	 * NOTIFY=SUCCESS that could not go along to the next hop: the
+	 * relayed notice is ours to send (RFC 3461 §6.2).
+	 */
+	if (st == ENVELOPE_RCPT_SENT && r->nodsn &&
+	    (rc->notify & ENVELOPE_NOTIFY_SUCCESS)) {
+		if (j->m->relayed_mx == NULL && (j->m->relayed_mx = calloc(
+		    j->m->env->nrcpt, sizeof(*j->m->relayed_mx))) == NULL)
+			fatal("queue: %s", j->m->id);
+		(void)strlcpy(j->m->relayed_mx[r->index], mx,
+		    sizeof(j->m->relayed_mx[r->index]));
+		j->m->needs_dsn[r->index] |= QUEUE_RUN_DSN_SUCCESS;
+	}
 	j->m->dirty = 1;
 }
 

@@ -16,9 +16,13 @@
 #include "lib/loop.h"
 #include "smtp/envelope.h"
 #include "queue.h"
+#include "queue_dsn.h"
 #include "queue_sched.h"
 
 #define QUEUE_RUN_NOT_IN_HEAP	SIZE_MAX
+/* needs_dsn bits: which notice a recipient still waits for */
+#define QUEUE_RUN_DSN_FAIL	0x01	/* bounced or expired */
+#define QUEUE_RUN_DSN_SUCCESS	0x02	/* NOTIFY=SUCCESS, relayed */
 /* Job bytes queued to smtpout before the runner waits for it to read. */
 #define QUEUE_RUN_PENDING_MAX	(4 * 1024 * 1024)
 /* Messages activated per loop round (each costs an envelope read). */
@@ -39,8 +43,11 @@ struct queue_msg {
 	/* Only while active (being delivered): */
 	struct envelope		*env;
 	int			 fd;		/* queue/ID, read-only */
-	uint8_t			*needs_dsn;	/* per recipient: failed or
-						   expired, bounce not made */
+	uint8_t			*needs_dsn;	/* per recipient:
+						   QUEUE_RUN_DSN_* not made */
+	char			(*relayed_mx)[IPC_DOMAIN_MAX + 1];
+						/* per recipient, for success
+						   notices only (else NULL) */
 	int			 needs_warn;	/* delay warning to make */
 	unsigned		 njobs;		/* waiting or out */
 	int			 active;
@@ -118,20 +125,20 @@ struct queue_run {
 
 /*
  * queue_bounce.c: makes the DSN (RFC 3464) about recipients idx[0..n) of
- * the active message m: kind 0 a failure report (bounced or expired
- * recipients), 1 a delay warning. The DSN goes to the envelope sender, or
- * when that is <> to the postmaster (bounce_notice_recipient) once: a
- * message that is itself the postmaster's copy is dropped with a log
- * line. The new message is committed like any other (queue_flush_add);
+ * the active message m: a failure report (bounced or expired recipients),
+ * a delay warning, or a success notice (relayed to a hop without DSN).
+ * The DSN goes to the envelope sender, or for a failure of a message from
+ * <> to the postmaster (bounce_notice_recipient) once: a message that is
+ * itself the postmaster's copy is dropped with a log line. The new message is committed like any other (queue_flush_add);
  * when it is durable, queue_run_dsn_done(run, m, error) is called.
  * Returns 0 when a DSN is on its way, 1 when none is due (NOTIFY, null
  * sender of a postmaster copy: logged), -1 when it could not be made
  * (logged; the caller retries later).
  */
-int	queue_bounce_start(struct queue_run *, struct queue_msg *m, int delay,
-	    const uint32_t *idx, size_t n);
+int	queue_bounce_start(struct queue_run *, struct queue_msg *m,
+	    enum queue_dsn_kind kind, const uint32_t *idx, size_t n);
 /* Called by queue_bounce.c when the DSN of m is durable (or failed). */
-void	queue_run_dsn_done(struct queue_run *, struct queue_msg *m, int delay,
-	    const uint32_t *idx, size_t n, int error);
+void	queue_run_dsn_done(struct queue_run *, struct queue_msg *m,
+	    enum queue_dsn_kind kind, const uint32_t *idx, size_t n, int error);
 
 #endif

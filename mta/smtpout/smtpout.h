@@ -1,10 +1,13 @@
 /*
  * smtpout.h: the SMTP client process (doc/design.md §2): what its two
  * layers share. smtpout_main.c (top) takes jobs from the queue and plans
- * from the policy process, reports one result per recipient and the `out`
- * line (doc/design.md §9); smtpout_session.c (bottom) runs one SMTP
- * connection (RFC 5321, STARTTLS RFC 3207) under a host's requirement,
- * with the one function that may write MAIL FROM (doc/design.md §1.1).
+ * from the policy process (and caches plans), reports one result per
+ * recipient and the `out` line (doc/design.md §9); the session layer
+ * (bottom) runs one SMTP connection (RFC 5321, STARTTLS RFC 3207) under a
+ * host's requirement, in three files: smtpout_session.c (connection, I/O,
+ * timers, reply dispatch), smtpout_tls.c (STARTTLS, handshake, the check,
+ * resumption, AUTH) and smtpout_txn.c (the one function that may write
+ * MAIL FROM, doc/design.md §1.1, and the rest of the transaction).
  * The session layer calls up only through the smtpout_job_* functions.
  * Linked by the smtpout binary.
  */
@@ -43,6 +46,8 @@ struct smtpout_where {
 	const char			*policy;
 	const char			*policy_src;
 	const struct smtpout_tlslog	*tl;	/* NULL: no session */
+	int				 nodsn;	/* the host did not offer
+						   DSN (ipc_out_result) */
 };
 
 /* The most meaningful host failure of a job so far. */
@@ -151,6 +156,19 @@ struct smtpout_sess {
 	int			 end_queued;
 };
 
+/* The plan cache (smtpout_plan.c). */
+#define SMTPOUT_PLANS_MAX	10000		/* domains */
+#define SMTPOUT_PLAN_TTL_MAX	3600		/* seconds */
+#define SMTPOUT_PLAN_BUCKETS	4096
+
+struct smtpout_plan_entry;
+
+struct smtpout_plancache {
+	struct smtpout_plan_entry	**buckets;	/* NULL until used */
+	struct smtpout_plan_entry	*oldest, *newest;
+	size_t				 n;
+};
+
 struct smtpout {
 	struct child		 child;
 	const struct conf	*conf;
@@ -163,6 +181,7 @@ struct smtpout {
 	uint64_t		 next_req;
 	struct smtpout_proto_cred *creds;
 	size_t			 ncreds;
+	struct smtpout_plancache plans;
 };
 
 /* ---- main (smtpout_main.c): the job side ---- */
@@ -188,6 +207,28 @@ void	smtpout_job_end(struct smtpout_job *);
 /* Remembers f when it says more than the job's best failure so far. */
 void	smtpout_job_fail(struct smtpout_job *, const struct smtpout_fail *);
 
+/* ---- the plan cache (smtpout_plan.c) ---- */
+
+/*
+ * Looks up a plan kept for domain and the REQUIRETLS flag. Returns 1 with
+ * *plan filled and *hosts a new array of plan->nhosts entries (the
+ * caller's, to free), or 0 when none is kept or it expired (then
+ * dropped). fatal() when out of memory.
+ */
+int	smtpout_plan_get(struct smtpout_plancache *, const char *domain,
+	    int requiretls, struct ipc_plan *plan,
+	    struct ipc_plan_host **hosts);
+/*
+ * Keeps a copy of a complete plan and its hosts for min(ttl, 1 hour),
+ * replacing one for the same key; evicts the oldest entry past 10,000.
+ * A plan that is not IPC_PLAN_OK, has no host or a ttl of 0 is ignored.
+ */
+void	smtpout_plan_put(struct smtpout_plancache *, const char *domain,
+	    int requiretls, const struct ipc_plan *plan,
+	    const struct ipc_plan_host *hosts);
+/* Drops every kept plan (a new policy channel). */
+void	smtpout_plan_clear(struct smtpout_plancache *);
+
 /* ---- session (smtpout_session.c) ---- */
 
 /*
@@ -199,7 +240,86 @@ void	smtpout_job_fail(struct smtpout_job *, const struct smtpout_fail *);
 void	smtpout_deliver(struct smtpout_job *);
 /* SIGTERM: QUIT to every idle session, best effort. */
 void	smtpout_sessions_quit(struct smtpout *);
+
+/*
+ * ---- inside the session layer (smtpout_session.c, smtpout_tls.c,
+ * smtpout_txn.c); the job side does not call these ----
+ * A function below that "returns -1 (s is gone)" has freed the session
+ * (and ended or moved on with its job): the caller must not touch s.
+ */
+
+/*
+ * Text for a log line, a reason or a reply we relay: formats into
+ * dst[0..size), always NUL-terminated; a text too long is cut, which is
+ * harmless for such text (doc/design.md §10). Returns nothing on purpose.
+ */
+void	smtpout_text(char *dst, size_t size, const char *fmt, ...)
+	    __attribute__((__format__(printf, 3, 4)));
+/*
+ * Copies a name that must never be cut (a host name, an address, a
+ * domain, a requirement's word) into dst[0..size). The IPC checks make
+ * every such source fit, so a source too long is a broken invariant:
+ * fatalx naming what. Never returns on failure.
+ */
+void	smtpout_copy(char *dst, const char *src, size_t size,
+	    const char *what);
+
+/* Frees s: timer, socket, TLS; detaches its job (which goes on). */
+void	smtpout_sess_free(struct smtpout_sess *);
+/* Fills w with s's host, address, policy words and TLS facts. */
+void	smtpout_sess_where(const struct smtpout_sess *,
+	    struct smtpout_where *);
+/* The host failed before MAIL: record why, free s, try the next address
+ * of its job. Returns -1 (s is gone). */
+int	smtpout_sess_hostfail(struct smtpout_sess *, enum smtpout_proto_fail,
+	    const char *detail);
+/* A failure after MAIL: the job's open recipients are deferred and it
+ * ends. Returns -1 (s is gone). */
+int	smtpout_sess_abort(struct smtpout_sess *, enum smtpout_proto_fail,
+	    const char *detail);
+/* A failure in whatever phase s is (hostfail or abort). Returns -1. */
+int	smtpout_sess_failed(struct smtpout_sess *, enum smtpout_proto_fail,
+	    const char *detail);
+/* (Re)arms s's timer for secs seconds. */
+void	smtpout_sess_arm(struct smtpout_sess *, unsigned secs);
+/* Queues one command line (CRLF added); fatalx when it cannot fit a
+ * line. Returns 0, or -1 (s is gone) when the output buffer is full. */
+int	smtpout_sess_cmd(struct smtpout_sess *, const char *fmt, ...)
+	    __attribute__((__format__(printf, 2, 3)));
+/* Flushes s's output (streaming DATA) and sets the events s waits for.
+ * Returns 0, or -1 (s is gone). */
+int	smtpout_sess_update(struct smtpout_sess *);
+/* The reply in acc as one printable text (lines joined by SP, enhanced
+ * status codes left out), cut to size; its dsn ("" if none). */
+void	smtpout_reply_text(const struct smtp_proto_reply_acc *, char dsn[16],
+	    char *text, size_t size);
+
+/* smtpout_tls.c. Each returns 0, or -1 (s is gone). */
+/* The 220 to STARTTLS: the injection check, then the handshake. */
+int	smtpout_sess_starttls(struct smtpout_sess *);
+/* Drives the handshake; when done, the check and EHLO again. */
+int	smtpout_sess_handshake(struct smtpout_sess *);
+/* AUTH for a host with auth and credentials (TLS only), else on to
+ * smtpout_sess_ready. */
+int	smtpout_sess_auth(struct smtpout_sess *);
+/* AUTH LOGIN: sends one secret as base64, then waits in state next. */
+int	smtpout_sess_login(struct smtpout_sess *, const char *secret,
+	    enum smtpout_state next);
+/* Keeps the resumption data of s's finished handshake. */
+void	smtpout_resume_save(struct smtpout_sess *);
 /* The cache of TLS sessions for resumption; freed at exit. */
 void	smtpout_resume_free(void);
+
+/* smtpout_txn.c. Each returns 0, or -1 (s is gone). */
+/* Session checked (and AUTH done): the job's needs, THE GATE, RCPTs. */
+int	smtpout_sess_ready(struct smtpout_sess *);
+/* A reply to MAIL or one RCPT, in order; DATA when all are in. */
+int	smtpout_sess_txn(struct smtpout_sess *);
+/* The reply to DATA. */
+int	smtpout_sess_data(struct smtpout_sess *);
+/* The reply to the end of data (or one in the middle of the content). */
+int	smtpout_sess_final(struct smtpout_sess *);
+/* Tops the output up with dot-stuffed content and the end of data. */
+int	smtpout_sess_fill(struct smtpout_sess *);
 
 #endif

@@ -4,7 +4,8 @@
  * smtpout_auth_file and the trust anchors while still root, takes the
  * channels to the queue and to the policy process from the master
  * (IPC_OUT_CHANNEL, IPC_PLAN_CHANNEL, doc/design.md §3), turns each job
- * of the queue into a plan request, and reports exactly one
+ * of the queue into a plan request (or takes the plan from its cache,
+ * smtpout_plan.c), and reports exactly one
  * IPC_OUT_RESULT per recipient, then IPC_OUT_DONE, with one `out` line
  * per recipient (doc/design.md §9). Anything malformed from the queue or
  * the policy process is fatal (doc/design.md §1.7).
@@ -171,11 +172,15 @@ smtpout_job_rcpt(struct smtpout_job *job, struct smtpout_rcpt *rc,
 	res->code = code;
 	if (dsn == NULL || dsn[0] == '\0')
 		dsn = code >= 500 ? "5.0.0" : code >= 400 ? "4.0.0" : "2.0.0";
-	(void)strlcpy(res->dsn, dsn, sizeof(res->dsn));
-	(void)strlcpy(res->failure, failure != NULL ? failure : "",
-	    sizeof(res->failure));
-	(void)strlcpy(res->mx, w->mx, sizeof(res->mx));
-	(void)strlcpy(res->text, text != NULL ? text : "", sizeof(res->text));
+	smtpout_copy(res->dsn, dsn, sizeof(res->dsn), "enhanced status code");
+	smtpout_copy(res->failure, failure != NULL ? failure : "",
+	    sizeof(res->failure), "failure type");
+	smtpout_copy(res->mx, w->mx, sizeof(res->mx), "host name");
+	/* NOTIFY did not go along: the queue owes the success notice */
+	res->nodsn = outcome == IPC_OUT_SENT && w->nodsn;
+	/* the reply we relay, or ours: cut to the result's room */
+	smtpout_text(res->text, sizeof(res->text), "%s",
+	    text != NULL ? text : "");
 	/* the log line now, while the session's facts are at hand */
 	smtpout_log_out(job, rc, w->ip, w->policy, w->policy_src, w->tl);
 }
@@ -223,7 +228,7 @@ void
 smtpout_job_end(struct smtpout_job *job)
 {
 	struct smtpout *so = job->so;
-	struct smtpout_where w = { "", "", "", "", NULL };
+	struct smtpout_where w = { "", "", "", "", NULL, 0 };
 	struct ipc_out_done done;
 	uint32_t i;
 
@@ -259,7 +264,7 @@ smtpout_plan_send(struct smtpout *so, struct smtpout_job *job)
 		return;
 	memset(&r, 0, sizeof(r));
 	r.req = job->req = ++so->next_req;
-	(void)strlcpy(r.domain, job->j.domain, sizeof(r.domain));
+	smtpout_copy(r.domain, job->j.domain, sizeof(r.domain), "domain");
 	r.requiretls = job->j.requiretls;
 	(void)ipc_send(&so->plan, IPC_PLAN_REQ, &r, sizeof(r), -1);
 }
@@ -268,7 +273,7 @@ static void
 smtpout_plan_timeout(void *arg)
 {
 	struct smtpout_job *job = arg;
-	struct smtpout_where w = { "", "", "", "", NULL };
+	struct smtpout_where w = { "", "", "", "", NULL, 0 };
 
 	smtpout_job_all(job, IPC_OUT_DEFERRED, 451, "4.4.3",
 	    "policy lookup timed out", "", &w);
@@ -291,7 +296,7 @@ smtpout_job_by_req(struct smtpout *so, uint64_t req)
 static void
 smtpout_plan_done(struct smtpout_job *job)
 {
-	struct smtpout_where w = { "", "", "", "", NULL };
+	struct smtpout_where w = { "", "", "", "", NULL, 0 };
 	const struct ipc_plan *p = &job->plan;
 
 	loop_timer_cancel(job->so->child.loop, &job->timer);
@@ -309,6 +314,8 @@ smtpout_plan_done(struct smtpout_job *job)
 		smtpout_job_end(job);
 		return;
 	}
+	smtpout_plan_put(&job->so->plans, job->j.domain, job->j.requiretls, p,
+	    job->hosts);
 	smtpout_deliver(job);
 }
 
@@ -471,7 +478,17 @@ smtpout_queue_rcpt(struct smtpout *so, const struct ipc_msg *msg)
 	job->rcpt[job->nrcpt++].r = r;
 	if (job->nrcpt < job->j.nrcpt)
 		return;
-	/* all there: ask for the plan, bounded by the command timeout */
+	/* all there: a kept plan saves the round trip (doc/design.md §12) */
+	if (smtpout_plan_get(&so->plans, job->j.domain, job->j.requiretls,
+	    &job->plan, &job->hosts)) {
+		job->nhosts = job->plan.nhosts;
+		job->state = SMTPOUT_J_RUN;
+		log_debug("%s: %s: the plan for %s from the cache",
+		    so->child.title, job->j.id, job->j.domain);
+		smtpout_deliver(job);
+		return;
+	}
+	/* else ask for the plan, bounded by the command timeout */
 	job->state = SMTPOUT_J_PLAN;
 	loop_timer_set(so->child.loop, &job->timer,
 	    (uint64_t)so->conf->smtpout_command_timeout * 1000,
@@ -544,6 +561,8 @@ smtpout_master_msg(struct child *c, const struct ipc_msg *msg)
 			fatal("%s: policy channel", so->child.title);
 		so->have_plan = 1;
 		log_debug("%s: policy channel %u", so->child.title, link.gen);
+		/* a reload may have changed the table: plan everything anew */
+		smtpout_plan_clear(&so->plans);
 		/* requests of the old channel are lost: ask again */
 		for (job = so->jobs; job != NULL; job = job->next)
 			if (job->state == SMTPOUT_J_PLAN ||

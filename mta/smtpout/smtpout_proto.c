@@ -279,17 +279,28 @@ smtpout_proto_dot_init(struct smtpout_proto_dot *d)
 	d->bol = 1;
 }
 
+/*
+ * A line at a time: only the first octet of a line can need a dot, so
+ * everything up to and including the next LF is copied in one block
+ * (memchr and memcpy; a 100 KB message has few lines that start with a
+ * dot, most have none). The state is whether the last octet was an LF.
+ */
 size_t
 smtpout_proto_dot_encode(struct smtpout_proto_dot *d, const char *in,
     size_t len, char *out)
 {
-	size_t i, n = 0;
+	const char *lf;
+	size_t i = 0, n = 0, seg;
 
-	for (i = 0; i < len; i++) {
+	while (i < len) {
 		if (d->bol && in[i] == '.')
 			out[n++] = '.';
-		out[n++] = in[i];
-		d->bol = in[i] == '\n';
+		lf = memchr(in + i, '\n', len - i);
+		seg = lf != NULL ? (size_t)(lf - (in + i)) + 1 : len - i;
+		memcpy(out + n, in + i, seg);
+		n += seg;
+		i += seg;
+		d->bol = lf != NULL;
 	}
 	return n;
 }
@@ -532,5 +543,7 @@ smtpout_proto_fail_reason(const struct smtpout_proto_hostfail *f,
 		    "REQUIRETLS not offered by host %s[%s]", h, ip);
 		break;
 	}
-	(void)strlcpy(failure, fl, 64);
+	/* fl is one of the constants above, all far shorter than 64 */
+	if (strlcpy(failure, fl, 64) >= 64)
+		failure[0] = '\0';
 }

@@ -72,7 +72,7 @@ struct smtpout_proto_mail {
  * SIZE= if SIZE, BODY=8BITMIME if body8 and 8BITMIME, SMTPUTF8 if
  * smtputf8 (the caller has checked the peer offers it), REQUIRETLS if
  * requiretls and offered, RET= and ENVID= (xtext) if DSN. The command
- * verb and path are the gate's own (smtpout_session.c). Returns the
+ * verb and path are the gate's own (smtpout_txn.c). Returns the
  * length, or -1 if dst is too small.
  */
 int	smtpout_proto_mail_params(char *dst, size_t size,

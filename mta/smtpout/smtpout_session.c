@@ -1,14 +1,12 @@
 /*
- * smtpout_session.c: one outbound SMTP connection (RFC 5321) and its
- * state machine, the bottom layer of smtpout (see smtpout.h): a
- * non-blocking connect, the greeting, EHLO, STARTTLS (RFC 3207) with
- * any plaintext behind its 220 treated as an attack (CVE-2011-0411
- * class), the GnuTLS handshake with SNI and resumption, the check of the
- * finished session against the host's requirement, EHLO again, AUTH
- * (RFC 4954, PLAIN or LOGIN, inside TLS only), THE GATE that alone writes
- * MAIL FROM (doc/design.md §1.1), RCPTs pipelined where offered (RFC
- * 2920), DATA streamed from the content file with dot-stuffing, the
- * timeouts of RFC 5321 §4.5.3.2, and idle sessions kept for reuse.
+ * smtpout_session.c: one outbound SMTP connection (RFC 5321), the bottom
+ * layer of smtpout (see smtpout.h): the life of a session (connect,
+ * host failures and the next address, timers, the end), non-blocking
+ * I/O, and the dispatch of each complete reply by the session's state.
+ * TLS and AUTH live in smtpout_tls.c, the transaction behind THE GATE in
+ * smtpout_txn.c (doc/design.md §1.1, §12). Also the two string helpers
+ * every file of smtpout uses: one for text where a cut is harmless, one
+ * for names that must never be cut (doc/design.md §10).
  * Linked by the smtpout binary.
  */
 #include "config.h"
@@ -26,94 +24,36 @@
 #include <unistd.h>
 
 #include "lib/log.h"
-#include "smtp/envelope.h"
 #include "smtpout.h"
 
-static char smtpout_scratch[SMTPOUT_CHUNK];
-static char smtpout_encoded[2 * SMTPOUT_CHUNK + 8];
+static char smtpout_sess_scratch[SMTPOUT_CHUNK];
 
 static void	smtpout_next(struct smtpout_job *);
-static int	smtpout_sess_update(struct smtpout_sess *);
-static int	smtpout_sess_ready(struct smtpout_sess *);
 
-/* ---- TLS session cache for resumption (per host name, address, port) ---- */
+/* ---- strings (doc/design.md §10) ---- */
 
-struct smtpout_resume {
-	char		key[IPC_DOMAIN_MAX + 80];
-	gnutls_datum_t	data;
-	uint64_t	used;
-};
-
-static struct smtpout_resume	smtpout_resumes[SMTPOUT_RESUME_MAX];
-static uint64_t			smtpout_resume_clock;
-
-static void
-smtpout_resume_key(const struct smtpout_sess *s, char *key, size_t size)
+void
+smtpout_text(char *dst, size_t size, const char *fmt, ...)
 {
+	va_list ap;
 	int n;
 
-	n = snprintf(key, size, "%s|%s|%u", s->host.name, s->ip,
-	    (unsigned)s->host.port);
-	if (n < 0 || (size_t)n >= size)
-		key[0] = '\0';
-}
-
-static struct smtpout_resume *
-smtpout_resume_find(const struct smtpout_sess *s, int make)
-{
-	char key[sizeof(smtpout_resumes[0].key)];
-	struct smtpout_resume *r, *old = &smtpout_resumes[0];
-	size_t i;
-
-	smtpout_resume_key(s, key, sizeof(key));
-	if (key[0] == '\0')
-		return NULL;
-	for (i = 0; i < SMTPOUT_RESUME_MAX; i++) {
-		r = &smtpout_resumes[i];
-		if (r->data.data != NULL && strcmp(r->key, key) == 0)
-			return r;
-		if (r->used < old->used)
-			old = r;
-	}
-	if (!make)
-		return NULL;
-	if (old->data.data != NULL) {
-		gnutls_free(old->data.data);
-		old->data.data = NULL;
-		old->data.size = 0;
-	}
-	(void)strlcpy(old->key, key, sizeof(old->key));
-	return old;
-}
-
-static void
-smtpout_resume_save(struct smtpout_sess *s)
-{
-	struct smtpout_resume *r;
-	gnutls_datum_t d;
-
-	if (tls_client_session_data(s->tls, &d) == -1)
+	if (size == 0)
 		return;
-	if ((r = smtpout_resume_find(s, 1)) == NULL) {
-		gnutls_free(d.data);
-		return;
-	}
-	if (r->data.data != NULL)
-		gnutls_free(r->data.data);
-	r->data = d;
-	r->used = ++smtpout_resume_clock;
+	va_start(ap, fmt);
+	n = vsnprintf(dst, size, fmt, ap);
+	va_end(ap);
+	/* cut (n >= size) is harmless for text; an encoding error is not */
+	if (n < 0)
+		dst[0] = '\0';
 }
 
 void
-smtpout_resume_free(void)
+smtpout_copy(char *dst, const char *src, size_t size, const char *what)
 {
-	size_t i;
-
-	for (i = 0; i < SMTPOUT_RESUME_MAX; i++)
-		if (smtpout_resumes[i].data.data != NULL) {
-			gnutls_free(smtpout_resumes[i].data.data);
-			smtpout_resumes[i].data.data = NULL;
-		}
+	if (strlcpy(dst, src, size) >= size)
+		fatalx("smtpout: %s too long (%zu octets, room for %zu)",
+		    what, strlen(src), size - 1);
 }
 
 /* ---- life of a session ---- */
@@ -162,10 +102,7 @@ smtpout_pre_mail(const struct smtpout_sess *s)
 	return s->state <= SMTPOUT_S_AUTH_PASS;
 }
 
-static void
-smtpout_sess_arm(struct smtpout_sess *s, unsigned secs);
-
-static void
+void
 smtpout_sess_free(struct smtpout_sess *s)
 {
 	struct smtpout *so = s->so;
@@ -194,7 +131,7 @@ smtpout_sess_free(struct smtpout_sess *s)
 	free(s);
 }
 
-static void
+void
 smtpout_sess_where(const struct smtpout_sess *s, struct smtpout_where *w)
 {
 	w->mx = s->host.name;
@@ -203,13 +140,14 @@ smtpout_sess_where(const struct smtpout_sess *s, struct smtpout_where *w)
 	    "cleartext-ok" : s->host.policy;
 	w->policy_src = s->host.policy_src;
 	w->tl = &s->tl;
+	w->nodsn = !(s->ehlo.ext & SMTPOUT_PROTO_DSN);
 }
 
 /*
  * The host failed before MAIL: remember why, close, try the next
  * address. Returns -1 (s is gone).
  */
-static int
+int
 smtpout_sess_hostfail(struct smtpout_sess *s, enum smtpout_proto_fail kind,
     const char *detail)
 {
@@ -218,13 +156,14 @@ smtpout_sess_hostfail(struct smtpout_sess *s, enum smtpout_proto_fail kind,
 
 	memset(&f, 0, sizeof(f));
 	f.kind = kind;
-	(void)strlcpy(f.host, s->host.name, sizeof(f.host));
-	(void)strlcpy(f.ip, s->ip, sizeof(f.ip));
+	smtpout_copy(f.host, s->host.name, sizeof(f.host), "host name");
+	smtpout_copy(f.ip, s->ip, sizeof(f.ip), "address");
 	f.port = s->host.port;
-	(void)strlcpy(f.detail, detail, sizeof(f.detail));
-	(void)strlcpy(f.policy, s->host.requirement == IPC_REQ_CLEARTEXT_OK ?
-	    "cleartext-ok" : s->host.policy, sizeof(f.policy));
-	(void)strlcpy(f.policy_src, s->host.policy_src, sizeof(f.policy_src));
+	smtpout_text(f.detail, sizeof(f.detail), "%s", detail);
+	smtpout_copy(f.policy, s->host.requirement == IPC_REQ_CLEARTEXT_OK ?
+	    "cleartext-ok" : s->host.policy, sizeof(f.policy), "policy");
+	smtpout_copy(f.policy_src, s->host.policy_src, sizeof(f.policy_src),
+	    "policy_src");
 	f.tl = s->tl;
 	log_info("%s: host %s[%s]:%u failed: %s", s->so->child.title,
 	    s->host.name, s->ip, (unsigned)s->host.port, detail);
@@ -240,7 +179,7 @@ smtpout_sess_hostfail(struct smtpout_sess *s, enum smtpout_proto_fail kind,
  * After MAIL: the job's recipients without a result are deferred, the
  * connection is dropped. Returns -1 (s is gone).
  */
-static int
+int
 smtpout_sess_abort(struct smtpout_sess *s, enum smtpout_proto_fail kind,
     const char *detail)
 {
@@ -263,12 +202,18 @@ smtpout_sess_abort(struct smtpout_sess *s, enum smtpout_proto_fail kind,
 }
 
 /* A failure of kind in whatever phase s is. Returns -1 (s is gone). */
-static int
+int
 smtpout_sess_failed(struct smtpout_sess *s, enum smtpout_proto_fail kind,
     const char *detail)
 {
+	struct smtpout_job *job;
+
 	if (s->job == NULL || s->state >= SMTPOUT_S_RSET) {
+		/* a job waiting for RSET's 250 goes elsewhere */
+		job = s->state == SMTPOUT_S_RSET ? s->job : NULL;
 		smtpout_sess_free(s);
+		if (job != NULL)
+			smtpout_deliver(job);
 		return -1;
 	}
 	if (smtpout_pre_mail(s))
@@ -301,7 +246,7 @@ smtpout_sess_timeout(void *arg)
 	    smtpout_state_name(s->state));
 }
 
-static void
+void
 smtpout_sess_arm(struct smtpout_sess *s, unsigned secs)
 {
 	loop_timer_set(s->so->child.loop, &s->timer, (uint64_t)secs * 1000,
@@ -309,7 +254,7 @@ smtpout_sess_arm(struct smtpout_sess *s, unsigned secs)
 }
 
 /* Queues a command line (CRLF added). Returns 0, or -1 (s is gone). */
-static int
+int
 smtpout_sess_cmd(struct smtpout_sess *s, const char *fmt, ...)
 {
 	char line[SMTP_PROTO_LINE_MAX_EXT + 8];
@@ -354,9 +299,9 @@ smtpout_connect(struct smtpout_job *job, const struct ipc_plan_host *h,
 	s->so = so;
 	s->fd = -1;
 	s->host = *h;
-	(void)strlcpy(s->domain, job->j.domain, sizeof(s->domain));
-	(void)strlcpy(s->tl.tls, "none", sizeof(s->tl.tls));
-	(void)strlcpy(s->tl.verify, "none", sizeof(s->tl.verify));
+	smtpout_copy(s->domain, job->j.domain, sizeof(s->domain), "domain");
+	smtpout_copy(s->tl.tls, "none", sizeof(s->tl.tls), "tls");
+	smtpout_copy(s->tl.verify, "none", sizeof(s->tl.verify), "verify");
 	buf_init(&s->in, SMTPOUT_IN_MAX);
 	buf_init(&s->out, SMTPOUT_OUT_MAX);
 	if (a->family == AF_INET) {
@@ -415,13 +360,14 @@ smtpout_host_skip(struct smtpout_job *job, const struct ipc_plan_host *h,
 
 	memset(&f, 0, sizeof(f));
 	f.kind = kind;
-	(void)strlcpy(f.host, h->name, sizeof(f.host));
+	smtpout_copy(f.host, h->name, sizeof(f.host), "host name");
 	f.port = h->port;
-	(void)strlcpy(f.detail, detail, sizeof(f.detail));
-	(void)strlcpy(f.policy, h->policy, sizeof(f.policy));
-	(void)strlcpy(f.policy_src, h->policy_src, sizeof(f.policy_src));
-	(void)strlcpy(f.tl.tls, "none", sizeof(f.tl.tls));
-	(void)strlcpy(f.tl.verify, "none", sizeof(f.tl.verify));
+	smtpout_text(f.detail, sizeof(f.detail), "%s", detail);
+	smtpout_copy(f.policy, h->policy, sizeof(f.policy), "policy");
+	smtpout_copy(f.policy_src, h->policy_src, sizeof(f.policy_src),
+	    "policy_src");
+	smtpout_copy(f.tl.tls, "none", sizeof(f.tl.tls), "tls");
+	smtpout_copy(f.tl.verify, "none", sizeof(f.tl.verify), "verify");
 	smtpout_job_fail(job, &f);
 }
 
@@ -472,6 +418,7 @@ smtpout_next(struct smtpout_job *job)
 	w.policy = job->best.policy;
 	w.policy_src = job->best.policy_src;
 	w.tl = job->best.tl.tls[0] != '\0' ? &job->best.tl : NULL;
+	w.nodsn = 0;	/* deferred: no notice to owe */
 	smtpout_job_all(job, IPC_OUT_DEFERRED, why.code, why.dsn, why.text,
 	    failure, &w);
 	smtpout_job_end(job);
@@ -484,7 +431,13 @@ smtpout_deliver(struct smtpout_job *job)
 	uint32_t i;
 
 	for (s = job->so->sessions; s != NULL; s = s->next) {
-		if (s->state != SMTPOUT_S_IDLE || s->job != NULL ||
+		/*
+		 * An idle session, or one whose RSET is still on its way (a
+		 * job right behind the last one, its plan from the cache):
+		 * that job waits for the 250 to RSET.
+		 */
+		if ((s->state != SMTPOUT_S_IDLE &&
+		    s->state != SMTPOUT_S_RSET) || s->job != NULL ||
 		    strcmp(s->domain, job->j.domain) != 0)
 			continue;
 		for (i = 0; i < job->nhosts; i++) {
@@ -496,15 +449,17 @@ smtpout_deliver(struct smtpout_job *job)
 			    h->auth != s->host.auth)
 				continue;
 			/* the new plan's words for the same host and proof */
-			loop_timer_cancel(s->so->child.loop, &s->timer);
-			(void)strlcpy(s->host.policy, h->policy,
-			    sizeof(s->host.policy));
-			(void)strlcpy(s->host.policy_src, h->policy_src,
-			    sizeof(s->host.policy_src));
+			smtpout_copy(s->host.policy, h->policy,
+			    sizeof(s->host.policy), "policy");
+			smtpout_copy(s->host.policy_src, h->policy_src,
+			    sizeof(s->host.policy_src), "policy_src");
 			s->job = job;
 			job->sess = s;
 			log_debug("%s: reusing the connection to %s[%s] for %s",
 			    s->so->child.title, s->host.name, s->ip, job->j.id);
+			if (s->state == SMTPOUT_S_RSET)
+				return;		/* its 250 goes on */
+			loop_timer_cancel(s->so->child.loop, &s->timer);
 			if (smtpout_sess_ready(s) == 0)
 				(void)smtpout_sess_update(s);
 			return;
@@ -566,59 +521,8 @@ smtpout_sess_flush(struct smtpout_sess *s, int *blocked, int *progress)
 	return 0;
 }
 
-/*
- * Tops out up with dot-stuffed content, and the end of data after the
- * last octet. Returns 0, or -1 (s is gone) when the content cannot be
- * read: the connection is dropped without the end of data, so the peer
- * never takes a cut message.
- */
-static int
-smtpout_sess_fill(struct smtpout_sess *s)
-{
-	struct smtpout_job *job = s->job;
-	uint64_t left;
-	size_t want, n;
-	ssize_t r;
-
-	while (!s->end_queued && s->out.len < SMTPOUT_CHUNK) {
-		left = job->j.size - s->off;
-		if (left == 0) {
-			n = smtpout_proto_dot_end(&s->dot, smtpout_encoded);
-			if (buf_append(&s->out, smtpout_encoded, n) == -1)
-				return smtpout_sess_abort(s,
-				    SMTPOUT_PROTO_F_LOST, "buffering data");
-			s->end_queued = 1;
-			break;
-		}
-		want = left < SMTPOUT_CHUNK ? (size_t)left : SMTPOUT_CHUNK;
-		do {
-			r = pread(job->fd, smtpout_scratch, want,
-			    (off_t)s->off);
-		} while (r == -1 && errno == EINTR);
-		if (r <= 0) {
-			log_warnx("%s: %s: cannot read the content at %llu: %s",
-			    s->so->child.title, job->j.id,
-			    (unsigned long long)s->off,
-			    r == 0 ? "file too short" : strerror(errno));
-			smtpout_job_all(job, IPC_OUT_DEFERRED, 451, "4.3.0",
-			    "cannot read the message content", "",
-			    &(struct smtpout_where){ "", "", "", "", NULL });
-			smtpout_job_end(job);
-			smtpout_sess_free(s);
-			return -1;
-		}
-		s->off += (uint64_t)r;
-		n = smtpout_proto_dot_encode(&s->dot, smtpout_scratch,
-		    (size_t)r, smtpout_encoded);
-		if (buf_append(&s->out, smtpout_encoded, n) == -1)
-			return smtpout_sess_abort(s, SMTPOUT_PROTO_F_LOST,
-			    "buffering data");
-	}
-	return 0;
-}
-
 /* Flushes out (and streams DATA), then sets the events s waits for. */
-static int
+int
 smtpout_sess_update(struct smtpout_sess *s)
 {
 	int blocked = 0, progress = 0;
@@ -668,14 +572,14 @@ smtpout_sess_read(struct smtpout_sess *s)
 		room = s->in.max - s->in.len;
 		if (room == 0)
 			return 0;
-		if (room > sizeof(smtpout_scratch))
-			room = sizeof(smtpout_scratch);
+		if (room > sizeof(smtpout_sess_scratch))
+			room = sizeof(smtpout_sess_scratch);
 		if (s->tls_active) {
-			n = tls_read(s->tls, smtpout_scratch, room, &io);
+			n = tls_read(s->tls, smtpout_sess_scratch, room, &io);
 			if (n < 0)
 				return io == TLS_IO_ERROR ? -1 : 0;
 		} else {
-			n = recv(s->fd, smtpout_scratch, room, 0);
+			n = recv(s->fd, smtpout_sess_scratch, room, 0);
 			if (n == -1) {
 				if (errno == EINTR)
 					continue;
@@ -686,7 +590,7 @@ smtpout_sess_read(struct smtpout_sess *s)
 		}
 		if (n == 0)
 			return 1;
-		if (buf_append(&s->in, smtpout_scratch, (size_t)n) == -1)
+		if (buf_append(&s->in, smtpout_sess_scratch, (size_t)n) == -1)
 			return -1;
 		if (!s->tls_active && (size_t)n < room)
 			return 0;
@@ -699,7 +603,7 @@ smtpout_sess_read(struct smtpout_sess *s)
  * The reply in acc as one printable text (lines joined by SP, the
  * enhanced status code of each line left out) and its dsn ("" if none).
  */
-static void
+void
 smtpout_reply_text(const struct smtp_proto_reply_acc *acc, char dsn[16],
     char *text, size_t size)
 {
@@ -734,435 +638,8 @@ smtpout_reply_line(const struct smtp_proto_reply_acc *acc, char *out,
 	char dsn[16], text[400];
 
 	smtpout_reply_text(acc, dsn, text, sizeof(text));
-	(void)snprintf(out, size, "%d%s%s %s", acc->code, dsn[0] ? " " : "",
+	smtpout_text(out, size, "%d%s%s %s", acc->code, dsn[0] ? " " : "",
 	    dsn, text);
-}
-
-/* Outcome of a reply code for recipients. */
-static int
-smtpout_outcome(int code)
-{
-	if (code >= 200 && code < 300)
-		return IPC_OUT_SENT;
-	return code >= 500 ? IPC_OUT_BOUNCED : IPC_OUT_DEFERRED;
-}
-
-/* Sets rc's result from the current reply. */
-static void
-smtpout_rcpt_reply(struct smtpout_sess *s, struct smtpout_rcpt *rc,
-    int outcome)
-{
-	struct smtpout_where w;
-	char dsn[16], text[512];
-
-	smtpout_reply_text(&s->acc, dsn, text, sizeof(text));
-	smtpout_sess_where(s, &w);
-	smtpout_job_rcpt(s->job, rc, outcome, s->acc.code, dsn, text, "", &w);
-}
-
-/* The job on s is over; keep s for reuse, or say goodbye. */
-static int
-smtpout_sess_after(struct smtpout_sess *s)
-{
-	const struct conf *c = s->so->conf;
-
-	if (s->job != NULL)
-		smtpout_job_end(s->job);
-	if (s->verdict == SMTPOUT_V_PASSED && c->smtpout_reuse_time > 0 &&
-	    s->nmsgs < c->smtpout_reuse_limit) {
-		if (smtpout_sess_cmd(s, "RSET") == -1)
-			return -1;
-		s->state = SMTPOUT_S_RSET;
-	} else {
-		if (smtpout_sess_cmd(s, "QUIT") == -1)
-			return -1;
-		s->state = SMTPOUT_S_QUIT;
-	}
-	smtpout_sess_arm(s, c->smtpout_command_timeout);
-	return 0;
-}
-
-/*
- * THE GATE (doc/design.md §1.1: no downgrade path exists in code): the
- * only function that writes MAIL FROM. It opens only when the check of
- * the finished session against this host's requirement passed (or the
- * requirement is cleartext-ok and the cleartext branch set the verdict)
- * for exactly the requirement the host has now, and only inside TLS
- * unless that requirement is IPC_REQ_CLEARTEXT_OK. Anything else is a
- * bug: fatalx, never a message sent. tests/lint/mailgate proves that no
- * other code writes the command. Returns 0, or -1 (s is gone).
- */
-static int
-smtpout_gate_mail(struct smtpout_sess *s)
-{
-	struct smtpout_proto_mail m;
-	struct smtpout_job *job = s->job;
-	char params[512];
-
-	if (job == NULL || s->verdict != SMTPOUT_V_PASSED ||
-	    s->verdict_req != s->host.requirement)
-		fatalx("%s: gate: MAIL without a passed check for %s[%s]",
-		    s->so->child.title, s->host.name, s->ip);
-	if (!s->tls_active && s->host.requirement != IPC_REQ_CLEARTEXT_OK)
-		fatalx("%s: gate: MAIL outside TLS to %s[%s] under requirement "
-		    "%d", s->so->child.title, s->host.name, s->ip,
-		    s->host.requirement);
-	memset(&m, 0, sizeof(m));
-	m.size = job->j.size;
-	m.body8 = job->j.body == ENVELOPE_BODY_8BITMIME;
-	m.smtputf8 = job->j.smtputf8;
-	m.requiretls = job->j.requiretls;
-	m.ret = job->j.ret;
-	m.envid = job->j.envid;
-	if (smtpout_proto_mail_params(params, sizeof(params), &m,
-	    s->ehlo.ext) == -1)
-		fatalx("%s: MAIL parameters too long", s->so->child.title);
-	return smtpout_sess_cmd(s, "MAIL FROM:<%s>%s", job->j.from, params);
-}
-
-/* Queues RCPT number i (0-based). Returns 0 or -1 (s is gone). */
-static int
-smtpout_send_rcpt(struct smtpout_sess *s, uint32_t i)
-{
-	struct smtpout_rcpt *rc = &s->job->rcpt[i];
-	char line[SMTP_PROTO_LINE_MAX_EXT + 8];
-	int n;
-
-	n = smtpout_proto_rcpt(line, sizeof(line), rc->r.addr, rc->r.notify,
-	    rc->r.orcpt, s->ehlo.ext);
-	if (n < 0)
-		fatalx("%s: RCPT too long", s->so->child.title);
-	line[n - 2] = '\0';		/* smtpout_sess_cmd adds the CRLF */
-	return smtpout_sess_cmd(s, "%s", line);
-}
-
-/*
- * Session checked, EHLO (and AUTH) done: what the job needs of the peer,
- * then the gate, then the recipients. Returns 0 or -1 (s is gone).
- */
-static int
-smtpout_sess_ready(struct smtpout_sess *s)
-{
-	struct smtpout_job *job = s->job;
-	struct smtpout_where w;
-	uint32_t i;
-
-	if (job == NULL)
-		return smtpout_sess_after(s);
-	smtpout_sess_where(s, &w);
-	if (job->j.requiretls && !(s->ehlo.ext & SMTPOUT_PROTO_REQUIRETLS))
-		return smtpout_sess_hostfail(s, SMTPOUT_PROTO_F_REQUIRETLS,
-		    "REQUIRETLS not offered");
-	if ((s->ehlo.ext & SMTPOUT_PROTO_SIZE) && s->ehlo.size > 0 &&
-	    job->j.size > s->ehlo.size) {
-		char text[400];
-
-		(void)snprintf(text, sizeof(text), "message size %llu exceeds "
-		    "size limit %llu of host %s", (unsigned long long)
-		    job->j.size, (unsigned long long)s->ehlo.size,
-		    s->host.name);
-		smtpout_job_all(job, IPC_OUT_BOUNCED, 552, "5.3.4", text, "",
-		    &w);
-		return smtpout_sess_after(s);
-	}
-	if (job->j.smtputf8 && !(s->ehlo.ext & SMTPOUT_PROTO_SMTPUTF8)) {
-		char text[400];
-
-		(void)snprintf(text, sizeof(text), "SMTPUTF8 is required, "
-		    "but was not offered by host %s", s->host.name);
-		smtpout_job_all(job, IPC_OUT_BOUNCED, 553, "5.6.7", text, "",
-		    &w);
-		return smtpout_sess_after(s);
-	}
-	s->state = SMTPOUT_S_TXN;
-	s->txn_sent = s->txn_answered = 0;
-	s->mail_failed = 0;
-	s->naccepted = 0;
-	s->nmsgs++;
-	if (smtpout_gate_mail(s) == -1)
-		return -1;
-	s->txn_sent = 1;
-	if (s->ehlo.ext & SMTPOUT_PROTO_PIPELINING) {
-		for (i = 0; i < job->nrcpt; i++)
-			if (smtpout_send_rcpt(s, i) == -1)
-				return -1;
-		s->txn_sent += job->nrcpt;
-	}
-	smtpout_sess_arm(s, s->so->conf->smtpout_command_timeout);
-	return 0;
-}
-
-/* AUTH inside TLS (RFC 4954), or straight to the transaction. */
-static int
-smtpout_sess_auth(struct smtpout_sess *s)
-{
-	char raw[2 * SMTPOUT_PROTO_CRED_MAX + 2];
-	char b64[sizeof(raw) * 4 / 3 + 8];
-	size_t ul, pl;
-	size_t i;
-	int r;
-
-	s->cred = NULL;
-	if (s->host.auth)
-		for (i = 0; i < s->so->ncreds; i++) {
-			const struct smtpout_proto_cred *c = &s->so->creds[i];
-
-			if (strcasecmp(c->host, s->host.name) == 0 &&
-			    (c->port == 0 || c->port == s->host.port)) {
-				s->cred = c;
-				break;
-			}
-		}
-	if (s->cred == NULL)
-		return smtpout_sess_ready(s);
-	if (!s->tls_active)
-		return smtpout_sess_hostfail(s, SMTPOUT_PROTO_F_AUTH,
-		    "credentials are never sent outside TLS");
-	if (!(s->ehlo.ext & SMTPOUT_PROTO_AUTH))
-		return smtpout_sess_hostfail(s, SMTPOUT_PROTO_F_AUTH,
-		    "AUTH not offered");
-	if (s->ehlo.auth & SMTPOUT_PROTO_AUTH_PLAIN) {
-		ul = strlen(s->cred->user);
-		pl = strlen(s->cred->pass);
-		raw[0] = '\0';
-		memcpy(raw + 1, s->cred->user, ul);
-		raw[1 + ul] = '\0';
-		memcpy(raw + 2 + ul, s->cred->pass, pl);
-		if (smtpout_proto_base64(b64, sizeof(b64), raw, 2 + ul + pl) ==
-		    -1)
-			fatalx("%s: AUTH PLAIN too long", s->so->child.title);
-		r = smtpout_sess_cmd(s, "AUTH PLAIN %s", b64);
-		explicit_bzero(raw, sizeof(raw));
-		explicit_bzero(b64, sizeof(b64));
-		if (r == -1)
-			return -1;
-		s->state = SMTPOUT_S_AUTH;
-	} else if (s->ehlo.auth & SMTPOUT_PROTO_AUTH_LOGIN) {
-		if (smtpout_sess_cmd(s, "AUTH LOGIN") == -1)
-			return -1;
-		s->state = SMTPOUT_S_AUTH_USER;
-	} else
-		return smtpout_sess_hostfail(s, SMTPOUT_PROTO_F_AUTH,
-		    "no AUTH mechanism in common (PLAIN, LOGIN)");
-	smtpout_sess_arm(s, s->so->conf->smtpout_command_timeout);
-	return 0;
-}
-
-/* Sends one secret for AUTH LOGIN as base64. */
-static int
-smtpout_sess_login(struct smtpout_sess *s, const char *secret,
-    enum smtpout_state next)
-{
-	char b64[SMTPOUT_PROTO_CRED_MAX * 4 / 3 + 8];
-	int r;
-
-	if (smtpout_proto_base64(b64, sizeof(b64), secret, strlen(secret)) ==
-	    -1)
-		fatalx("%s: AUTH LOGIN too long", s->so->child.title);
-	r = smtpout_sess_cmd(s, "%s", b64);
-	explicit_bzero(b64, sizeof(b64));
-	if (r == -1)
-		return -1;
-	s->state = next;
-	smtpout_sess_arm(s, s->so->conf->smtpout_command_timeout);
-	return 0;
-}
-
-/*
- * Checks the finished TLS session against the host's requirement before
- * anything else is sent (doc/design.md §1.1). Only here, and in the
- * cleartext-ok branch, is the verdict set. Returns 0 or -1 (s is gone).
- */
-static int
-smtpout_sess_check(struct smtpout_sess *s)
-{
-	unsigned char cert[32], spki[32];
-	const char *detail = "";
-	uint32_t i;
-	int have = tls_peer_sha256(s->tls, cert, spki) == 0;
-
-	switch (s->host.requirement) {
-	case IPC_REQ_CLEARTEXT_OK:
-	case IPC_REQ_ENCRYPT:
-		/* TLS 1.2+ is all the priority string allows */
-		break;
-	case IPC_REQ_VERIFY:
-		switch (tls_client_verify(s->tls, s->host.name, &detail)) {
-		case TLS_VERIFY_OK:
-			break;
-		case TLS_VERIFY_EXPIRED:
-			return smtpout_sess_hostfail(s,
-			    SMTPOUT_PROTO_F_EXPIRED, detail);
-		case TLS_VERIFY_HOSTNAME:
-			return smtpout_sess_hostfail(s,
-			    SMTPOUT_PROTO_F_HOSTNAME, detail);
-		default:
-			return smtpout_sess_hostfail(s,
-			    SMTPOUT_PROTO_F_UNTRUSTED, detail);
-		}
-		break;
-	case IPC_REQ_FINGERPRINT:
-		for (i = 0; have && i < s->host.nfp; i++)
-			if (memcmp(s->host.fp[i], cert, 32) == 0 ||
-			    memcmp(s->host.fp[i], spki, 32) == 0)
-				break;
-		if (!have || i == s->host.nfp)
-			return smtpout_sess_hostfail(s,
-			    SMTPOUT_PROTO_F_FINGERPRINT, "no digest matches");
-		break;
-	default:
-		return smtpout_sess_hostfail(s, SMTPOUT_PROTO_F_UNIMPLEMENTED,
-		    "requirement not implemented");
-	}
-	s->verdict = SMTPOUT_V_PASSED;
-	s->verdict_req = s->host.requirement;
-	return 0;
-}
-
-/* The handshake finished: facts, the check, EHLO again. */
-static int
-smtpout_sess_tls_done(struct smtpout_sess *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char cert[32], spki[32];
-	struct tls_facts f;
-	size_t i;
-
-	s->tls_active = 1;
-	tls_session_facts(s->tls, &f);
-	(void)strlcpy(s->tl.tls, f.version, sizeof(s->tl.tls));
-	(void)strlcpy(s->tl.cipher, f.cipher, sizeof(s->tl.cipher));
-	(void)strlcpy(s->tl.verify, s->host.requirement == IPC_REQ_VERIFY ?
-	    "pkix" : s->host.requirement == IPC_REQ_FINGERPRINT ?
-	    "fingerprint" : "none", sizeof(s->tl.verify));
-	if (tls_peer_sha256(s->tls, cert, spki) == 0) {
-		for (i = 0; i < 32; i++) {
-			s->tl.cert[2 * i] = hex[cert[i] >> 4];
-			s->tl.cert[2 * i + 1] = hex[cert[i] & 15];
-		}
-		s->tl.cert[64] = '\0';
-	}
-	log_debug("%s: TLS with %s[%s]: %s %s (%u bits) %s%s",
-	    s->so->child.title, s->host.name, s->ip, f.version, f.cipher,
-	    f.bits, f.group, f.resumed ? " resumed" : "");
-	if (smtpout_sess_check(s) == -1)
-		return -1;
-	/* RFC 3207 §4.2: forget everything the first EHLO said */
-	memset(&s->ehlo, 0, sizeof(s->ehlo));
-	if (smtpout_sess_cmd(s, "EHLO %s", s->so->conf->hostname) == -1)
-		return -1;
-	s->state = SMTPOUT_S_EHLO_TLS;
-	smtpout_sess_arm(s, s->so->conf->smtpout_command_timeout);
-	return 0;
-}
-
-static int
-smtpout_sess_handshake(struct smtpout_sess *s)
-{
-	const char *why = NULL;
-	enum tls_io io;
-
-	io = tls_handshake(s->tls, &why);
-	if (io == TLS_IO_WANT_READ || io == TLS_IO_WANT_WRITE)
-		return 0;
-	if (io == TLS_IO_ERROR)
-		return smtpout_sess_hostfail(s, SMTPOUT_PROTO_F_TLS,
-		    why != NULL ? why : "handshake failed");
-	return smtpout_sess_tls_done(s);
-}
-
-/* The 220 to STARTTLS: nothing may follow it in cleartext. */
-static int
-smtpout_sess_starttls(struct smtpout_sess *s)
-{
-	struct smtpout_resume *r;
-	char c;
-
-	if (s->in.len > 0 || recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
-		return smtpout_sess_hostfail(s, SMTPOUT_PROTO_F_INJECTED,
-		    "plaintext injected after STARTTLS");
-	r = smtpout_resume_find(s, 0);
-	s->tls = tls_client_session(&s->so->tls, s->fd, s->host.name,
-	    r != NULL ? &r->data : NULL);
-	if (s->tls == NULL)
-		return smtpout_sess_hostfail(s, SMTPOUT_PROTO_F_TLS,
-		    "cannot start TLS");
-	s->state = SMTPOUT_S_HANDSHAKE;
-	smtpout_sess_arm(s, s->so->conf->smtpout_command_timeout);
-	return smtpout_sess_handshake(s);
-}
-
-/* The transaction's replies, in the order of MAIL and the RCPTs. */
-static int
-smtpout_sess_txn(struct smtpout_sess *s)
-{
-	struct smtpout_job *job = s->job;
-	uint32_t k = s->txn_answered++;
-	int out = smtpout_outcome(s->acc.code);
-
-	if (k == 0) {
-		if (out != IPC_OUT_SENT) {
-			s->mail_failed = 1;
-			{
-				uint32_t i;
-
-				for (i = 0; i < job->nrcpt; i++)
-					smtpout_rcpt_reply(s, &job->rcpt[i],
-					    out);
-			}
-		}
-	} else if (!s->mail_failed && k - 1 < job->nrcpt) {
-		if (out == IPC_OUT_SENT) {
-			job->rcpt[k - 1].accepted = 1;
-			s->naccepted++;
-		} else
-			smtpout_rcpt_reply(s, &job->rcpt[k - 1], out);
-	}
-	if (!s->mail_failed && s->txn_sent < job->nrcpt + 1 &&
-	    s->txn_answered == s->txn_sent) {
-		if (smtpout_send_rcpt(s, s->txn_sent - 1) == -1)
-			return -1;
-		s->txn_sent++;
-	}
-	if (s->txn_answered < s->txn_sent) {
-		/*
-		 * RFC 5321 §4.5.3.2: the timeout is per command; with
-		 * PIPELINING each reply that arrives starts the wait for the
-		 * next one anew.
-		 */
-		smtpout_sess_arm(s, s->so->conf->smtpout_command_timeout);
-		return 0;
-	}
-	if (!s->mail_failed && s->txn_sent < job->nrcpt + 1)
-		return 0;
-	if (s->mail_failed || s->naccepted == 0)
-		return smtpout_sess_after(s);
-	if (smtpout_sess_cmd(s, "DATA") == -1)
-		return -1;
-	s->state = SMTPOUT_S_DATA;
-	smtpout_sess_arm(s, s->so->conf->smtpout_data_timeout);
-	return 0;
-}
-
-/* The final reply to the content: for every accepted recipient. */
-static int
-smtpout_sess_final(struct smtpout_sess *s)
-{
-	struct smtpout_job *job = s->job;
-	int out = smtpout_outcome(s->acc.code), mid = !s->end_queued ||
-	    s->state == SMTPOUT_S_BODY;
-	uint32_t i;
-
-	for (i = 0; i < job->nrcpt; i++)
-		if (job->rcpt[i].accepted)
-			smtpout_rcpt_reply(s, &job->rcpt[i], out);
-	if (mid) {
-		/* a reply in the middle of the content: out of step */
-		smtpout_job_end(job);
-		smtpout_sess_free(s);
-		return -1;
-	}
-	return smtpout_sess_after(s);
 }
 
 /* One complete reply in s->acc. Returns 0, or -1 (s is gone). */
@@ -1170,9 +647,9 @@ static int
 smtpout_sess_reply(struct smtpout_sess *s)
 {
 	const struct conf *c = s->so->conf;
+	struct smtpout_job *job;
 	char line[512];
 	int code = s->acc.code;
-	uint32_t i;
 
 	if (code == 421 && s->state < SMTPOUT_S_RSET &&
 	    (smtpout_pre_mail(s) || (s->state == SMTPOUT_S_TXN &&
@@ -1262,33 +739,30 @@ smtpout_sess_reply(struct smtpout_sess *s)
 	case SMTPOUT_S_TXN:
 		return smtpout_sess_txn(s);
 	case SMTPOUT_S_DATA:
-		if (code != 354) {
-			int out = smtpout_outcome(code);
-
-			if (out == IPC_OUT_SENT)
-				out = IPC_OUT_DEFERRED;
-			for (i = 0; i < s->job->nrcpt; i++)
-				if (s->job->rcpt[i].accepted)
-					smtpout_rcpt_reply(s,
-					    &s->job->rcpt[i], out);
-			return smtpout_sess_after(s);
-		}
-		s->state = SMTPOUT_S_BODY;
-		s->off = 0;
-		s->end_queued = 0;
-		smtpout_proto_dot_init(&s->dot);
-		smtpout_sess_arm(s, c->smtpout_data_timeout);
-		return 0;
+		return smtpout_sess_data(s);
 	case SMTPOUT_S_BODY:
 	case SMTPOUT_S_DOT:
 		return smtpout_sess_final(s);
 	case SMTPOUT_S_RSET:
 		if (code != 250) {
-			if (smtpout_sess_cmd(s, "QUIT") == -1)
+			/* a job that waited for this session goes elsewhere */
+			if ((job = s->job) != NULL) {
+				s->job = NULL;
+				job->sess = NULL;
+			}
+			if (smtpout_sess_cmd(s, "QUIT") == -1) {
+				if (job != NULL)
+					smtpout_deliver(job);
 				return -1;
+			}
 			s->state = SMTPOUT_S_QUIT;
-			break;
+			smtpout_sess_arm(s, c->smtpout_command_timeout);
+			if (job != NULL)
+				smtpout_deliver(job);
+			return 0;
 		}
+		if (s->job != NULL)
+			return smtpout_sess_ready(s);
 		s->state = SMTPOUT_S_IDLE;
 		smtpout_sess_arm(s, c->smtpout_reuse_time);
 		return 0;
@@ -1332,7 +806,7 @@ smtpout_sess_lines(struct smtpout_sess *s)
 		st = smtp_proto_reply_acc_feed(&s->acc, s->in.data, len - 1);
 		buf_consume(&s->in, len + 1);
 		if (st == SMTP_PROTO_ACC_ERROR) {
-			(void)snprintf(detail, sizeof(detail), "%s",
+			smtpout_text(detail, sizeof(detail), "%s",
 			    s->acc.error);
 			return smtpout_sess_failed(s,
 			    SMTPOUT_PROTO_F_MALFORMED, detail);

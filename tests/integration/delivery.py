@@ -63,6 +63,9 @@ def conf_lines(extra=()):
             "retry_min = 3s", "retry_max = 6s", "queue_lifetime = 1h",
             "smtpout_connect_timeout = 3s",
             "smtpout_command_timeout = 10s",
+            "smtpout_destination_concurrency = 2",
+            "delay_warning_time = 5s",
+            "bounce_notice_recipient = postmaster@no-such-domain-here.test",
             "tls_policy_file = %s" % table] + list(extra)
 
 
@@ -129,7 +132,8 @@ def make_message(tag, extra_body=b""):
     return mid, body
 
 
-def send(rcpts, tag, extra_body=b"", sender=SENDER, mail_options=()):
+def send(rcpts, tag, extra_body=b"", sender=SENDER, mail_options=(),
+         rcpt_options=()):
     """Sends one message; returns (queue id, Message-ID, content)."""
     mid, body = make_message(tag, extra_body)
     s = smtplib.SMTP("127.0.0.1", 2525, local_hostname="client.example",
@@ -140,7 +144,7 @@ def send(rcpts, tag, extra_body=b"", sender=SENDER, mail_options=()):
         if code != 250:
             raise RuntimeError("MAIL: %d %r" % (code, resp))
         for r in rcpts:
-            code, resp = s.rcpt(r)
+            code, resp = s.rcpt(r, list(rcpt_options))
             if code != 250:
                 raise RuntimeError("RCPT %s: %d %r" % (r, code, resp))
         code, resp = s.data(body)
@@ -364,16 +368,17 @@ def case_dns():
         tap.ok("%s: result=%s dsn=%s" % (what, want, dsn),
                kv.get("result") == want and kv.get("dsn") == dsn, kv)
         if want == "bounced":
-            b = wait_bounce(qid)
+            b = wait_bounce(qid, kind="failure")
             tap.ok("%s: a bounce to the sender was committed" % what,
                    b is not None and b.get("to") == SENDER, b)
 
 
-def wait_bounce(qid, timeout=20):
+def wait_bounce(qid, timeout=20, kind=None):
+    """The first bounce line about qid (of that kind, when given)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         for _, kv in log_events("bounce"):
-            if kv.get("id") == qid:
+            if kv.get("id") == qid and kind in (None, kv.get("kind")):
                 return kv
         time.sleep(0.2)
     return None
@@ -406,6 +411,175 @@ def case_table():
         if dom == "legacy.example":
             tap.ok("cleartext-ok: tls=none, the one case that may",
                    kv.get("tls") == "none", kv)
+
+
+def dsn_of(bounce_kv):
+    """The delivery-status part of the DSN a bounce line names, as text,
+    and the whole message, parsed by Python's email package."""
+    content, env = d.read_queued(bounce_kv["bounce_id"])
+    msg = email.message_from_bytes(content or b"",
+                                   policy=email.policy.default)
+    ds = [p for p in msg.walk()
+          if p.get_content_type() == "message/delivery-status"]
+    return (ds[0].as_string() if ds else ""), msg, env
+
+
+def case_delay_warning():
+    """delay_warning_time = 5s: one warning (Action: delayed) per message,
+    to the sender, while delivery goes on."""
+    sc = "nostarttls-plain"
+    rcpt = "erin@%s" % S[sc]["domain"]
+    qid, mid, _ = send([rcpt], "delay")
+    end = time.monotonic() + 30
+    b = None
+    while time.monotonic() < end and b is None:
+        b = next((kv for _, kv in log_events("bounce")
+                  if kv.get("id") == qid and kv.get("kind") == "delay"),
+                 None)
+        time.sleep(0.3)
+    tap.ok("delay_warning_time: a delay warning goes to the sender",
+           b is not None and b.get("to") == SENDER, b)
+    if b is None:
+        return
+    text, msg, _ = dsn_of(b)
+    tap.ok("... a delivery-status report with Action: delayed and "
+           "Will-Retry-Until", re.search(r"(?i)action:\s*delayed", text)
+           and re.search(r"(?i)will-retry-until:", text), text[:1000])
+    wait_out(qid, rcpt, n=len(outs(qid, rcpt)) + 1, timeout=15)
+    n = len([1 for _, kv in log_events("bounce")
+             if kv.get("id") == qid and kv.get("kind") == "delay"])
+    tap.ok("... once only, while the attempts go on (%d warnings, %d "
+           "attempts)" % (n, len(outs(qid, rcpt))), n == 1 and
+           len(outs(qid, rcpt)) >= 3)
+    f = [ln for ln in read_env_lines(qid) if ln.startswith("warned ")]
+    tap.ok("... and the envelope records it", f and f[0] != "warned 0", f)
+
+
+def case_null_sender():
+    """A bounce that fails goes to the postmaster once; when that copy
+    fails too it is dropped with a log line."""
+    qid, mid, _ = send(["x@no-such-domain-here.test"], "nullsender",
+                       sender="")
+    o = wait_out(qid)
+    tap.ok("null sender to NXDOMAIN: bounced", o and o[0].get("result") ==
+           "bounced", o)
+    b = wait_bounce(qid)
+    tap.ok("... never a bounce to <>: a copy goes to the postmaster "
+           "(bounce_notice_recipient)",
+           b is not None and b.get("kind") == "postmaster" and
+           b.get("to") == "postmaster@no-such-domain-here.test", b)
+    tap.ok("... and no failure notice at all",
+           not [kv for _, kv in log_events("bounce") if kv.get("id") == qid
+                and kv.get("kind") != "postmaster"])
+    if b is None:
+        return
+    copy = b["bounce_id"]
+    o = wait_out(copy)
+    tap.ok("the postmaster's copy fails too (NXDOMAIN)",
+           o and o[0].get("result") == "bounced", o)
+    end = time.monotonic() + 15
+    dropped = False
+    while time.monotonic() < end and not dropped:
+        dropped = any(copy in ln and "dropped" in ln
+                      for ln in d.log_text().splitlines())
+        time.sleep(0.2)
+    tap.ok("... and is dropped with a log line, not bounced again",
+           dropped and wait_bounce(copy, timeout=1) is None)
+    tap.ok("... and leaves the queue", wait_gone(copy) and wait_gone(qid))
+
+
+def case_concurrency():
+    """smtpout_destination_concurrency = 2: twelve messages to one domain
+    never use more than two connections at once."""
+    sc = "plain-unsigned"
+    sent = [send(["c%d@%s" % (i, S[sc]["domain"])], "conc%d" % i)
+            for i in range(12)]
+    for qid, _, _ in sent:
+        wait_out(qid)
+    time.sleep(7)	# idle connections close after smtpout_reuse_time
+    mids = {m for _, m, _ in sent}
+    ev = [e for e in peer_events(sc) if e.get("messages")]
+    spans = []
+    for e in ev:
+        t0 = time.mktime(time.strptime(e["time"][:19], "%Y-%m-%dT%H:%M:%S"))
+        frac = float("0" + e["time"][19:].split("+")[0].rstrip("Z")) \
+            if e["time"][19:20] == "." else 0.0
+        spans.append((t0 + frac, t0 + frac + float(e.get("duration", 0))))
+    most = 0
+    for a, _ in spans:
+        most = max(most, sum(1 for x, y in spans if x <= a < y))
+    got = sum(1 for m in mids if peer_mail(sc, m))
+    tap.ok("twelve messages to one domain all arrive (%d)" % got, got == 12)
+    tap.ok("... over at most 2 connections at once "
+           "(smtpout_destination_concurrency = 2; seen %d)" % most,
+           1 <= most <= 2, spans)
+
+
+def case_reload():
+    """The table is read again on SIGHUP: legacy.example loses its
+    cleartext-ok, and its mail is then deferred, not sent in clear."""
+    with open(table) as f:
+        rows = f.read()
+    with open(table, "w") as f:
+        f.write(rows.replace("legacy.example cleartext-ok",
+                             "legacy.example encrypt"))
+    mark = len(d.log_text())
+    d.proc.send_signal(signal.SIGHUP)
+    end = time.monotonic() + 10
+    while time.monotonic() < end and "reload" not in d.log_text()[mark:]:
+        time.sleep(0.2)
+    time.sleep(1)	# the new policy process, linked to smtpout
+    qid, mid, _ = send(["carol@legacy.example"], "reload")
+    o = wait_out(qid)
+    kv = o[0] if o else {}
+    tap.ok("after SIGHUP the changed table applies: legacy.example now "
+           "needs encrypt and is deferred (starttls-not-supported)",
+           kv.get("result") == "deferred" and kv.get("policy") == "encrypt"
+           and kv.get("failure") == "starttls-not-supported", kv)
+    # a broken table on reload: the running configuration stays
+    with open(table, "w") as f:
+        f.write(rows + "broken.example bogus\n")
+    mark = len(d.log_text())
+    d.proc.send_signal(signal.SIGHUP)
+    end = time.monotonic() + 10
+    while time.monotonic() < end and "keeping the running" not in \
+            d.log_text()[mark:]:
+        time.sleep(0.2)
+    tail = d.log_text()[mark:]
+    tap.ok("a reload with a broken table keeps the running configuration "
+           "and names the line", "keeping the running configuration" in
+           tail and "sealpost.table:6: unknown requirement" in tail,
+           tail[-600:])
+    with open(table, "w") as f:
+        f.write(rows)
+    d.proc.send_signal(signal.SIGHUP)
+    time.sleep(1)
+
+
+def case_notify_success():
+    """NOTIFY=SUCCESS: a next hop without DSN (peer.py) gets the message
+    and sealpost sends the success notice (Action: relayed); one with DSN
+    (Postfix) gets NOTIFY along and sealpost sends none."""
+    sc = "plain-signed"
+    r1 = "frank@%s" % S[sc]["domain"]
+    q1, _, _ = send([r1], "notify1", rcpt_options=("NOTIFY=SUCCESS",))
+    r2 = "gina@%s" % S["dane-postfix"]["domain"]
+    q2, _, _ = send([r2], "notify2", rcpt_options=("NOTIFY=SUCCESS",))
+    o1, o2 = wait_out(q1, r1), wait_out(q2, r2)
+    tap.ok("NOTIFY=SUCCESS: both sent", o1 and o1[0].get("result") ==
+           "sent" and o2 and o2[0].get("result") == "sent", (o1, o2))
+    b = wait_bounce(q1, kind="success")
+    tap.ok("... to a hop without DSN: a success notice to the sender",
+           b is not None and b.get("to") == SENDER, b)
+    if b is not None:
+        text, msg, _ = dsn_of(b)
+        tap.ok("... a delivery-status report with Action: relayed, "
+               "Status: 2.0.0 and the Remote-MTA",
+               re.search(r"(?i)action:\s*relayed", text) and
+               "2.0.0" in text and mx_host(sc)["host"] in text,
+               text[:1000])
+    tap.ok("... to a hop with DSN (Postfix): none from sealpost",
+           wait_gone(q2) and wait_bounce(q2, timeout=2) is None)
 
 
 def env_path(qid):
@@ -484,7 +658,7 @@ def case_backoff_restart_expiry():
     kv = o[-1] if len(o) > n0 else {}
     tap.ok("after queue_lifetime the attempt is logged result=expired",
            kv.get("result") == "expired", kv)
-    b = wait_bounce(qid)
+    b = wait_bounce(qid, kind="failure")
     tap.ok("an expiry bounce goes to the sender", b is not None and
            b.get("to") == SENDER and b.get("kind") == "failure", b)
     tap.ok("the expired message left the queue", wait_gone(qid))
@@ -564,6 +738,8 @@ def main():
     start()
     only = os.environ.get("DELIVERY_ONLY", "")
     for fn in (case_postfix_end_to_end, case_peers, case_dns, case_table,
+               case_reload, case_delay_warning, case_null_sender,
+               case_notify_success, case_concurrency,
                case_backoff_restart_expiry):
         if only and only not in fn.__name__:
             continue

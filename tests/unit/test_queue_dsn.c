@@ -232,6 +232,14 @@ static const struct {
 	/* a kind out of range */
 	{ "a@b", 0, (enum queue_dsn_kind)0, 1, 0 },
 	{ "a@b", 0, (enum queue_dsn_kind)77, 1, 0 },
+	/* success (relayed): only when NOTIFY names SUCCESS */
+	{ "a@b", 0, QUEUE_DSN_SUCCESS, 1, 0 },
+	{ "a@b", ENVELOPE_NOTIFY_SUCCESS, QUEUE_DSN_SUCCESS, 0, 1 },
+	{ "a@b", ENVELOPE_NOTIFY_FAILURE, QUEUE_DSN_SUCCESS, 1, 0 },
+	{ "a@b", ENVELOPE_NOTIFY_SUCCESS | ENVELOPE_NOTIFY_DELAY,
+	    QUEUE_DSN_SUCCESS, 0, 1 },
+	{ "", ENVELOPE_NOTIFY_SUCCESS, QUEUE_DSN_SUCCESS, 1, 0 },
+	{ "a@b", ENVELOPE_NOTIFY_NEVER, QUEUE_DSN_SUCCESS, 1, 0 },
 };
 
 static void
@@ -553,6 +561,43 @@ test_delay(void **state)
 	assert_false(has(&b, "Diagnostic-Code"));
 	assert_false(has(&b, "Last-Attempt-Date"));
 	assert_false(has(&b, "Will-Retry-Until"));
+	buf_free(&b);
+}
+
+static void
+test_success(void **state)
+{
+	struct queue_dsn_rcpt r;
+	struct queue_dsn_msg m;
+	struct buf b;
+
+	(void)state;
+	rcpt_init(&r);
+	r.action = QUEUE_DSN_ACTION_RELAYED;
+	r.status = "2.0.0";
+	r.code = 250;
+	r.text = "2.0.0 Ok: queued as 4Q9x";
+	r.failure = "";
+	msg_init(&m, &r, 1);
+	m.kind = QUEUE_DSN_SUCCESS;
+	build_ok(&m, &b);
+	dump("success", &b);
+	assert_true(has(&b, "\r\nSubject: Successful Mail Delivery "
+	    "Report\r\n"));
+	assert_true(has(&b, "Action: relayed\r\nStatus: 2.0.0\r\n"));
+	assert_true(has(&b, "which did not offer"));
+	assert_true(has(&b, "Diagnostic-Code: smtp; 250 2.0.0"));
+	/* the message is not returned, only its header */
+	assert_true(has(&b, "Content-Description: Message Headers\r\n"));
+	assert_false(has(&b, "message/rfc822"));
+	assert_false(has(&b, "Undelivered"));
+	assert_false(has(&b, "Will-Retry-Until"));
+	buf_free(&b);
+
+	/* no status given: 2.0.0 by the action */
+	r.status = "";
+	build_ok(&m, &b);
+	assert_true(has(&b, "Action: relayed\r\nStatus: 2.0.0\r\n"));
 	buf_free(&b);
 }
 
@@ -1029,6 +1074,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wanted),
+		cmocka_unit_test(test_success),
 		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_failure_basic),
 		cmocka_unit_test(test_failure_tls),

@@ -212,7 +212,32 @@ static const struct dot_case dot_cases[] = {
 	{ "no newline", "no newline\r\n.\r\n" },
 	{ "x\r\n.\r\n.\r\n", "x\r\n..\r\n..\r\n.\r\n" },
 	{ "\r\n.\r\n", "\r\n..\r\n.\r\n" },
+	/* the edges of the line-at-a-time fast path */
+	{ ".", "..\r\n.\r\n" },
+	{ "..\r\n", "...\r\n.\r\n" },
+	{ "a\n.b\n", "a\n..b\n.\r\n" },
+	{ "\n.", "\n..\r\n.\r\n" },
+	{ "\n\n\n", "\n\n\n.\r\n" },
+	{ "a.b.\r\nc", "a.b.\r\nc\r\n.\r\n" },
+	{ "\r.\r\n", "\r.\r\n.\r\n" },
+	{ "long line without a dot at its start. . .\r\n.x",
+	    "long line without a dot at its start. . .\r\n..x\r\n.\r\n" },
 };
+
+/* The encoder as the RFC says it, octet by octet, to compare with. */
+static size_t
+dot_ref(int *bol, const char *in, size_t len, char *out)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		if (*bol && in[i] == '.')
+			out[n++] = '.';
+		out[n++] = in[i];
+		*bol = in[i] == '\n';
+	}
+	return n;
+}
 
 /* Encodes in every split into chunks of size k. */
 static void
@@ -238,11 +263,51 @@ test_dot(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(dot_cases) / sizeof(dot_cases[0]); i++)
-		for (k = 1; k <= 8; k++) {
+		for (k = 1; k <= 64; k++) {
 			dot_run(dot_cases[i].in, k, out);
 			if (strcmp(out, dot_cases[i].want) != 0)
 				fail_msg("case %zu chunk %zu: %s", i, k, out);
 		}
+}
+
+/*
+ * Inputs made of '.', CR, LF and 'a' (a fixed PRNG, so the run is the
+ * same every time), each in chunks of every size from 1 to 17: the fast
+ * path gives the octets of the reference encoder.
+ */
+static void
+test_dot_random(void **state)
+{
+	static const char alpha[] = ".\r\na";
+	char in[64], out[2 * sizeof(in) + 8], want[2 * sizeof(in) + 8];
+	struct smtpout_proto_dot d;
+	uint32_t x = 12345;
+	size_t len, i, k, c, n, wn;
+	int bol, round;
+
+	(void)state;
+	for (round = 0; round < 2000; round++) {
+		x = x * 1103515245u + 12345u;
+		len = (x >> 16) % sizeof(in);
+		for (i = 0; i < len; i++) {
+			x = x * 1103515245u + 12345u;
+			in[i] = alpha[(x >> 16) % 4];
+		}
+		bol = 1;
+		wn = dot_ref(&bol, in, len, want);
+		for (k = 1; k <= 17; k++) {
+			smtpout_proto_dot_init(&d);
+			for (i = n = 0; i < len; i += c) {
+				c = len - i < k ? len - i : k;
+				n += smtpout_proto_dot_encode(&d, in + i, c,
+				    out + n);
+			}
+			if (n != wn || memcmp(out, want, n) != 0 ||
+			    d.bol != bol)
+				fail_msg("round %d chunk %zu differs", round,
+				    k);
+		}
+	}
 }
 
 /* ---- base64 ---- */
@@ -390,6 +455,7 @@ main(void)
 		cmocka_unit_test(test_mail),
 		cmocka_unit_test(test_rcpt),
 		cmocka_unit_test(test_dot),
+		cmocka_unit_test(test_dot_random),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_cred),
 		cmocka_unit_test(test_fail),

@@ -19,6 +19,8 @@ Standard library only (Python 3.11+).
 
 import argparse
 import asyncio
+import base64
+import binascii
 import datetime
 import ipaddress
 import json
@@ -59,6 +61,7 @@ class Behaviour:
     rcpt_reply: str | None = None         # reply to every RCPT
     data_reply: str | None = None         # reply after the message was received
     rcpt_by_local: bool = False           # RCPT reply chosen by the local part
+    auth: bool = False                    # AUTH in TLS, required for MAIL
 
     @property
     def needs_certificate(self):
@@ -84,7 +87,12 @@ BEHAVIOURS = {
     "data-4xx": Behaviour(data_reply="451 4.3.0 Try later"),
     "data-5xx": Behaviour(data_reply="554 5.6.0 Rejected"),
     "rcpt-mixed": Behaviour(rcpt_by_local=True),
+    "auth": Behaviour(auth=True),
 }
+
+# auth: the one account it knows (RFC 4954); the password has a space in it
+AUTH_USER = b"relay"
+AUTH_PASSWORD = b"s3cret pass"
 
 # rcpt-mixed: the reply to RCPT by the start of the local part
 RCPT_BY_LOCAL = (("defer", "450 4.2.0 Mailbox busy"),
@@ -318,6 +326,7 @@ class Session:
         self.mail_params = []
         self.rcpts = []
         self.injection_pending = False
+        self.authenticated = False
         self.record = {
             "behaviour": peer.name,
             "listen": listen,
@@ -334,6 +343,7 @@ class Session:
             "injection_consumed": None,
             "cleartext_mail": False,
             "commands": [],
+            "auth": [],
             "messages": 0,
             "end": None,
             "duration": None,
@@ -437,6 +447,8 @@ class Session:
             lines.append("250 STARTTLS")
         if self.chan.tls is not None:
             lines.append("250 REQUIRETLS")
+            if self.behaviour.auth:
+                lines.append("250 AUTH PLAIN LOGIN")
         await self.reply(*lines)
 
     async def smtp_helo(self, arg):
@@ -483,6 +495,7 @@ class Session:
         self.record.update(tls=True, tls_version=tls.version(), cipher=tls.cipher()[0],
                            sni=getattr(tls, "sni", None))
         self.helo = None            # RFC 3207 §4.2: forget what the client said
+        self.authenticated = False
         self.reset_transaction()
         self.injection_pending = self.behaviour.handshake == "inject"
 
@@ -524,6 +537,8 @@ class Session:
             return await self.reply("503 5.5.1 Error: send HELO/EHLO first")
         if self.mail_from is not None:
             return await self.reply("503 5.5.1 Error: nested MAIL command")
+        if self.behaviour.auth and not self.authenticated:
+            return await self.reply("530 5.7.0 Authentication required")
         match = MAIL_RE.match(arg)
         if not match:
             return await self.reply("501 5.5.4 Syntax: MAIL FROM:<address>")
@@ -534,6 +549,80 @@ class Session:
                 return await self.reply(refusal)
         self.mail_from, self.mail_params = match.group(1), params
         await self.reply("250 2.1.0 Ok")
+
+    async def smtp_auth(self, arg):
+        """AUTH PLAIN and LOGIN (RFC 4954, RFC 4616) for the auth behaviour:
+        offered and accepted only inside TLS; every attempt is recorded as
+        {phase, mechanism, user, ok}.  Other behaviours: 502, as before."""
+        if not self.behaviour.auth:
+            return await self.reply("502 5.5.1 Error: command not implemented")
+        if self.helo is None:
+            return await self.reply("503 5.5.1 Error: send HELO/EHLO first")
+        if self.authenticated:
+            return await self.reply("503 5.5.1 Error: already authenticated")
+        if self.mail_from is not None:
+            return await self.reply("503 5.5.1 Error: MAIL transaction in progress")
+        mechanism, _, initial = arg.partition(" ")
+        mechanism, initial = mechanism.upper(), initial.strip()
+        entry = {"phase": self.phase, "mechanism": mechanism, "user": None,
+                 "ok": False}
+        self.record["auth"].append(entry)
+        if self.chan.tls is None:
+            return await self.reply("538 5.7.11 Encryption required for "
+                                    "requested authentication mechanism")
+        if mechanism == "PLAIN":
+            if not initial:
+                await self.reply("334 ")
+                initial = await self.auth_response()
+            decoded = self.auth_decode(initial)
+            parts = decoded.split(b"\0") if decoded is not None else []
+            if len(parts) != 3:
+                return await self.auth_malformed(initial)
+            user, password = parts[1], parts[2]
+        elif mechanism == "LOGIN":
+            if not initial:
+                await self.reply("334 VXNlcm5hbWU6")      # "Username:"
+                initial = await self.auth_response()
+            user = self.auth_decode(initial)
+            if user is None:
+                return await self.auth_malformed(initial)
+            await self.reply("334 UGFzc3dvcmQ6")          # "Password:"
+            answer = await self.auth_response()
+            password = self.auth_decode(answer)
+            if password is None:
+                return await self.auth_malformed(answer)
+        else:
+            return await self.reply("504 5.5.4 Unrecognized authentication type")
+        entry["user"] = user.decode("utf-8", "backslashreplace")
+        entry["ok"] = user == AUTH_USER and password == AUTH_PASSWORD
+        if not entry["ok"]:
+            return await self.reply("535 5.7.8 Authentication credentials invalid")
+        self.authenticated = True
+        await self.reply("235 2.7.0 Authentication successful")
+
+    async def auth_response(self):
+        """The client's next line in an AUTH exchange, without CRLF; None at
+        end of stream.  Not recorded as a command."""
+        line = await self.chan.readline(MAX_COMMAND_LINE)
+        if line is None:
+            return None
+        return line.rstrip(b"\r\n").decode("ascii", "replace")
+
+    @staticmethod
+    def auth_decode(text):
+        if text is None or text == "*":
+            return None
+        try:
+            return base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+
+    async def auth_malformed(self, text):
+        if text is None:
+            return "eof"
+        if text == "*":
+            return await self.reply("501 5.7.0 Authentication aborted")
+        return await self.reply("501 5.5.2 Cannot decode the AUTH response")
 
     def check_mail_param(self, param):
         """None if the MAIL parameter is fine, else the reply refusing it.

@@ -1,0 +1,302 @@
+/*
+ * smtpout_tls.c: TLS and AUTH of an outbound SMTP session (see smtpout.h):
+ * the 220 to STARTTLS with any plaintext behind it treated as an attack
+ * (RFC 3207, CVE-2011-0411 class), the GnuTLS handshake with SNI and
+ * resumption (a cache per host name, address and port), THE CHECK of the
+ * finished session against the host's requirement that alone sets the
+ * verdict the gate opens on (doc/design.md §1.1, §12), and AUTH (RFC
+ * 4954, PLAIN or LOGIN, inside TLS only).
+ * Linked by the smtpout binary.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "lib/log.h"
+#include "smtpout.h"
+
+/* ---- TLS session cache for resumption (per host name, address, port) ---- */
+
+struct smtpout_resume {
+	char		key[IPC_DOMAIN_MAX + 80];
+	gnutls_datum_t	data;
+	uint64_t	used;
+};
+
+static struct smtpout_resume	smtpout_resumes[SMTPOUT_RESUME_MAX];
+static uint64_t			smtpout_resume_clock;
+
+static void
+smtpout_resume_key(const struct smtpout_sess *s, char *key, size_t size)
+{
+	int n;
+
+	n = snprintf(key, size, "%s|%s|%u", s->host.name, s->ip,
+	    (unsigned)s->host.port);
+	if (n < 0 || (size_t)n >= size)
+		key[0] = '\0';
+}
+
+static struct smtpout_resume *
+smtpout_resume_find(const struct smtpout_sess *s, int make)
+{
+	char key[sizeof(smtpout_resumes[0].key)];
+	struct smtpout_resume *r, *old = &smtpout_resumes[0];
+	size_t i;
+
+	smtpout_resume_key(s, key, sizeof(key));
+	if (key[0] == '\0')
+		return NULL;
+	for (i = 0; i < SMTPOUT_RESUME_MAX; i++) {
+		r = &smtpout_resumes[i];
+		if (r->data.data != NULL && strcmp(r->key, key) == 0)
+			return r;
+		if (r->used < old->used)
+			old = r;
+	}
+	if (!make)
+		return NULL;
+	if (old->data.data != NULL) {
+		gnutls_free(old->data.data);
+		old->data.data = NULL;
+		old->data.size = 0;
+	}
+	smtpout_copy(old->key, key, sizeof(old->key), "resumption key");
+	return old;
+}
+
+void
+smtpout_resume_save(struct smtpout_sess *s)
+{
+	struct smtpout_resume *r;
+	gnutls_datum_t d;
+
+	if (tls_client_session_data(s->tls, &d) == -1)
+		return;
+	if ((r = smtpout_resume_find(s, 1)) == NULL) {
+		gnutls_free(d.data);
+		return;
+	}
+	if (r->data.data != NULL)
+		gnutls_free(r->data.data);
+	r->data = d;
+	r->used = ++smtpout_resume_clock;
+}
+
+void
+smtpout_resume_free(void)
+{
+	size_t i;
+
+	for (i = 0; i < SMTPOUT_RESUME_MAX; i++)
+		if (smtpout_resumes[i].data.data != NULL) {
+			gnutls_free(smtpout_resumes[i].data.data);
+			smtpout_resumes[i].data.data = NULL;
+		}
+}
+
+/*
+ * Checks the finished TLS session against the host's requirement before
+ * anything else is sent (doc/design.md §1.1). Only here, and in the
+ * cleartext-ok branch, is the verdict set. Returns 0 or -1 (s is gone).
+ */
+static int
+smtpout_sess_check(struct smtpout_sess *s)
+{
+	unsigned char cert[32], spki[32];
+	const char *detail = "";
+	uint32_t i;
+	int have = tls_peer_sha256(s->tls, cert, spki) == 0;
+
+	switch (s->host.requirement) {
+	case IPC_REQ_CLEARTEXT_OK:
+	case IPC_REQ_ENCRYPT:
+		/* TLS 1.2+ is all the priority string allows */
+		break;
+	case IPC_REQ_VERIFY:
+		switch (tls_client_verify(s->tls, s->host.name, &detail)) {
+		case TLS_VERIFY_OK:
+			break;
+		case TLS_VERIFY_EXPIRED:
+			return smtpout_sess_hostfail(s,
+			    SMTPOUT_PROTO_F_EXPIRED, detail);
+		case TLS_VERIFY_HOSTNAME:
+			return smtpout_sess_hostfail(s,
+			    SMTPOUT_PROTO_F_HOSTNAME, detail);
+		default:
+			return smtpout_sess_hostfail(s,
+			    SMTPOUT_PROTO_F_UNTRUSTED, detail);
+		}
+		break;
+	case IPC_REQ_FINGERPRINT:
+		for (i = 0; have && i < s->host.nfp; i++)
+			if (memcmp(s->host.fp[i], cert, 32) == 0 ||
+			    memcmp(s->host.fp[i], spki, 32) == 0)
+				break;
+		if (!have || i == s->host.nfp)
+			return smtpout_sess_hostfail(s,
+			    SMTPOUT_PROTO_F_FINGERPRINT, "no digest matches");
+		break;
+	default:
+		return smtpout_sess_hostfail(s, SMTPOUT_PROTO_F_UNIMPLEMENTED,
+		    "requirement not implemented");
+	}
+	s->verdict = SMTPOUT_V_PASSED;
+	s->verdict_req = s->host.requirement;
+	return 0;
+}
+
+/* The handshake finished: facts, the check, EHLO again. */
+static int
+smtpout_sess_tls_done(struct smtpout_sess *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char cert[32], spki[32];
+	struct tls_facts f;
+	size_t i;
+
+	s->tls_active = 1;
+	tls_session_facts(s->tls, &f);
+	/* words for the out line (doc/design.md §9): log text */
+	smtpout_text(s->tl.tls, sizeof(s->tl.tls), "%s", f.version);
+	smtpout_text(s->tl.cipher, sizeof(s->tl.cipher), "%s", f.cipher);
+	smtpout_text(s->tl.verify, sizeof(s->tl.verify), "%s",
+	    s->host.requirement == IPC_REQ_VERIFY ? "pkix" :
+	    s->host.requirement == IPC_REQ_FINGERPRINT ? "fingerprint" :
+	    "none");
+	if (tls_peer_sha256(s->tls, cert, spki) == 0) {
+		for (i = 0; i < 32; i++) {
+			s->tl.cert[2 * i] = hex[cert[i] >> 4];
+			s->tl.cert[2 * i + 1] = hex[cert[i] & 15];
+		}
+		s->tl.cert[64] = '\0';
+	}
+	log_debug("%s: TLS with %s[%s]: %s %s (%u bits) %s%s",
+	    s->so->child.title, s->host.name, s->ip, f.version, f.cipher,
+	    f.bits, f.group, f.resumed ? " resumed" : "");
+	if (smtpout_sess_check(s) == -1)
+		return -1;
+	/* RFC 3207 §4.2: forget everything the first EHLO said */
+	memset(&s->ehlo, 0, sizeof(s->ehlo));
+	if (smtpout_sess_cmd(s, "EHLO %s", s->so->conf->hostname) == -1)
+		return -1;
+	s->state = SMTPOUT_S_EHLO_TLS;
+	smtpout_sess_arm(s, s->so->conf->smtpout_command_timeout);
+	return 0;
+}
+
+int
+smtpout_sess_handshake(struct smtpout_sess *s)
+{
+	const char *why = NULL;
+	enum tls_io io;
+
+	io = tls_handshake(s->tls, &why);
+	if (io == TLS_IO_WANT_READ || io == TLS_IO_WANT_WRITE)
+		return 0;
+	if (io == TLS_IO_ERROR)
+		return smtpout_sess_hostfail(s, SMTPOUT_PROTO_F_TLS,
+		    why != NULL ? why : "handshake failed");
+	return smtpout_sess_tls_done(s);
+}
+
+/* The 220 to STARTTLS: nothing may follow it in cleartext. */
+int
+smtpout_sess_starttls(struct smtpout_sess *s)
+{
+	struct smtpout_resume *r;
+	char c;
+
+	if (s->in.len > 0 || recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+		return smtpout_sess_hostfail(s, SMTPOUT_PROTO_F_INJECTED,
+		    "plaintext injected after STARTTLS");
+	r = smtpout_resume_find(s, 0);
+	s->tls = tls_client_session(&s->so->tls, s->fd, s->host.name,
+	    r != NULL ? &r->data : NULL);
+	if (s->tls == NULL)
+		return smtpout_sess_hostfail(s, SMTPOUT_PROTO_F_TLS,
+		    "cannot start TLS");
+	s->state = SMTPOUT_S_HANDSHAKE;
+	smtpout_sess_arm(s, s->so->conf->smtpout_command_timeout);
+	return smtpout_sess_handshake(s);
+}
+
+/* AUTH inside TLS (RFC 4954), or straight to the transaction. */
+int
+smtpout_sess_auth(struct smtpout_sess *s)
+{
+	char raw[2 * SMTPOUT_PROTO_CRED_MAX + 2];
+	char b64[sizeof(raw) * 4 / 3 + 8];
+	size_t ul, pl;
+	size_t i;
+	int r;
+
+	s->cred = NULL;
+	if (s->host.auth)
+		for (i = 0; i < s->so->ncreds; i++) {
+			const struct smtpout_proto_cred *c = &s->so->creds[i];
+
+			if (strcasecmp(c->host, s->host.name) == 0 &&
+			    (c->port == 0 || c->port == s->host.port)) {
+				s->cred = c;
+				break;
+			}
+		}
+	if (s->cred == NULL)
+		return smtpout_sess_ready(s);
+	if (!s->tls_active)
+		return smtpout_sess_hostfail(s, SMTPOUT_PROTO_F_AUTH,
+		    "credentials are never sent outside TLS");
+	if (!(s->ehlo.ext & SMTPOUT_PROTO_AUTH))
+		return smtpout_sess_hostfail(s, SMTPOUT_PROTO_F_AUTH,
+		    "AUTH not offered");
+	if (s->ehlo.auth & SMTPOUT_PROTO_AUTH_PLAIN) {
+		ul = strlen(s->cred->user);
+		pl = strlen(s->cred->pass);
+		raw[0] = '\0';
+		memcpy(raw + 1, s->cred->user, ul);
+		raw[1 + ul] = '\0';
+		memcpy(raw + 2 + ul, s->cred->pass, pl);
+		if (smtpout_proto_base64(b64, sizeof(b64), raw, 2 + ul + pl) ==
+		    -1)
+			fatalx("%s: AUTH PLAIN too long", s->so->child.title);
+		r = smtpout_sess_cmd(s, "AUTH PLAIN %s", b64);
+		explicit_bzero(raw, sizeof(raw));
+		explicit_bzero(b64, sizeof(b64));
+		if (r == -1)
+			return -1;
+		s->state = SMTPOUT_S_AUTH;
+	} else if (s->ehlo.auth & SMTPOUT_PROTO_AUTH_LOGIN) {
+		if (smtpout_sess_cmd(s, "AUTH LOGIN") == -1)
+			return -1;
+		s->state = SMTPOUT_S_AUTH_USER;
+	} else
+		return smtpout_sess_hostfail(s, SMTPOUT_PROTO_F_AUTH,
+		    "no AUTH mechanism in common (PLAIN, LOGIN)");
+	smtpout_sess_arm(s, s->so->conf->smtpout_command_timeout);
+	return 0;
+}
+
+/* Sends one secret for AUTH LOGIN as base64. */
+int
+smtpout_sess_login(struct smtpout_sess *s, const char *secret,
+    enum smtpout_state next)
+{
+	char b64[SMTPOUT_PROTO_CRED_MAX * 4 / 3 + 8];
+	int r;
+
+	if (smtpout_proto_base64(b64, sizeof(b64), secret, strlen(secret)) ==
+	    -1)
+		fatalx("%s: AUTH LOGIN too long", s->so->child.title);
+	r = smtpout_sess_cmd(s, "%s", b64);
+	explicit_bzero(b64, sizeof(b64));
+	if (r == -1)
+		return -1;
+	s->state = next;
+	smtpout_sess_arm(s, s->so->conf->smtpout_command_timeout);
+	return 0;
+}
