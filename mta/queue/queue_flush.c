@@ -228,13 +228,23 @@ queue_flush_data(struct queue_flusher *f, struct queue_tx_list *batch,
 {
 	struct queue *q = f->q;
 	struct queue_tx *t;
-	size_t failed = 0;
-	int e, per_file = n == 1 || !q->syncfs_reports;
+	size_t failed = 0, ndata = 0;
+	int e, per_file;
 
+	/* removals have no data to flush: only the directory fsync */
+	TAILQ_FOREACH(t, batch, entry)
+		if (t->kind != QUEUE_TX_REMOVE)
+			ndata++;
+	if (ndata == 0) {
+		*how = "directory fsync";
+		return 0;
+	}
+	(void)n;
+	per_file = ndata == 1 || !q->syncfs_reports;
 	*how = per_file ? "fdatasync" : "syncfs";
 	if (!per_file && syncfs(f->incoming_fd) == -1) {
 		log_warn("queue: syncfs of %zu messages; making each durable "
-		    "on its own", n);
+		    "on its own", ndata);
 		*how = "syncfs, then fdatasync";
 		per_file = 1;
 	}
