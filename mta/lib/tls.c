@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -238,6 +239,56 @@ tls_write(gnutls_session_t s, const void *buf, size_t len, enum tls_io *io)
 		r = gnutls_record_send(s, buf, len);
 	} while (r == GNUTLS_E_INTERRUPTED);
 	return tls_record_result(s, r, io);
+}
+
+ssize_t
+tls_conn_read(gnutls_session_t s, int fd, void *buf, size_t len,
+    enum tls_io *io)
+{
+	ssize_t n;
+
+	if (s != NULL)
+		return tls_read(s, buf, len, io);
+	do {
+		n = recv(fd, buf, len, 0);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1)
+		*io = errno == EAGAIN || errno == EWOULDBLOCK ?
+		    TLS_IO_WANT_READ : TLS_IO_ERROR;
+	return n;
+}
+
+int
+tls_conn_flush(gnutls_session_t s, int fd, struct buf *out, int *blocked,
+    int *progress)
+{
+	enum tls_io io;
+	ssize_t n;
+
+	*blocked = 0;
+	while (out->len > 0) {
+		if (s != NULL)
+			n = tls_write(s, out->data, out->len, &io);
+		else {
+			do {
+				n = send(fd, out->data, out->len,
+				    MSG_NOSIGNAL);
+			} while (n == -1 && errno == EINTR);
+			if (n == -1)
+				io = errno == EAGAIN || errno == EWOULDBLOCK ?
+				    TLS_IO_WANT_WRITE : TLS_IO_ERROR;
+		}
+		if (n < 0) {
+			if (io == TLS_IO_ERROR)
+				return -1;
+			*blocked = 1;
+			return 0;
+		}
+		buf_consume(out, (size_t)n);
+		if (progress != NULL)
+			*progress = 1;
+	}
+	return 0;
 }
 
 void

@@ -18,6 +18,7 @@
 
 #include <gnutls/gnutls.h>
 
+#include "buf.h"
 #include "conf.h"
 
 /* Appended to every priority string: TLS 1.2 and 1.3 only. */
@@ -72,6 +73,19 @@ ssize_t		tls_read(gnutls_session_t, void *buf, size_t len,
  * same buffer. */
 ssize_t		tls_write(gnutls_session_t, const void *buf, size_t len,
 		    enum tls_io *io);
+/*
+ * The connection's I/O whether or not TLS runs on it yet: through the
+ * session s, or on the socket fd itself when s is NULL (cleartext, before
+ * STARTTLS). tls_conn_read returns as tls_read (recv's EAGAIN is
+ * TLS_IO_WANT_READ). tls_conn_flush sends what is in out, consuming it;
+ * returns 0, with *blocked set when it must wait for the socket and
+ * *progress (if not NULL) set when bytes went, or -1 when the connection
+ * is dead. Used by smtpin and smtpout alike.
+ */
+ssize_t		tls_conn_read(gnutls_session_t s, int fd, void *buf,
+		    size_t len, enum tls_io *io);
+int		tls_conn_flush(gnutls_session_t s, int fd, struct buf *out,
+		    int *blocked, int *progress);
 
 /*
  * The facts of an established session: protocol ("TLSv1.3"), cipher suite

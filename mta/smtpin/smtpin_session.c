@@ -457,34 +457,8 @@ smtpin_session_starttls(struct smtpin_sess *s)
 static int
 smtpin_session_flush(struct smtpin_sess *s, int *want_write)
 {
-	enum tls_io io;
-	ssize_t n;
-
-	*want_write = 0;
-	while (s->out.len > 0) {
-		if (s->tls_active) {
-			n = tls_write(s->tls, s->out.data, s->out.len, &io);
-			if (n < 0) {
-				if (io == TLS_IO_ERROR)
-					return -1;
-				*want_write = 1;
-				return 0;
-			}
-		} else {
-			n = send(s->fd, s->out.data, s->out.len, MSG_NOSIGNAL);
-			if (n == -1) {
-				if (errno == EINTR)
-					continue;
-				if (errno == EAGAIN || errno == EWOULDBLOCK) {
-					*want_write = 1;
-					return 0;
-				}
-				return -1;
-			}
-		}
-		buf_consume(&s->out, (size_t)n);
-	}
-	return 0;
+	return tls_conn_flush(s->tls_active ? s->tls : NULL, s->fd, &s->out,
+	    want_write, NULL);
 }
 
 /* Reads what the socket has. Returns 0, or -1 when the connection broke. */
@@ -502,23 +476,10 @@ smtpin_session_read(struct smtpin_sess *s)
 			return 0;	/* flow control: stop reading */
 		if (room > sizeof(smtpin_scratch))
 			room = sizeof(smtpin_scratch);
-		if (s->tls_active) {
-			n = tls_read(s->tls, smtpin_scratch, room, &io);
-			if (n < 0) {
-				if (io == TLS_IO_ERROR)
-					return -1;
-				return 0;
-			}
-		} else {
-			n = recv(s->fd, smtpin_scratch, room, 0);
-			if (n == -1) {
-				if (errno == EINTR)
-					continue;
-				if (errno == EAGAIN || errno == EWOULDBLOCK)
-					return 0;
-				return -1;
-			}
-		}
+		n = tls_conn_read(s->tls_active ? s->tls : NULL, s->fd,
+		    smtpin_scratch, room, &io);
+		if (n < 0)
+			return io == TLS_IO_ERROR ? -1 : 0;
 		if (n == 0) {
 			s->read_eof = 1;
 			return 0;

@@ -490,35 +490,8 @@ smtpout_sessions_quit(struct smtpout *so)
 static int
 smtpout_sess_flush(struct smtpout_sess *s, int *blocked, int *progress)
 {
-	enum tls_io io;
-	ssize_t n;
-
-	*blocked = 0;
-	while (s->out.len > 0) {
-		if (s->tls_active) {
-			n = tls_write(s->tls, s->out.data, s->out.len, &io);
-			if (n < 0) {
-				if (io == TLS_IO_ERROR)
-					return -1;
-				*blocked = 1;
-				return 0;
-			}
-		} else {
-			n = send(s->fd, s->out.data, s->out.len, MSG_NOSIGNAL);
-			if (n == -1) {
-				if (errno == EINTR)
-					continue;
-				if (errno == EAGAIN || errno == EWOULDBLOCK) {
-					*blocked = 1;
-					return 0;
-				}
-				return -1;
-			}
-		}
-		buf_consume(&s->out, (size_t)n);
-		*progress = 1;
-	}
-	return 0;
+	return tls_conn_flush(s->tls_active ? s->tls : NULL, s->fd, &s->out,
+	    blocked, progress);
 }
 
 /* Flushes out (and streams DATA), then sets the events s waits for. */
@@ -574,20 +547,10 @@ smtpout_sess_read(struct smtpout_sess *s)
 			return 0;
 		if (room > sizeof(smtpout_sess_scratch))
 			room = sizeof(smtpout_sess_scratch);
-		if (s->tls_active) {
-			n = tls_read(s->tls, smtpout_sess_scratch, room, &io);
-			if (n < 0)
-				return io == TLS_IO_ERROR ? -1 : 0;
-		} else {
-			n = recv(s->fd, smtpout_sess_scratch, room, 0);
-			if (n == -1) {
-				if (errno == EINTR)
-					continue;
-				if (errno == EAGAIN || errno == EWOULDBLOCK)
-					return 0;
-				return -1;
-			}
-		}
+		n = tls_conn_read(s->tls_active ? s->tls : NULL, s->fd,
+		    smtpout_sess_scratch, room, &io);
+		if (n < 0)
+			return io == TLS_IO_ERROR ? -1 : 0;
 		if (n == 0)
 			return 1;
 		if (buf_append(&s->in, smtpout_sess_scratch, (size_t)n) == -1)
