@@ -68,7 +68,7 @@ queue_master_msg(struct child *c, const struct ipc_msg *msg)
 	}
 	if (msg->type == IPC_OUT_CHANNEL && msg->len == sizeof(struct ipc_link)
 	    && msg->fd != -1) {
-		queue_run_channel(&p->q, msg->fd);
+		queue_out_channel(&p->q, msg->fd);
 		return;
 	}
 	if (msg->type != IPC_QUEUE_CHANNEL ||

@@ -123,6 +123,28 @@ struct queue_run {
 	struct loop_timer	 send_timer;	/* smtpout reads slowly */
 };
 
+/* ---- queue_run.c ---- */
+
+/* The clock of the schedule: unix time. */
+int64_t	queue_run_now(void);
+/* Looks at the schedule after this round of the loop. */
+void	queue_run_kick(struct queue_run *);
+/*
+ * Makes m's changes durable, one step at a time: notices first, then the
+ * envelope or the removal; then, with no job left, deactivates m.
+ */
+void	queue_run_write(struct queue_run *, struct queue_msg *m);
+
+/* ---- queue_out.c ---- */
+
+/* Makes the job of group g (whose idx it takes over) for active m. */
+void	queue_out_job_new(struct queue_run *, struct queue_msg *m,
+	    struct queue_sched_group *g, int64_t now);
+/* Forgets j (waiting or out) and frees its slot. */
+void	queue_out_job_free(struct queue_run *, struct queue_job *j);
+/* Hands waiting jobs to smtpout, round robin over destinations. */
+void	queue_out_dispatch(struct queue_run *);
+
 /*
  * queue_bounce.c: makes the DSN (RFC 3464) about recipients idx[0..n) of
  * the active message m: a failure report (bounced or expired recipients),

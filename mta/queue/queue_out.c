@@ -1,0 +1,378 @@
+/*
+ * queue_out.c: the queue runner's jobs and its channel to smtpout
+ * (doc/design.md §12): destinations with their waiting jobs and
+ * concurrency (smtpout_destination_concurrency per domain,
+ * smtpout_concurrency in all, domains in turn), sending a job
+ * (IPC_OUT_JOB with the content fd, IPC_OUT_RCPT), and applying what
+ * smtpout answers (IPC_OUT_RESULT, IPC_OUT_DONE) to the recipients before
+ * queue_run.c writes it. The channel's end loses the jobs that were out:
+ * not attempted, retried after retry_min.
+ * Linked by the queue binary.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "queue.h"
+#include "queue_run.h"
+
+static void	queue_out_chan_end(struct queue_run *, const char *);
+
+/* ---- destinations and jobs ---- */
+
+static struct queue_dest *
+queue_out_dest(struct queue_run *run, const char *domain)
+{
+	struct queue_dest key, *d;
+
+	(void)strlcpy(key.domain, domain, sizeof(key.domain));
+	if ((d = RB_FIND(queue_dest_tree, &run->dests, &key)) != NULL)
+		return d;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		fatal("queue: destination %s", domain);
+	(void)strlcpy(d->domain, domain, sizeof(d->domain));
+	TAILQ_INIT(&d->waiting);
+	(void)RB_INSERT(queue_dest_tree, &run->dests, d);
+	return d;
+}
+
+static void
+queue_out_dest_ready(struct queue_run *run, struct queue_dest *d)
+{
+	if (!d->on_ready && d->nwaiting > 0 &&
+	    d->active < run->dest_concurrency) {
+		TAILQ_INSERT_TAIL(&run->ready, d, ready);
+		d->on_ready = 1;
+	}
+}
+
+static void
+queue_out_dest_gc(struct queue_run *run, struct queue_dest *d)
+{
+	if (d->active > 0 || d->nwaiting > 0)
+		return;
+	if (d->on_ready)
+		TAILQ_REMOVE(&run->ready, d, ready);
+	RB_REMOVE(queue_dest_tree, &run->dests, d);
+	free(d);
+}
+
+void
+queue_out_job_new(struct queue_run *run, struct queue_msg *m,
+    struct queue_sched_group *g, int64_t now)
+{
+	struct queue_job *j;
+	size_t i;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->got = calloc(g->n, 1)) == NULL)
+		fatal("queue: job");
+	j->num = ++run->nextjob;
+	j->m = m;
+	j->idx = g->idx;	/* taken over */
+	g->idx = NULL;
+	j->n = g->n;
+	j->final = queue_sched_expired(&run->sc, m->env, now);
+	for (i = 0; i < j->n; i++)
+		if (m->env->rcpt[j->idx[i]].attempts + 1 > j->attempt)
+			j->attempt = m->env->rcpt[j->idx[i]].attempts + 1;
+	j->d = queue_out_dest(run, g->domain);
+	TAILQ_INSERT_TAIL(&j->d->waiting, j, entry);
+	j->d->nwaiting++;
+	(void)RB_INSERT(queue_job_tree, &run->jobs, j);
+	m->njobs++;
+	queue_out_dest_ready(run, j->d);
+}
+
+void
+queue_out_job_free(struct queue_run *run, struct queue_job *j)
+{
+	struct queue_dest *d = j->d;
+
+	RB_REMOVE(queue_job_tree, &run->jobs, j);
+	if (j->sent) {
+		d->active--;
+		run->out--;
+	} else {
+		TAILQ_REMOVE(&d->waiting, j, entry);
+		d->nwaiting--;
+	}
+	j->m->njobs--;
+	free(j->idx);
+	free(j->got);
+	free(j);
+	queue_out_dest_ready(run, d);
+	queue_out_dest_gc(run, d);
+}
+
+/* Sends j to smtpout. Returns 0, or -1 when the channel failed. */
+static int
+queue_out_send_job(struct queue_run *run, struct queue_job *j)
+{
+	const struct envelope *e = j->m->env;
+	struct ipc_out_job oj;
+	struct ipc_out_rcpt or;
+	size_t i;
+	int fd;
+
+	memset(&oj, 0, sizeof(oj));
+	oj.job = j->num;
+	(void)strlcpy(oj.id, e->id, sizeof(oj.id));
+	(void)strlcpy(oj.domain, j->d->domain, sizeof(oj.domain));
+	(void)strlcpy(oj.from, e->from, sizeof(oj.from));
+	oj.size = e->size;
+	oj.arrival = e->arrival;
+	oj.nrcpt = (uint32_t)j->n;
+	oj.attempt = j->attempt;
+	oj.body = (int32_t)e->body;
+	oj.smtputf8 = e->smtputf8;
+	oj.requiretls = e->requiretls;
+	oj.ret = (int32_t)e->ret;
+	oj.final = j->final;
+	(void)strlcpy(oj.envid, e->envid, sizeof(oj.envid));
+	/* smtpout reads with pread: a shared offset does not matter */
+	if ((fd = dup(j->m->fd)) == -1) {
+		log_warn("queue: dup content of %s", e->id);
+		return -1;
+	}
+	if (ipc_send(&run->chan, IPC_OUT_JOB, &oj, sizeof(oj), fd) == -1)
+		return -1;
+	for (i = 0; i < j->n; i++) {
+		const struct envelope_rcpt *r = &e->rcpt[j->idx[i]];
+
+		memset(&or, 0, sizeof(or));
+		or.job = j->num;
+		or.index = j->idx[i];
+		or.notify = r->notify;
+		(void)strlcpy(or.addr, r->addr, sizeof(or.addr));
+		(void)strlcpy(or.orcpt, r->orcpt, sizeof(or.orcpt));
+		if (ipc_send(&run->chan, IPC_OUT_RCPT, &or, sizeof(or), -1) ==
+		    -1)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+queue_out_send_timer(void *arg)
+{
+	queue_out_dispatch(arg);
+}
+
+void
+queue_out_dispatch(struct queue_run *run)
+{
+	struct queue_dest *d;
+	struct queue_job *j;
+
+	while (run->chan_open && run->out < run->concurrency &&
+	    (d = TAILQ_FIRST(&run->ready)) != NULL) {
+		if (ipc_pending(&run->chan) > QUEUE_RUN_PENDING_MAX) {
+			loop_timer_set(run->q->loop, &run->send_timer, 50,
+			    queue_out_send_timer, run);
+			return;
+		}
+		TAILQ_REMOVE(&run->ready, d, ready);
+		d->on_ready = 0;
+		j = TAILQ_FIRST(&d->waiting);
+		TAILQ_REMOVE(&d->waiting, j, entry);
+		d->nwaiting--;
+		j->sent = 1;
+		d->active++;
+		run->out++;
+		if (queue_out_send_job(run, j) == -1)
+			return;	/* the error callback ends the channel */
+		queue_out_dest_ready(run, d);
+	}
+}
+
+/* ---- the channel to smtpout ---- */
+
+static struct queue_job *
+queue_out_job(struct queue_run *run, uint64_t num)
+{
+	struct queue_job key;
+
+	key.num = num;
+	return RB_FIND(queue_job_tree, &run->jobs, &key);
+}
+
+/* Ends the channel (broken, or smtpout said nonsense). */
+static void
+queue_out_chan_end(struct queue_run *run, const char *why)
+{
+	struct queue_job *j, *next;
+	struct queue_msg *m;
+	int64_t later = queue_run_now() + run->sc.retry_min;
+	size_t i, n = 0;
+
+	log_warnx("queue: channel to smtpout: %s", why);
+	ipc_chan_close(&run->chan);
+	run->chan_open = 0;
+	loop_timer_cancel(run->q->loop, &run->send_timer);
+	/*
+	 * Jobs that were out are lost without results: their recipients
+	 * are not counted as attempted, but they wait retry_min so that a
+	 * crashing smtpout is not fed the same job at once.
+	 */
+	RB_FOREACH_SAFE(j, queue_job_tree, &run->jobs, next) {
+		if (!j->sent)
+			continue;
+		m = j->m;
+		for (i = 0; i < j->n; i++)
+			if (!j->got[i] && m->env->rcpt[j->idx[i]].next_retry <
+			    later)
+				m->env->rcpt[j->idx[i]].next_retry = later;
+		queue_out_job_free(run, j);
+		n++;
+		queue_run_write(run, m);
+	}
+	if (n > 0)
+		log_warnx("queue: %zu delivery job%s lost with the channel; "
+		    "their recipients wait %us", n, n == 1 ? "" : "s",
+		    run->sc.retry_min);
+}
+
+static void
+queue_out_result(struct queue_run *run, const struct ipc_out_result *r)
+{
+	struct queue_job *j = queue_out_job(run, r->job);
+	struct envelope_rcpt *rc;
+	struct reason why;
+	enum envelope_rcpt_state st;
+	char failure[sizeof(r->failure)], mx[sizeof(r->mx)];
+	size_t i;
+
+	if (j == NULL || !j->sent || r->outcome < IPC_OUT_SENT ||
+	    r->outcome > IPC_OUT_BOUNCED) {
+		queue_out_chan_end(run, "result for no job");
+		return;
+	}
+	for (i = 0; i < j->n; i++)
+		if (j->idx[i] == r->index)
+			break;
+	if (i == j->n || j->got[i]) {
+		queue_out_chan_end(run, "result for a recipient not in the "
+		    "job");
+		return;
+	}
+	j->got[i] = 1;
+	rc = &j->m->env->rcpt[r->index];
+	memset(&why, 0, sizeof(why));
+	if (r->outcome != IPC_OUT_SENT) {
+		why.code = r->code >= 200 && r->code <= 599 ? r->code :
+		    r->outcome == IPC_OUT_BOUNCED ? 550 : 451;
+		(void)strlcpy(why.dsn, r->dsn, sizeof(why.dsn));
+		memcpy(why.text, r->text, sizeof(why.text) - 1);
+		why.text[sizeof(why.text) - 1] = '\0';
+		if (why.text[0] == '\0')
+			(void)strlcpy(why.text, "(no text)", sizeof(why.text));
+	}
+	memcpy(failure, r->failure, sizeof(failure));
+	failure[sizeof(failure) - 1] = '\0';
+	memcpy(mx, r->mx, sizeof(mx));
+	mx[sizeof(mx) - 1] = '\0';
+	st = queue_sched_apply(&run->sc, j->m->env, rc,
+	    (enum queue_sched_outcome)r->outcome, &why, failure, mx,
+	    queue_run_now());
+	if (st == ENVELOPE_RCPT_BOUNCED || st == ENVELOPE_RCPT_EXPIRED)
+		j->m->needs_dsn[r->index] |= QUEUE_RUN_DSN_FAIL;
+	/*
+	 * NOTIFY=SUCCESS that could not go along to the next hop: the
+	 * relayed notice is ours to send (RFC 3461 §6.2).
+	 */
+	if (st == ENVELOPE_RCPT_SENT && r->nodsn &&
+	    (rc->notify & ENVELOPE_NOTIFY_SUCCESS)) {
+		if (j->m->relayed_mx == NULL && (j->m->relayed_mx = calloc(
+		    j->m->env->nrcpt, sizeof(*j->m->relayed_mx))) == NULL)
+			fatal("queue: %s", j->m->id);
+		(void)strlcpy(j->m->relayed_mx[r->index], mx,
+		    sizeof(j->m->relayed_mx[r->index]));
+		j->m->needs_dsn[r->index] |= QUEUE_RUN_DSN_SUCCESS;
+	}
+	j->m->dirty = 1;
+}
+
+static void
+queue_out_done(struct queue_run *run, const struct ipc_out_done *d)
+{
+	struct queue_job *j = queue_out_job(run, d->job);
+	struct queue_msg *m;
+	struct reason why;
+	size_t i;
+
+	if (j == NULL || !j->sent) {
+		queue_out_chan_end(run, "end of no job");
+		return;
+	}
+	m = j->m;
+	(void)reason_set(&why, 451, "4.3.0", "delivery agent gave no result");
+	for (i = 0; i < j->n; i++)
+		if (!j->got[i]) {
+			log_warnx("queue: %s: smtpout gave no result for "
+			    "recipient %u", m->id, j->idx[i]);
+			(void)queue_sched_apply(&run->sc, m->env,
+			    &m->env->rcpt[j->idx[i]], QUEUE_SCHED_DEFERRED,
+			    &why, "", "", queue_run_now());
+			m->dirty = 1;
+		}
+	queue_out_job_free(run, j);
+	queue_run_write(run, m);
+	queue_out_dispatch(run);
+}
+
+static void
+queue_out_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
+{
+	struct queue_run *run = arg;
+	struct ipc_out_result r;
+	struct ipc_out_done d;
+
+	(void)ch;
+	if (msg->fd != -1) {
+		close(msg->fd);
+		queue_out_chan_end(run, "unexpected descriptor");
+		return;
+	}
+	if (msg->type == IPC_OUT_RESULT && msg->len == sizeof(r)) {
+		memcpy(&r, msg->data, sizeof(r));
+		queue_out_result(run, &r);
+	} else if (msg->type == IPC_OUT_DONE && msg->len == sizeof(d)) {
+		memcpy(&d, msg->data, sizeof(d));
+		queue_out_done(run, &d);
+	} else {
+		queue_out_chan_end(run, "malformed message");
+	}
+}
+
+static void
+queue_out_err(struct ipc_chan *ch, enum ipc_err e, void *arg)
+{
+	(void)ch;
+	queue_out_chan_end(arg, ipc_strerror(e));
+}
+
+void
+queue_out_channel(struct queue *q, int fd)
+{
+	struct queue_run *run = q->run;
+
+	if (run->chan_open)
+		queue_out_chan_end(run, "replaced by a new one");
+	if (ipc_chan_init(&run->chan, q->loop, fd, "smtpout",
+	    IPC_ALLOW(IPC_OUT_RESULT) | IPC_ALLOW(IPC_OUT_DONE),
+	    queue_out_msg, queue_out_err, run) == -1) {
+		log_warn("queue: channel to smtpout");
+		close(fd);
+		return;
+	}
+	/* jobs are small; a slow reader is watched with ipc_pending */
+	ipc_chan_set_outmax(&run->chan, 4 * QUEUE_RUN_PENDING_MAX);
+	run->chan_open = 1;
+	log_debug("queue: linked to smtpout");
+	queue_out_dispatch(run);
+}
