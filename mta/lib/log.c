@@ -21,10 +21,13 @@ static const char	*log_ident = "sealpost";
 static char		 log_path[1024];
 static int		 log_verbose;
 static int		 log_filefd = -1;
+static pid_t		 log_pid;	/* set by log_init (after daemon(3) too) */
 
 void
 log_init(enum log_dest dest, const char *ident, const char *path, int verbose)
 {
+	/* each line names the process: one getpid(2) here, not per line */
+	log_pid = getpid();
 	log_ident = ident;
 	log_verbose = verbose;
 	log_dest = dest;
@@ -120,7 +123,8 @@ log_write(int pri, const char *msg)
 	    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S%z", &tm) == 0)
 		stamp[0] = '\0';
 	n = snprintf(line, sizeof(line), "%s %s[%ld]: %s%s\n", stamp, log_ident,
-	    (long)getpid(), log_level_word(pri), msg);
+	    (long)(log_pid != 0 ? log_pid : getpid()), log_level_word(pri),
+	    msg);
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line)) {

@@ -555,7 +555,13 @@ smtpout_sess_read(struct smtpout_sess *s)
 			return 1;
 		if (buf_append(&s->in, smtpout_sess_scratch, (size_t)n) == -1)
 			return -1;
-		if (!s->tls_active && (size_t)n < room)
+		/*
+		 * A short read took all there was (for TLS: unless GnuTLS
+		 * holds more of a record): another read would only meet
+		 * EAGAIN, a system call per reply for nothing.
+		 */
+		if ((size_t)n < room && !(s->tls_active &&
+		    gnutls_record_check_pending(s->tls) > 0))
 			return 0;
 	}
 }
