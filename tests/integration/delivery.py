@@ -83,6 +83,12 @@ def write_table():
         % mx_host("sts-enforce-unknown-ca")["host"],
         "legacy.example cleartext-ok relay=[%s]"
         % mx_host("nostarttls-plain")["host"],
+        "legacy-tls.example cleartext-ok relay=[%s]"
+        % mx_host("plain-signed")["host"],
+        "legacy-454.example cleartext-ok relay=[%s]"
+        % mx_host("peer-starttls-454")["host"],
+        "legacy-broken.example cleartext-ok relay=[%s]"
+        % mx_host("peer-broken-handshake")["host"],
     ]
     with open(table, "w") as f:
         f.write("\n".join(rows) + "\n")
@@ -411,6 +417,31 @@ def case_table():
         if dom == "legacy.example":
             tap.ok("cleartext-ok: tls=none, the one case that may",
                    kv.get("tls") == "none", kv)
+    # cleartext-ok: TLS when offered; cleartext only without STARTTLS or
+    # when it is refused; a failed handshake is not retried in clear
+    more = [("legacy-tls.example", "sent", "plain-signed"),
+            ("legacy-454.example", "sent", "peer-starttls-454"),
+            ("legacy-broken.example", "deferred", "peer-broken-handshake")]
+    sent = [(dom, want, sc, send(["dan@" + dom], dom)[0])
+            for dom, want, sc in more]
+    for dom, want, sc, qid in sent:
+        o = wait_out(qid)
+        kv = o[0] if o else {}
+        tap.ok("cleartext-ok %s: result=%s" % (dom, want),
+               kv.get("result") == want and kv.get("policy") ==
+               "cleartext-ok", kv)
+        if dom == "legacy-tls.example":
+            tap.ok("... STARTTLS offered: the message went over TLS",
+                   kv.get("tls", "none").startswith("TLSv1."), kv)
+        if dom == "legacy-454.example":
+            tap.ok("... STARTTLS refused (454): cleartext, logged tls=none",
+                   kv.get("tls") == "none", kv)
+        if dom == "legacy-broken.example":
+            tap.ok("... a handshake that fails is not retried without TLS: "
+                   "no cleartext MAIL at the peer",
+                   kv.get("failure") == "validation-failure" and not any(
+                       e.get("cleartext_mail") for e in peer_events(sc)),
+                   kv)
 
 
 def dsn_of(bounce_kv):
@@ -548,7 +579,8 @@ def case_reload():
     tail = d.log_text()[mark:]
     tap.ok("a reload with a broken table keeps the running configuration "
            "and names the line", "keeping the running configuration" in
-           tail and "sealpost.table:6: unknown requirement" in tail,
+           tail and "sealpost.table:%d: unknown requirement" % (
+               rows.count("\n") + 1) in tail,
            tail[-600:])
     with open(table, "w") as f:
         f.write(rows)
