@@ -628,6 +628,14 @@ plan_build(const char *domain, const struct route_decision *d,
 	if (usable > 0) {
 		out->p.status = IPC_PLAN_OK;
 		out->p.ttl = plan_cap(ttl);
+		/*
+		 * A host whose addresses could not be looked up for now is
+		 * left out of this plan only for now: a plan with such a
+		 * gap is kept a minute, not the records' TTL, or a failure
+		 * of one lookup would skip the best MX for a day.
+		 */
+		if (temp != NULL && out->p.ttl > PLAN_TEMP_TTL)
+			out->p.ttl = PLAN_TEMP_TTL;
 		return IPC_PLAN_OK;
 	}
 	if (temp != NULL)

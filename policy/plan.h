@@ -15,6 +15,9 @@
 #ifndef SEALPOST_PLAN_H
 #define SEALPOST_PLAN_H
 
+/* Seconds a plan may be reused when one of its lookups failed for now. */
+#define PLAN_TEMP_TTL	60
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -151,8 +154,9 @@ struct plan {
  * hosts without a usable address stay with naddr 0 and a text. The plan
  * is OK when any host has an address; else DEFER 4.4.3 when a lookup
  * failed temporarily, BOUNCE 5.1.2 for an implicit MX without A or AAAA
- * (family any), else DEFER 4.4.4. ttl: the least TTL used (OK, BOUNCE),
- * 0 for DEFER. Returns p.status. Pure.
+ * (family any), else DEFER 4.4.4. ttl: the least TTL used (OK, BOUNCE;
+ * at most PLAN_TEMP_TTL when a lookup failed for now), 0 for DEFER.
+ * Returns p.status. Pure.
  */
 int	plan_build(const char *domain, const struct route_decision *d,
 	    const struct plan_targets *tg,

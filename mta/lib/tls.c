@@ -441,6 +441,8 @@ tls_peer_leaf(gnutls_session_t s)
 enum tls_verify
 tls_client_verify(gnutls_session_t s, const char *name, const char **detail)
 {
+	gnutls_typed_vdata_st purpose = { GNUTLS_DT_KEY_PURPOSE_OID,
+	    (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER, 0 };
 	gnutls_x509_crt_t crt;
 	unsigned status = 0;
 	const char *dummy;
@@ -452,7 +454,12 @@ tls_client_verify(gnutls_session_t s, const char *name, const char **detail)
 		*detail = "no certificate";
 		return TLS_VERIFY_NO_CERT;
 	}
-	if (gnutls_certificate_verify_peers2(s, &status) < 0) {
+	/*
+	 * The chain, its dates, and the purpose: a certificate whose
+	 * extended key usage does not include TLS server authentication is
+	 * refused (the hostname is checked below, RFC 6125).
+	 */
+	if (gnutls_certificate_verify_peers(s, &purpose, 1, &status) < 0) {
 		gnutls_x509_crt_deinit(crt);
 		*detail = "verification failed";
 		return TLS_VERIFY_UNTRUSTED;
@@ -467,7 +474,9 @@ tls_client_verify(gnutls_session_t s, const char *name, const char **detail)
 		*detail = (status & GNUTLS_CERT_SIGNER_NOT_FOUND) ?
 		    "issuer unknown" : (status & GNUTLS_CERT_SIGNATURE_FAILURE) ?
 		    "bad signature" : (status & GNUTLS_CERT_REVOKED) ?
-		    "revoked" : "invalid chain";
+		    "revoked" : (status & GNUTLS_CERT_PURPOSE_MISMATCH) ?
+		    "not for TLS servers (extended key usage)" :
+		    "invalid chain";
 		return TLS_VERIFY_UNTRUSTED;
 	}
 	if (!gnutls_x509_crt_check_hostname2(crt, name, 0)) {

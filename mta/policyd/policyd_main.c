@@ -4,24 +4,30 @@
  * before the privilege drop, takes the channel to smtpout from the
  * master (IPC_PLAN_CHANNEL, doc/design.md §3; a new one replaces the
  * old) and answers each IPC_PLAN_REQ with IPC_PLAN and its
- * IPC_PLAN_HOSTs in order. A malformed request closes that channel and
- * is logged: the policy process serves on, smtpout sees EOF and is
- * restarted, and the master links the new one.
+ * IPC_PLAN_HOSTs in order. A malformed request (a bug) ends the process:
+ * the master starts a new one and links it to smtpout, which asks again.
+ * A recipient domain that is an address literal is routed to the
+ * address; one that is no host name (or not ASCII) is refused for that
+ * request alone.
  * Linked by the policy binary.
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/child.h"
 #include "lib/log.h"
 #include "policy/dns_wire.h"
+#include "policy/route.h"
 #include "policyd.h"
 
 struct policyd {
@@ -98,39 +104,106 @@ policyd_domain(const char *in, size_t size, char *out, size_t outsize)
 	return 0;
 }
 
+/*
+ * An address literal as the domain ("[192.0.2.1]", "[IPv6:2001:db8::1]",
+ * RFC 5321 §4.1.3): the one host is that address, under the floor.
+ * Returns 0 with *plan filled, or -1 when in is no address literal.
+ */
+static int
+policyd_literal(const struct policyd *p, const char *in, size_t size,
+    struct plan *plan)
+{
+	struct ipc_plan_host *h = &plan->h[0];
+	char a[INET6_ADDRSTRLEN + 8];
+	size_t len = strnlen(in, size);
+	const char *ip;
+
+	if (len < 3 || len == size || in[0] != '[' || in[len - 1] != ']' ||
+	    len - 2 >= sizeof(a))
+		return -1;
+	memcpy(a, in + 1, len - 2);
+	a[len - 2] = '\0';
+	memset(plan, 0, sizeof(*plan));
+	ip = strncasecmp(a, "IPv6:", 5) == 0 ? a + 5 : a;
+	if (ip != a && inet_pton(AF_INET6, ip, h->addr[0].addr) == 1)
+		h->addr[0].family = AF_INET6;
+	else if (ip == a && inet_pton(AF_INET, ip, h->addr[0].addr) == 1)
+		h->addr[0].family = AF_INET;
+	else
+		return -1;
+	if (strlcpy(h->name, ip, sizeof(h->name)) >= sizeof(h->name))
+		return -1;
+	h->naddr = 1;
+	h->port = 25;
+	h->requirement = p->cfg.floor_req;
+	(void)strlcpy(h->policy, route_req_name(p->cfg.floor_req),
+	    sizeof(h->policy));
+	(void)strlcpy(h->policy_src, "floor", sizeof(h->policy_src));
+	plan->p.status = IPC_PLAN_OK;
+	plan->p.nhosts = 1;
+	return 0;
+}
+
+/* A domain that cannot be looked up: a verdict for that request alone. */
+static void
+policyd_refuse(struct policyd *p, uint64_t req, const char *in, size_t size)
+{
+	struct plan plan;
+	size_t i, len = strnlen(in, size);
+	int utf8 = 0;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)in[i] >= 0x80)
+			utf8 = 1;
+	memset(&plan, 0, sizeof(plan));
+	plan.p.status = IPC_PLAN_BOUNCE;
+	plan.p.code = 550;
+	(void)strlcpy(plan.p.dsn, "5.1.2", sizeof(plan.p.dsn));
+	(void)strlcpy(plan.p.text, utf8 ? "internationalized domain names "
+	    "(non-ASCII) cannot be delivered yet" : "the recipient domain is "
+	    "not a valid host name", sizeof(plan.p.text));
+	log_warnx("policy: request %llu names %s; refused",
+	    (unsigned long long)req, utf8 ? "a domain with non-ASCII "
+	    "characters" : "no valid domain");
+	policyd_answer(p, req, p->gen, &plan);
+}
+
 static void
 policyd_out_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 {
 	struct policyd *p = arg;
 	struct ipc_plan_req rq;
+	struct plan plan;
 	char domain[PLAN_NAME_MAX];
 
 	(void)ch;
+	/*
+	 * A frame of the wrong shape is a bug in smtpout or here: exit, and
+	 * the master starts a new policy process and links it to smtpout
+	 * (doc/design.md §3). What a message's recipient domain can be
+	 * (an address literal, a name that is no host name) is answered
+	 * per request instead.
+	 */
 	if (msg->type != IPC_PLAN_REQ || msg->len != sizeof(rq) ||
-	    msg->fd != -1) {
-		log_warnx("policy: malformed request from smtpout (type %u, "
-		    "%u bytes%s); closing its channel", msg->type, msg->len,
+	    msg->fd != -1)
+		fatalx("policy: malformed request from smtpout (type %u, "
+		    "%u bytes%s)", msg->type, msg->len,
 		    msg->fd != -1 ? ", with an fd" : "");
-		if (msg->fd != -1)
-			close(msg->fd);
-		policyd_out_close(p);
-		return;
-	}
 	memcpy(&rq, msg->data, sizeof(rq));
 	if (policyd_domain(rq.domain, sizeof(rq.domain), domain,
 	    sizeof(domain)) == -1) {
-		log_warnx("policy: request %llu from smtpout names no valid "
-		    "domain; closing its channel", (unsigned long long)rq.req);
-		policyd_out_close(p);
+		if (policyd_literal(p, rq.domain, sizeof(rq.domain),
+		    &plan) == 0)
+			policyd_answer(p, rq.req, p->gen, &plan);
+		else
+			policyd_refuse(p, rq.req, rq.domain,
+			    sizeof(rq.domain));
 		return;
 	}
 	log_debug("policy: request %llu for %s%s", (unsigned long long)rq.req,
 	    domain, rq.requiretls ? " (REQUIRETLS)" : "");
-	if (policyd_lookup(p->lookups, domain, rq.req, p->gen) == -1) {
-		log_warnx("policy: out of memory for %s; closing the channel",
-		    domain);
-		policyd_out_close(p);
-	}
+	if (policyd_lookup(p->lookups, domain, rq.req, p->gen) == -1)
+		fatalx("policy: out of memory for %s", domain);
 }
 
 static void

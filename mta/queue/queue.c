@@ -294,6 +294,13 @@ queue_purge_incoming(struct queue *q)
 }
 
 int
+queue_transient(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOMEM || e == EAGAIN ||
+	    e == EINTR;
+}
+
+int
 queue_env_read(struct queue *q, const char *id, struct envelope *env,
     char *why, size_t whysize)
 {
@@ -313,8 +320,12 @@ queue_env_read(struct queue *q, const char *id, struct envelope *env,
 	fd = openat(q->queue_fd, envname, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC);
 	if (fd == -1 || fstat(fd, &st) == -1) {
-		(void)snprintf(why, whysize, "cannot open: %s",
-		    strerror(errno));
+		int e = errno;
+
+		(void)snprintf(why, whysize, "cannot open: %s", strerror(e));
+		/* out of descriptors or memory says nothing about the file */
+		if (queue_transient(e))
+			rv = -2;
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > QUEUE_ENV_MAX) {
@@ -422,9 +433,15 @@ queue_recover_one(struct queue *q, const char *name)
 		    "envelope without content");
 		return 0;
 	}
-	if (queue_env_read(q, id, &env, why, sizeof(why)) == 0) {
+	switch (queue_env_read(q, id, &env, why, sizeof(why))) {
+	case 0:
 		queue_run_add(q, &env);
 		envelope_free(&env);
+		return 1;
+	case -2:
+		/* read again when its turn comes */
+		log_warnx("queue: %s: %s; trying later", id, why);
+		queue_run_committed(q, id, NULL);
 		return 1;
 	}
 	/* envelope first: without it the content is not a message */

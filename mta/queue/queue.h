@@ -230,9 +230,13 @@ void	queue_reap(void *q);
 
 /*
  * Reads queue/ID.env and checks it against queue/ID (the size). Returns
- * 0 and fills *env (the caller frees it with envelope_free), or -1 with
- * why filled (the file is then a case for queue_corrupt).
+ * 0 and fills *env (the caller frees it with envelope_free), -1 with why
+ * filled (the file is then a case for queue_corrupt), or -2 with why
+ * filled when it could not be opened for a reason that is no fault of
+ * the file (queue_transient: try again later).
  */
+/* Whether errno e is a passing shortage (descriptors, memory): 1 or 0. */
+int	queue_transient(int e);
 int	queue_env_read(struct queue *, const char *id, struct envelope *env,
 	    char *why, size_t whysize);
 

@@ -109,7 +109,11 @@ queue_out_job_free(struct queue_run *run, struct queue_job *j)
 	queue_out_dest_gc(run, d);
 }
 
-/* Sends j to smtpout. Returns 0, or -1 when the channel failed. */
+/*
+ * Sends j to smtpout. Returns 0; -2 when nothing was sent (no descriptor
+ * for the content: try again later); -1 when the channel failed, perhaps
+ * halfway through the job.
+ */
 static int
 queue_out_send_job(struct queue_run *run, struct queue_job *j)
 {
@@ -137,7 +141,7 @@ queue_out_send_job(struct queue_run *run, struct queue_job *j)
 	/* smtpout reads with pread: a shared offset does not matter */
 	if ((fd = dup(j->m->fd)) == -1) {
 		log_warn("queue: dup content of %s", e->id);
-		return -1;
+		return -2;
 	}
 	if (ipc_send(&run->chan, IPC_OUT_JOB, &oj, sizeof(oj), fd) == -1)
 		return -1;
@@ -181,11 +185,34 @@ queue_out_dispatch(struct queue_run *run)
 		j = TAILQ_FIRST(&d->waiting);
 		TAILQ_REMOVE(&d->waiting, j, entry);
 		d->nwaiting--;
+		switch (queue_out_send_job(run, j)) {
+		case -2:
+			/*
+			 * Nothing was sent (out of descriptors): the job
+			 * goes back to the head of its line, tried again
+			 * in a second.
+			 */
+			TAILQ_INSERT_HEAD(&d->waiting, j, entry);
+			d->nwaiting++;
+			queue_out_dest_ready(run, d);
+			loop_timer_set(run->q->loop, &run->send_timer, 1000,
+			    queue_out_send_timer, run);
+			return;
+		case -1:
+			/*
+			 * Part of it may have gone: the channel cannot be
+			 * trusted any more, and ending it settles every
+			 * job that was out.
+			 */
+			j->sent = 1;
+			d->active++;
+			run->out++;
+			queue_out_chan_end(run, "cannot send a job");
+			return;
+		}
 		j->sent = 1;
 		d->active++;
 		run->out++;
-		if (queue_out_send_job(run, j) == -1)
-			return;	/* the error callback ends the channel */
 		queue_out_dest_ready(run, d);
 	}
 }
@@ -207,7 +234,8 @@ queue_out_chan_end(struct queue_run *run, const char *why)
 {
 	struct queue_job *j, *next;
 	struct queue_msg *m;
-	int64_t later = queue_run_now() + run->sc.retry_min;
+	struct reason lost;
+	int64_t now = queue_run_now();
 	size_t i, n = 0;
 
 	log_warnx("queue: channel to smtpout: %s", why);
@@ -216,25 +244,35 @@ queue_out_chan_end(struct queue_run *run, const char *why)
 	loop_timer_cancel(run->q->loop, &run->send_timer);
 	/*
 	 * Jobs that were out are lost without results: their recipients
-	 * are not counted as attempted, but they wait retry_min so that a
-	 * crashing smtpout is not fed the same job at once.
+	 * count an attempt and are deferred like any failure (backoff,
+	 * expiry), so that a message that makes smtpout crash waits longer
+	 * each time and is bounced at queue_lifetime instead of crashing it
+	 * again every retry_min for ever.
 	 */
+	(void)reason_set(&lost, 451, "4.3.0", "the delivery agent stopped "
+	    "during the attempt");
 	RB_FOREACH_SAFE(j, queue_job_tree, &run->jobs, next) {
 		if (!j->sent)
 			continue;
 		m = j->m;
-		for (i = 0; i < j->n; i++)
-			if (!j->got[i] && m->env->rcpt[j->idx[i]].next_retry <
-			    later)
-				m->env->rcpt[j->idx[i]].next_retry = later;
+		for (i = 0; i < j->n; i++) {
+			struct envelope_rcpt *rc = &m->env->rcpt[j->idx[i]];
+
+			if (j->got[i])
+				continue;
+			if (queue_sched_apply(&run->sc, m->env, rc,
+			    QUEUE_SCHED_DEFERRED, &lost, "", "", now) ==
+			    ENVELOPE_RCPT_EXPIRED)
+				m->needs_dsn[j->idx[i]] |= QUEUE_RUN_DSN_FAIL;
+			m->dirty = 1;
+		}
 		queue_out_job_free(run, j);
 		n++;
 		queue_run_write(run, m);
 	}
 	if (n > 0)
 		log_warnx("queue: %zu delivery job%s lost with the channel; "
-		    "their recipients wait %us", n, n == 1 ? "" : "s",
-		    run->sc.retry_min);
+		    "their recipients are deferred", n, n == 1 ? "" : "s");
 }
 
 static void
@@ -260,20 +298,31 @@ queue_out_result(struct queue_run *run, const struct ipc_out_result *r)
 		    "job");
 		return;
 	}
+	/*
+	 * smtpout talks to the network: what it says is checked like any
+	 * input before it reaches an envelope (a failure type outside
+	 * [a-z0-9-] could not be written, doc/design.md §3).
+	 */
+	memcpy(failure, r->failure, sizeof(failure));
+	failure[sizeof(failure) - 1] = '\0';
+	if (failure[strspn(failure, "abcdefghijklmnopqrstuvwxyz0123456789-")]
+	    != '\0') {
+		queue_out_chan_end(run, "malformed failure type in a result");
+		return;
+	}
 	j->got[i] = 1;
 	rc = &j->m->env->rcpt[r->index];
 	memset(&why, 0, sizeof(why));
 	if (r->outcome != IPC_OUT_SENT) {
 		why.code = r->code >= 200 && r->code <= 599 ? r->code :
 		    r->outcome == IPC_OUT_BOUNCED ? 550 : 451;
-		(void)strlcpy(why.dsn, r->dsn, sizeof(why.dsn));
+		memcpy(why.dsn, r->dsn, sizeof(why.dsn) - 1);
+		why.dsn[sizeof(why.dsn) - 1] = '\0';
 		memcpy(why.text, r->text, sizeof(why.text) - 1);
 		why.text[sizeof(why.text) - 1] = '\0';
 		if (why.text[0] == '\0')
 			(void)strlcpy(why.text, "(no text)", sizeof(why.text));
 	}
-	memcpy(failure, r->failure, sizeof(failure));
-	failure[sizeof(failure) - 1] = '\0';
 	memcpy(mx, r->mx, sizeof(mx));
 	mx[sizeof(mx) - 1] = '\0';
 	st = queue_sched_apply(&run->sc, j->m->env, rc,

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -146,6 +147,28 @@ queue_run_notice_rcpt(struct queue_run *run, const char *rcpt,
 		    sizeof(run->notice_rcpt));
 }
 
+/*
+ * Each active message holds its content open: no more of them than the
+ * descriptors allow, with room for the channels and the commits.
+ */
+static unsigned
+queue_run_active_limit(unsigned want)
+{
+	struct rlimit rl;
+	rlim_t room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		return want;
+	room = rl.rlim_cur > 1024 ? rl.rlim_cur - 512 : rl.rlim_cur / 2;
+	if ((rlim_t)want > room) {
+		log_warnx("queue: queue_active_limit %u is more than the open "
+		    "file limit allows; using %llu", want,
+		    (unsigned long long)room);
+		return (unsigned)room;
+	}
+	return want;
+}
+
 void
 queue_run_init(struct queue *q)
 {
@@ -166,7 +189,7 @@ queue_run_init(struct queue *q)
 	run->sc.retry_max = c->retry_max;
 	run->sc.queue_lifetime = c->queue_lifetime;
 	run->sc.delay_warning_time = c->delay_warning_time;
-	run->active_limit = c->queue_active_limit;
+	run->active_limit = queue_run_active_limit(c->queue_active_limit);
 	run->concurrency = c->smtpout_concurrency;
 	run->dest_concurrency = c->smtpout_destination_concurrency;
 	run->bounce_size_limit = c->bounce_size_limit;
@@ -188,7 +211,7 @@ queue_run_settings(struct queue *q, const struct ipc_queue_settings *qs)
 	run->sc.retry_max = qs->retry_max;
 	run->sc.queue_lifetime = qs->queue_lifetime;
 	run->sc.delay_warning_time = qs->delay_warning_time;
-	run->active_limit = qs->queue_active_limit;
+	run->active_limit = queue_run_active_limit(qs->queue_active_limit);
 	run->concurrency = qs->smtpout_concurrency;
 	run->dest_concurrency = qs->smtpout_destination_concurrency;
 	run->bounce_size_limit = qs->bounce_size_limit;
@@ -349,25 +372,38 @@ queue_run_activate(struct queue_run *run, struct queue_msg *m, int64_t now)
 	size_t nbad, i;
 	ssize_t ng;
 	char why[512], envname[QUEUE_NAME_MAX];
+	int rv = 0, e = 0;
 
 	why[0] = '\0';
 	/* just committed: the envelope came from the commit (no read) */
 	if (m->env == NULL) {
 		if ((m->env = calloc(1, sizeof(*m->env))) == NULL)
 			fatal("queue: envelope of %s", m->id);
-		if (queue_env_read(run->q, m->id, m->env, why,
-		    sizeof(why)) == -1)
-			m->fd = -1;
-		else
-			m->fd = openat(run->q->queue_fd, m->id, O_RDONLY |
-			    O_NOFOLLOW | O_CLOEXEC);
-	} else
-		m->fd = openat(run->q->queue_fd, m->id, O_RDONLY |
-		    O_NOFOLLOW | O_CLOEXEC);
-	if (m->fd == -1) {
-		if (why[0] == '\0')
-			(void)snprintf(why, sizeof(why), "cannot open content: %s",
-			    strerror(errno));
+		rv = queue_env_read(run->q, m->id, m->env, why, sizeof(why));
+	}
+	m->fd = -1;
+	if (rv == 0 && (m->fd = openat(run->q->queue_fd, m->id, O_RDONLY |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		e = errno;
+		(void)snprintf(why, sizeof(why), "cannot open content: %s",
+		    strerror(e));
+		rv = queue_transient(e) ? -2 : -1;
+	}
+	if (rv == -2) {
+		/*
+		 * Out of descriptors or memory: nothing is wrong with the
+		 * message; it waits and is tried again.
+		 */
+		log_warnx("queue: %s: %s; trying again in %ds", m->id, why,
+		    QUEUE_RUN_STALL_MS / 1000);
+		envelope_free(m->env);
+		free(m->env);
+		m->env = NULL;
+		m->due = now + QUEUE_RUN_STALL_MS / 1000;
+		queue_heap_push(run, m);
+		return -1;
+	}
+	if (rv == -1) {
 		log_warnx("queue: %s: %s", m->id, why);
 		if (queue_env_name(envname, sizeof(envname), m->id) == 0 &&
 		    queue_corrupt(run->q, run->q->queue_fd, "queue", envname,
@@ -666,6 +702,13 @@ queue_run_write(struct queue_run *run, struct queue_msg *m)
 		return;
 	}
 	if (m->dirty) {
+		/*
+		 * Every recipient final, but a job is still out (its results
+		 * came, its DONE not yet): the removal waits for that DONE,
+		 * which calls this again, so that no job outlives its message.
+		 */
+		if (m->njobs > 0 && queue_sched_all_final(m->env))
+			return;
 		queue_run_write_env(run, m);
 		return;
 	}

@@ -281,6 +281,34 @@ smtpout_sess_cmd(struct smtpout_sess *s, const char *fmt, ...)
 static void	smtpout_sess_io(int, uint32_t, void *);
 
 /*
+ * The requirement a job's session with host h must meet. RFC 8689: a
+ * REQUIRETLS message never goes over a session that was not
+ * authenticated; until DANE and MTA-STS exist (the policy issue), at
+ * least the certificate must be valid for the host's name, and
+ * smtpout_sess_ready refuses a session without TLS.
+ */
+static int
+smtpout_req_for(const struct smtpout_job *job, const struct ipc_plan_host *h)
+{
+	if (job->j.requiretls && (h->requirement == IPC_REQ_ENCRYPT ||
+	    h->requirement == IPC_REQ_CLEARTEXT_OK))
+		return IPC_REQ_VERIFY;
+	return h->requirement;
+}
+
+/* Makes host (a copy of the plan's) say what smtpout_req_for decides. */
+static void
+smtpout_req_apply(const struct smtpout_job *job, struct ipc_plan_host *host)
+{
+	if (smtpout_req_for(job, host) == host->requirement)
+		return;
+	host->requirement = smtpout_req_for(job, host);
+	smtpout_copy(host->policy, "verify", sizeof(host->policy), "policy");
+	smtpout_copy(host->policy_src, "requiretls",
+	    sizeof(host->policy_src), "policy source");
+}
+
+/*
  * Connects to address a of host h for job. Returns 0 when under way,
  * -1 when it failed at once (recorded in the job).
  */
@@ -299,6 +327,7 @@ smtpout_connect(struct smtpout_job *job, const struct ipc_plan_host *h,
 	s->so = so;
 	s->fd = -1;
 	s->host = *h;
+	smtpout_req_apply(job, &s->host);
 	smtpout_copy(s->domain, job->j.domain, sizeof(s->domain), "domain");
 	smtpout_copy(s->tl.tls, "none", sizeof(s->tl.tls), "tls");
 	smtpout_copy(s->tl.verify, "none", sizeof(s->tl.verify), "verify");
@@ -443,16 +472,24 @@ smtpout_deliver(struct smtpout_job *job)
 		for (i = 0; i < job->nhosts; i++) {
 			const struct ipc_plan_host *h = &job->hosts[i];
 
+			/*
+			 * The same host, proved the same way: a pinned
+			 * digest that changed (the table was edited) needs a
+			 * new session, checked against the new one.
+			 */
 			if (strcasecmp(h->name, s->host.name) != 0 ||
 			    h->port != s->host.port ||
-			    h->requirement != s->verdict_req ||
-			    h->auth != s->host.auth)
+			    smtpout_req_for(job, h) != s->verdict_req ||
+			    h->auth != s->host.auth || h->nfp != s->host.nfp ||
+			    memcmp(h->fp, s->host.fp, sizeof(h->fp)) != 0)
 				continue;
 			/* the new plan's words for the same host and proof */
 			smtpout_copy(s->host.policy, h->policy,
 			    sizeof(s->host.policy), "policy");
 			smtpout_copy(s->host.policy_src, h->policy_src,
 			    sizeof(s->host.policy_src), "policy_src");
+			s->host.requirement = h->requirement;
+			smtpout_req_apply(job, &s->host);
 			s->job = job;
 			job->sess = s;
 			log_debug("%s: reusing the connection to %s[%s] for %s",

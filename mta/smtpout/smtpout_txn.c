@@ -190,7 +190,19 @@ smtpout_send_rcpt(struct smtpout_sess *s, uint32_t i)
 
 	n = smtpout_proto_rcpt(line, sizeof(line), rc->r.addr, rc->r.notify,
 	    rc->r.orcpt, s->ehlo.ext);
-	if (n < 0)
+	if (n < 0) {
+		/*
+		 * ORCPT is the sender's data (up to 500 octets, UTF-8 under
+		 * SMTPUTF8, three times longer as xtext): when it does not
+		 * fit the line, it is left out rather than the message
+		 * (RFC 3461 §4.2 makes it optional).
+		 */
+		log_warnx("%s: %s: ORCPT of %s too long to pass on; left out",
+		    s->so->child.title, s->job->j.id, rc->r.addr);
+		n = smtpout_proto_rcpt(line, sizeof(line), rc->r.addr,
+		    rc->r.notify, NULL, s->ehlo.ext);
+	}
+	if (n < 0)	/* an address and NOTIFY always fit: a bug */
 		fatalx("%s: RCPT too long", s->so->child.title);
 	line[n - 2] = '\0';		/* smtpout_sess_cmd adds the CRLF */
 	return smtpout_sess_cmd(s, "%s", line);
@@ -210,9 +222,12 @@ smtpout_sess_ready(struct smtpout_sess *s)
 	if (job == NULL)
 		return smtpout_sess_after(s);
 	smtpout_sess_where(s, &w);
-	if (job->j.requiretls && !(s->ehlo.ext & SMTPOUT_PROTO_REQUIRETLS))
+	/* before TLS the EHLO reply proves nothing (a MITM writes it) */
+	if (job->j.requiretls && (!s->tls_active ||
+	    !(s->ehlo.ext & SMTPOUT_PROTO_REQUIRETLS)))
 		return smtpout_sess_hostfail(s, SMTPOUT_PROTO_F_REQUIRETLS,
-		    "REQUIRETLS not offered");
+		    s->tls_active ? "REQUIRETLS not offered" :
+		    "REQUIRETLS needs TLS");
 	if ((s->ehlo.ext & SMTPOUT_PROTO_SIZE) && s->ehlo.size > 0 &&
 	    job->j.size > s->ehlo.size) {
 		char text[400];
@@ -336,14 +351,34 @@ smtpout_sess_final(struct smtpout_sess *s)
 	    s->state == SMTPOUT_S_BODY;
 	uint32_t i;
 
-	for (i = 0; i < job->nrcpt; i++)
-		if (job->rcpt[i].accepted)
-			smtpout_rcpt_reply(s, &job->rcpt[i], out);
 	if (mid) {
-		/* a reply in the middle of the content: out of step */
+		/*
+		 * A reply in the middle of the content: out of step. The
+		 * server never had the whole message, so a 2xx is no
+		 * delivery: a 5xx stays the server's refusal, anything else
+		 * defers (4.4.2) with what it said.
+		 */
+		struct smtpout_where w;
+		char dsn[16], text[512], why[600];
+
+		smtpout_reply_text(&s->acc, dsn, text, sizeof(text));
+		smtpout_text(why, sizeof(why), "reply before the end of the "
+		    "message from %s: %d %s", s->host.name, s->acc.code,
+		    text);
+		smtpout_sess_where(s, &w);
+		for (i = 0; i < job->nrcpt; i++)
+			if (job->rcpt[i].accepted)
+				smtpout_job_rcpt(job, &job->rcpt[i],
+				    out == IPC_OUT_BOUNCED ? IPC_OUT_BOUNCED :
+				    IPC_OUT_DEFERRED, out == IPC_OUT_BOUNCED ?
+				    s->acc.code : 451, out == IPC_OUT_BOUNCED ?
+				    dsn : "4.4.2", why, "", &w);
 		smtpout_job_end(job);
 		smtpout_sess_free(s);
 		return -1;
 	}
+	for (i = 0; i < job->nrcpt; i++)
+		if (job->rcpt[i].accepted)
+			smtpout_rcpt_reply(s, &job->rcpt[i], out);
 	return smtpout_sess_after(s);
 }

@@ -614,6 +614,36 @@ def case_notify_success():
            wait_gone(q2) and wait_bounce(q2, timeout=2) is None)
 
 
+def case_odd_recipients():
+    """Recipient domains the policy process cannot look up do not stop
+    delivery for the others: an address literal goes to that address, a
+    huge UTF-8 ORCPT is left out rather than the message."""
+    sc = "plain-signed"
+    ip = S[sc]["mx"][0]["ipv4"][0]
+    qid, mid, _ = send(["lit@[%s]" % ip], "literal")
+    o = wait_out(qid)
+    kv = o[0] if o else {}
+    tap.ok("an address literal recipient is delivered to that address, "
+           "over TLS", kv.get("result") == "sent" and kv.get("ip") == ip and
+           kv.get("tls", "none").startswith("TLSv1."), kv)
+    sc2 = "dane-postfix"
+    orcpt = "utf-8;" + "\u00e9" * 240		# 480 octets of UTF-8
+    qid, mid, _ = send(["hal@%s" % S[sc2]["domain"]], "orcpt",
+                       mail_options=("SMTPUTF8",),
+                       rcpt_options=("ORCPT=" + orcpt,))
+    o = wait_out(qid)
+    kv = o[0] if o else {}
+    tap.ok("a 480-octet UTF-8 ORCPT to a DSN server: sent without it, "
+           "smtpout does not crash", kv.get("result") == "sent" and
+           "ORCPT of hal@" in d.log_text() and
+           "smtpout#0 (pid" not in d.log_text(), kv)
+    # and the plan channel still serves a normal domain afterwards
+    qid, mid, _ = send(["ivy@%s" % S["plain-unsigned"]["domain"]], "after")
+    o = wait_out(qid)
+    tap.ok("... and the next message to a normal domain is delivered",
+           o and o[0].get("result") == "sent", o)
+
+
 def env_path(qid):
     return os.path.join(d.queue, qid + ".env")
 
@@ -771,7 +801,7 @@ def main():
     only = os.environ.get("DELIVERY_ONLY", "")
     for fn in (case_postfix_end_to_end, case_peers, case_dns, case_table,
                case_reload, case_delay_warning, case_null_sender,
-               case_notify_success, case_concurrency,
+               case_notify_success, case_odd_recipients, case_concurrency,
                case_backoff_restart_expiry):
         if only and only not in fn.__name__:
             continue

@@ -643,7 +643,8 @@ test_build_hosts(void **state)
 	assert_int_equal(plan_build("d.test", &d, &tg, pa, paaaa, PLAN_AF_ANY,
 	    &plan), IPC_PLAN_OK);
 	assert_int_equal(plan.p.nhosts, 2);
-	assert_int_equal(plan.p.ttl, 90);
+	/* the records say 90 s, but slow.d.test is only missing for now */
+	assert_int_equal(plan.p.ttl, PLAN_TEMP_TTL);
 	assert_string_equal(plan.h[0].name, "slow.d.test");
 	assert_int_equal(plan.h[0].index, 0);
 	assert_int_equal(plan.h[0].naddr, 0);
