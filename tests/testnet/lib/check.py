@@ -15,6 +15,7 @@ Runs inside tests/testnet/run (needs the namespace's resolv.conf).
 
 import concurrent.futures
 import json
+import re
 import os
 import socket
 import subprocess
@@ -275,10 +276,12 @@ class Checker:
                          "smtp", "-servername", m["address_name"],
                          "-connect", "[%s]:%d" % (a, m["port"]) if ":" in a
                          else "%s:%d" % (a, m["port"])], inp="", timeout=10)
+            # only the "Certificate chain" section: the session ticket's
+            # hex dump later has lines like "    0010 - ... s:..." too
+            chain = o.split("Certificate chain", 1)[-1].split("\n---\n", 1)[0]
             got = [ln.split("s:", 1)[1].split("CN = ", 1)[-1].strip()
-                   for ln in o.splitlines()
-                   if ln.startswith(" ") and " s:" in ln and
-                   ln.strip().split(" ", 1)[0].isdigit()]
+                   for ln in chain.splitlines()
+                   if re.match(r"^ *[0-9]+ s:", ln)]
             out.append((got == m["chain_subjects"], "%s: %s serves chain %s"
                         "%s" % (s["domain"], m["host"], m["chain_subjects"],
                                 "" if got == m["chain_subjects"] else
