@@ -86,13 +86,35 @@ tls_ticket_key_write(const char *path)
 	return 0;
 }
 
+/*
+ * The session priority of both sides: tls_priority with TLS 1.0 and 1.1
+ * always taken out. Returns 0, or -1 with the message in err.
+ */
+static int
+tls_priority(const struct conf *c, gnutls_priority_t *out, char *err,
+    size_t errlen)
+{
+	char prio[sizeof(c->tls_priority) + sizeof(TLS_PRIORITY_FLOOR)];
+	const char *errpos = NULL;
+	int n, r;
+
+	n = snprintf(prio, sizeof(prio), "%s%s", c->tls_priority,
+	    TLS_PRIORITY_FLOOR);
+	if (n < 0 || (size_t)n >= sizeof(prio))
+		return tls_err(err, errlen, "tls_priority too long", NULL, 0);
+	if ((r = gnutls_priority_init(out, prio, &errpos)) < 0) {
+		(void)snprintf(err, errlen, "tls_priority: %s at '%s'",
+		    gnutls_strerror(r), errpos ? errpos : "");
+		return -1;
+	}
+	return 0;
+}
+
 int
 tls_server_init(struct tls_server *t, const struct conf *c,
     const char *ticket_file, char *err, size_t errlen)
 {
-	char prio[sizeof(c->tls_priority) + sizeof(TLS_PRIORITY_FLOOR)];
 	char cert[CONF_PATH_MAX], key[CONF_PATH_MAX];
-	const char *errpos = NULL;
 	size_t i;
 	int r, n;
 
@@ -120,15 +142,8 @@ tls_server_init(struct tls_server *t, const struct conf *c,
 			return tls_err(err, errlen, "self-signed certificate",
 			    cert, r);
 	}
-	n = snprintf(prio, sizeof(prio), "%s%s", c->tls_priority,
-	    TLS_PRIORITY_FLOOR);
-	if (n < 0 || (size_t)n >= sizeof(prio))
-		return tls_err(err, errlen, "tls_priority too long", NULL, 0);
-	if ((r = gnutls_priority_init(&t->prio, prio, &errpos)) < 0) {
-		(void)snprintf(err, errlen, "tls_priority: %s at '%s'",
-		    gnutls_strerror(r), errpos ? errpos : "");
+	if (tls_priority(c, &t->prio, err, errlen) == -1)
 		return -1;
-	}
 	if (ticket_file != NULL) {
 		if (tls_read_key(ticket_file, &t->ticket_key) == 0)
 			t->have_ticket_key = 1;
@@ -324,9 +339,7 @@ int
 tls_client_init(struct tls_client *t, const struct conf *c, char *err,
     size_t errlen)
 {
-	char prio[sizeof(c->tls_priority) + sizeof(TLS_PRIORITY_FLOOR)];
-	const char *errpos = NULL;
-	int r, n;
+	int r;
 
 	memset(t, 0, sizeof(*t));
 	if ((r = gnutls_certificate_allocate_credentials(&t->cred)) < 0)
@@ -342,15 +355,8 @@ tls_client_init(struct tls_client *t, const struct conf *c, char *err,
 	if (t->nca == 0)
 		log_warnx("no trust anchors in tls_ca_file %s: every "
 		    "certificate check fails", c->tls_ca_file);
-	n = snprintf(prio, sizeof(prio), "%s%s", c->tls_priority,
-	    TLS_PRIORITY_FLOOR);
-	if (n < 0 || (size_t)n >= sizeof(prio))
-		return tls_err(err, errlen, "tls_priority too long", NULL, 0);
-	if ((r = gnutls_priority_init(&t->prio, prio, &errpos)) < 0) {
-		(void)snprintf(err, errlen, "tls_priority: %s at '%s'",
-		    gnutls_strerror(r), errpos ? errpos : "");
+	if (tls_priority(c, &t->prio, err, errlen) == -1)
 		return -1;
-	}
 	return 0;
 }
 
