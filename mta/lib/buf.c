@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 
@@ -64,6 +65,40 @@ buf_append(struct buf *b, const void *src, size_t n)
 	memcpy(p, src, n);
 	b->len += n;
 	return 0;
+}
+
+int
+buf_read_fd(struct buf *b, int fd)
+{
+	ssize_t r;
+	size_t n;
+	char *p, probe;
+
+	for (;;) {
+		if ((n = b->max - b->len) == 0) {
+			/* full: only an empty rest of the file is fine */
+			while ((r = read(fd, &probe, 1)) == -1 &&
+			    errno == EINTR)
+				;
+			if (r == 0)
+				return 0;
+			if (r > 0)
+				errno = ENOBUFS;
+			return -1;
+		}
+		if (n > 65536)
+			n = 65536;
+		if ((p = buf_reserve(b, n)) == NULL)
+			return -1;
+		if ((r = read(fd, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			return 0;
+		b->len += (size_t)r;
+	}
 }
 
 int

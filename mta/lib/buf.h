@@ -22,6 +22,12 @@ void	buf_init(struct buf *, size_t max);
  * pass max (nothing is appended) or ENOMEM when allocation fails.
  */
 int	buf_append(struct buf *, const void *, size_t n);
+/*
+ * Appends what fd holds, up to its end (a small file read whole: the
+ * configuration, the admin's table, credentials). Returns 0, or -1 with
+ * errno: ENOBUFS when there is more than max allows, ENOMEM, or read's.
+ */
+int	buf_read_fd(struct buf *, int fd);
 /* Appends a NUL-terminated string; as buf_append. */
 int	buf_puts(struct buf *, const char *);
 /*

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "conf.h"
 #include "conf_priv.h"
 
@@ -685,9 +686,7 @@ int
 conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 {
 	struct stat st;
-	char *text;
-	ssize_t r;
-	size_t got = 0;
+	struct buf text;
 	int fd, rv;
 
 	conf_defaults(c);
@@ -705,21 +704,18 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 			    "not a regular file of at most %d bytes",
 			    CONF_FILE_MAX);
 		}
-		if ((text = malloc((size_t)st.st_size + 1)) == NULL) {
+		buf_init(&text, CONF_FILE_MAX);
+		if (buf_read_fd(&text, fd) == -1) {
 			close(fd);
-			return conf_err(err, errlen, path, 0, "out of memory");
-		}
-		while (got < (size_t)st.st_size) {
-			r = read(fd, text + got, (size_t)st.st_size - got);
-			if (r == -1 && errno == EINTR)
-				continue;
-			if (r <= 0)
-				break;
-			got += (size_t)r;
+			buf_free(&text);
+			return conf_err(err, errlen, path, 0, "%s",
+			    errno == ENOBUFS ? "grew past the limit while read" :
+			    strerror(errno));
 		}
 		close(fd);
-		rv = conf_parse_buf(c, path, text, got, err, errlen);
-		free(text);
+		rv = conf_parse_buf(c, path, text.data != NULL ? text.data : "",
+		    text.len, err, errlen);
+		buf_free(&text);
 	}
 	if (rv == 0 && c->hostname[0] == '\0') {
 		char hn[CONF_DOMAIN_MAX];

@@ -26,6 +26,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/tls.h"
 #include "master.h"
@@ -696,10 +697,10 @@ master_check_policy_file(const struct conf *c, int *verify, char *err,
 {
 	struct route_table t;
 	struct stat st;
+	struct buf text;
 	const char *why;
-	char *text = NULL, msg[CONF_ERR_MAX];
-	size_t got = 0, i;
-	ssize_t r;
+	char msg[CONF_ERR_MAX];
+	size_t i;
 	int fd, rv = -1;
 
 	*verify = 0;
@@ -715,20 +716,17 @@ master_check_policy_file(const struct conf *c, int *verify, char *err,
 		    "larger than %d octets", c->tls_policy_file,
 		    ROUTE_FILE_MAX);
 	}
-	if ((text = malloc((size_t)st.st_size + 1)) == NULL)
-		fatal("tls_policy_file");
-	while (got < (size_t)st.st_size) {
-		r = read(fd, text + got, (size_t)st.st_size - got);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
+	buf_init(&text, ROUTE_FILE_MAX);
+	if (buf_read_fd(&text, fd) == -1) {
+		close(fd);
+		buf_free(&text);
+		return conf_key_error(c, "tls_policy_file", err, errlen, "%s: "
+		    "%s", c->tls_policy_file, strerror(errno));
 	}
 	close(fd);
 	memset(&t, 0, sizeof(t));
-	if (route_table_parse(text, got, c->tls_policy_file, &t, msg,
-	    sizeof(msg)) == -1)
+	if (route_table_parse(text.data != NULL ? text.data : "", text.len,
+	    c->tls_policy_file, &t, msg, sizeof(msg)) == -1)
 		(void)snprintf(err, errlen, "%s", msg);
 	else
 		rv = 0;
@@ -736,7 +734,7 @@ master_check_policy_file(const struct conf *c, int *verify, char *err,
 		if (t.entries[i].requirement == IPC_REQ_VERIFY)
 			*verify = 1;
 	route_table_free(&t);
-	free(text);
+	buf_free(&text);
 	return rv;
 }
 

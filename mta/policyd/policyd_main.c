@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/buf.h"
 #include "lib/child.h"
 #include "lib/log.h"
 #include "policy/dns_wire.h"
@@ -244,10 +245,9 @@ static void
 policyd_table(struct policyd *p)
 {
 	const char *path = p->c.conf.tls_policy_file;
-	char err[1024], *text;
+	char err[1024];
 	struct stat st;
-	ssize_t n;
-	size_t len = 0;
+	struct buf text;
 	int fd;
 
 	if (path[0] == '\0')
@@ -258,17 +258,14 @@ policyd_table(struct policyd *p)
 	if (!S_ISREG(st.st_mode) || st.st_size > ROUTE_FILE_MAX)
 		fatalx("%s: tls_policy_file %s: not a regular file of at most "
 		    "%d bytes", p->c.title, path, ROUTE_FILE_MAX);
-	if ((text = malloc((size_t)st.st_size + 1)) == NULL)
-		fatal("%s: tls_policy_file", p->c.title);
-	while ((n = read(fd, text + len, (size_t)st.st_size + 1 - len)) > 0)
-		len += (size_t)n;
-	if (n == -1)
+	buf_init(&text, ROUTE_FILE_MAX);
+	if (buf_read_fd(&text, fd) == -1)
 		fatal("%s: read %s", p->c.title, path);
 	close(fd);
-	if (route_table_parse(text, len, path, &p->table, err,
-	    sizeof(err)) == -1)
+	if (route_table_parse(text.data != NULL ? text.data : "", text.len,
+	    path, &p->table, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	free(text);
+	buf_free(&text);
 	log_debug("%s: %zu entries in %s", p->c.title, p->table.n, path);
 }
 

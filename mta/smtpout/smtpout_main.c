@@ -46,9 +46,8 @@ smtpout_auth_load(struct smtpout *so)
 	const char *path = so->conf->smtpout_auth_file, *why = NULL;
 	struct smtpout_proto_cred cred, *n;
 	struct stat st;
-	char *data, *p, *e, *nl;
-	ssize_t r;
-	size_t len = 0;
+	struct buf data;
+	char *p, *e, *nl;
 	int fd, line = 0, rc;
 
 	if (path[0] == '\0')
@@ -66,21 +65,14 @@ smtpout_auth_load(struct smtpout *so)
 	if (st.st_size > SMTPOUT_AUTH_FILE_MAX)
 		fatalx("smtpout_auth_file %s: larger than %d octets", path,
 		    SMTPOUT_AUTH_FILE_MAX);
-	if ((data = malloc((size_t)st.st_size + 1)) == NULL)
-		fatal("smtpout_auth_file");
-	while (len < (size_t)st.st_size) {
-		r = read(fd, data + len, (size_t)st.st_size - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1)
-			fatal("smtpout_auth_file %s", path);
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
+	buf_init(&data, SMTPOUT_AUTH_FILE_MAX);
+	if (buf_read_fd(&data, fd) == -1)
+		fatal("smtpout_auth_file %s", path);
 	close(fd);
-	data[len] = '\0';
-	for (p = data, e = data + len; p < e; p = nl + 1) {
+	p = e = data.data;
+	if (data.len > 0)
+		e += data.len;
+	for (; p < e; p = nl + 1) {
 		line++;
 		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
 			nl = e;
@@ -97,8 +89,7 @@ smtpout_auth_load(struct smtpout *so)
 		so->creds[so->ncreds++] = cred;
 	}
 	explicit_bzero(&cred, sizeof(cred));
-	explicit_bzero(data, len);
-	free(data);
+	buf_free(&data);	/* wipes the passwords */
 	log_debug("%s: %zu credentials from %s", so->child.title, so->ncreds,
 	    path);
 }

@@ -8,7 +8,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "lib/buf.h"
@@ -84,6 +86,48 @@ test_zero_max(void **state)
 	buf_free(&b);
 }
 
+/* A small file read whole: up to max, and more is refused. */
+static void
+test_read_fd(void **state)
+{
+	static const struct {
+		size_t	 len;		/* octets written to the pipe */
+		size_t	 max;
+		int	 rv;
+	} t[] = {
+		{ 0, 10, 0 }, { 10, 10, 0 }, { 9, 10, 0 }, { 11, 10, -1 },
+		{ 200000, 300000, 0 }, { 200000, 199999, -1 },
+	};
+	static char data[200000];
+	struct buf b;
+	size_t i, k;
+	int fd[1];
+
+	(void)state;
+	for (k = 0; k < sizeof(data); k++)
+		data[k] = (char)('a' + k % 26);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char path[] = "/tmp/test_buf.XXXXXX";
+
+		/* a file, as the callers read one (a pipe would block) */
+		assert_true((fd[0] = mkstemp(path)) != -1);
+		(void)unlink(path);
+		assert_int_equal(write(fd[0], data, t[i].len), (ssize_t)t[i].len);
+		assert_int_equal(lseek(fd[0], 0, SEEK_SET), 0);
+		buf_init(&b, t[i].max);
+		errno = 0;
+		assert_int_equal(buf_read_fd(&b, fd[0]), t[i].rv);
+		if (t[i].rv == 0) {
+			assert_int_equal(b.len, t[i].len);
+			assert_true(t[i].len == 0 ||
+			    memcmp(b.data, data, t[i].len) == 0);
+		} else
+			assert_int_equal(errno, ENOBUFS);
+		buf_free(&b);
+		close(fd[0]);
+	}
+}
+
 int
 main(void)
 {
@@ -92,6 +136,7 @@ main(void)
 		cmocka_unit_test(test_append_past_max_fails_whole),
 		cmocka_unit_test(test_consume_and_reserve),
 		cmocka_unit_test(test_zero_max),
+		cmocka_unit_test(test_read_fd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
