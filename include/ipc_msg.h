@@ -59,6 +59,14 @@ enum ipc_type {
 	IPC_PLAN_REQ,		/* smtpout -> policy: struct ipc_plan_req */
 	IPC_PLAN,		/* policy -> smtpout: struct ipc_plan */
 	IPC_PLAN_HOST,		/* policy -> smtpout: struct ipc_plan_host */
+	IPC_PLAN_TLSA,		/* policy -> smtpout: struct ipc_plan_tlsa +
+				   the record's data */
+	IPC_PLAN_MET,		/* smtpout -> policy: struct ipc_plan_met */
+	/* sealpost policy: CLI -> master -> policy, and the answer back */
+	IPC_CTL_POLICY,		/* CLI -> master: struct ipc_policy_query */
+	IPC_POLICY_QUERY,	/* master -> policy: struct ipc_policy_query */
+	IPC_POLICY_TEXT,	/* policy -> master, master -> CLI: struct
+				   ipc_policy_text + text */
 	IPC_TYPE_MAX		/* must stay <= 64: allow-lists are bitmasks */
 };
 
@@ -219,9 +227,9 @@ enum ipc_req {
 	IPC_REQ_ENCRYPT,		/* any TLS 1.2+ session */
 	IPC_REQ_VERIFY,			/* PKIX + name (RFC 6125) */
 	IPC_REQ_FINGERPRINT,		/* the table's SHA-256 digests */
-	IPC_REQ_DANE,			/* next issue */
-	IPC_REQ_DANE_ONLY,		/* next issue */
-	IPC_REQ_MTA_STS,		/* next issue */
+	IPC_REQ_DANE,			/* match a TLSA record (RFC 7672) */
+	IPC_REQ_DANE_ONLY,		/* the table: DANE, else unusable */
+	IPC_REQ_MTA_STS,		/* PKIX + the MX name (RFC 8461) */
 };
 
 struct ipc_plan_req {
@@ -279,7 +287,71 @@ struct ipc_plan_host {
 							   certificate or of
 							   its public key */
 	char		text[128];	/* why naddr is 0, e.g. "no address" */
+	char		failure[64];	/* naddr 0: the RFC 8460 type of why
+					   the host cannot be used, or "" */
+	char		tlsa_base[IPC_DOMAIN_MAX + 1];	/* DANE: the TLSA
+							   base domain (the
+							   SNI, a name the
+							   DANE-TA check
+							   accepts), or "" */
+	uint32_t	ntlsa;		/* usable TLSA records: this many
+					   IPC_PLAN_TLSA follow the host */
+	int32_t		sts_testing;	/* MTA-STS testing: check PKIX and
+					   the name as mta-sts would, report
+					   a failure, do not fail on it */
+	int32_t		own_mx;		/* the domain's own MX (no relay):
+					   a success is worth an
+					   IPC_PLAN_MET */
 };
+
+#define IPC_PLAN_TLSA_MAX	32	/* usable records per host */
+
+/* One usable TLSA record of the host sent just before it. */
+struct ipc_plan_tlsa {
+	uint64_t	req;
+	uint32_t	index;		/* the host's index */
+	uint8_t		usage;		/* 2 DANE-TA or 3 DANE-EE */
+	uint8_t		selector;	/* 0 certificate, 1 SPKI */
+	uint8_t		mtype;		/* 0 full, 1 SHA-256, 2 SHA-512 */
+	uint8_t		pad;
+	uint32_t	len;		/* data bytes after the struct; the
+					   frame is exactly sizeof + len */
+};
+
+/*
+ * smtpout -> policy: a message went to domain over a session that met
+ * requirement (enum ipc_req: DANE, MTA_STS, VERIFY or ENCRYPT), for the
+ * downgrade memory (doc/design.md §8).
+ */
+struct ipc_plan_met {
+	char		domain[IPC_DOMAIN_MAX + 1];
+	int32_t		requirement;
+};
+
+/* ---- sealpost policy (CLI -> master -> policy) ---- */
+
+enum ipc_policy_op {
+	IPC_POLICY_SHOW = 1,		/* the plan as text */
+	IPC_POLICY_SHOW_JSON,		/* the plan as one JSON object */
+	IPC_POLICY_FORGET,		/* drop the downgrade memory */
+};
+
+struct ipc_policy_query {
+	uint64_t	ctl;		/* master's number of the CLI
+					   connection; 0 from the CLI */
+	int32_t		op;		/* enum ipc_policy_op */
+	char		domain[IPC_DOMAIN_MAX + 1];
+};
+
+/* A piece of the answer; the one with last set ends it. */
+struct ipc_policy_text {
+	uint64_t	ctl;
+	int32_t		last;
+	int32_t		status;		/* with last: 0 done, 1 the domain is
+					   unknown (--forget), 2 failed */
+	uint32_t	len;		/* text bytes after the struct */
+};
+
 
 struct ipc_ctl_proc {
 	char		role[16];	/* "master", "smtpin", "queue", ... */

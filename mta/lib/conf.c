@@ -141,6 +141,10 @@ static const struct conf_key conf_keys[] = {
 	    100000, 1, NULL },
 	{ "smtpout_auth_file", CONF_T_PATH, CONF_F(smtpout_auth_file), 0, 0,
 	    0, NULL },
+	{ "policy_memory_time", CONF_T_DURATION, CONF_F(policy_memory_time),
+	    0, 3650 * 86400, 0, NULL },
+	{ "mta_sts_fetch_timeout", CONF_T_DURATION,
+	    CONF_F(mta_sts_fetch_timeout), 0, 600, 1, NULL },
 };
 #undef CONF_F
 #undef CONF_L
@@ -260,6 +264,8 @@ conf_defaults(struct conf *c)
 	c->smtpout_concurrency = 100;
 	c->smtpout_destination_concurrency = 20;
 	c->smtpout_address_family = CONF_AF_ANY;
+	c->policy_memory_time = 7 * 86400;
+	c->mta_sts_fetch_timeout = 60;
 	c->smtpout_connect_timeout = 30;
 	c->smtpout_command_timeout = 300;
 	c->smtpout_data_timeout = 180;

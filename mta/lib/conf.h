@@ -119,6 +119,8 @@ struct conf {
 	unsigned		smtpout_reuse_time;	/* idle, seconds */
 	unsigned		smtpout_reuse_limit;	/* messages */
 	char			smtpout_auth_file[CONF_PATH_MAX];
+	unsigned		policy_memory_time;	/* seconds, 0 = off */
+	unsigned		mta_sts_fetch_timeout;	/* seconds */
 
 	/*
 	 * The line that set each key, 0 while it has its default; indexed
