@@ -88,4 +88,13 @@ struct policyd_lookups *policyd_lookups_new(struct loop *,
 int	policyd_lookup(struct policyd_lookups *, const char *domain,
 	    uint64_t req, uint32_t tag);
 
+/* ---- main (policyd_main.c) ---- */
+
+/*
+ * Answers the sealpost policy query ctl with text[0..len) (split into
+ * IPC_POLICY_TEXT frames; the last carries status, enum in ipc_msg.h).
+ */
+void	policyd_ctl_reply(uint64_t ctl, const char *text, size_t len,
+	    int status);
+
 #endif

@@ -221,11 +221,63 @@ policyd_out_err(struct ipc_chan *ch, enum ipc_err e, void *arg)
 	policyd_out_close(p);
 }
 
+/*
+ * Sends text[0..len) to the master for the query ctl, in frames of at
+ * most what IPC_PAYLOAD_MAX holds; the last one carries status.
+ */
+void
+policyd_ctl_reply(uint64_t ctl, const char *text, size_t len, int status)
+{
+	uint8_t frame[IPC_PAYLOAD_MAX];
+	struct ipc_policy_text t;
+	size_t max = sizeof(frame) - sizeof(t), n;
+
+	do {
+		n = len > max ? max : len;
+		memset(&t, 0, sizeof(t));
+		t.ctl = ctl;
+		t.last = n == len;
+		t.status = t.last ? status : 0;
+		t.len = (uint32_t)n;
+		memcpy(frame, &t, sizeof(t));
+		if (n > 0)
+			memcpy(frame + sizeof(t), text, n);
+		if (ipc_send(&pd.c.master, IPC_POLICY_TEXT, frame,
+		    sizeof(t) + n, -1) == -1)
+			return;
+		text += n;
+		len -= n;
+	} while (len > 0);
+}
+
+static void
+policyd_ctl_query(struct child *c, const struct ipc_msg *msg)
+{
+	struct ipc_policy_query q;
+	char text[IPC_DOMAIN_MAX + 64];
+	int n;
+
+	if (msg->len != sizeof(q) || msg->fd != -1)
+		fatalx("%s: malformed policy query from master", c->title);
+	memcpy(&q, msg->data, sizeof(q));
+	if (strnlen(q.domain, sizeof(q.domain)) == sizeof(q.domain))
+		fatalx("%s: malformed policy query from master", c->title);
+	n = snprintf(text, sizeof(text), "policy for %s: not built yet\n",
+	    q.domain);
+	if (n < 0 || (size_t)n >= sizeof(text))
+		n = 0;
+	policyd_ctl_reply(q.ctl, text, (size_t)n, 0);
+}
+
 static void
 policyd_master_msg(struct child *c, const struct ipc_msg *msg)
 {
 	struct ipc_link link;
 
+	if (msg->type == IPC_POLICY_QUERY) {
+		policyd_ctl_query(c, msg);
+		return;
+	}
 	if (msg->type != IPC_PLAN_CHANNEL || msg->len != sizeof(link) ||
 	    msg->fd == -1)
 		fatalx("%s: bad message %u from master", c->title, msg->type);
@@ -277,7 +329,8 @@ main(int argc, char **argv)
 	char err[512];
 
 	child_init(c, PROC_POLICY, argc, argv);
-	child_master_allow(c, IPC_ALLOW(IPC_PLAN_CHANNEL), policyd_master_msg);
+	child_master_allow(c, IPC_ALLOW(IPC_PLAN_CHANNEL) |
+	    IPC_ALLOW(IPC_POLICY_QUERY), policyd_master_msg);
 	policyd_table(&pd);
 	if (c->conf.relayhost[0] != '\0' &&
 	    route_nexthop_parse(c->conf.relayhost, strlen(c->conf.relayhost),
