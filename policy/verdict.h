@@ -1,0 +1,78 @@
+/*
+ * verdict.h: the precedence of doc/design.md §8 for one host of a plan:
+ * what its TLS session must prove, and whether it may be used at all,
+ * from the administrator's table (route.h), DANE (the host's TLSA
+ * state), MTA-STS (the domain's policy mode and the host's match with
+ * its mx patterns) and the downgrade memory. REQUIRETLS is the
+ * message's, applied by smtpout on top. Pure: no I/O.
+ * Linked by the policy process and tests/unit/test_verdict.
+ */
+#ifndef SEALPOST_VERDICT_H
+#define SEALPOST_VERDICT_H
+
+#include "route.h"
+
+/* What DNS says about a host's TLSA records (RFC 7672 §2.2). */
+enum verdict_dane {
+	VERDICT_DANE_NONE = 0,	/* does not apply: insecure MX or
+				   addresses, no (secure) TLSA RRset */
+	VERDICT_DANE_USABLE,	/* secure, at least one usable record */
+	VERDICT_DANE_UNUSABLE,	/* secure, none usable: encrypt */
+	VERDICT_DANE_FAILED,	/* lookup failed or bogus under secure
+				   addresses: the host cannot be used */
+	VERDICT_DANE_OFF,	/* not looked up: the resolver is not on
+				   loopback (dnssec=untrusted-resolver) */
+};
+
+/* The MTA-STS state of the domain (its own MX only). */
+enum verdict_sts {
+	VERDICT_STS_NONE = 0,	/* no policy, mode none, or not asked */
+	VERDICT_STS_TESTING,
+	VERDICT_STS_ENFORCE,
+};
+
+struct verdict_in {
+	const struct route_decision *d;
+	int		sts;		/* enum verdict_sts */
+	int		memory;		/* remembered enum ipc_req: DANE,
+					   MTA_STS or ENCRYPT; 0 none */
+};
+
+struct verdict_host_in {
+	int		dane;		/* enum verdict_dane */
+	const char	*dane_why;	/* FAILED: what failed */
+	int		sts_match;	/* the name matches an mx pattern */
+};
+
+struct verdict_out {
+	int		usable;		/* 0: skip the host; failure/text */
+	int		requirement;	/* enum ipc_req */
+	char		policy[16];	/* the out line's policy= */
+	char		policy_src[16];
+	int		sts_testing;
+	int		raised;		/* the memory raised it (log it) */
+	char		failure[64];	/* RFC 8460 type when !usable */
+	char		text[128];
+};
+
+/* 1 when the route's requirement came from the table's own entry. */
+int	verdict_from_table(const struct route_decision *);
+
+/*
+ * Decides one host (doc/design.md §8): the table's requirement wins
+ * (dane-only needs usable TLSA); else usable DANE gives dane, a failed
+ * TLSA lookup makes the host unusable (dnssec-invalid), MTA-STS enforce
+ * gives mta-sts or drops a host outside its mx patterns
+ * (validation-failure), testing keeps the base requirement and marks
+ * the host for reporting; the memory then raises what is weaker than
+ * what the domain was reached with (DANE remembered: a host without
+ * usable TLSA is unusable, dane-required; MTA-STS remembered: PKIX and
+ * the name). Only the domain's own MX gets MTA-STS and the memory.
+ */
+void	verdict_host(const struct verdict_in *, const struct verdict_host_in *,
+	    struct verdict_out *);
+
+/* Rank of a requirement for the memory: 3 DANE, 2 PKIX, 1 TLS, 0. */
+int	verdict_rank(int requirement);
+
+#endif

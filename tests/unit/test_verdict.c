@@ -1,0 +1,187 @@
+/*
+ * test_verdict.c: unit tests for policy/verdict.c, the precedence of
+ * doc/design.md §8 for one host, as a table: the table's entry, DANE
+ * usable / unusable / failed / off, MTA-STS enforce and testing with
+ * the host listed or not, the downgrade memory, and relays (no MTA-STS,
+ * no memory).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "policy/verdict.h"
+
+enum { NONE = VERDICT_DANE_NONE, USABLE = VERDICT_DANE_USABLE,
+    UNUSABLE = VERDICT_DANE_UNUSABLE, FAILED = VERDICT_DANE_FAILED,
+    OFF = VERDICT_DANE_OFF };
+
+static void
+test_precedence(void **state)
+{
+	static const struct {
+		const char	*why;
+		int		 req;		/* the route's requirement */
+		const char	*src;		/* table, floor, relayhost */
+		int		 relayed;
+		int		 dane;
+		int		 sts;
+		int		 match;
+		int		 memory;
+		/* expected */
+		int		 usable;
+		int		 out_req;
+		const char	*policy;
+		const char	*out_src;
+		const char	*failure;
+		int		 testing;
+		int		 raised;
+	} t[] = {
+		{ "nothing: the floor", IPC_REQ_ENCRYPT, "floor", 0, NONE,
+		  VERDICT_STS_NONE, 0, 0,
+		  1, IPC_REQ_ENCRYPT, "encrypt", "floor", "", 0, 0 },
+		{ "usable TLSA", IPC_REQ_ENCRYPT, "floor", 0, USABLE,
+		  VERDICT_STS_NONE, 0, 0,
+		  1, IPC_REQ_DANE, "dane", "dane", "", 0, 0 },
+		{ "only unusable TLSA: encrypt from dane", IPC_REQ_ENCRYPT,
+		  "floor", 0, UNUSABLE, VERDICT_STS_NONE, 0, 0,
+		  1, IPC_REQ_ENCRYPT, "encrypt", "dane", "", 0, 0 },
+		{ "TLSA lookup failed: unusable host", IPC_REQ_ENCRYPT,
+		  "floor", 0, FAILED, VERDICT_STS_ENFORCE, 1, 0,
+		  0, IPC_REQ_ENCRYPT, "encrypt", "floor", "dnssec-invalid", 0,
+		  0 },
+		{ "DANE wins over MTA-STS", IPC_REQ_ENCRYPT, "floor", 0,
+		  USABLE, VERDICT_STS_ENFORCE, 1, 0,
+		  1, IPC_REQ_DANE, "dane", "dane", "", 0, 0 },
+		{ "DANE wins even where STS does not list the host",
+		  IPC_REQ_ENCRYPT, "floor", 0, USABLE, VERDICT_STS_ENFORCE, 0,
+		  0, 1, IPC_REQ_DANE, "dane", "dane", "", 0, 0 },
+		{ "unusable TLSA, STS enforce: mta-sts", IPC_REQ_ENCRYPT,
+		  "floor", 0, UNUSABLE, VERDICT_STS_ENFORCE, 1, 0,
+		  1, IPC_REQ_MTA_STS, "mta-sts", "mta-sts", "", 0, 0 },
+		{ "STS enforce, listed", IPC_REQ_ENCRYPT, "floor", 0, NONE,
+		  VERDICT_STS_ENFORCE, 1, 0,
+		  1, IPC_REQ_MTA_STS, "mta-sts", "mta-sts", "", 0, 0 },
+		{ "STS enforce, not listed", IPC_REQ_ENCRYPT, "floor", 0, NONE,
+		  VERDICT_STS_ENFORCE, 0, 0,
+		  0, IPC_REQ_ENCRYPT, "encrypt", "floor", "validation-failure",
+		  0, 0 },
+		{ "STS testing, not listed: used, reported", IPC_REQ_ENCRYPT,
+		  "floor", 0, NONE, VERDICT_STS_TESTING, 0, 0,
+		  1, IPC_REQ_ENCRYPT, "mta-sts-testing", "floor", "", 1, 0 },
+		{ "floor verify with STS testing", IPC_REQ_VERIFY, "floor", 0,
+		  NONE, VERDICT_STS_TESTING, 1, 0,
+		  1, IPC_REQ_VERIFY, "mta-sts-testing", "floor", "", 1, 0 },
+		{ "the table wins over DANE", IPC_REQ_ENCRYPT, "table", 0,
+		  USABLE, VERDICT_STS_ENFORCE, 1, IPC_REQ_DANE,
+		  1, IPC_REQ_ENCRYPT, "encrypt", "table", "", 0, 0 },
+		{ "the table's cleartext-ok", IPC_REQ_CLEARTEXT_OK, "table", 0,
+		  FAILED, VERDICT_STS_NONE, 0, 0,
+		  1, IPC_REQ_CLEARTEXT_OK, "cleartext-ok", "table", "", 0, 0 },
+		{ "dane-only with usable TLSA", IPC_REQ_DANE_ONLY, "table", 0,
+		  USABLE, VERDICT_STS_NONE, 0, 0,
+		  1, IPC_REQ_DANE_ONLY, "dane-only", "table", "", 0, 0 },
+		{ "dane-only without TLSA", IPC_REQ_DANE_ONLY, "table", 0,
+		  NONE, VERDICT_STS_NONE, 0, 0,
+		  0, IPC_REQ_DANE_ONLY, "dane-only", "table", "dane-required",
+		  0, 0 },
+		{ "dane-only, unusable TLSA", IPC_REQ_DANE_ONLY, "table", 0,
+		  UNUSABLE, VERDICT_STS_NONE, 0, 0,
+		  0, IPC_REQ_DANE_ONLY, "dane-only", "table", "dane-required",
+		  0, 0 },
+		{ "dane-only, resolver off loopback", IPC_REQ_DANE_ONLY,
+		  "table", 0, OFF, VERDICT_STS_NONE, 0, 0,
+		  0, IPC_REQ_DANE_ONLY, "dane-only", "table", "dane-required",
+		  0, 0 },
+		{ "dane-only, lookup failed", IPC_REQ_DANE_ONLY, "table", 0,
+		  FAILED, VERDICT_STS_NONE, 0, 0,
+		  0, IPC_REQ_DANE_ONLY, "dane-only", "table", "dnssec-invalid",
+		  0, 0 },
+		{ "memory dane, TLSA gone: held", IPC_REQ_ENCRYPT, "floor", 0,
+		  NONE, VERDICT_STS_NONE, 0, IPC_REQ_DANE,
+		  0, IPC_REQ_DANE, "dane", "memory", "dane-required", 0, 1 },
+		{ "memory dane, STS now: still held", IPC_REQ_ENCRYPT, "floor",
+		  0, NONE, VERDICT_STS_ENFORCE, 1, IPC_REQ_DANE,
+		  0, IPC_REQ_DANE, "dane", "memory", "dane-required", 0, 1 },
+		{ "memory dane, TLSA still there", IPC_REQ_ENCRYPT, "floor", 0,
+		  USABLE, VERDICT_STS_NONE, 0, IPC_REQ_DANE,
+		  1, IPC_REQ_DANE, "dane", "dane", "", 0, 0 },
+		{ "memory mta-sts, policy gone: PKIX and the name",
+		  IPC_REQ_ENCRYPT, "floor", 0, NONE, VERDICT_STS_NONE, 0,
+		  IPC_REQ_MTA_STS,
+		  1, IPC_REQ_MTA_STS, "mta-sts", "memory", "", 0, 1 },
+		{ "memory mta-sts over STS testing", IPC_REQ_ENCRYPT, "floor",
+		  0, NONE, VERDICT_STS_TESTING, 1, IPC_REQ_MTA_STS,
+		  1, IPC_REQ_MTA_STS, "mta-sts", "memory", "", 0, 1 },
+		{ "memory encrypt: nothing to raise", IPC_REQ_ENCRYPT, "floor",
+		  0, NONE, VERDICT_STS_NONE, 0, IPC_REQ_ENCRYPT,
+		  1, IPC_REQ_ENCRYPT, "encrypt", "floor", "", 0, 0 },
+		{ "relay: DANE applies", IPC_REQ_VERIFY, "relayhost", 1, USABLE,
+		  VERDICT_STS_ENFORCE, 0, IPC_REQ_DANE,
+		  1, IPC_REQ_DANE, "dane", "dane", "", 0, 0 },
+		{ "relay: no MTA-STS, no memory", IPC_REQ_VERIFY, "relayhost",
+		  1, NONE, VERDICT_STS_ENFORCE, 0, IPC_REQ_DANE,
+		  1, IPC_REQ_VERIFY, "verify", "relayhost", "", 0, 0 },
+	};
+	struct route_decision d;
+	struct verdict_in in;
+	struct verdict_host_in h;
+	struct verdict_out o;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(&d, 0, sizeof(d));
+		d.requirement = t[i].req;
+		d.policy = route_req_name(t[i].req);
+		d.policy_src = t[i].src;
+		d.relayed = t[i].relayed;
+		memset(&in, 0, sizeof(in));
+		in.d = &d;
+		in.sts = t[i].sts;
+		in.memory = t[i].memory;
+		memset(&h, 0, sizeof(h));
+		h.dane = t[i].dane;
+		h.dane_why = "SERVFAIL";
+		h.sts_match = t[i].match;
+		verdict_host(&in, &h, &o);
+		print_message("%s\n", t[i].why);
+		assert_int_equal(o.usable, t[i].usable);
+		assert_string_equal(o.failure, t[i].failure);
+		if (!t[i].usable)
+			continue;
+		assert_int_equal(o.requirement, t[i].out_req);
+		assert_string_equal(o.policy, t[i].policy);
+		assert_string_equal(o.policy_src, t[i].out_src);
+		assert_int_equal(o.sts_testing, t[i].testing);
+		assert_int_equal(o.raised, t[i].raised);
+	}
+}
+
+static void
+test_rank(void **state)
+{
+	(void)state;
+	assert_true(verdict_rank(IPC_REQ_DANE) > verdict_rank(IPC_REQ_MTA_STS));
+	assert_int_equal(verdict_rank(IPC_REQ_MTA_STS),
+	    verdict_rank(IPC_REQ_VERIFY));
+	assert_true(verdict_rank(IPC_REQ_VERIFY) >
+	    verdict_rank(IPC_REQ_ENCRYPT));
+	assert_true(verdict_rank(IPC_REQ_ENCRYPT) >
+	    verdict_rank(IPC_REQ_CLEARTEXT_OK));
+	assert_int_equal(verdict_rank(0), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_precedence),
+		cmocka_unit_test(test_rank),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
