@@ -178,6 +178,9 @@ struct ipc_out_job {
 	int32_t		body;		/* enum envelope_body */
 	int32_t		smtputf8;	/* needs SMTPUTF8 (RFC 6531) */
 	int32_t		requiretls;	/* RFC 8689 */
+	int32_t		tlsrequired_no;	/* "TLS-Required: No" in the header
+					   (RFC 8689 §5; ignored with
+					   requiretls) */
 	int32_t		ret;		/* enum envelope_ret */
 	int32_t		final;		/* queue_lifetime is over: a deferral
 					   now is an expiry (result=expired) */
@@ -247,6 +250,7 @@ enum ipc_plan_status {
 #define IPC_PLAN_HOSTS_MAX	32
 #define IPC_PLAN_ADDRS_MAX	16
 #define IPC_PLAN_FP_MAX		8
+#define IPC_PLAN_MATCH_MAX	4
 
 /* The answer to IPC_PLAN_REQ; then nhosts IPC_PLAN_HOST in order. */
 struct ipc_plan {
@@ -287,6 +291,11 @@ struct ipc_plan_host {
 							   certificate or of
 							   its public key */
 	char		text[128];	/* why naddr is 0, e.g. "no address" */
+	uint32_t	nmatch;		/* verify: names the certificate may
+					   carry instead of the host name */
+	char		match[IPC_PLAN_MATCH_MAX][IPC_DOMAIN_MAX + 1];	/* a
+					   DNS name, or ".suffix": any name
+					   below it (sealpost-policy(7)) */
 	char		failure[64];	/* naddr 0: the RFC 8460 type of why
 					   the host cannot be used, or "" */
 	char		tlsa_base[IPC_DOMAIN_MAX + 1];	/* DANE: the TLSA
@@ -299,6 +308,10 @@ struct ipc_plan_host {
 	int32_t		sts_testing;	/* MTA-STS testing: check PKIX and
 					   the name as mta-sts would, report
 					   a failure, do not fail on it */
+	int32_t		refused;	/* the policy refuses this host:
+					   failure and text say why; its
+					   addresses are kept for TLS-Required:
+					   No (smtpout) */
 	int32_t		own_mx;		/* the domain's own MX (no relay):
 					   a success is worth an
 					   IPC_PLAN_MET */

@@ -243,70 +243,122 @@ plan_nodata(struct plan_rrset *r, const struct dns_wire_msg *m)
 	return r->status;
 }
 
+/*
+ * Walks the answer records of type qtype owned by r->owner (the end of
+ * the CNAME chain) and calls one(rr, arg) for each: 0 taken (or
+ * skipped), -1 malformed (r fails with why). No record of the type is
+ * NODATA; the least TTL of the records bounds r->ttl. Returns r->status.
+ */
+static int
+plan_answer_walk(const struct dns_wire_msg *m, struct plan_rrset *r,
+    uint16_t qtype, int (*one)(const struct dns_wire_rr *, void *,
+    const char **why), void *arg)
+{
+	struct dns_wire_iter it;
+	struct dns_wire_rr rr;
+	uint32_t ttl = PLAN_TTL_MAX;
+	const char *why;
+	int e, any = 0;
+
+	dns_wire_iter_init(m, &it);
+	while ((e = dns_wire_iter_next(m, &it, &rr)) == 1) {
+		if (rr.section != DNS_WIRE_SECTION_ANSWER || rr.type != qtype ||
+		    !dns_wire_name_equal(rr.name, r->owner))
+			continue;
+		why = "malformed answer";
+		if (one(&rr, arg, &why) == -1) {
+			plan_answer_fail(r, why);
+			return r->status;
+		}
+		any = 1;
+		if (rr.ttl < ttl)
+			ttl = rr.ttl;
+	}
+	if (e < 0) {
+		plan_answer_fail(r, "malformed answer");
+		return r->status;
+	}
+	if (!any)
+		return plan_nodata(r, m);
+	if (ttl < r->ttl)
+		r->ttl = plan_cap(ttl);
+	return r->status;
+}
+
+static int
+plan_one_mx(const struct dns_wire_rr *rr, void *arg, const char **why)
+{
+	struct plan_mx_answer *out = arg;
+	struct dns_wire_mx mx;
+
+	if (dns_wire_rdata_mx(rr, &mx) < 0) {
+		*why = "malformed answer (MX)";
+		return -1;
+	}
+	if (out->nmx == PLAN_MX_MAX || (strcmp(mx.exchange, ".") != 0 &&
+	    plan_hostname(mx.exchange, out->mx[out->nmx].host,
+	    sizeof(out->mx[0].host)) == -1)) {
+		out->skipped++;
+		return 0;
+	}
+	if (strcmp(mx.exchange, ".") == 0)
+		(void)strlcpy(out->mx[out->nmx].host, ".",
+		    sizeof(out->mx[0].host));
+	out->mx[out->nmx++].pref = mx.preference;
+	return 0;
+}
+
 int
 plan_answer_mx(const uint8_t *pkt, size_t len, const char *qname,
     int trust_ad, struct plan_mx_answer *out)
 {
 	struct dns_wire_msg m;
-	struct dns_wire_iter it;
-	struct dns_wire_rr rr;
-	struct dns_wire_mx mx;
-	uint32_t ttl = PLAN_TTL_MAX;
-	int e, any = 0;
 
 	out->nmx = 0;
 	out->skipped = 0;
 	if (plan_answer_common(pkt, len, qname, DNS_WIRE_TYPE_MX, trust_ad,
-	    &out->r, &m) != PLAN_DNS_RECORDS)
-		return out->r.status;
-	dns_wire_iter_init(&m, &it);
-	while ((e = dns_wire_iter_next(&m, &it, &rr)) == 1) {
-		if (rr.section != DNS_WIRE_SECTION_ANSWER ||
-		    rr.type != DNS_WIRE_TYPE_MX ||
-		    !dns_wire_name_equal(rr.name, out->r.owner))
-			continue;
-		if (dns_wire_rdata_mx(&rr, &mx) < 0) {
-			plan_answer_fail(&out->r, "malformed answer (MX)");
-			out->nmx = 0;
-			return out->r.status;
-		}
-		any = 1;
-		if (rr.ttl < ttl)
-			ttl = rr.ttl;
-		if (out->nmx == PLAN_MX_MAX ||
-		    (strcmp(mx.exchange, ".") != 0 &&
-		    plan_hostname(mx.exchange, out->mx[out->nmx].host,
-		    sizeof(out->mx[0].host)) == -1)) {
-			out->skipped++;
-			continue;
-		}
-		if (strcmp(mx.exchange, ".") == 0)
-			(void)strlcpy(out->mx[out->nmx].host, ".",
-			    sizeof(out->mx[0].host));
-		out->mx[out->nmx++].pref = mx.preference;
-	}
-	if (e < 0) {
-		plan_answer_fail(&out->r, "malformed answer");
+	    &out->r, &m) == PLAN_DNS_RECORDS &&
+	    plan_answer_walk(&m, &out->r, DNS_WIRE_TYPE_MX, plan_one_mx,
+	    out) == PLAN_DNS_TEMP)
 		out->nmx = 0;
-		return out->r.status;
-	}
-	if (!any)
-		return plan_nodata(&out->r, &m);
-	if (ttl < out->r.ttl)
-		out->r.ttl = plan_cap(ttl);
 	return out->r.status;
+}
+
+/* The address answer being filled, and its type. */
+struct plan_addr_walk {
+	struct plan_addr_answer	*out;
+	uint16_t		 qtype;
+};
+
+static int
+plan_one_addr(const struct dns_wire_rr *rr, void *arg, const char **why)
+{
+	struct plan_addr_walk *w = arg;
+	struct plan_addr_answer *out = w->out;
+	uint8_t a[16];
+
+	memset(a, 0, sizeof(a));
+	if ((w->qtype == DNS_WIRE_TYPE_A ? dns_wire_rdata_a(rr, a) :
+	    dns_wire_rdata_aaaa(rr, a)) < 0) {
+		*why = "malformed answer (address)";
+		return -1;
+	}
+	if (out->naddr == IPC_PLAN_ADDRS_MAX)
+		return 0;
+	memset(&out->addr[out->naddr], 0, sizeof(out->addr[0]));
+	out->addr[out->naddr].family = w->qtype == DNS_WIRE_TYPE_A ?
+	    AF_INET : AF_INET6;
+	memcpy(out->addr[out->naddr].addr, a, 16);
+	out->naddr++;
+	return 0;
 }
 
 int
 plan_answer_addr(const uint8_t *pkt, size_t len, const char *qname,
     uint16_t qtype, int trust_ad, struct plan_addr_answer *out)
 {
+	struct plan_addr_walk w = { out, qtype };
 	struct dns_wire_msg m;
-	struct dns_wire_iter it;
-	struct dns_wire_rr rr;
-	uint32_t ttl = PLAN_TTL_MAX;
-	uint8_t a[16];
-	int e, any = 0;
 
 	out->naddr = 0;
 	if (qtype != DNS_WIRE_TYPE_A && qtype != DNS_WIRE_TYPE_AAAA) {
@@ -315,41 +367,86 @@ plan_answer_addr(const uint8_t *pkt, size_t len, const char *qname,
 		return out->r.status;
 	}
 	if (plan_answer_common(pkt, len, qname, qtype, trust_ad, &out->r,
-	    &m) != PLAN_DNS_RECORDS)
-		return out->r.status;
-	dns_wire_iter_init(&m, &it);
-	while ((e = dns_wire_iter_next(&m, &it, &rr)) == 1) {
-		if (rr.section != DNS_WIRE_SECTION_ANSWER ||
-		    rr.type != qtype ||
-		    !dns_wire_name_equal(rr.name, out->r.owner))
-			continue;
-		memset(a, 0, sizeof(a));
-		if ((qtype == DNS_WIRE_TYPE_A ? dns_wire_rdata_a(&rr, a) :
-		    dns_wire_rdata_aaaa(&rr, a)) < 0) {
-			plan_answer_fail(&out->r, "malformed answer (address)");
-			out->naddr = 0;
-			return out->r.status;
-		}
-		any = 1;
-		if (rr.ttl < ttl)
-			ttl = rr.ttl;
-		if (out->naddr == IPC_PLAN_ADDRS_MAX)
-			continue;
-		memset(&out->addr[out->naddr], 0, sizeof(out->addr[0]));
-		out->addr[out->naddr].family = qtype == DNS_WIRE_TYPE_A ?
-		    AF_INET : AF_INET6;
-		memcpy(out->addr[out->naddr].addr, a, 16);
-		out->naddr++;
-	}
-	if (e < 0) {
-		plan_answer_fail(&out->r, "malformed answer");
+	    &m) == PLAN_DNS_RECORDS &&
+	    plan_answer_walk(&m, &out->r, qtype, plan_one_addr, &w) ==
+	    PLAN_DNS_TEMP)
 		out->naddr = 0;
-		return out->r.status;
+	return out->r.status;
+}
+
+static int
+plan_one_tlsa(const struct dns_wire_rr *rr, void *arg, const char **why)
+{
+	struct plan_tlsa_answer *out = arg;
+	struct plan_tlsa_rec *rec;
+	struct dns_wire_tlsa t;
+
+	if (dns_wire_rdata_tlsa(rr, &t) < 0) {
+		out->malformed++;	/* a digest of the wrong length */
+		return 0;
 	}
-	if (!any)
-		return plan_nodata(&out->r, &m);
-	if (ttl < out->r.ttl)
-		out->r.ttl = plan_cap(ttl);
+	if (out->n == PLAN_TLSA_RECS_MAX ||
+	    t.datalen > sizeof(out->pool) - out->used) {
+		*why = "TLSA RRset too large";
+		return -1;
+	}
+	rec = &out->rec[out->n++];
+	rec->usage = t.usage;
+	rec->selector = t.selector;
+	rec->mtype = t.mtype;
+	rec->off = out->used;
+	rec->len = t.datalen;
+	memcpy(out->pool + out->used, t.data, t.datalen);
+	out->used += t.datalen;
+	return 0;
+}
+
+int
+plan_answer_tlsa(const uint8_t *pkt, size_t len, const char *qname,
+    int trust_ad, struct plan_tlsa_answer *out)
+{
+	struct dns_wire_msg m;
+
+	out->n = 0;
+	out->used = 0;
+	out->malformed = 0;
+	if (plan_answer_common(pkt, len, qname, DNS_WIRE_TYPE_TLSA, trust_ad,
+	    &out->r, &m) == PLAN_DNS_RECORDS &&
+	    plan_answer_walk(&m, &out->r, DNS_WIRE_TYPE_TLSA, plan_one_tlsa,
+	    out) == PLAN_DNS_TEMP)
+		out->n = 0;
+	return out->r.status;
+}
+
+static int
+plan_one_txt(const struct dns_wire_rr *rr, void *arg, const char **why)
+{
+	struct plan_txt_answer *out = arg;
+	size_t tl;
+
+	(void)why;
+	if (out->n == PLAN_TXT_MAX || dns_wire_rdata_txt(rr, out->txt[out->n],
+	    sizeof(out->txt[0]), &tl) < 0) {
+		out->skipped++;
+		return 0;
+	}
+	out->len[out->n++] = tl;
+	return 0;
+}
+
+int
+plan_answer_txt(const uint8_t *pkt, size_t len, const char *qname,
+    int trust_ad, struct plan_txt_answer *out)
+{
+	struct dns_wire_msg m;
+
+	out->n = 0;
+	out->skipped = 0;
+	if (plan_answer_common(pkt, len, qname, DNS_WIRE_TYPE_TXT, trust_ad,
+	    &out->r, &m) == PLAN_DNS_RECORDS &&
+	    plan_answer_walk(&m, &out->r, DNS_WIRE_TYPE_TXT, plan_one_txt,
+	    out) == PLAN_DNS_TEMP)
+		out->n = 0;
 	return out->r.status;
 }
 
@@ -491,6 +588,43 @@ plan_from_verdict(const struct plan_verdict *v, uint32_t ttl,
 	out->p.ttl = v->status == IPC_PLAN_DEFER ? 0 : plan_cap(ttl);
 }
 
+/*
+ * verify's match= names for host h, the words made names: hostname the
+ * host's own, nexthop the destination domain (a relay's name for a
+ * relay), dot-nexthop the same with a leading dot.
+ */
+static void
+plan_match_names(const char *domain, const struct route_decision *d,
+    struct ipc_plan_host *h)
+{
+	char self[sizeof(h->name)];
+	/* Postfix's next-hop: the relay's name for a relay= route */
+	const char *nexthop = d->relayed ? d->hop.host : domain;
+	const char *m;
+	unsigned i;
+	int n;
+
+	memcpy(self, h->name, sizeof(self));
+	h->nmatch = 0;
+	for (i = 0; i < d->nmatch && i < IPC_PLAN_MATCH_MAX; i++) {
+		m = d->match[i];
+		if (strcmp(m, "hostname") == 0)
+			n = snprintf(h->match[h->nmatch], sizeof(h->match[0]),
+			    "%s", self);
+		else if (strcmp(m, "nexthop") == 0)
+			n = snprintf(h->match[h->nmatch], sizeof(h->match[0]),
+			    "%s", nexthop);
+		else if (strcmp(m, "dot-nexthop") == 0)
+			n = snprintf(h->match[h->nmatch], sizeof(h->match[0]),
+			    ".%s", nexthop);
+		else
+			n = snprintf(h->match[h->nmatch], sizeof(h->match[0]),
+			    "%s", m);
+		if (n > 0 && (size_t)n < sizeof(h->match[0]))
+			h->nmatch++;
+	}
+}
+
 /* Appends the addresses of a (when given) to h, up to the cap. */
 static void
 plan_add_addrs(struct ipc_plan_host *h, const struct plan_addr_answer *a)
@@ -621,6 +755,7 @@ plan_build(const char *domain, const struct route_decision *d,
 		h->addr_ad = asked && ad;
 		h->nfp = d->nfp;
 		memcpy(h->fp, d->fp, sizeof(h->fp));
+		plan_match_names(domain, d, h);
 		if (h->naddr > 0)
 			usable++;
 		out->p.nhosts++;

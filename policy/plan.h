@@ -90,6 +90,56 @@ int	plan_answer_mx(const uint8_t *pkt, size_t len, const char *qname,
  */
 int	plan_answer_addr(const uint8_t *pkt, size_t len, const char *qname,
 	    uint16_t qtype, int trust_ad, struct plan_addr_answer *out);
+/* One TLSA record of an answer; its data in the answer's pool. */
+struct plan_tlsa_rec {
+	uint8_t		usage, selector, mtype;
+	size_t		off, len;	/* pool[off .. off+len) */
+};
+
+#define PLAN_TLSA_RECS_MAX	(2 * IPC_PLAN_TLSA_MAX)
+#define PLAN_TLSA_POOL		IPC_PAYLOAD_MAX
+
+struct plan_tlsa_answer {
+	struct plan_rrset r;
+	size_t		n;		/* records kept, usable or not */
+	unsigned	malformed;	/* records dns_wire refused (a digest
+					   of the wrong length): unusable */
+	struct plan_tlsa_rec rec[PLAN_TLSA_RECS_MAX];
+	size_t		used;
+	uint8_t		pool[PLAN_TLSA_POOL];
+};
+
+#define PLAN_TXT_MAX		8	/* TXT records kept */
+#define PLAN_TXT_LEN		1024	/* bytes kept of each */
+
+struct plan_txt_answer {
+	struct plan_rrset r;
+	size_t		n;
+	size_t		len[PLAN_TXT_MAX];
+	char		txt[PLAN_TXT_MAX][PLAN_TXT_LEN];
+	unsigned	skipped;	/* records over PLAN_TXT_LEN or past
+					   PLAN_TXT_MAX */
+};
+
+/*
+ * Reads a raw TLSA answer (qname "_25._tcp.host"): the records of the
+ * final owner (RFC 7672 §2.2.3: a CNAME'd TLSA name is followed) with
+ * their data. A record dns_wire refuses (a digest of the wrong length)
+ * is counted in malformed, as unusable. More records than
+ * PLAN_TLSA_RECS_MAX or data past PLAN_TLSA_POOL is a temporary failure
+ * (never a silent drop that could leave only unusable records).
+ * Returns out->r.status. Pure.
+ */
+int	plan_answer_tlsa(const uint8_t *pkt, size_t len, const char *qname,
+	    int trust_ad, struct plan_tlsa_answer *out);
+/*
+ * Reads a raw TXT answer: each record's strings concatenated (RFC 8461
+ * §3.1), at most PLAN_TXT_MAX records of PLAN_TXT_LEN bytes kept, the
+ * rest counted in skipped. Returns out->r.status. Pure.
+ */
+int	plan_answer_txt(const uint8_t *pkt, size_t len, const char *qname,
+	    int trust_ad, struct plan_txt_answer *out);
+
 /* Marks r as a temporary failure (no answer: timeout, ...), why copied. */
 void	plan_answer_fail(struct plan_rrset *r, const char *why);
 

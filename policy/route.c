@@ -33,7 +33,8 @@ static const struct {
 #define ROUTE_REQS_ALLOWED	"encrypt, verify, fingerprint, dane-only, " \
 	"cleartext-ok or default"
 #define ROUTE_OPTS_ALLOWED	"relay=HOST, relay=HOST:PORT, relay=[HOST], " \
-	"relay=[HOST]:PORT, auth, match=sha256:HEX"
+	"relay=[HOST]:PORT, auth, match=sha256:HEX (fingerprint), " \
+	"match=NAME:NAME (verify)"
 
 const char *
 route_req_name(int requirement)
@@ -192,6 +193,44 @@ route_show(const char *s, size_t len, char *out, size_t size)
 	out[n] = '\0';
 }
 
+/*
+ * The names of verify's match= (Postfix's form): NAME[:NAME...], each a
+ * DNS name, ".suffix" (any name below suffix), or hostname, nexthop,
+ * dot-nexthop; lower-cased into e. Returns 0, or -1 when malformed.
+ */
+static int
+route_match_names(const char *p, size_t len, struct route_entry *e)
+{
+	struct route_nexthop h;
+	const char *end = p + len, *c;
+	size_t n, i;
+
+	while (p <= end) {
+		c = memchr(p, ':', (size_t)(end - p));
+		n = (size_t)((c != NULL ? c : end) - p);
+		if (n == 0 || n >= ROUTE_NAME_MAX || e->nmatch == ROUTE_MATCH_MAX)
+			return -1;
+		for (i = 0; i < n; i++)
+			e->match[e->nmatch][i] = (char)tolower((unsigned char)p[i]);
+		e->match[e->nmatch][n] = '\0';
+		/* a word, or a host name (after the dot of ".suffix") */
+		if (strcmp(e->match[e->nmatch], "hostname") != 0 &&
+		    strcmp(e->match[e->nmatch], "nexthop") != 0 &&
+		    strcmp(e->match[e->nmatch], "dot-nexthop") != 0) {
+			i = e->match[e->nmatch][0] == '.';
+			if (route_nexthop_parse(e->match[e->nmatch] + i, n - i,
+			    &h) == -1 || h.literal || h.nomx || h.port != 25 ||
+			    strchr(e->match[e->nmatch], ':') != NULL)
+				return -1;
+		}
+		e->nmatch++;
+		if (c == NULL)
+			break;
+		p = c + 1;
+	}
+	return 0;
+}
+
 static int
 route_hexval(char c)
 {
@@ -237,6 +276,24 @@ route_options(struct route_entry *e, const struct route_field *f,
 				return route_err(err, errlen, fname, e->line,
 				    "auth given twice; write it once");
 			e->auth = 1;
+		} else if (len > 6 && strncmp(p, "match=", 6) == 0 &&
+		    e->requirement == IPC_REQ_VERIFY) {
+			if (e->nmatch > 0)
+				return route_err(err, errlen, fname, e->line,
+				    "match= given twice; write the names once, "
+				    "separated by ':'");
+			if (route_match_names(p + 6, len - 6, e) == -1)
+				return route_err(err, errlen, fname, e->line,
+				    "'%s' is not a list of names; write "
+				    "match=NAME:NAME with at most %d DNS names, "
+				    ".suffix names, hostname, nexthop or "
+				    "dot-nexthop", show, ROUTE_MATCH_MAX);
+		} else if (len > 6 && strncmp(p, "match=", 6) == 0 &&
+		    e->requirement != IPC_REQ_FINGERPRINT) {
+			return route_err(err, errlen, fname, e->line,
+			    "match= belongs to fingerprint (digests) and "
+			    "verify (names) only; remove it, or use one of "
+			    "them");
 		} else if (len > 6 && strncmp(p, "match=", 6) == 0) {
 			if (len != 6 + 7 + 64 ||
 			    strncmp(p + 6, "sha256:", 7) != 0)
@@ -277,8 +334,8 @@ route_options(struct route_entry *e, const struct route_field *f,
 		    "match=sha256:HEX (one or more)");
 	if (e->requirement != IPC_REQ_FINGERPRINT && e->nfp > 0)
 		return route_err(err, errlen, fname, e->line,
-		    "match= belongs to fingerprint only; remove it or use "
-		    "fingerprint");
+		    "match= belongs to fingerprint (digests) and verify "
+		    "(names) only; remove it, or use one of them");
 	return 0;
 }
 
@@ -492,6 +549,11 @@ route_decide(const struct route_table *t, const char *domain,
 	if (e != NULL && out->requirement == IPC_REQ_FINGERPRINT) {
 		out->nfp = e->nfp;
 		memcpy(out->fp, e->fp, sizeof(out->fp));
+	}
+	if (e != NULL && strcmp(out->policy_src, "table") == 0 &&
+	    out->requirement == IPC_REQ_VERIFY) {
+		out->nmatch = e->nmatch;
+		memcpy(out->match, e->match, sizeof(out->match));
 	}
 	out->policy = route_req_name(out->requirement);
 	return 0;

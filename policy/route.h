@@ -20,6 +20,7 @@
 
 #define ROUTE_NAME_MAX		254	/* a host name, NUL included */
 #define ROUTE_FP_MAX		IPC_PLAN_FP_MAX
+#define ROUTE_MATCH_MAX		IPC_PLAN_MATCH_MAX
 #define ROUTE_FILE_MAX		(4 * 1024 * 1024)
 #define ROUTE_ENTRIES_MAX	100000
 #define ROUTE_PORT_DEFAULT	25
@@ -47,6 +48,10 @@ struct route_entry {
 	int		auth;
 	unsigned	nfp;
 	uint8_t		fp[ROUTE_FP_MAX][32];
+	unsigned	nmatch;		/* verify match=NAME:... */
+	char		match[ROUTE_MATCH_MAX][ROUTE_NAME_MAX];	/* a name,
+					   ".suffix", "hostname", "nexthop"
+					   or "dot-nexthop" */
 	int		line;
 };
 
@@ -68,6 +73,8 @@ struct route_decision {
 	int			 auth;
 	unsigned		 nfp;
 	uint8_t			 fp[ROUTE_FP_MAX][32];
+	unsigned		 nmatch;	/* verify: the entry's names */
+	char			 match[ROUTE_MATCH_MAX][ROUTE_NAME_MAX];
 };
 
 /*
@@ -87,8 +94,10 @@ int	route_nexthop_parse(const char *s, size_t len,
  * ROUTE_FILE_MAX, more than ROUTE_ENTRIES_MAX entries, bad domains,
  * unknown requirements or options, duplicate domains, relay= twice or
  * malformed, auth without relay=, default without relay=, fingerprint
- * without match= and match= without fingerprint, digests that are not
- * sha256 and 64 hex digits, more than ROUTE_FP_MAX of them.
+ * without match=, match=sha256: without fingerprint, digests that are
+ * not sha256 and 64 hex digits, more than ROUTE_FP_MAX of them;
+ * match=NAME[:NAME...] is for verify only (at most ROUTE_MATCH_MAX names:
+ * DNS names, ".suffix", or the words hostname, nexthop, dot-nexthop).
  */
 int	route_table_parse(const char *text, size_t len, const char *fname,
 	    struct route_table *out, char *err, size_t errlen);

@@ -107,6 +107,10 @@ verdict_host(const struct verdict_in *in, const struct verdict_host_in *h,
 	if (o->requirement != IPC_REQ_DANE) {
 		if (in->sts == VERDICT_STS_ENFORCE) {
 			if (!h->sts_match) {
+				/* MTA-STS's refusal (TLS-Required: No may
+				   lift it, as for DANE's) */
+				(void)strlcpy(o->policy_src, "mta-sts",
+				    sizeof(o->policy_src));
 				verdict_refuse(o, "validation-failure",
 				    "MX host not listed in the MTA-STS policy");
 				return;
@@ -121,13 +125,31 @@ verdict_host(const struct verdict_in *in, const struct verdict_host_in *h,
 	/* 4. the downgrade memory */
 	if (verdict_rank(in->memory) <= verdict_rank(o->requirement))
 		return;
-	o->raised = 1;
-	if (verdict_rank(in->memory) == 3) {
+	switch (verdict_rank(in->memory)) {
+	case 3:
+		/* DNSSEC proves the domain gave this host no TLSA */
+		if (h->dane == VERDICT_DANE_ABSENT)
+			return;
+		o->raised = 1;
 		verdict_set(o, IPC_REQ_DANE, "dane", "memory");
-		verdict_refuse(o, "dane-required", "downgrade: the domain was "
-		    "reached with DANE, this host has no usable TLSA records");
+		verdict_refuse(o, "dane-required", h->dane == VERDICT_DANE_OFF ?
+		    "downgrade: the domain was reached with DANE, and DNSSEC "
+		    "cannot be checked (dns_resolver not on loopback)" :
+		    "downgrade: the domain was reached with DANE, this host "
+		    "has no usable TLSA records");
+		return;
+	case 2:
+		/* the domain's own word, fetched over HTTPS, wins */
+		if (in->sts == VERDICT_STS_TESTING ||
+		    in->sts == VERDICT_STS_PUBLISHED_NONE)
+			return;
+		o->raised = 1;
+		o->sts_testing = 0;
+		verdict_set(o, IPC_REQ_MTA_STS, "mta-sts", "memory");
+		return;
+	default:
+		o->raised = 1;
+		verdict_set(o, IPC_REQ_ENCRYPT, "encrypt", "memory");
 		return;
 	}
-	o->sts_testing = 0;
-	verdict_set(o, IPC_REQ_MTA_STS, "mta-sts", "memory");
 }

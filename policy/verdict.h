@@ -22,6 +22,11 @@ enum verdict_dane {
 				   addresses: the host cannot be used */
 	VERDICT_DANE_OFF,	/* not looked up: the resolver is not on
 				   loopback (dnssec=untrusted-resolver) */
+	VERDICT_DANE_ABSENT,	/* secure addresses and a DNSSEC-proven
+				   absence of TLSA records: the domain's
+				   own choice for this host, which the
+				   memory does not override (RFC 7672
+				   §2.2: DANE is per host) */
 };
 
 /* The MTA-STS state of the domain (its own MX only). */
@@ -29,6 +34,9 @@ enum verdict_sts {
 	VERDICT_STS_NONE = 0,	/* no policy, mode none, or not asked */
 	VERDICT_STS_TESTING,
 	VERDICT_STS_ENFORCE,
+	VERDICT_STS_PUBLISHED_NONE,	/* the domain's policy says mode
+					   none: no MTA-STS, and the memory's
+					   MTA-STS entry is not applied */
 };
 
 struct verdict_in {
@@ -66,8 +74,10 @@ int	verdict_from_table(const struct route_decision *);
  * (validation-failure), testing keeps the base requirement and marks
  * the host for reporting; the memory then raises what is weaker than
  * what the domain was reached with (DANE remembered: a host without
- * usable TLSA is unusable, dane-required; MTA-STS remembered: PKIX and
- * the name). Only the domain's own MX gets MTA-STS and the memory.
+ * usable TLSA is unusable, dane-required, unless DNSSEC proves it has
+ * none; MTA-STS remembered: PKIX and the name, unless the domain now
+ * publishes testing or none). Only the domain's own MX gets MTA-STS and
+ * the memory.
  */
 void	verdict_host(const struct verdict_in *, const struct verdict_host_in *,
 	    struct verdict_out *);

@@ -29,6 +29,8 @@ static const struct {
 	const char	*help;
 } cli_cmds[] = {
 	{ "status", cli_status, "show the running processes" },
+	{ "policy", cli_policy, "show the outbound plan for a domain" },
+	{ "tlsa", cli_tlsa, "print the TLSA records to publish" },
 	{ "help", cli_help, "show this help" },
 };
 

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -492,6 +493,51 @@ tls_client_verify(gnutls_session_t s, const char *name, const char **detail)
 	}
 	gnutls_x509_crt_deinit(crt);
 	return TLS_VERIFY_OK;
+}
+
+/* 1 when a DNS name of crt lies below suffix (".example.org"). */
+static int
+tls_peer_below(gnutls_x509_crt_t crt, const char *suffix)
+{
+	char name[256];
+	size_t size, nl, sl = strlen(suffix), i;
+	unsigned int critical;
+	int type, idx;
+
+	for (idx = 0;; idx++) {
+		size = sizeof(name) - 1;
+		type = gnutls_x509_crt_get_subject_alt_name(crt, (unsigned)idx,
+		    name, &size, &critical);
+		if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			return 0;
+		if (type != GNUTLS_SAN_DNSNAME || size >= sizeof(name))
+			continue;
+		name[size] = '\0';
+		for (i = 0; i < size; i++)
+			name[i] = (char)tolower((unsigned char)name[i]);
+		nl = strlen(name);
+		if (nl > 2 && name[0] == '*' && name[1] == '.')
+			nl -= 1;	/* "*.a.example": ".a.example" is below */
+		if (nl > sl && strcmp(name + strlen(name) - sl, suffix) == 0)
+			return 1;
+	}
+}
+
+int
+tls_peer_match_names(gnutls_session_t s, const char *const *names,
+    size_t n)
+{
+	gnutls_x509_crt_t crt;
+	size_t i;
+	int ok = 0;
+
+	if ((crt = tls_peer_leaf(s)) == NULL)
+		return 0;
+	for (i = 0; i < n && !ok; i++)
+		ok = names[i][0] == '.' ? tls_peer_below(crt, names[i]) :
+		    gnutls_x509_crt_check_hostname2(crt, names[i], 0) != 0;
+	gnutls_x509_crt_deinit(crt);
+	return ok;
 }
 
 int

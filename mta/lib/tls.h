@@ -154,6 +154,16 @@ enum tls_verify	tls_client_verify(gnutls_session_t, const char *name,
 		    const char **detail);
 
 /*
+ * 1 when the peer's leaf certificate carries one of names[0..n): a DNS
+ * name (checked as tls_client_verify checks the host name), or
+ * ".suffix", which any DNS name of the certificate below suffix matches
+ * (a wildcard's base included). 0 otherwise. For verify's match= names
+ * (sealpost-policy(7)); the chain is tls_client_verify's business.
+ */
+int		tls_peer_match_names(gnutls_session_t, const char *const *names,
+		    size_t n);
+
+/*
  * SHA-256 of the peer's leaf certificate (DER) into cert and of its
  * SubjectPublicKeyInfo (DER) into spki. Returns 0, or -1 when there is
  * no X.509 certificate or it cannot be parsed.

@@ -245,6 +245,12 @@ master_child_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 		a.verdict = master_anvil_connect(m, idx, &a);
 		(void)ipc_send(ch, IPC_ANVIL_VERDICT, &a, sizeof(a), -1);
 		return;
+	case IPC_POLICY_TEXT:
+		/* an answer to sealpost policy, for the control side */
+		if (k->role != PROC_POLICY ||
+		    master_ctl_policy_text(m, msg) == -1)
+			break;
+		return;
 	default:
 		break;
 	}
@@ -432,7 +438,8 @@ master_spawn(struct master_child *k)
 	if (ipc_chan_init(&k->chan, m->loop, sp[0], k->title,
 	    IPC_ALLOW(IPC_PONG) | (k->role == PROC_SMTPIN ?
 	    IPC_ALLOW(IPC_ANVIL_CONNECT) | IPC_ALLOW(IPC_ANVIL_DISCONNECT) |
-	    IPC_ALLOW(IPC_QUEUE_LOST) : 0),
+	    IPC_ALLOW(IPC_QUEUE_LOST) : 0) | (k->role == PROC_POLICY ?
+	    IPC_ALLOW(IPC_POLICY_TEXT) : 0),
 	    master_child_msg, master_child_err, k) == -1)
 		fatal("%s: channel", k->title);
 	k->chan_open = 1;
@@ -498,6 +505,8 @@ master_reap(struct master *m)
 		k->pid = 0;
 		if (k->role == PROC_SMTPIN)
 			master_anvil_forget(m, (size_t)(k - m->children));
+		if (k->role == PROC_POLICY)	/* its queries go unanswered */
+			master_ctl_policy_gone(m);
 		lived = loop_now_ms() - k->started_ms;
 		if (k->draining) {
 			log_info("%s (pid %ld) finished its sessions",

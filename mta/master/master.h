@@ -68,6 +68,8 @@ struct master {
 	char			 ctl_path[CONF_PATH_MAX];
 	struct master_ctl	*ctls;
 	size_t			 nctls;
+	uint64_t		 ctl_seq;	/* last number given to a
+						   policy query (master_ctl.c) */
 	uint32_t		 ping_seq;
 	int			 ping_active;
 	struct loop_timer	 ping_timer;
@@ -127,5 +129,32 @@ void	master_ctl_attach(struct master *);
 void	master_ctl_close(struct master *);
 /* A child answered ping seq; completes a status request when all have. */
 void	master_ctl_pong(struct master *);
+/*
+ * Checks an IPC_CTL_POLICY request of len bytes and copies it into q.
+ * Returns 0, or -1 when it is malformed: a wrong length, ctl not 0, an
+ * unknown op, or a domain that is empty or not NUL-terminated. Pure.
+ */
+int	master_ctl_policy_query_parse(const void *data, size_t len,
+	    struct ipc_policy_query *q);
+/*
+ * Checks an IPC_POLICY_TEXT frame of len bytes and copies its struct into
+ * t. Returns 0, or -1 when it is shorter than the struct or its len does
+ * not account for exactly the rest of the frame. Pure.
+ */
+int	master_ctl_policy_text_parse(const void *data, size_t len,
+	    struct ipc_policy_text *t);
+/*
+ * The policy process sent IPC_POLICY_TEXT: passes the frame on to the
+ * client whose query has its number, and ends the query with its last
+ * frame; drops it when no query has that number (the client left, or the
+ * query timed out). Returns 0, or -1 when the frame is malformed (the
+ * caller kills the child, doc/design.md §3).
+ */
+int	master_ctl_policy_text(struct master *, const struct ipc_msg *);
+/*
+ * The policy process ended (it died, or a reload restarted it): every
+ * query still waiting is answered IPC_CTL_ERROR.
+ */
+void	master_ctl_policy_gone(struct master *);
 
 #endif

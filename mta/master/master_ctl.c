@@ -5,6 +5,11 @@
  * allow-list of the request types, and anything else closes it
  * (doc/design.md §3). At most MASTER_CTL_MAX_CLIENTS are connected at once;
  * more are closed at once with a log line.
+ * `sealpost policy` is relayed here: the request goes on to the policy
+ * process under a number of the master's (IPC_POLICY_QUERY), and the
+ * IPC_POLICY_TEXT frames that come back under that number go to the CLI
+ * as they are; the master itself answers IPC_CTL_ERROR when the policy
+ * process is not there, does not answer in time, or ends first.
  * Linked by the sealpostd binary.
  */
 #include "config.h"
@@ -23,12 +28,17 @@
 #include "master.h"
 
 #define MASTER_CTL_MAX_CLIENTS	32
+/* How long a `sealpost policy` query may wait for the policy process. */
+#define MASTER_CTL_POLICY_TIMEOUT_MS	30000
 
 struct master_ctl {
 	struct master_ctl	*next;
 	struct master		*m;
 	struct ipc_chan		 chan;
 	int			 waiting;	/* for a ping round to end */
+	uint64_t		 policy_ctl;	/* number of the policy
+						   query waiting, or 0 */
+	struct loop_timer	 policy_timer;
 };
 
 static void
@@ -42,9 +52,24 @@ master_ctl_drop(struct master_ctl *c)
 			c->m->nctls--;
 			break;
 		}
+	/* an answer that comes later finds no one and is dropped */
+	loop_timer_cancel(c->m->loop, &c->policy_timer);
 	/* may run inside c's own callback: the IPC layer stops touching it */
 	ipc_chan_close(&c->chan);
 	free(c);
+}
+
+/*
+ * Answers c's outstanding policy query with IPC_CTL_ERROR and text; the
+ * query is over, and an answer that still comes for its number is
+ * dropped (the number is never used again).
+ */
+static void
+master_ctl_policy_fail(struct master_ctl *c, const char *text)
+{
+	c->policy_ctl = 0;
+	loop_timer_cancel(c->m->loop, &c->policy_timer);
+	(void)ipc_send(&c->chan, IPC_CTL_ERROR, text, strlen(text), -1);
 }
 
 /* The effective uid of a running process, from /proc; -1 if unknown. */
@@ -154,6 +179,133 @@ master_ctl_start_round(struct master *m)
 	master_ctl_pong(m);
 }
 
+int
+master_ctl_policy_query_parse(const void *data, size_t len,
+    struct ipc_policy_query *q)
+{
+	if (len != sizeof(*q))
+		return -1;
+	memcpy(q, data, sizeof(*q));
+	if (q->ctl != 0 || (q->op != IPC_POLICY_SHOW &&
+	    q->op != IPC_POLICY_SHOW_JSON && q->op != IPC_POLICY_FORGET))
+		return -1;
+	if (q->domain[0] == '\0' ||
+	    strnlen(q->domain, sizeof(q->domain)) == sizeof(q->domain))
+		return -1;
+	return 0;
+}
+
+int
+master_ctl_policy_text_parse(const void *data, size_t len,
+    struct ipc_policy_text *t)
+{
+	if (len < sizeof(*t))
+		return -1;
+	memcpy(t, data, sizeof(*t));
+	/* the frame is exactly the struct and its text (ipc_msg.h) */
+	if (t->len != len - sizeof(*t))
+		return -1;
+	return 0;
+}
+
+/* The running policy process, if its channel is open and it stays. */
+static struct master_child *
+master_ctl_policy_child(struct master *m)
+{
+	struct master_child *k;
+	size_t i;
+
+	for (i = 0; i < m->nchildren; i++) {
+		k = &m->children[i];
+		if (k->role == PROC_POLICY && k->pid > 0 && k->chan_open &&
+		    !k->expect_exit && !k->draining)
+			return k;
+	}
+	return NULL;
+}
+
+static void
+master_ctl_policy_timeout(void *arg)
+{
+	struct master_ctl *c = arg;
+
+	log_warnx("control: no answer from the policy process within %d s",
+	    MASTER_CTL_POLICY_TIMEOUT_MS / 1000);
+	master_ctl_policy_fail(c, "the policy process did not answer in time");
+}
+
+/*
+ * IPC_CTL_POLICY: one query at a time per connection (a second one while
+ * the first waits is malformed). Returns 0, or -1 when the request is
+ * malformed and the connection is to be closed (doc/design.md §3).
+ */
+static int
+master_ctl_policy_query(struct master_ctl *c, const struct ipc_msg *msg)
+{
+	struct master *m = c->m;
+	struct master_child *k;
+	struct ipc_policy_query q;
+
+	if (c->policy_ctl != 0 ||
+	    master_ctl_policy_query_parse(msg->data, msg->len, &q) == -1)
+		return -1;
+	if ((k = master_ctl_policy_child(m)) == NULL) {
+		master_ctl_policy_fail(c, "the policy process is not running");
+		return 0;
+	}
+	/*
+	 * A new number for every query, not one per connection: a late
+	 * answer to a query that timed out can never pass for the answer
+	 * to the next query on the same connection.
+	 */
+	q.ctl = ++m->ctl_seq;
+	if (ipc_send(&k->chan, IPC_POLICY_QUERY, &q, sizeof(q), -1) == -1) {
+		master_ctl_policy_fail(c,
+		    "cannot reach the policy process");
+		return 0;
+	}
+	c->policy_ctl = q.ctl;
+	loop_timer_set(m->loop, &c->policy_timer,
+	    MASTER_CTL_POLICY_TIMEOUT_MS, master_ctl_policy_timeout, c);
+	return 0;
+}
+
+int
+master_ctl_policy_text(struct master *m, const struct ipc_msg *msg)
+{
+	struct ipc_policy_text t;
+	struct master_ctl *c;
+
+	if (master_ctl_policy_text_parse(msg->data, msg->len, &t) == -1)
+		return -1;
+	for (c = m->ctls; c != NULL; c = c->next)
+		if (c->policy_ctl != 0 && c->policy_ctl == t.ctl)
+			break;
+	if (c == NULL) {
+		/* the CLI left, or the query timed out: nobody waits */
+		log_debug("control: policy answer for query %llu dropped",
+		    (unsigned long long)t.ctl);
+		return 0;
+	}
+	(void)ipc_send(&c->chan, IPC_POLICY_TEXT, msg->data, msg->len, -1);
+	if (t.last) {
+		c->policy_ctl = 0;
+		loop_timer_cancel(m->loop, &c->policy_timer);
+	}
+	return 0;
+}
+
+void
+master_ctl_policy_gone(struct master *m)
+{
+	struct master_ctl *c;
+
+	for (c = m->ctls; c != NULL; c = c->next)
+		if (c->policy_ctl != 0)
+			master_ctl_policy_fail(c,
+			    "the policy process ended before it answered");
+}
+
 static void
 master_ctl_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 {
@@ -168,6 +320,10 @@ master_ctl_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 			break;
 		c->waiting = 1;
 		master_ctl_start_round(c->m);
+		return;
+	case IPC_CTL_POLICY:
+		if (master_ctl_policy_query(c, msg) == -1)
+			break;
 		return;
 	default:
 		break;
@@ -206,8 +362,8 @@ master_ctl_accept(int fd, uint32_t events, void *arg)
 		}
 		c->m = m;
 		if (ipc_chan_init(&c->chan, m->loop, s, "control client",
-		    IPC_ALLOW(IPC_CTL_STATUS), master_ctl_msg, master_ctl_err,
-		    c) == -1) {
+		    IPC_ALLOW(IPC_CTL_STATUS) | IPC_ALLOW(IPC_CTL_POLICY),
+		    master_ctl_msg, master_ctl_err, c) == -1) {
 			close(s);
 			free(c);
 			continue;

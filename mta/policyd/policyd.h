@@ -17,6 +17,9 @@
 #include "lib/loop.h"
 #include "policy/plan.h"
 #include "policy/route.h"
+#include "policy/sts_policy.h"
+#include "policy/verdict.h"
+#include "policyd_fetch.h"
 
 /* ---- dns: c-ares on the loop (policyd_dns.c) ---- */
 
@@ -50,6 +53,85 @@ const char *policyd_dns_servers(const struct policyd_dns *);
 void	policyd_dns_query(struct policyd_dns *, const char *name,
 	    uint16_t qtype, policyd_dns_cb cb, void *arg);
 
+/* The hash of a domain name for the process's tables (djb2). */
+size_t	policyd_name_hash(const char *);
+
+/* ---- MTA-STS discovery and its cache (policyd_sts.c) ---- */
+
+struct policyd_sts;
+
+/* What MTA-STS says for a domain now. */
+struct policyd_sts_state {
+	int			have;		/* a policy applies (any mode) */
+	struct sts_policy	policy;
+	char			id[STS_ID_MAX + 1];	/* of the policy */
+	char			txt_id[STS_ID_MAX + 1];	/* in DNS now */
+	int			record;		/* enum sts_record_status */
+	int64_t			fetched, expires;
+	char			how[16];	/* "cached", "fetched", "" */
+	int			changed;	/* fetched just now */
+	char			failure[64];	/* RFC 8460 type, or "" */
+	char			detail[160];
+};
+
+typedef void (*policyd_sts_cb)(void *arg, const struct policyd_sts_state *);
+
+/*
+ * Creates the MTA-STS layer; dirfd (the process's directory, or -1: no
+ * disk cache) holds sts/. Reads the cached policies. fatal() when out
+ * of memory.
+ */
+struct policyd_sts *policyd_sts_new(struct loop *, struct policyd_dns *,
+	    struct policyd_fetch *, int dirfd);
+/*
+ * Finds the policy of domain (RFC 8461 §5.1): the TXT record, the cache,
+ * a fetch when the id is new. cb is called once, possibly before this
+ * returns; requests for a domain whose discovery runs share it.
+ */
+void	policyd_sts_discover(struct policyd_sts *, const char *domain,
+	    policyd_sts_cb, void *arg);
+/* The unexpired cached entry of domain, or NULL; borrowed. */
+const struct sts_cache_entry *policyd_sts_peek(struct policyd_sts *,
+	    const char *domain);
+
+/* ---- the downgrade memory (policyd_memory.c) ---- */
+
+struct policyd_memory;
+
+struct policyd_memory_entry {
+	char		domain[PLAN_NAME_MAX];
+	int		level;		/* enum ipc_req: DANE, MTA_STS,
+					   ENCRYPT */
+	int64_t		first;		/* learned at this level */
+	int64_t		last;		/* last met */
+};
+
+/*
+ * Reads dirfd's "memory" (dirfd -1: in memory only); lifetime 0: off;
+ * untrusted: the resolver is off loopback (said on every policy line).
+ */
+struct policyd_memory *policyd_memory_new(struct loop *, int dirfd,
+	    unsigned lifetime, int untrusted);
+/*
+ * Writes a `policy` line about the memory (doc/design.md §9): domain,
+ * src, memory=level, result, and mx= and policy= when not NULL.
+ */
+void	policyd_memory_said(const char *domain, const char *src,
+	    const char *level, const char *result, const char *mx,
+	    const char *policy, int untrusted);
+/* The live entry of domain, or NULL (an aged-out one is dropped). */
+const struct policyd_memory_entry *policyd_memory_get(
+	    struct policyd_memory *, const char *domain);
+/* A delivery met level (enum ipc_req); the memory keeps the strongest. */
+void	policyd_memory_met(struct policyd_memory *, const char *domain,
+	    int level);
+/* Drops domain's entry: 0, or -1 when there was none. */
+int	policyd_memory_forget(struct policyd_memory *, const char *domain);
+/* Writes a pending change now. */
+void	policyd_memory_flush(struct policyd_memory *);
+/* "dane", "mta-sts", "encrypt" or "none". */
+const char *policyd_memory_word(int level);
+
 /* ---- lookup: plans and their cache (policyd_lookup.c) ---- */
 
 #define POLICYD_CACHE_MAX	10000	/* domains */
@@ -62,15 +144,23 @@ struct policyd_cfg {
 	int				 floor_req;
 	int				 family;	/* enum plan_af */
 	const char			*hostname;
+	struct policyd_sts		*sts;
+	struct policyd_memory		*memory;
 };
 
 /*
  * Called when a plan is ready: for every request that waited for it.
  * plan->p.req is 0; the callee sets its own. ttl is what is left of the
- * plan's life in seconds.
+ * plan's life in seconds. tlsa[0..tlsalen): the IPC_PLAN_TLSA payloads
+ * of its hosts in host order, each preceded by its length as a uint32_t
+ * (unaligned: memcpy it).
  */
 typedef void (*policyd_plan_cb)(void *arg, uint64_t req, uint32_t tag,
-    const struct plan *plan);
+    const struct plan *plan, const uint8_t *tlsa, size_t tlsalen);
+
+/* Called with the text of a sealpost policy query. */
+typedef void (*policyd_explain_cb)(void *arg, uint64_t ctl,
+    const char *text, size_t len, int status);
 
 struct policyd_lookups;
 
@@ -87,6 +177,16 @@ struct policyd_lookups *policyd_lookups_new(struct loop *,
  */
 int	policyd_lookup(struct policyd_lookups *, const char *domain,
 	    uint64_t req, uint32_t tag);
+/*
+ * Resolves domain afresh (no plan cache) for sealpost policy and calls
+ * cb with the explanation, text or JSON (policyd_explain.c).
+ */
+void	policyd_lookup_explain(struct policyd_lookups *, const char *domain,
+	    uint64_t ctl, int json, policyd_explain_cb cb, void *arg);
+/* Drops the cached plan of domain (its memory was forgotten). */
+void	policyd_lookup_forget(struct policyd_lookups *, const char *domain);
+/* 1 when DANE is possible at all (the resolver is on loopback). */
+int	policyd_lookup_dnssec(const struct policyd_lookups *);
 
 /* ---- main (policyd_main.c) ---- */
 

@@ -203,9 +203,16 @@ policyd_dns_new(struct loop *loop, const char *server, char *err,
 	o.tries = POLICYD_DNS_TRIES;
 	o.sock_state_cb = policyd_dns_sock_state;
 	o.sock_state_cb_data = d;
+	/*
+	 * The answer as it is, SERVFAIL included: a validating resolver
+	 * answers SERVFAIL for bogus data, and that is a verdict the plan
+	 * reads (dnssec-invalid), not a server to skip (c-ares would report
+	 * "connection refused" once every server said it).
+	 */
+	o.flags = ARES_FLAG_NOCHECKRESP;
 	/* reads /etc/resolv.conf now, before any chroot */
 	rv = ares_init_options(&d->ch, &o, ARES_OPT_TIMEOUTMS |
-	    ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB);
+	    ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB | ARES_OPT_FLAGS);
 	if (rv != ARES_SUCCESS) {
 		(void)snprintf(err, errlen, "c-ares: %s", ares_strerror(rv));
 		free(d);

@@ -37,6 +37,10 @@ struct policyd {
 	struct policyd_cfg	 cfg;
 	struct policyd_dns	*dns;
 	struct policyd_lookups	*lookups;
+	struct policyd_fetch	*fetch;
+	struct policyd_sts	*sts;
+	struct policyd_memory	*memory;
+	int			 dirfd;		/* data_dir/policy */
 	struct ipc_chan		*out;		/* to smtpout, or NULL */
 	uint32_t		 gen;		/* bumped per channel */
 };
@@ -55,15 +59,22 @@ policyd_out_close(struct policyd *p)
 	p->gen++;
 }
 
-/* Sends a plan to smtpout: IPC_PLAN, then its hosts in order. */
+/*
+ * Sends a plan to smtpout: IPC_PLAN, then its hosts in order, each
+ * followed by its IPC_PLAN_TLSA frames (tlsa: length-prefixed payloads
+ * in host order, policyd.h).
+ */
 static void
 policyd_answer(void *arg, uint64_t req, uint32_t tag,
-    const struct plan *plan)
+    const struct plan *plan, const uint8_t *tlsa, size_t tlsalen)
 {
 	struct policyd *p = arg;
 	struct ipc_plan msg = plan->p;
 	struct ipc_plan_host h;
-	uint32_t i;
+	struct ipc_plan_tlsa t;
+	uint8_t frame[IPC_PAYLOAD_MAX];
+	uint32_t i, j, flen;
+	size_t off = 0;
 
 	if (p->out == NULL || tag != p->gen)
 		return;		/* asked on a channel that is gone */
@@ -75,6 +86,23 @@ policyd_answer(void *arg, uint64_t req, uint32_t tag,
 		h.req = req;
 		if (ipc_send(p->out, IPC_PLAN_HOST, &h, sizeof(h), -1) == -1)
 			return;
+		for (j = 0; j < h.ntlsa; j++) {
+			if (tlsalen - off < sizeof(flen))
+				fatalx("policy: TLSA frames of %s", h.name);
+			memcpy(&flen, tlsa + off, sizeof(flen));
+			off += sizeof(flen);
+			if (flen < sizeof(t) || flen > sizeof(frame) ||
+			    tlsalen - off < flen)
+				fatalx("policy: TLSA frames of %s", h.name);
+			memcpy(frame, tlsa + off, flen);
+			off += flen;
+			memcpy(&t, frame, sizeof(t));
+			t.req = req;
+			memcpy(frame, &t, sizeof(t));
+			if (ipc_send(p->out, IPC_PLAN_TLSA, frame, flen,
+			    -1) == -1)
+				return;
+		}
 	}
 }
 
@@ -145,6 +173,22 @@ policyd_literal(const struct policyd *p, const char *in, size_t size,
 	return 0;
 }
 
+/* A delivery met a requirement: the downgrade memory learns it. */
+static void
+policyd_met(struct policyd *p, const struct ipc_msg *msg)
+{
+	struct ipc_plan_met met;
+	char domain[PLAN_NAME_MAX];
+
+	if (msg->len != sizeof(met) || msg->fd != -1)
+		fatalx("policy: malformed IPC_PLAN_MET from smtpout");
+	memcpy(&met, msg->data, sizeof(met));
+	if (policyd_domain(met.domain, sizeof(met.domain), domain,
+	    sizeof(domain)) == -1)
+		return;		/* an address literal: nothing to remember */
+	policyd_memory_met(p->memory, domain, met.requirement);
+}
+
 /* A domain that cannot be looked up: a verdict for that request alone. */
 static void
 policyd_refuse(struct policyd *p, uint64_t req, const char *in, size_t size)
@@ -166,7 +210,7 @@ policyd_refuse(struct policyd *p, uint64_t req, const char *in, size_t size)
 	log_warnx("policy: request %llu names %s; refused",
 	    (unsigned long long)req, utf8 ? "a domain with non-ASCII "
 	    "characters" : "no valid domain");
-	policyd_answer(p, req, p->gen, &plan);
+	policyd_answer(p, req, p->gen, &plan, NULL, 0);
 }
 
 static void
@@ -178,6 +222,10 @@ policyd_out_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 	char domain[PLAN_NAME_MAX];
 
 	(void)ch;
+	if (msg->type == IPC_PLAN_MET) {
+		policyd_met(p, msg);
+		return;
+	}
 	/*
 	 * A frame of the wrong shape is a bug in smtpout or here: exit, and
 	 * the master starts a new policy process and links it to smtpout
@@ -195,7 +243,7 @@ policyd_out_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 	    sizeof(domain)) == -1) {
 		if (policyd_literal(p, rq.domain, sizeof(rq.domain),
 		    &plan) == 0)
-			policyd_answer(p, rq.req, p->gen, &plan);
+			policyd_answer(p, rq.req, p->gen, &plan, NULL, 0);
 		else
 			policyd_refuse(p, rq.req, rq.domain,
 			    sizeof(rq.domain));
@@ -251,10 +299,19 @@ policyd_ctl_reply(uint64_t ctl, const char *text, size_t len, int status)
 }
 
 static void
+policyd_ctl_explained(void *arg, uint64_t ctl, const char *text, size_t len,
+    int status)
+{
+	(void)arg;
+	policyd_ctl_reply(ctl, text, len, status);
+}
+
+static void
 policyd_ctl_query(struct child *c, const struct ipc_msg *msg)
 {
 	struct ipc_policy_query q;
-	char text[IPC_DOMAIN_MAX + 64];
+	struct plan plan;
+	char domain[PLAN_NAME_MAX], text[2 * PLAN_NAME_MAX + 256];
 	int n;
 
 	if (msg->len != sizeof(q) || msg->fd != -1)
@@ -262,11 +319,57 @@ policyd_ctl_query(struct child *c, const struct ipc_msg *msg)
 	memcpy(&q, msg->data, sizeof(q));
 	if (strnlen(q.domain, sizeof(q.domain)) == sizeof(q.domain))
 		fatalx("%s: malformed policy query from master", c->title);
-	n = snprintf(text, sizeof(text), "policy for %s: not built yet\n",
-	    q.domain);
-	if (n < 0 || (size_t)n >= sizeof(text))
-		n = 0;
-	policyd_ctl_reply(q.ctl, text, (size_t)n, 0);
+	if (policyd_domain(q.domain, sizeof(q.domain), domain,
+	    sizeof(domain)) == -1) {
+		if (q.op != IPC_POLICY_FORGET &&
+		    policyd_literal(&pd, q.domain, sizeof(q.domain), &plan) ==
+		    0) {
+			/* an address literal: no DNS, the floor (§8) */
+			if (q.op == IPC_POLICY_SHOW_JSON)
+				n = snprintf(text, sizeof(text), "{\"domain\":"
+				    "\"%s\",\"route\":\"literal\",\"hosts\":"
+				    "[{\"name\":\"%s\",\"port\":25,"
+				    "\"policy\":\"%s\",\"policy_src\":"
+				    "\"floor\"}],\"result\":{\"status\":"
+				    "\"deliver\"}}\n", q.domain, plan.h[0].name,
+				    plan.h[0].policy);
+			else
+				n = snprintf(text, sizeof(text), "domain   %s\n"
+				    "route    an address literal: that address, "
+				    "port 25, no DNS, no DANE, no MTA-STS\n"
+				    "result   deliver under %s (from floor)\n",
+				    q.domain, plan.h[0].policy);
+			policyd_ctl_reply(q.ctl, text, n > 0 &&
+			    (size_t)n < sizeof(text) ? (size_t)n : 0, 0);
+			return;
+		}
+		n = snprintf(text, sizeof(text), "not a domain name: %.64s\n",
+		    q.domain);
+		policyd_ctl_reply(q.ctl, text, n > 0 ? (size_t)n : 0, 2);
+		return;
+	}
+	switch (q.op) {
+	case IPC_POLICY_FORGET:
+		if (policyd_memory_forget(pd.memory, domain) == -1) {
+			n = snprintf(text, sizeof(text), "%s: nothing "
+			    "remembered\n", domain);
+			policyd_ctl_reply(q.ctl, text, (size_t)n, 1);
+			return;
+		}
+		policyd_memory_flush(pd.memory);
+		policyd_lookup_forget(pd.lookups, domain);
+		n = snprintf(text, sizeof(text), "%s: downgrade memory "
+		    "dropped\n", domain);
+		policyd_ctl_reply(q.ctl, text, (size_t)n, 0);
+		return;
+	case IPC_POLICY_SHOW:
+	case IPC_POLICY_SHOW_JSON:
+		policyd_lookup_explain(pd.lookups, domain, q.ctl,
+		    q.op == IPC_POLICY_SHOW_JSON, policyd_ctl_explained, &pd);
+		return;
+	default:
+		fatalx("%s: policy query with unknown op %d", c->title, q.op);
+	}
 }
 
 static void
@@ -286,7 +389,8 @@ policyd_master_msg(struct child *c, const struct ipc_msg *msg)
 	if ((pd.out = calloc(1, sizeof(*pd.out))) == NULL)
 		fatal("%s: smtpout channel", c->title);
 	if (ipc_chan_init(pd.out, c->loop, msg->fd, "smtpout",
-	    IPC_ALLOW(IPC_PLAN_REQ), policyd_out_msg, policyd_out_err,
+	    IPC_ALLOW(IPC_PLAN_REQ) | IPC_ALLOW(IPC_PLAN_MET),
+	    policyd_out_msg, policyd_out_err,
 	    &pd) == -1)
 		fatal("%s: smtpout channel", c->title);
 	log_debug("%s: channel to smtpout (link %u)", c->title, link.gen);
@@ -319,6 +423,24 @@ policyd_table(struct policyd *p)
 		fatalx("%s", err);
 	buf_free(&text);
 	log_debug("%s: %zu entries in %s", p->c.title, p->table.n, path);
+}
+
+/*
+ * Opens data_dir/policy (the caches: sts/, memory) before the chroot, so
+ * that the same relative paths serve with and without it; -1 when it
+ * cannot be opened (then nothing is kept on disk, and the log says so).
+ */
+static void
+policyd_dir(struct policyd *p)
+{
+	char path[CONF_PATH_MAX + 16];
+
+	p->dirfd = -1;
+	if (snprintf(path, sizeof(path), "%s/policy", p->c.conf.data_dir) >=
+	    (int)sizeof(path) || (p->dirfd = open(path, O_RDONLY |
+	    O_DIRECTORY | O_CLOEXEC)) == -1)
+		log_warn("%s: %s: the MTA-STS cache and the downgrade memory "
+		    "are kept in memory only", p->c.title, path);
 }
 
 int
@@ -355,8 +477,36 @@ main(int argc, char **argv)
 	log_debug("%s: resolver %s (AD %s)", c->title,
 	    policyd_dns_servers(pd.dns), policyd_dns_trusted(pd.dns) ?
 	    "trusted: loopback" : "never trusted: not on loopback");
+	if (!policyd_dns_trusted(pd.dns))
+		log_warnx("%s: dns_resolver %s is not on loopback: DANE is off "
+		    "(dnssec=untrusted-resolver)", c->title,
+		    policyd_dns_servers(pd.dns));
+	policyd_dir(&pd);
+	/*
+	 * Without a trust store (tls_ca_file left at its default on a host
+	 * without ca-certificates; sealpostd -n refuses a named one that
+	 * cannot be read) no policy can be fetched: each fetch fails as
+	 * sts-webpki-invalid, as RFC 8461 §3.3 would have it.
+	 */
+	if ((pd.fetch = policyd_fetch_new(c->loop, c->conf.tls_ca_file,
+	    c->conf.mta_sts_fetch_timeout, err, sizeof(err))) == NULL)
+		log_warnx("%s: MTA-STS policies cannot be fetched: %s",
+		    c->title, err);
+	child_drop(c);
+	/*
+	 * The working directory is data_dir/policy, chroot or not
+	 * (development mode): policyd_fetch.c keeps its copy of the trust
+	 * store there (curl-gnutls 7.88 reads CAINFO from a path).
+	 */
+	if (pd.dirfd != -1 && fchdir(pd.dirfd) == -1)
+		fatal("%s: data_dir/policy", c->title);
+	/* the caches are read and written as the policy user */
+	pd.sts = policyd_sts_new(c->loop, pd.dns, pd.fetch, pd.dirfd);
+	pd.memory = policyd_memory_new(c->loop, pd.dirfd,
+	    c->conf.policy_memory_time, !policyd_dns_trusted(pd.dns));
+	pd.cfg.sts = pd.sts;
+	pd.cfg.memory = pd.memory;
 	pd.lookups = policyd_lookups_new(c->loop, pd.dns, &pd.cfg,
 	    policyd_answer, &pd);
-	child_drop(c);
 	child_run(c);
 }

@@ -135,6 +135,7 @@ queue_out_send_job(struct queue_run *run, struct queue_job *j)
 	oj.body = (int32_t)e->body;
 	oj.smtputf8 = e->smtputf8;
 	oj.requiretls = e->requiretls;
+	oj.tlsrequired_no = e->tlsrequired_no && !e->requiretls;
 	oj.ret = (int32_t)e->ret;
 	oj.final = j->final;
 	(void)strlcpy(oj.envid, e->envid, sizeof(oj.envid));

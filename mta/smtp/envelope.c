@@ -71,10 +71,14 @@ static const struct envelope_key {
 	{ "warned", ENVELOPE_K_TIME, offsetof(struct envelope, warned), 0, 2 },
 	{ "notice", ENVELOPE_K_NOTICE, offsetof(struct envelope, notice), 0,
 	    2 },
+	{ "tlsrequired_no", ENVELOPE_K_BOOL,
+	    offsetof(struct envelope, tlsrequired_no), 0, 3 },
 };
 #define ENVELOPE_NKEYS	(sizeof(envelope_keys) / sizeof(envelope_keys[0]))
 
 #define ENVELOPE_MAGIC		"sealpost-envelope"
+#define ENVELOPE_STR(x)		#x
+#define ENVELOPE_XSTR(x)	ENVELOPE_STR(x)
 #define ENVELOPE_RCPT_TOKENS	8	/* rcpt state attempts last next
 					   notify orcpt addr */
 #define ENVELOPE_ERROR_TOKENS	7	/* error index code dsn failure
@@ -255,7 +259,8 @@ envelope_check(const struct envelope *e, struct reason *why)
 	    (unsigned)e->ret > ENVELOPE_RET_HDRS ||
 	    (unsigned)e->notice > ENVELOPE_NOTICE_POSTMASTER ||
 	    (e->smtputf8 != 0 && e->smtputf8 != 1) ||
-	    (e->requiretls != 0 && e->requiretls != 1))
+	    (e->requiretls != 0 && e->requiretls != 1) ||
+	    (e->tlsrequired_no != 0 && e->tlsrequired_no != 1))
 		return envelope_fail(why, "bad message flags");
 	if (e->nrcpt == 0 || e->nrcpt > ENVELOPE_RCPT_MAX || e->rcpt == NULL)
 		return envelope_fail(why, "bad number of recipients");
@@ -409,7 +414,8 @@ envelope_write(const struct envelope *e, char *buf, size_t size, size_t *len)
 	*len = 0;
 	if (envelope_check(e, NULL) == -1)
 		return -2;
-	envelope_w_cstr(&w, ENVELOPE_MAGIC " 2\n");
+	envelope_w_cstr(&w, ENVELOPE_MAGIC " "
+	    ENVELOPE_XSTR(ENVELOPE_VERSION) "\n");
 	for (i = 0; i < ENVELOPE_NKEYS; i++)
 		envelope_w_key(&w, e, &envelope_keys[i]);
 	for (i = 0; i < e->nrcpt; i++) {
@@ -792,10 +798,13 @@ envelope_parse_body(struct envelope_parser *ps, struct envelope *e,
 		return -1;
 	if (ps->ntok != 2 || !envelope_tok_is(&ps->tok[0], ENVELOPE_MAGIC))
 		return envelope_fail(why, "line 1: not a sealpost envelope");
+	/* every older version is read; its missing keys stay zero */
 	if (envelope_tok_is(&ps->tok[1], "1"))
 		version = 1;
 	else if (envelope_tok_is(&ps->tok[1], "2"))
 		version = 2;
+	else if (envelope_tok_is(&ps->tok[1], "3"))
+		version = 3;
 	else
 		return envelope_fail(why,
 		    "line 1: unsupported envelope version");

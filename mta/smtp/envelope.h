@@ -3,9 +3,9 @@
  * small, versioned, line-oriented text form, documented in
  * sealpost-envelope(5).  Pure: writing goes into a caller's buffer,
  * parsing reads (ptr, len).  Keeps RFC 3461 DSN parameters, RFC 8689
- * REQUIRETLS, RFC 6531 SMTPUTF8, RFC 6152 BODY and, per recipient, the
- * last error with its RFC 8460 failure type.  Linked by smtpin, queue
- * and the sealpost CLI.
+ * REQUIRETLS and the TLS-Required: No header field (§5), RFC 6531
+ * SMTPUTF8, RFC 6152 BODY and, per recipient, the last error with its
+ * RFC 8460 failure type.  Linked by smtpin, queue and the sealpost CLI.
  */
 #ifndef SEALPOST_ENVELOPE_H
 #define SEALPOST_ENVELOPE_H
@@ -15,7 +15,7 @@
 
 #include "reason.h"
 
-#define ENVELOPE_VERSION	2	/* written; 1 is still read */
+#define ENVELOPE_VERSION	3	/* written; 1 and 2 are still read */
 #define ENVELOPE_ID_MIN		12
 #define ENVELOPE_ID_MAX		40
 #define ENVELOPE_RCPT_MAX	10000
@@ -103,6 +103,9 @@ struct envelope {
 	char			 client_user[ENVELOPE_USER_MAX + 1];
 	int64_t			 warned;	/* delay warning sent, or 0 */
 	enum envelope_notice	 notice;
+	/* 0 or 1: the header has one "TLS-Required: No" field (RFC 8689
+	 * §5) and MAIL had no REQUIRETLS, with which it is ignored */
+	int			 tlsrequired_no;
 	/* Owned by the envelope: envelope_add_rcpt() grows it,
 	 * envelope_free() releases it. */
 	struct envelope_rcpt	*rcpt;

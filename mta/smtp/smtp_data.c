@@ -2,8 +2,9 @@
  * smtp_data.c: the DATA phase end-of-message state machine (RFC 5321
  * §4.1.1.4, §4.5.2, §4.5.3.1.6) that defeats SMTP smuggling: only
  * <CRLF>.<CRLF> ends a message; bare CR, bare LF and NUL make it
- * rejected.  Pure: no I/O, no allocation, no global state.  Linked by
- * smtpin.
+ * rejected.  On the way, a header scanner notes the first Message-ID
+ * (RFC 5322 §3.6.4) and the TLS-Required field (RFC 8689 §5).  Pure: no
+ * I/O, no allocation, no global state.  Linked by smtpin.
  *
  * Why byte at a time: every decision depends only on the state and the
  * current byte, so a split of the input at any point gives the same
@@ -33,6 +34,8 @@ smtp_data_init(struct smtp_data *d, size_t max_size, size_t max_header_size)
 	d->in_header = 1;
 	d->reject = SMTP_DATA_REJ_NONE;
 	d->hdr = SMTP_DATA_H_BOL;
+	d->hdr_field = SMTP_DATA_HF_NONE;
+	d->tlsreq_val = SMTP_DATA_TR_LEAD;
 }
 
 static void
@@ -65,74 +68,154 @@ smtp_data_need(const struct smtp_data *d, unsigned char c)
 	}
 }
 
+/* The names the header scanner looks for, in lower case. */
+static const char smtp_data_name_msgid[] = "message-id";
+static const char smtp_data_name_tlsreq[] = "tls-required";
+
 /*
- * The header scanner: finds the first Message-ID field (RFC 5322 §3.6.4)
- * in the header section, case-insensitively, white space allowed before
- * the colon (§4.5.3 obsolete syntax), and keeps its value unfolded
- * (folding CRLF and runs of white space become one space), for the log.
- * It sees the message octets as stored, one at a time, only while the
- * header section lasts.
+ * One octet of a field value (a folding CRLF and its white space arrive
+ * as one space): the first Message-ID is kept unfolded, runs of white
+ * space made one space; a TLS-Required value is matched against
+ * [FWS] "No" [FWS] (RFC 8689 §5; ABNF strings are case-insensitive).
+ * Inside a token folding is white space too (RFC 5322 §3.2.2), so
+ * "N" CRLF " o" is not "No".
+ */
+static void
+smtp_data_hdr_value(struct smtp_data *d, unsigned char c)
+{
+	unsigned char	lc = (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
+	int		ws = c == ' ' || c == '\t';
+
+	if (d->hdr_field == SMTP_DATA_HF_TLSREQ) {
+		switch (d->tlsreq_val) {
+		case SMTP_DATA_TR_LEAD:
+			if (!ws)
+				d->tlsreq_val = lc == 'n' ? SMTP_DATA_TR_N :
+				    SMTP_DATA_TR_OTHER;
+			break;
+		case SMTP_DATA_TR_N:
+			d->tlsreq_val = lc == 'o' ? SMTP_DATA_TR_NO :
+			    SMTP_DATA_TR_OTHER;
+			break;
+		case SMTP_DATA_TR_NO:
+			if (!ws)
+				d->tlsreq_val = SMTP_DATA_TR_OTHER;
+			break;
+		default:	/* SMTP_DATA_TR_OTHER */
+			break;
+		}
+		return;
+	}
+	/* SMTP_DATA_HF_MSGID */
+	if (ws) {
+		if (d->msgid_len == 0 || d->msgid[d->msgid_len - 1] == ' ')
+			return;
+		c = ' ';
+	}
+	if (d->msgid_len < SMTP_DATA_MSGID_MAX)
+		d->msgid[d->msgid_len++] = (char)c;
+}
+
+/* The colon after a field name the scanner was matching. */
+static void
+smtp_data_hdr_colon(struct smtp_data *d)
+{
+	d->hdr = SMTP_DATA_H_VALUE;
+	if (d->hdr_field == SMTP_DATA_HF_MSGID) {
+		d->msgid_state = 1;
+		d->msgid_len = 0;
+		return;
+	}
+	/* every one counts: a second field makes it unclear */
+	if (d->tlsreq_fields < 2)
+		d->tlsreq_fields++;
+	d->tlsreq_val = SMTP_DATA_TR_LEAD;
+}
+
+/*
+ * The header scanner: finds, case-insensitively and with white space
+ * allowed before the colon (RFC 5322 §4.5.3 obsolete syntax), the first
+ * Message-ID field (§3.6.4), whose value it keeps unfolded for the log,
+ * and every TLS-Required field (RFC 8689 §5), whose value it matches.
+ * The two names differ in their first letter, so one pass of the name
+ * decides.  It sees the message octets as stored, one at a time, only
+ * while the header section lasts.
  */
 static void
 smtp_data_hdr_byte(struct smtp_data *d, unsigned char c)
 {
-	static const char name[] = "message-id";
-	const size_t nlen = sizeof(name) - 1;
-	unsigned char lc = (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
+	unsigned char	 lc = (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
+	const char	*name;
+	size_t		 nlen;
 
 	switch (d->hdr) {
 	case SMTP_DATA_H_BOL:
 		if (c == ' ' || c == '\t') {	/* a folded line */
-			d->hdr = d->msgid_state == 1 ? SMTP_DATA_H_VALUE :
-			    SMTP_DATA_H_SKIP;
-			if (d->hdr == SMTP_DATA_H_VALUE)
-				smtp_data_hdr_byte(d, ' ');
+			if (d->hdr_field == SMTP_DATA_HF_NONE) {
+				d->hdr = SMTP_DATA_H_SKIP;
+				return;
+			}
+			d->hdr = SMTP_DATA_H_VALUE;
+			smtp_data_hdr_value(d, ' ');
 			return;
 		}
-		if (d->msgid_state == 1)
-			d->msgid_state = 2;	/* the field ended */
-		if (d->msgid_state == 0 && lc == (unsigned char)name[0]) {
+		/* the field before ended */
+		if (d->hdr_field == SMTP_DATA_HF_MSGID)
+			d->msgid_state = 2;
+		d->hdr_field = SMTP_DATA_HF_NONE;
+		if (d->msgid_state == 0 &&
+		    lc == (unsigned char)smtp_data_name_msgid[0])
+			d->hdr_field = SMTP_DATA_HF_MSGID;
+		else if (lc == (unsigned char)smtp_data_name_tlsreq[0])
+			d->hdr_field = SMTP_DATA_HF_TLSREQ;
+		if (d->hdr_field != SMTP_DATA_HF_NONE) {
 			d->hdr_pos = 1;
 			d->hdr = SMTP_DATA_H_NAME;
 		} else
 			d->hdr = c == '\r' ? SMTP_DATA_H_CR : SMTP_DATA_H_SKIP;
 		return;
 	case SMTP_DATA_H_NAME:
+		if (d->hdr_field == SMTP_DATA_HF_MSGID) {
+			name = smtp_data_name_msgid;
+			nlen = sizeof(smtp_data_name_msgid) - 1;
+		} else {
+			name = smtp_data_name_tlsreq;
+			nlen = sizeof(smtp_data_name_tlsreq) - 1;
+		}
 		if (d->hdr_pos < nlen && lc == (unsigned char)name[d->hdr_pos])
 			d->hdr_pos++;
-		else if (d->hdr_pos == nlen && c == ':') {
-			d->hdr = SMTP_DATA_H_VALUE;
-			d->msgid_state = 1;
-			d->msgid_len = 0;
-		} else if (!(d->hdr_pos == nlen && (c == ' ' || c == '\t')))
+		else if (d->hdr_pos == nlen && c == ':')
+			smtp_data_hdr_colon(d);
+		else if (!(d->hdr_pos == nlen && (c == ' ' || c == '\t'))) {
+			/* another name */
+			d->hdr_field = SMTP_DATA_HF_NONE;
 			d->hdr = c == '\r' ? SMTP_DATA_H_CR : SMTP_DATA_H_SKIP;
+		}
 		return;
 	case SMTP_DATA_H_VALUE:
-		if (c == '\r') {
+		if (c == '\r')
 			d->hdr = SMTP_DATA_H_CR;
-			return;
-		}
-		if (c == ' ' || c == '\t') {
-			if (d->msgid_len == 0 ||
-			    d->msgid[d->msgid_len - 1] == ' ')
-				return;
-			c = ' ';
-		}
-		if (d->msgid_len < SMTP_DATA_MSGID_MAX)
-			d->msgid[d->msgid_len++] = (char)c;
+		else
+			smtp_data_hdr_value(d, c);
 		return;
 	case SMTP_DATA_H_CR:
 		if (c == '\n')
 			d->hdr = SMTP_DATA_H_BOL;
 		else if (c != '\r')
-			d->hdr = d->msgid_state == 1 ? SMTP_DATA_H_VALUE :
-			    SMTP_DATA_H_SKIP;
+			d->hdr = d->hdr_field != SMTP_DATA_HF_NONE ?
+			    SMTP_DATA_H_VALUE : SMTP_DATA_H_SKIP;
 		return;
 	default:	/* SMTP_DATA_H_SKIP */
 		if (c == '\r')
 			d->hdr = SMTP_DATA_H_CR;
 		return;
 	}
+}
+
+int
+smtp_data_tlsrequired_no(const struct smtp_data *d)
+{
+	return d->tlsreq_fields == 1 && d->tlsreq_val == SMTP_DATA_TR_NO;
 }
 
 const char *
@@ -247,6 +330,27 @@ smtp_data_step(struct smtp_data *d, unsigned char c, char *out, size_t *o)
 	return 0;
 }
 
+/*
+ * How many octets of plain line text the fast path may take in one piece
+ * from a message not refused yet: what out can hold, and none past a
+ * limit (line, message, header), so that the refusal falls on the same
+ * octet, and writing stops there, however the input is split.  The byte
+ * machine takes the octet that crosses the limit.
+ */
+static size_t
+smtp_data_room(const struct smtp_data *d, size_t room)
+{
+	/* not refused: no counter is past its limit */
+	if (room > SMTP_DATA_LINE_MAX - d->line_len)
+		room = SMTP_DATA_LINE_MAX - d->line_len;
+	if (d->max_size != 0 && room > d->max_size - d->size)
+		room = (size_t)(d->max_size - d->size);
+	if (d->in_header && d->max_header_size != 0 &&
+	    room > d->max_header_size - d->header_size)
+		room = (size_t)(d->max_header_size - d->header_size);
+	return room;
+}
+
 enum smtp_data_status
 smtp_data_feed(struct smtp_data *d, const char *in, size_t inlen,
     size_t *consumed, char *out, size_t outsize, size_t *outlen)
@@ -280,7 +384,7 @@ smtp_data_feed(struct smtp_data *d, const char *in, size_t inlen,
 			}
 			n = j - i;
 			room = d->reject == SMTP_DATA_REJ_NONE ?
-			    outsize - o : n;
+			    smtp_data_room(d, outsize - o) : n;
 			if (n > room)
 				n = room;
 			if (n > 0) {

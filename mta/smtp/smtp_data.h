@@ -15,6 +15,11 @@
  * The first problem found is the one reported; a rejected message is
  * still consumed up to its real end so that the session stays in step
  * (pipelined commands after it are then read as commands).
+ *
+ * On the way it notes two header fields: the first Message-ID (RFC 5322
+ * §3.6.4, for the log) and whether the message asks, with one
+ * "TLS-Required: No" field (RFC 8689 §5), that recipient-side TLS
+ * policies be ignored (doc/design.md §6).
  */
 #ifndef SEALPOST_SMTP_DATA_H
 #define SEALPOST_SMTP_DATA_H
@@ -30,10 +35,25 @@
 /* Where the header scanner is (internal). */
 enum smtp_data_hdr_state {
 	SMTP_DATA_H_BOL = 0,	/* at the start of a header line */
-	SMTP_DATA_H_NAME,	/* matching "Message-ID" */
-	SMTP_DATA_H_VALUE,	/* inside the Message-ID value */
+	SMTP_DATA_H_NAME,	/* matching the name of hdr_field */
+	SMTP_DATA_H_VALUE,	/* inside the value of hdr_field */
 	SMTP_DATA_H_SKIP,	/* inside another field */
 	SMTP_DATA_H_CR		/* after a CR */
+};
+
+/* Which field the header scanner matches or is inside (internal). */
+enum smtp_data_hdr_field {
+	SMTP_DATA_HF_NONE = 0,	/* another field, or none */
+	SMTP_DATA_HF_MSGID,	/* "Message-ID" */
+	SMTP_DATA_HF_TLSREQ	/* "TLS-Required" */
+};
+
+/* How much of a TLS-Required value matches [FWS] "No" [FWS] (internal). */
+enum smtp_data_tlsreq_val {
+	SMTP_DATA_TR_LEAD = 0,	/* white space only, so far */
+	SMTP_DATA_TR_N,		/* "N" */
+	SMTP_DATA_TR_NO,	/* "No", then white space only */
+	SMTP_DATA_TR_OTHER	/* anything else */
 };
 
 enum smtp_data_status {
@@ -78,12 +98,16 @@ struct smtp_data {
 	int			in_header;
 	unsigned		flags;		/* SMTP_DATA_F_* */
 	enum smtp_data_reject	reject;
-	/* the first Message-ID field (smtp_data_msgid) */
+	/* the header scanner (smtp_data_msgid, smtp_data_tlsrequired_no) */
 	enum smtp_data_hdr_state hdr;
+	enum smtp_data_hdr_field hdr_field;
 	size_t			hdr_pos;
 	int			msgid_state;	/* 0 none, 1 in it, 2 done */
 	size_t			msgid_len;
 	char			msgid[SMTP_DATA_MSGID_MAX];
+	unsigned		tlsreq_fields;	/* TLS-Required fields seen,
+						   counted up to 2 */
+	enum smtp_data_tlsreq_val tlsreq_val;	/* the value of the last */
 };
 
 /*
@@ -123,6 +147,21 @@ enum smtp_data_status smtp_data_feed(struct smtp_data *d, const char *in,
  * escape before logging. The same however the input was split.
  */
 const char	*smtp_data_msgid(const struct smtp_data *d, size_t *len);
+
+/*
+ * Returns 1 if the header section (so far) has exactly one TLS-Required
+ * field (RFC 8689 §5) and its value is "No": the field name and the value
+ * case-insensitive, white space and folding around the value allowed,
+ * nothing else (no comment, no other word).  Returns 0 when there is no
+ * such field, when its value is anything else, and when there are two or
+ * more TLS-Required fields, whatever their values: §5 defines one field
+ * with one value, and a message that is unclear about it keeps every
+ * policy (doc/design.md §1, failures close).  Says nothing about
+ * REQUIRETLS, with which the field is ignored (the caller's business),
+ * nor about whether the message is accepted.  The same however the
+ * input was split.
+ */
+int	smtp_data_tlsrequired_no(const struct smtp_data *d);
 
 /* Returns 1 once the end of data was seen, else 0. */
 int	smtp_data_done(const struct smtp_data *d);

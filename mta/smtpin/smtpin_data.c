@@ -448,6 +448,9 @@ smtpin_data_finish(struct smtpin_sess *s)
 	s->qfd = -1;
 	s->env.size = s->fsize;
 	s->env.arrival = (int64_t)time(NULL);
+	/* RFC 8689 §5: with REQUIRETLS the TLS-Required field is ignored */
+	s->env.tlsrequired_no = !s->env.requiretls &&
+	    smtp_data_tlsrequired_no(&s->data);
 	(void)strlcpy(s->env.client_ip, s->peer_ip, sizeof(s->env.client_ip));
 	(void)strlcpy(s->env.client_helo, s->helo_name,
 	    sizeof(s->env.client_helo));

@@ -37,6 +37,8 @@ struct smtpout_tlslog {
 	char	cipher[64];
 	char	verify[16];	/* pkix, fingerprint, none */
 	char	cert[65];	/* hex SHA-256 of the leaf, or "" */
+	char	fail[64];	/* MTA-STS testing: the check's failure,
+				   reported on the out line, not enforced */
 };
 
 /* Where a result came from, for the result and the out line. */
@@ -57,6 +59,7 @@ struct smtpout_fail {
 	char			ip[64];
 	unsigned		port;
 	char			detail[512];
+	char			failure[64];	/* F_POLICY, F_TLSA */
 	char			policy[16];
 	char			policy_src[16];
 	struct smtpout_tlslog	tl;
@@ -92,6 +95,9 @@ struct smtpout_job {
 	struct ipc_plan		 plan;
 	struct ipc_plan_host	*hosts;
 	uint32_t		 nhosts;	/* received so far */
+	struct buf		 tlsa;		/* IPC_PLAN_TLSA payloads, each
+						   after its uint32_t length */
+	uint32_t		 tlsa_want;	/* still due for the last host */
 	struct loop_timer	 timer;		/* the plan's timeout */
 	uint32_t		 host_i, addr_i;	/* next to try */
 	struct smtpout_fail	 best;
@@ -141,6 +147,8 @@ struct smtpout_sess {
 	struct smtpout_proto_ehlo ehlo;
 	enum smtpout_verdict	 verdict;	/* set by the check only */
 	int			 verdict_req;	/* requirement it was for */
+	char			 fail_type[64];	/* F_TLSA: the RFC 8460 type
+						   of the DANE check's failure */
 	struct smtpout_tlslog	 tl;
 	const struct smtpout_proto_cred *cred;
 	struct smtpout_job	*job;		/* NULL while idle */
@@ -217,7 +225,7 @@ void	smtpout_job_fail(struct smtpout_job *, const struct smtpout_fail *);
  */
 int	smtpout_plan_get(struct smtpout_plancache *, const char *domain,
 	    int requiretls, struct ipc_plan *plan,
-	    struct ipc_plan_host **hosts);
+	    struct ipc_plan_host **hosts, struct buf *tlsa);
 /*
  * Keeps a copy of a complete plan and its hosts for min(ttl, 1 hour),
  * replacing one for the same key; evicts the oldest entry past 10,000.
@@ -225,7 +233,13 @@ int	smtpout_plan_get(struct smtpout_plancache *, const char *domain,
  */
 void	smtpout_plan_put(struct smtpout_plancache *, const char *domain,
 	    int requiretls, const struct ipc_plan *plan,
-	    const struct ipc_plan_host *hosts);
+	    const struct ipc_plan_host *hosts, const struct buf *tlsa);
+/*
+ * Tells the policy process that a delivery to domain met requirement
+ * (the downgrade memory, doc/design.md §8).
+ */
+void	smtpout_plan_met(struct smtpout *, const char *domain,
+	    int requirement);
 /* Drops every kept plan (a new policy channel). */
 void	smtpout_plan_clear(struct smtpout_plancache *);
 

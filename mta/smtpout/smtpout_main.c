@@ -101,7 +101,8 @@ smtpout_log_out(struct smtpout_job *job, const struct smtpout_rcpt *rc,
     const char *ip, const char *policy, const char *policy_src,
     const struct smtpout_tlslog *tl)
 {
-	static const struct smtpout_tlslog none = { "none", "", "none", "" };
+	static const struct smtpout_tlslog none = { "none", "", "none", "",
+	    "" };
 	const struct ipc_out_result *res = &rc->res;
 	const char *result;
 	struct log_kv kv;
@@ -139,7 +140,9 @@ smtpout_log_out(struct smtpout_job *job, const struct smtpout_rcpt *rc,
 		log_kv_str(&kv, "cert_sha256", tl->cert);
 	log_kv_str(&kv, "result", result);
 	log_kv_str(&kv, "dsn", res->dsn);
-	log_kv_str(&kv, "failure", res->failure);
+	/* MTA-STS testing: a failed check is reported, not enforced */
+	log_kv_str(&kv, "failure", res->outcome == IPC_OUT_SENT &&
+	    tl->fail[0] != '\0' ? tl->fail : res->failure);
 	log_kv_fmt(&kv, "reply", "%d %s %s", res->code, res->dsn, res->text);
 	log_kv_fmt(&kv, "delay", "%lld", (long long)delay);
 	log_kv_fmt(&kv, "attempt", "%u", job->j.attempt);
@@ -212,6 +215,7 @@ smtpout_job_free(struct smtpout_job *job)
 		job->next->prev = job->prev;
 	free(job->rcpt);
 	free(job->hosts);
+	buf_free(&job->tlsa);
 	free(job);
 }
 
@@ -306,8 +310,51 @@ smtpout_plan_done(struct smtpout_job *job)
 		return;
 	}
 	smtpout_plan_put(&job->so->plans, job->j.domain, job->j.requiretls, p,
-	    job->hosts);
+	    job->hosts, &job->tlsa);
 	smtpout_deliver(job);
+}
+
+/*
+ * A usable TLSA record of the host just received: kept (after its
+ * length) in the job's buffer for the DANE check of smtpout_tls.c.
+ */
+static void
+smtpout_plan_tlsa(struct smtpout *so, const struct ipc_msg *msg)
+{
+	struct smtpout_job *job;
+	struct ipc_plan_tlsa t;
+	uint32_t flen = msg->len;
+
+	if (msg->len < sizeof(t))
+		fatalx("%s: bad TLSA length", so->child.title);
+	memcpy(&t, msg->data, sizeof(t));
+	if (t.req == 0 || t.req > so->next_req ||
+	    (size_t)t.len != msg->len - sizeof(t) || t.len == 0 ||
+	    (t.usage != 2 && t.usage != 3) || t.selector > 1 || t.mtype > 2)
+		fatalx("%s: malformed TLSA record", so->child.title);
+	if ((job = smtpout_job_by_req(so, t.req)) == NULL)
+		return;		/* stale */
+	if (job->state != SMTPOUT_J_HOSTS || job->nhosts == 0 ||
+	    t.index != job->nhosts - 1 || job->tlsa_want == 0)
+		fatalx("%s: TLSA record out of order", so->child.title);
+	if (buf_append(&job->tlsa, &flen, sizeof(flen)) == -1 ||
+	    buf_append(&job->tlsa, msg->data, msg->len) == -1)
+		fatal("%s: TLSA record", so->child.title);
+	if (--job->tlsa_want == 0 && job->nhosts == job->plan.nhosts)
+		smtpout_plan_done(job);
+}
+
+void
+smtpout_plan_met(struct smtpout *so, const char *domain, int requirement)
+{
+	struct ipc_plan_met m;
+
+	if (!so->have_plan)
+		return;
+	memset(&m, 0, sizeof(m));
+	smtpout_copy(m.domain, domain, sizeof(m.domain), "domain");
+	m.requirement = requirement;
+	(void)ipc_send(&so->plan, IPC_PLAN_MET, &m, sizeof(m), -1);
 }
 
 static void
@@ -374,12 +421,21 @@ smtpout_plan_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 				    so->child.title);
 		if ((job = smtpout_job_by_req(so, h.req)) == NULL)
 			return;		/* stale */
-		if (job->state != SMTPOUT_J_HOSTS ||
+		if (job->state != SMTPOUT_J_HOSTS || job->tlsa_want != 0 ||
 		    h.index != job->nhosts || job->nhosts >= job->plan.nhosts)
 			fatalx("%s: plan host out of order", so->child.title);
+		if (h.ntlsa > IPC_PLAN_TLSA_MAX || !SMTPOUT_STR_OK(h.failure) ||
+		    !SMTPOUT_STR_OK(h.tlsa_base) ||
+		    (h.ntlsa > 0 && h.requirement != IPC_REQ_DANE &&
+		    h.requirement != IPC_REQ_DANE_ONLY))
+			fatalx("%s: malformed plan host", so->child.title);
 		job->hosts[job->nhosts++] = h;
-		if (job->nhosts == job->plan.nhosts)
+		job->tlsa_want = h.ntlsa;
+		if (job->nhosts == job->plan.nhosts && job->tlsa_want == 0)
 			smtpout_plan_done(job);
+		return;
+	case IPC_PLAN_TLSA:
+		smtpout_plan_tlsa(so, msg);
 		return;
 	default:
 		fatalx("%s: unexpected message %u from policy",
@@ -440,6 +496,8 @@ smtpout_queue_job(struct smtpout *so, const struct ipc_msg *msg)
 	job->so = so;
 	job->j = j;
 	job->fd = msg->fd;
+	buf_init(&job->tlsa, (size_t)IPC_PLAN_HOSTS_MAX * IPC_PLAN_TLSA_MAX *
+	    (IPC_PAYLOAD_MAX + 4));
 	job->gen = so->queue_gen;
 	job->state = SMTPOUT_J_RCPTS;
 	job->next = so->jobs;
@@ -471,7 +529,7 @@ smtpout_queue_rcpt(struct smtpout *so, const struct ipc_msg *msg)
 		return;
 	/* all there: a kept plan saves the round trip (doc/design.md §12) */
 	if (smtpout_plan_get(&so->plans, job->j.domain, job->j.requiretls,
-	    &job->plan, &job->hosts)) {
+	    &job->plan, &job->hosts, &job->tlsa)) {
 		job->nhosts = job->plan.nhosts;
 		job->state = SMTPOUT_J_RUN;
 		log_debug("%s: %s: the plan for %s from the cache",
@@ -547,7 +605,8 @@ smtpout_master_msg(struct child *c, const struct ipc_msg *msg)
 		if (so->have_plan)
 			ipc_chan_close(&so->plan);
 		if (ipc_chan_init(&so->plan, so->child.loop, msg->fd, "policy",
-		    IPC_ALLOW(IPC_PLAN) | IPC_ALLOW(IPC_PLAN_HOST),
+		    IPC_ALLOW(IPC_PLAN) | IPC_ALLOW(IPC_PLAN_HOST) |
+		    IPC_ALLOW(IPC_PLAN_TLSA),
 		    smtpout_plan_msg, smtpout_plan_err, so) == -1)
 			fatal("%s: policy channel", so->child.title);
 		so->have_plan = 1;
@@ -561,6 +620,8 @@ smtpout_master_msg(struct child *c, const struct ipc_msg *msg)
 				free(job->hosts);
 				job->hosts = NULL;
 				job->nhosts = 0;
+				buf_reset(&job->tlsa);
+				job->tlsa_want = 0;
 				job->req = 0;
 				job->state = SMTPOUT_J_PLAN;
 				smtpout_plan_send(so, job);

@@ -4,7 +4,8 @@
  * policy process. A plan with status IPC_PLAN_OK and hosts is kept per
  * destination domain and REQUIRETLS flag for the plan's ttl, at most
  * SMTPOUT_PLAN_TTL_MAX seconds, at most SMTPOUT_PLANS_MAX domains (the
- * oldest entry evicted first). Deferrals and bounces are never kept. A
+ * oldest entry evicted first). Deferrals and bounces are never kept, nor
+ * plans with a host the policy refused (asked again each time). A
  * new policy channel empties it: the reload or restart behind it may
  * have changed the administrator's table.
  * Linked by the smtpout binary.
@@ -26,6 +27,8 @@ struct smtpout_plan_entry {
 	uint64_t			 expires;	/* loop_now_ms() */
 	struct ipc_plan			 plan;
 	struct ipc_plan_host		*hosts;		/* plan.nhosts */
+	uint8_t				*tlsa;		/* the TLSA frames */
+	size_t				 tlsalen;
 };
 
 /* FNV-1a of the domain (already lower case from the queue) and the flag */
@@ -64,6 +67,7 @@ smtpout_plan_drop(struct smtpout_plancache *c, struct smtpout_plan_entry *e)
 		c->newest = e->older;
 	c->n--;
 	free(e->hosts);
+	free(e->tlsa);
 	free(e);
 }
 
@@ -85,7 +89,8 @@ smtpout_plan_find(struct smtpout_plancache *c, const char *domain,
 
 int
 smtpout_plan_get(struct smtpout_plancache *c, const char *domain,
-    int requiretls, struct ipc_plan *plan, struct ipc_plan_host **hosts)
+    int requiretls, struct ipc_plan *plan, struct ipc_plan_host **hosts,
+    struct buf *tlsa)
 {
 	struct smtpout_plan_entry *e;
 
@@ -100,21 +105,28 @@ smtpout_plan_get(struct smtpout_plancache *c, const char *domain,
 		fatal("smtpout: plan cache");
 	memcpy(*hosts, e->hosts, e->plan.nhosts * sizeof(**hosts));
 	*plan = e->plan;
+	buf_reset(tlsa);
+	if (e->tlsalen > 0 && buf_append(tlsa, e->tlsa, e->tlsalen) == -1)
+		fatal("smtpout: plan cache");
 	return 1;
 }
 
 void
 smtpout_plan_put(struct smtpout_plancache *c, const char *domain,
     int requiretls, const struct ipc_plan *plan,
-    const struct ipc_plan_host *hosts)
+    const struct ipc_plan_host *hosts, const struct buf *tlsa)
 {
 	struct smtpout_plan_entry *e;
 	size_t b;
-	uint32_t ttl;
+	uint32_t i, ttl;
 
 	if (plan->status != IPC_PLAN_OK || plan->nhosts == 0 ||
 	    plan->ttl == 0)
 		return;
+	/* a refusal is asked again: sealpost policy --forget acts at once */
+	for (i = 0; i < plan->nhosts; i++)
+		if (hosts[i].refused)
+			return;
 	if (c->buckets == NULL && (c->buckets = calloc(SMTPOUT_PLAN_BUCKETS,
 	    sizeof(*c->buckets))) == NULL)
 		fatal("smtpout: plan cache");
@@ -134,6 +146,12 @@ smtpout_plan_put(struct smtpout_plancache *c, const char *domain,
 	e->expires = loop_now_ms() + (uint64_t)ttl * 1000;
 	e->plan = *plan;
 	memcpy(e->hosts, hosts, plan->nhosts * sizeof(*hosts));
+	if (tlsa->len > 0) {
+		if ((e->tlsa = malloc(tlsa->len)) == NULL)
+			fatal("smtpout: plan cache");
+		memcpy(e->tlsa, tlsa->data, tlsa->len);
+		e->tlsalen = tlsa->len;
+	}
 	b = smtpout_plan_hash(e->domain, e->requiretls);
 	e->hnext = c->buckets[b];
 	c->buckets[b] = e;

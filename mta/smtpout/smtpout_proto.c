@@ -539,11 +539,30 @@ smtpout_proto_fail_reason(const struct smtpout_proto_hostfail *f,
 		    "authentication with %s[%s] failed: %s", h, ip, d);
 		break;
 	case SMTPOUT_PROTO_F_REQUIRETLS:
-		(void)reason_set(why, 451, "4.7.30",
-		    "REQUIRETLS not offered by host %s[%s]", h, ip);
+		/* RFC 8689 §4.2.1: returned, not retried */
+		(void)reason_set(why, 550, "5.7.30", "REQUIRETLS support "
+		    "required: not offered by host %s[%s]", h, ip);
+		break;
+	case SMTPOUT_PROTO_F_REQUIRETLS_AUTH:
+		(void)reason_set(why, 550, "5.7.30", "REQUIRETLS support "
+		    "required: host %s is not authenticated by DANE or "
+		    "MTA-STS%s%s", h, d[0] ? ": " : "", d);
+		break;
+	case SMTPOUT_PROTO_F_TLSA:
+		(void)reason_set(why, 451, "4.7.5",
+		    "certificate of %s[%s] matches no TLSA record: %s", h, ip,
+		    d);
+		fl = f->failure != NULL && f->failure[0] != '\0' ?
+		    f->failure : "tlsa-invalid";
+		break;
+	case SMTPOUT_PROTO_F_POLICY:
+		(void)reason_set(why, 451, "4.7.5", "host %s not used: %s", h,
+		    d);
+		fl = f->failure != NULL && f->failure[0] != '\0' ?
+		    f->failure : "validation-failure";
 		break;
 	}
-	/* fl is one of the constants above, all far shorter than 64 */
+	/* fl is a constant above or the plan's type, shorter than 64 */
 	if (strlcpy(failure, fl, 64) >= 64)
 		failure[0] = '\0';
 }

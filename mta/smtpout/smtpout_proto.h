@@ -156,7 +156,13 @@ enum smtpout_proto_fail {
 	SMTPOUT_PROTO_F_FINGERPRINT,	/* no listed digest matches */
 	SMTPOUT_PROTO_F_UNIMPLEMENTED,	/* DANE, MTA-STS: next issue */
 	SMTPOUT_PROTO_F_AUTH,		/* AUTH refused or not offered */
-	SMTPOUT_PROTO_F_REQUIRETLS,	/* REQUIRETLS not offered */
+	SMTPOUT_PROTO_F_REQUIRETLS,	/* REQUIRETLS not offered: 5.7.30 */
+	SMTPOUT_PROTO_F_REQUIRETLS_AUTH, /* REQUIRETLS, but the host is not
+					   authenticated by DANE or MTA-STS
+					   (RFC 8689 §4.2.1): 5.7.30 */
+	SMTPOUT_PROTO_F_TLSA,		/* tlsa-invalid (or a DANE-TA check) */
+	SMTPOUT_PROTO_F_POLICY,		/* the plan made the host unusable:
+					   failure says why */
 };
 
 struct smtpout_proto_hostfail {
@@ -165,6 +171,8 @@ struct smtpout_proto_hostfail {
 	const char		*ip;		/* "" when none */
 	unsigned		 port;
 	const char		*detail;	/* strerror, phase, the reply */
+	const char		*failure;	/* F_POLICY, F_TLSA: the RFC 8460
+						   type, or NULL */
 };
 
 /*

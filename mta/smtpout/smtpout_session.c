@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "policy/route.h"
 #include "smtpout.h"
 
 static char smtpout_sess_scratch[SMTPOUT_CHUNK];
@@ -160,6 +161,7 @@ smtpout_sess_hostfail(struct smtpout_sess *s, enum smtpout_proto_fail kind,
 	smtpout_copy(f.ip, s->ip, sizeof(f.ip), "address");
 	f.port = s->host.port;
 	smtpout_text(f.detail, sizeof(f.detail), "%s", detail);
+	smtpout_copy(f.failure, s->fail_type, sizeof(f.failure), "failure");
 	smtpout_copy(f.policy, s->host.requirement == IPC_REQ_CLEARTEXT_OK ?
 	    "cleartext-ok" : s->host.policy, sizeof(f.policy), "policy");
 	smtpout_copy(f.policy_src, s->host.policy_src, sizeof(f.policy_src),
@@ -184,7 +186,7 @@ smtpout_sess_abort(struct smtpout_sess *s, enum smtpout_proto_fail kind,
     const char *detail)
 {
 	struct smtpout_proto_hostfail hf = { kind, s->host.name, s->ip,
-	    s->host.port, detail };
+	    s->host.port, detail, s->fail_type };
 	struct smtpout_job *job = s->job;
 	struct smtpout_where w;
 	struct reason why;
@@ -281,11 +283,31 @@ smtpout_sess_cmd(struct smtpout_sess *s, const char *fmt, ...)
 static void	smtpout_sess_io(int, uint32_t, void *);
 
 /*
- * The requirement a job's session with host h must meet. RFC 8689: a
- * REQUIRETLS message never goes over a session that was not
- * authenticated; until DANE and MTA-STS exist (the policy issue), at
- * least the certificate must be valid for the host's name, and
- * smtpout_sess_ready refuses a session without TLS.
+ * RFC 8689 §5: a message with "TLS-Required: No" (and not REQUIRETLS)
+ * asks that DANE, MTA-STS (and so the downgrade memory built on them)
+ * be ignored: such a host gets the floor instead, never less; what the
+ * administrator's table or the relayhost says stays. 1 when that
+ * applies to host h.
+ */
+static int
+smtpout_req_relaxed(const struct smtpout_job *job,
+    const struct ipc_plan_host *h)
+{
+	if (!job->j.tlsrequired_no || job->j.requiretls)
+		return 0;
+	return strcmp(h->policy_src, "dane") == 0 ||
+	    strcmp(h->policy_src, "mta-sts") == 0 ||
+	    strcmp(h->policy_src, "memory") == 0 ||
+	    h->sts_testing;
+}
+
+/*
+ * The requirement a job's session with host h must meet. A REQUIRETLS
+ * message (RFC 8689 §4.2.1) goes to its domain's own MX only when DANE
+ * or MTA-STS authenticates the host (smtpout_next refuses the others);
+ * to a relay the administrator named, at least with the certificate
+ * valid for that name: an encrypt or cleartext-ok hop is raised to
+ * verify. smtpout_sess_ready refuses a session without TLS.
  */
 static int
 smtpout_req_for(const struct smtpout_job *job, const struct ipc_plan_host *h)
@@ -293,16 +315,67 @@ smtpout_req_for(const struct smtpout_job *job, const struct ipc_plan_host *h)
 	if (job->j.requiretls && (h->requirement == IPC_REQ_ENCRYPT ||
 	    h->requirement == IPC_REQ_CLEARTEXT_OK))
 		return IPC_REQ_VERIFY;
+	if (smtpout_req_relaxed(job, h))
+		return job->so->conf->tls_floor == CONF_TLS_FLOOR_VERIFY ?
+		    IPC_REQ_VERIFY : IPC_REQ_ENCRYPT;
 	return h->requirement;
+}
+
+/*
+ * 1 when a REQUIRETLS message may try host h at all (RFC 8689 §4.2.1):
+ * a relay the administrator named, or an MX host that DANE or the
+ * domain's MTA-STS policy itself authenticates (not one the downgrade
+ * memory raised: its name was never matched against a policy).
+ */
+static int
+smtpout_req_authenticated(const struct ipc_plan_host *h)
+{
+	if (!h->own_mx)
+		return 1;
+	return h->requirement == IPC_REQ_DANE ||
+	    h->requirement == IPC_REQ_DANE_ONLY ||
+	    (h->requirement == IPC_REQ_MTA_STS &&
+	    strcmp(h->policy_src, "mta-sts") == 0);
+}
+
+/*
+ * Why job may not use host h at all, or F_NONE: no address, the
+ * policy's refusal (unless TLS-Required: No lifts it), REQUIRETLS
+ * without authentication. The one test for new and reused sessions.
+ */
+static enum smtpout_proto_fail
+smtpout_host_refusal(const struct smtpout_job *job,
+    const struct ipc_plan_host *h)
+{
+	if (h->naddr == 0)
+		return SMTPOUT_PROTO_F_NOADDR;
+	if (h->refused && !smtpout_req_relaxed(job, h))
+		return SMTPOUT_PROTO_F_POLICY;
+	if (job->j.requiretls && !smtpout_req_authenticated(h))
+		return SMTPOUT_PROTO_F_REQUIRETLS_AUTH;
+	return SMTPOUT_PROTO_F_NONE;
 }
 
 /* Makes host (a copy of the plan's) say what smtpout_req_for decides. */
 static void
 smtpout_req_apply(const struct smtpout_job *job, struct ipc_plan_host *host)
 {
-	if (smtpout_req_for(job, host) == host->requirement)
+	int req = smtpout_req_for(job, host);
+
+	if (smtpout_req_relaxed(job, host)) {
+		host->requirement = req;
+		host->sts_testing = 0;
+		host->refused = 0;
+		smtpout_copy(host->policy, route_req_name(req),
+		    sizeof(host->policy), "policy");
+		smtpout_copy(host->policy_src, "tls-required-no",
+		    sizeof(host->policy_src), "policy source");
 		return;
-	host->requirement = smtpout_req_for(job, host);
+	}
+	if (req == host->requirement)
+		return;
+	host->requirement = req;
+	host->sts_testing = 0;
 	smtpout_copy(host->policy, "verify", sizeof(host->policy), "policy");
 	smtpout_copy(host->policy_src, "requiretls",
 	    sizeof(host->policy_src), "policy source");
@@ -389,6 +462,7 @@ smtpout_host_skip(struct smtpout_job *job, const struct ipc_plan_host *h,
 
 	memset(&f, 0, sizeof(f));
 	f.kind = kind;
+	smtpout_copy(f.failure, h->failure, sizeof(f.failure), "failure");
 	smtpout_copy(f.host, h->name, sizeof(f.host), "host name");
 	f.port = h->port;
 	smtpout_text(f.detail, sizeof(f.detail), "%s", detail);
@@ -406,25 +480,21 @@ smtpout_next(struct smtpout_job *job)
 {
 	const struct ipc_plan_host *h;
 	struct smtpout_proto_hostfail hf;
+	enum smtpout_proto_fail k;
 	struct smtpout_where w;
 	struct reason why;
 	char failure[64];
 
 	while (job->host_i < job->nhosts) {
 		h = &job->hosts[job->host_i];
-		if (job->addr_i == 0 && (h->requirement == IPC_REQ_DANE ||
-		    h->requirement == IPC_REQ_DANE_ONLY ||
-		    h->requirement == IPC_REQ_MTA_STS)) {
-			/* never anything weaker instead (doc/design.md §1.1) */
-			smtpout_host_skip(job, h, SMTPOUT_PROTO_F_UNIMPLEMENTED,
-			    "requirement not implemented");
-			job->host_i++;
-			continue;
-		}
-		if (h->naddr == 0) {
-			smtpout_host_skip(job, h, SMTPOUT_PROTO_F_NOADDR,
+		/* the policy's verdict: never anything weaker */
+		if ((k = smtpout_host_refusal(job, h)) !=
+		    SMTPOUT_PROTO_F_NONE) {
+			smtpout_host_skip(job, h, k,
+			    k == SMTPOUT_PROTO_F_REQUIRETLS_AUTH ? h->policy :
 			    h->text);
 			job->host_i++;
+			job->addr_i = 0;
 			continue;
 		}
 		if (job->addr_i >= h->naddr) {
@@ -441,15 +511,17 @@ smtpout_next(struct smtpout_job *job)
 	hf.ip = job->best.ip;
 	hf.port = job->best.port;
 	hf.detail = job->best.detail;
+	hf.failure = job->best.failure;
 	smtpout_proto_fail_reason(&hf, &why, failure);
 	w.mx = job->best.host;
 	w.ip = job->best.ip;
 	w.policy = job->best.policy;
 	w.policy_src = job->best.policy_src;
 	w.tl = job->best.tl.tls[0] != '\0' ? &job->best.tl : NULL;
-	w.nodsn = 0;	/* deferred: no notice to owe */
-	smtpout_job_all(job, IPC_OUT_DEFERRED, why.code, why.dsn, why.text,
-	    failure, &w);
+	w.nodsn = 0;	/* not sent: no notice to owe */
+	/* 5xx: REQUIRETLS that cannot be met is returned (RFC 8689) */
+	smtpout_job_all(job, why.code >= 500 ? IPC_OUT_BOUNCED :
+	    IPC_OUT_DEFERRED, why.code, why.dsn, why.text, failure, &w);
 	smtpout_job_end(job);
 }
 
@@ -479,16 +551,18 @@ smtpout_deliver(struct smtpout_job *job)
 			 */
 			if (strcasecmp(h->name, s->host.name) != 0 ||
 			    h->port != s->host.port ||
+			    smtpout_host_refusal(job, h) !=
+			    SMTPOUT_PROTO_F_NONE ||
 			    smtpout_req_for(job, h) != s->verdict_req ||
 			    h->auth != s->host.auth || h->nfp != s->host.nfp ||
-			    memcmp(h->fp, s->host.fp, sizeof(h->fp)) != 0)
+			    memcmp(h->fp, s->host.fp, sizeof(h->fp)) != 0 ||
+			    h->nmatch != s->host.nmatch ||
+			    memcmp(h->match, s->host.match,
+			    sizeof(h->match)) != 0 ||
+			    strcmp(h->tlsa_base, s->host.tlsa_base) != 0)
 				continue;
-			/* the new plan's words for the same host and proof */
-			smtpout_copy(s->host.policy, h->policy,
-			    sizeof(s->host.policy), "policy");
-			smtpout_copy(s->host.policy_src, h->policy_src,
-			    sizeof(s->host.policy_src), "policy_src");
-			s->host.requirement = h->requirement;
+			/* the new plan's entry for the same host and proof */
+			s->host = *h;
 			smtpout_req_apply(job, &s->host);
 			s->job = job;
 			job->sess = s;

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include "lib/log.h"
+#include "policy/dane.h"
 #include "smtpout.h"
 
 /* ---- TLS session cache for resumption (per host name, address, port) ---- */
@@ -100,6 +101,103 @@ smtpout_resume_free(void)
 }
 
 /*
+ * DANE (RFC 7672 §3): the presented chain against the host's usable TLSA
+ * records (policy/dane.c), with the TLSA base domain, the MX host name
+ * and, for the domain's own MX, the destination domain as the names a
+ * DANE-TA certificate may carry. Returns 0 with the verify word set, or
+ * -1 (s is gone).
+ */
+static int
+smtpout_sess_dane(struct smtpout_sess *s)
+{
+	struct dane_tlsa recs[IPC_PLAN_TLSA_MAX];
+	struct ipc_plan_tlsa t;
+	struct dane_result res;
+	const gnutls_datum_t *chain;
+	const char *names[3];
+	const uint8_t *p;
+	unsigned int nchain = 0;
+	size_t off = 0, n = 0, nn = 0;
+	uint32_t flen;
+
+	if (s->job == NULL)
+		return smtpout_sess_hostfail(s, SMTPOUT_PROTO_F_TLSA,
+		    "no job for the DANE check");
+	p = (const uint8_t *)s->job->tlsa.data;
+	while (s->job->tlsa.len - off >= sizeof(flen) + sizeof(t)) {
+		memcpy(&flen, p + off, sizeof(flen));
+		memcpy(&t, p + off + sizeof(flen), sizeof(t));
+		if (t.index == s->host.index && n < IPC_PLAN_TLSA_MAX) {
+			recs[n].usage = t.usage;
+			recs[n].selector = t.selector;
+			recs[n].mtype = t.mtype;
+			recs[n].data = p + off + sizeof(flen) + sizeof(t);
+			recs[n].len = t.len;
+			n++;
+		}
+		off += sizeof(flen) + flen;
+	}
+	if (n == 0)
+		return smtpout_sess_hostfail(s, SMTPOUT_PROTO_F_TLSA,
+		    "no TLSA record in the plan");
+	names[nn++] = s->host.tlsa_base[0] != '\0' ? s->host.tlsa_base :
+	    s->host.name;
+	if (strcmp(names[0], s->host.name) != 0)
+		names[nn++] = s->host.name;
+	if (s->host.own_mx)
+		names[nn++] = s->job->j.domain;
+	chain = gnutls_certificate_get_peers(s->tls, &nchain);
+	if (chain == NULL)
+		nchain = 0;
+	if (dane_match(chain, nchain, recs, n, names, nn, time(NULL),
+	    &res) == DANE_OK_EE || res.verdict == DANE_OK_TA) {
+		smtpout_text(s->tl.verify, sizeof(s->tl.verify), "%s",
+		    dane_verify_word(res.verdict));
+		log_debug("%s: DANE %s with %s[%s]: %s", s->so->child.title,
+		    dane_verify_word(res.verdict), s->host.name, s->ip,
+		    res.detail);
+		return 0;
+	}
+	smtpout_copy(s->fail_type, dane_failure(res.verdict),
+	    sizeof(s->fail_type), "failure");
+	return smtpout_sess_hostfail(s, SMTPOUT_PROTO_F_TLSA, res.detail);
+}
+
+/*
+ * PKIX and the name (verify, mta-sts): 0, or the failure's kind with
+ * *detail set.
+ */
+static enum smtpout_proto_fail
+smtpout_sess_pkix(struct smtpout_sess *s, const char **detail)
+{
+	const char *names[IPC_PLAN_MATCH_MAX];
+	enum tls_verify v;
+	uint32_t i;
+
+	v = tls_client_verify(s->tls, s->host.name, detail);
+	/* the table's match= names replace the host name (verify only) */
+	if (s->host.requirement == IPC_REQ_VERIFY && s->host.nmatch > 0 &&
+	    (v == TLS_VERIFY_OK || v == TLS_VERIFY_HOSTNAME)) {
+		for (i = 0; i < s->host.nmatch && i < IPC_PLAN_MATCH_MAX; i++)
+			names[i] = s->host.match[i];
+		v = tls_peer_match_names(s->tls, names, i) ? TLS_VERIFY_OK :
+		    TLS_VERIFY_HOSTNAME;
+		if (v == TLS_VERIFY_HOSTNAME)
+			*detail = "matches none of the table's match= names";
+	}
+	switch (v) {
+	case TLS_VERIFY_OK:
+		return SMTPOUT_PROTO_F_NONE;
+	case TLS_VERIFY_EXPIRED:
+		return SMTPOUT_PROTO_F_EXPIRED;
+	case TLS_VERIFY_HOSTNAME:
+		return SMTPOUT_PROTO_F_HOSTNAME;
+	default:
+		return SMTPOUT_PROTO_F_UNTRUSTED;
+	}
+}
+
+/*
  * Checks the finished TLS session against the host's requirement before
  * anything else is sent (doc/design.md §1.1). Only here, and in the
  * cleartext-ok branch, is the verdict set. Returns 0 or -1 (s is gone).
@@ -109,6 +207,9 @@ smtpout_sess_check(struct smtpout_sess *s)
 {
 	unsigned char cert[32], spki[32];
 	const char *detail = "";
+	struct reason why;
+	struct smtpout_proto_hostfail hf;
+	enum smtpout_proto_fail k;
 	uint32_t i;
 	int have = tls_peer_sha256(s->tls, cert, spki) == 0;
 
@@ -116,21 +217,27 @@ smtpout_sess_check(struct smtpout_sess *s)
 	case IPC_REQ_CLEARTEXT_OK:
 	case IPC_REQ_ENCRYPT:
 		/* TLS 1.2+ is all the priority string allows */
+		if (!s->host.sts_testing)
+			break;
+		/* MTA-STS testing (RFC 8461 §5): check, report, go on */
+		if ((k = smtpout_sess_pkix(s, &detail)) != SMTPOUT_PROTO_F_NONE) {
+			memset(&hf, 0, sizeof(hf));
+			hf.kind = k;
+			hf.host = s->host.name;
+			hf.ip = s->ip;
+			hf.detail = detail;
+			smtpout_proto_fail_reason(&hf, &why, s->tl.fail);
+			log_info("%s: MTA-STS testing: %s[%s] fails the policy "
+			    "(%s: %s); delivering anyway", s->so->child.title,
+			    s->host.name, s->ip, s->tl.fail, why.text);
+		} else
+			smtpout_text(s->tl.verify, sizeof(s->tl.verify),
+			    "sts");
 		break;
 	case IPC_REQ_VERIFY:
-		switch (tls_client_verify(s->tls, s->host.name, &detail)) {
-		case TLS_VERIFY_OK:
-			break;
-		case TLS_VERIFY_EXPIRED:
-			return smtpout_sess_hostfail(s,
-			    SMTPOUT_PROTO_F_EXPIRED, detail);
-		case TLS_VERIFY_HOSTNAME:
-			return smtpout_sess_hostfail(s,
-			    SMTPOUT_PROTO_F_HOSTNAME, detail);
-		default:
-			return smtpout_sess_hostfail(s,
-			    SMTPOUT_PROTO_F_UNTRUSTED, detail);
-		}
+	case IPC_REQ_MTA_STS:
+		if ((k = smtpout_sess_pkix(s, &detail)) != SMTPOUT_PROTO_F_NONE)
+			return smtpout_sess_hostfail(s, k, detail);
 		break;
 	case IPC_REQ_FINGERPRINT:
 		for (i = 0; have && i < s->host.nfp; i++)
@@ -141,9 +248,14 @@ smtpout_sess_check(struct smtpout_sess *s)
 			return smtpout_sess_hostfail(s,
 			    SMTPOUT_PROTO_F_FINGERPRINT, "no digest matches");
 		break;
+	case IPC_REQ_DANE:
+	case IPC_REQ_DANE_ONLY:
+		if (smtpout_sess_dane(s) == -1)
+			return -1;
+		break;
 	default:
 		return smtpout_sess_hostfail(s, SMTPOUT_PROTO_F_UNIMPLEMENTED,
-		    "requirement not implemented");
+		    "unknown requirement");
 	}
 	s->verdict = SMTPOUT_V_PASSED;
 	s->verdict_req = s->host.requirement;
@@ -166,6 +278,7 @@ smtpout_sess_tls_done(struct smtpout_sess *s)
 	smtpout_text(s->tl.cipher, sizeof(s->tl.cipher), "%s", f.cipher);
 	smtpout_text(s->tl.verify, sizeof(s->tl.verify), "%s",
 	    s->host.requirement == IPC_REQ_VERIFY ? "pkix" :
+	    s->host.requirement == IPC_REQ_MTA_STS ? "sts" :
 	    s->host.requirement == IPC_REQ_FINGERPRINT ? "fingerprint" :
 	    "none");
 	if (tls_peer_sha256(s->tls, cert, spki) == 0) {
@@ -210,12 +323,21 @@ smtpout_sess_starttls(struct smtpout_sess *s)
 {
 	struct smtpout_resume *r;
 	char c;
+	int dane;
 
 	if (s->in.len > 0 || recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
 		return smtpout_sess_hostfail(s, SMTPOUT_PROTO_F_INJECTED,
 		    "plaintext injected after STARTTLS");
-	r = smtpout_resume_find(s, 0);
-	s->tls = tls_client_session(&s->so->tls, s->fd, s->host.name,
+	/*
+	 * DANE: the TLSA base domain is the SNI (RFC 7672 §8.1), and no
+	 * resumption, so that every session shows the chain it is checked
+	 * on.
+	 */
+	dane = s->host.requirement == IPC_REQ_DANE ||
+	    s->host.requirement == IPC_REQ_DANE_ONLY;
+	r = dane ? NULL : smtpout_resume_find(s, 0);
+	s->tls = tls_client_session(&s->so->tls, s->fd, dane &&
+	    s->host.tlsa_base[0] != '\0' ? s->host.tlsa_base : s->host.name,
 	    r != NULL ? &r->data : NULL);
 	if (s->tls == NULL)
 		return smtpout_sess_hostfail(s, SMTPOUT_PROTO_F_TLS,

@@ -380,5 +380,17 @@ smtpout_sess_final(struct smtpout_sess *s)
 	for (i = 0; i < job->nrcpt; i++)
 		if (job->rcpt[i].accepted)
 			smtpout_rcpt_reply(s, &job->rcpt[i], out);
+	/*
+	 * The downgrade memory learns what this domain proved: DANE, or
+	 * MTA-STS under the domain's own policy; a session the memory
+	 * itself demanded proves nothing new (it would never age out).
+	 */
+	if (out == IPC_OUT_SENT && s->host.own_mx && s->tls_active)
+		smtpout_plan_met(s->so, job->j.domain,
+		    s->verdict_req == IPC_REQ_DANE ||
+		    s->verdict_req == IPC_REQ_DANE_ONLY ? IPC_REQ_DANE :
+		    s->verdict_req == IPC_REQ_MTA_STS &&
+		    strcmp(s->host.policy_src, "mta-sts") == 0 ?
+		    IPC_REQ_MTA_STS : IPC_REQ_ENCRYPT);
 	return smtpout_sess_after(s);
 }

@@ -23,23 +23,10 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from inbound_lib import (Daemon, Tap, build_paths, parse_kv,  # noqa: E402
-                         require_users)
+from inbound_lib import Daemon, Tap, parse_kv, testnet_setup  # noqa: E402
 
 tap = Tap()
-# LeakSanitizer cannot run in the chroots (no /proc there); the other
-# sanitizers report to daemon.log, which check_sanitizers reads
-os.environ["ASAN_OPTIONS"] = "detect_leaks=0" + (
-    ":" + os.environ["ASAN_OPTIONS"] if os.environ.get("ASAN_OPTIONS")
-    else "")
-if not os.environ.get("TESTNET_DIR"):
-    tap.notok("runs inside tests/testnet/run (TESTNET_DIR is not set)")
-    sys.exit(1)
-top, build = build_paths(tap)
-require_users(tap)
-with open(os.environ["TESTNET_SCENARIOS"]) as f:
-    NET = json.load(f)
-S = {s["name"]: s for s in NET["scenarios"]}
+top, build, S = testnet_setup(tap)
 SENDER = "alice@sealpost.example"
 LOG_TS = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)")
 
@@ -263,13 +250,14 @@ def case_postfix_end_to_end():
     tap.ok("to Postfix: one out line, result=sent", kv.get("result") ==
            "sent", o)
     tap.ok("... with the TLS facts (tls, cipher, mx, ip, cert_sha256, "
-           "policy=encrypt, policy_src=floor, attempt=1)",
+           "policy=dane, policy_src=dane, verify=dane-ee, attempt=1)",
            kv.get("tls", "none").startswith("TLSv1.") and
            kv.get("cipher") and kv.get("mx") == mx_host(sc)["host"] and
            kv.get("ip") and re.match(r"^[0-9a-f]{64}$",
                                      kv.get("cert_sha256", "")) and
-           kv.get("policy") == "encrypt" and kv.get("policy_src") == "floor"
-           and kv.get("attempt") == "1", kv)
+           kv.get("policy") == "dane" and kv.get("policy_src") == "dane"
+           and kv.get("verify") == "dane-ee" and kv.get("attempt") == "1",
+           kv)
     got = []
     end = time.monotonic() + 15
     while not got and time.monotonic() < end:

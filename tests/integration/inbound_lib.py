@@ -8,6 +8,7 @@ Python standard library only.  Not executable on purpose: tests/run runs
 every executable file in tests/integration.
 """
 
+import json
 import os
 import re
 import shutil
@@ -148,6 +149,24 @@ def require_users(tap):
     except KeyError:
         tap.notok("group sealpost exists (run ./runtests)")
         sys.exit(1)
+
+
+def testnet_setup(tap):
+    """For a test run inside tests/testnet/run: no LeakSanitizer (it
+    cannot run in the chroots, which have no /proc; the other sanitizers
+    report to daemon.log, which check_sanitizers reads), the paths, the
+    users, and the scenarios. Returns (top, build, scenarios by name)."""
+    os.environ["ASAN_OPTIONS"] = "detect_leaks=0" + (
+        ":" + os.environ["ASAN_OPTIONS"] if os.environ.get("ASAN_OPTIONS")
+        else "")
+    if not os.environ.get("TESTNET_DIR"):
+        tap.notok("runs inside tests/testnet/run (TESTNET_DIR is not set)")
+        sys.exit(1)
+    top, build = build_paths(tap)
+    require_users(tap)
+    with open(os.environ["TESTNET_SCENARIOS"]) as f:
+        net = json.load(f)
+    return top, build, {s["name"]: s for s in net["scenarios"]}
 
 
 def build_paths(tap):
@@ -405,7 +424,11 @@ def find_in_line(daemon, qid, timeout=3.0):
 
 ENV_KEYS = ["sealpost-envelope", "id", "arrival", "size", "from", "body",
             "smtputf8", "requiretls", "ret", "envid", "auth", "client_ip",
-            "client_helo", "client_tls", "client_user", "warned", "notice"]
+            "client_helo", "client_tls", "client_user", "warned", "notice",
+            "tlsrequired_no"]
+# the keys each version lacks are the last ones (sealpost-envelope(5))
+ENV_VERSION_KEYS = {"1": len(ENV_KEYS) - 3, "2": len(ENV_KEYS) - 1,
+                    "3": len(ENV_KEYS)}
 
 
 class EnvError(Exception):
@@ -449,8 +472,8 @@ def parse_env(data):
     if lines[-1] != "end":
         raise EnvError("last line is %r, not 'end'" % lines[-1])
     env = {"rcpt": []}
-    # version 1 files lack the last two keys (sealpost-envelope(5))
-    keys = ENV_KEYS if lines[0] != "sealpost-envelope 1" else ENV_KEYS[:-2]
+    version = lines[0][len("sealpost-envelope "):]
+    keys = ENV_KEYS[:ENV_VERSION_KEYS.get(version, len(ENV_KEYS))]
     for i, k in enumerate(keys):
         if i >= len(lines) - 1:
             raise EnvError("missing line %r" % k)
@@ -459,7 +482,7 @@ def parse_env(data):
             raise EnvError("line %d is %r, expected %r VALUE" % (
                 i + 1, lines[i], k))
         env[k] = f[1]
-    if env["sealpost-envelope"] not in ("1", "2"):
+    if env["sealpost-envelope"] not in ENV_VERSION_KEYS:
         raise EnvError("version %r" % env["sealpost-envelope"])
     for ln in lines[len(keys):-1]:
         f = ln.split(" ")

@@ -47,6 +47,8 @@ sample(struct envelope *e)
 	xstrlcpy(e->client_user, "-", sizeof(e->client_user));
 	e->warned = 1700000300;
 	e->notice = ENVELOPE_NOTICE_POSTMASTER;
+	/* smtpin never sets it with requiretls; the format does not care */
+	e->tlsrequired_no = 1;
 
 	assert_non_null(r = envelope_add_rcpt(e, "bob@example.net"));
 	r->notify = ENVELOPE_NOTIFY_SUCCESS | ENVELOPE_NOTIFY_DELAY;
@@ -83,7 +85,7 @@ sample(struct envelope *e)
 }
 
 static const char golden[] =
-    "sealpost-envelope 2\n"
+    "sealpost-envelope 3\n"
     "id 0193AB4C5D6E7F80aa\n"
     "arrival 1700000000\n"
     "size 4321\n"
@@ -100,6 +102,7 @@ static const char golden[] =
     "client_user %2D\n"
     "warned 1700000300\n"
     "notice postmaster\n"
+    "tlsrequired_no 1\n"
     "rcpt pending 0 0 0 success,delay rfc822;bob@example.net "
     "bob@example.net\n"
     "rcpt deferred 3 1700000600 1700001800 never - carol@example.com\n"
@@ -131,6 +134,7 @@ same_envelope(const struct envelope *a, const struct envelope *b)
 	assert_string_equal(a->client_user, b->client_user);
 	assert_true(a->warned == b->warned);
 	assert_int_equal(a->notice, b->notice);
+	assert_int_equal(a->tlsrequired_no, b->tlsrequired_no);
 	assert_int_equal(a->nrcpt, b->nrcpt);
 	for (i = 0; i < a->nrcpt; i++) {
 		const struct envelope_rcpt *x = &a->rcpt[i], *y = &b->rcpt[i];
@@ -183,13 +187,14 @@ test_roundtrip(void **state)
 	assert_non_null(strstr(buf, "from -\n"));
 	assert_non_null(strstr(buf, "body none\nsmtputf8 0\nrequiretls 0\n"
 	    "ret -\n"));
+	assert_non_null(strstr(buf, "notice -\ntlsrequired_no 0\nrcpt"));
 	assert_int_equal(envelope_parse(buf, len, &p, &why), 0);
 	same_envelope(&e, &p);
 	envelope_free(&p);
 
 	/*
-	 * A version 1 file (before warned and notice) is still read, with
-	 * both zero, and written back as version 2.
+	 * A version 1 file (before warned, notice and tlsrequired_no) is
+	 * still read, with all three zero, and written back as version 3.
 	 */
 	{
 		static const char v1[] =
@@ -203,11 +208,55 @@ test_roundtrip(void **state)
 			fail_msg("version 1: %s", why.text);
 		assert_true(p.warned == 0);
 		assert_int_equal(p.notice, ENVELOPE_NOTICE_NONE);
+		assert_int_equal(p.tlsrequired_no, 0);
 		assert_int_equal(envelope_write(&p, buf, BUFSZ, &len), 0);
-		assert_non_null(strstr(buf, "sealpost-envelope 2\n"));
+		assert_non_null(strstr(buf, "sealpost-envelope 3\n"));
 		assert_non_null(strstr(buf, "client_user -\nwarned 0\n"
-		    "notice -\nrcpt"));
+		    "notice -\ntlsrequired_no 0\nrcpt"));
 		envelope_free(&p);
+	}
+
+	/*
+	 * A version 2 file (before tlsrequired_no) is still read, with it
+	 * zero, and written back as version 3 with the rest unchanged.
+	 */
+	{
+		static const char v2[] =
+		    "sealpost-envelope 2\nid abcdefghijkl\narrival 5\n"
+		    "size 0\nfrom -\nbody none\nsmtputf8 0\nrequiretls 1\n"
+		    "ret -\nenvid -\nauth -\nclient_ip -\nclient_helo -\n"
+		    "client_tls -\nclient_user -\nwarned 7\n"
+		    "notice postmaster\n"
+		    "rcpt pending 0 0 0 - - x@y\nend\n";
+		static const char v3[] =
+		    "sealpost-envelope 3\nid abcdefghijkl\narrival 5\n"
+		    "size 0\nfrom -\nbody none\nsmtputf8 0\nrequiretls 1\n"
+		    "ret -\nenvid -\nauth -\nclient_ip -\nclient_helo -\n"
+		    "client_tls -\nclient_user -\nwarned 7\n"
+		    "notice postmaster\ntlsrequired_no 0\n"
+		    "rcpt pending 0 0 0 - - x@y\nend\n";
+
+		if (envelope_parse(v2, sizeof(v2) - 1, &p, &why) != 0)
+			fail_msg("version 2: %s", why.text);
+		assert_int_equal(p.tlsrequired_no, 0);
+		assert_int_equal(p.requiretls, 1);
+		assert_true(p.warned == 7);
+		assert_int_equal(p.notice, ENVELOPE_NOTICE_POSTMASTER);
+		assert_int_equal(envelope_write(&p, buf, BUFSZ, &len), 0);
+		assert_int_equal(len, sizeof(v3) - 1);
+		assert_memory_equal(buf, v3, len);
+		envelope_free(&p);
+	}
+
+	/* the key is read back both ways */
+	{
+		e.tlsrequired_no = 1;
+		assert_int_equal(envelope_write(&e, buf, BUFSZ, &len), 0);
+		assert_non_null(strstr(buf, "notice -\ntlsrequired_no 1\n"));
+		assert_int_equal(envelope_parse(buf, len, &p, &why), 0);
+		assert_int_equal(p.tlsrequired_no, 1);
+		envelope_free(&p);
+		e.tlsrequired_no = 0;
 	}
 
 	/* every byte value survives in a string field */
@@ -275,6 +324,11 @@ test_write_sizes(void **state)
 	e.smtputf8 = 2;
 	assert_int_equal(envelope_write(&e, buf, BUFSZ, &len), -2);
 	e.smtputf8 = 0;
+	e.tlsrequired_no = 2;
+	assert_int_equal(envelope_write(&e, buf, BUFSZ, &len), -2);
+	e.tlsrequired_no = -1;
+	assert_int_equal(envelope_write(&e, buf, BUFSZ, &len), -2);
+	e.tlsrequired_no = 0;
 	memset(e.envid, 'x', sizeof(e.envid));	/* unterminated */
 	assert_int_equal(envelope_write(&e, buf, BUFSZ, &len), -2);
 	e.envid[0] = '\0';
@@ -355,13 +409,27 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-	{ "sealpost-envelope 2\n", "sealpost-envelope 3\n", "version" },
-	{ "sealpost-envelope 2\n", "sealpost-envelope 0\n", "version" },
-	/* a version 1 file has no warned and notice lines */
-	{ "sealpost-envelope 2\n", "sealpost-envelope 1\n", "duplicate key" },
-	{ "sealpost-envelope 2\n", "sealpost-envelope\n", "not a sealpost" },
-	{ "sealpost-envelope 2\n", "Sealpost-envelope 2\n", "not a sealpost" },
-	{ "sealpost-envelope 2\n", "", "not a sealpost" },
+	{ "sealpost-envelope 3\n", "sealpost-envelope 4\n", "version" },
+	{ "sealpost-envelope 3\n", "sealpost-envelope 0\n", "version" },
+	{ "sealpost-envelope 3\n", "sealpost-envelope 03\n", "version" },
+	/* a version 1 file has no warned, notice and tlsrequired_no lines,
+	 * a version 2 file no tlsrequired_no line */
+	{ "sealpost-envelope 3\n", "sealpost-envelope 1\n", "duplicate key" },
+	{ "sealpost-envelope 3\n", "sealpost-envelope 2\n",
+	    "duplicate key tlsrequired_no" },
+	{ "sealpost-envelope 3\n", "sealpost-envelope\n", "not a sealpost" },
+	{ "sealpost-envelope 3\n", "Sealpost-envelope 3\n", "not a sealpost" },
+	{ "sealpost-envelope 3\n", "", "not a sealpost" },
+	{ "tlsrequired_no 1\n", "", "missing key tlsrequired_no" },
+	{ "tlsrequired_no 1", "tlsrequired_no 2", "bad value" },
+	{ "tlsrequired_no 1", "tlsrequired_no 01", "bad value" },
+	{ "tlsrequired_no 1", "tlsrequired_no yes", "bad value" },
+	{ "tlsrequired_no 1", "tlsrequired_no -", "bad value" },
+	{ "tlsrequired_no 1", "tlsrequired_no", "needs one value" },
+	{ "tlsrequired_no 1", "TLSrequired_no 1", "unknown key" },
+	{ "notice postmaster\ntlsrequired_no 1\n",
+	    "tlsrequired_no 1\nnotice postmaster\n", "missing key notice" },
+	{ "end\n", "tlsrequired_no 0\nend\n", "duplicate key tlsrequired_no" },
 	{ "notice postmaster\n", "", "missing key notice" },
 	{ "notice postmaster", "notice bounce", "bad value" },
 	{ "warned 1700000300", "warned -5", "bad value" },

@@ -296,6 +296,111 @@ test_answer_ad_ttl(void **state)
 }
 
 static void
+tlsa(struct pkt *p, const char *owner, unsigned u, unsigned sel, unsigned mt,
+    size_t len, uint8_t fill, uint32_t ttl)
+{
+	size_t r = rr(p, 0, owner, DNS_WIRE_TYPE_TLSA, ttl);
+
+	p->b[p->n++] = (uint8_t)u;
+	p->b[p->n++] = (uint8_t)sel;
+	p->b[p->n++] = (uint8_t)mt;
+	memset(p->b + p->n, fill, len);
+	p->n += len;
+	rdend(p, r);
+}
+
+static void
+txt(struct pkt *p, const char *owner, const char *a1, const char *a2)
+{
+	size_t r = rr(p, 0, owner, DNS_WIRE_TYPE_TXT, 300);
+	const char *part[2] = { a1, a2 };
+	size_t i, n;
+
+	for (i = 0; i < 2 && part[i] != NULL; i++) {
+		n = strlen(part[i]);
+		p->b[p->n++] = (uint8_t)n;
+		memcpy(p->b + p->n, part[i], n);
+		p->n += n;
+	}
+	rdend(p, r);
+}
+
+static void
+test_answer_tlsa(void **state)
+{
+	static struct plan_tlsa_answer a;
+	static struct pkt p;
+	size_t i;
+
+	(void)state;
+	/* records with their data, AD, the least TTL */
+	begin(&p, "_25._tcp.mx.d.test", DNS_WIRE_TYPE_TLSA, 0, F_AD);
+	tlsa(&p, "_25._tcp.mx.d.test", 3, 1, 1, 32, 0xab, 600);
+	tlsa(&p, "_25._tcp.mx.d.test", 2, 0, 2, 64, 0xcd, 300);
+	tlsa(&p, "_25._tcp.mx.d.test", 3, 1, 1, 31, 0xee, 300);	/* short */
+	assert_int_equal(plan_answer_tlsa(p.b, p.n, "_25._tcp.mx.d.test", 1,
+	    &a), PLAN_DNS_RECORDS);
+	assert_int_equal(a.r.ad, 1);
+	assert_int_equal(a.r.ttl, 300);
+	assert_int_equal(a.n, 2);
+	assert_int_equal(a.malformed, 1);	/* unusable, not a failure */
+	assert_int_equal(a.rec[0].usage, 3);
+	assert_int_equal(a.rec[0].len, 32);
+	assert_int_equal(a.pool[a.rec[0].off], 0xab);
+	assert_int_equal(a.rec[1].mtype, 2);
+	assert_int_equal(a.pool[a.rec[1].off + 63], 0xcd);
+	/* through a CNAME (RFC 7672 §2.2.3) */
+	begin(&p, "_25._tcp.mx.d.test", DNS_WIRE_TYPE_TLSA, 0, F_AD);
+	cname(&p, "_25._tcp.mx.d.test", "_25._tcp.real.d.test", 100);
+	tlsa(&p, "_25._tcp.real.d.test", 3, 1, 1, 32, 1, 600);
+	assert_int_equal(plan_answer_tlsa(p.b, p.n, "_25._tcp.mx.d.test", 1,
+	    &a), PLAN_DNS_RECORDS);
+	assert_int_equal(a.n, 1);
+	assert_int_equal(a.r.ttl, 100);
+	/* more records than kept: a failure, never a silent drop */
+	begin(&p, "_25._tcp.mx.d.test", DNS_WIRE_TYPE_TLSA, 0, F_AD);
+	for (i = 0; i <= PLAN_TLSA_RECS_MAX; i++)
+		tlsa(&p, "_25._tcp.mx.d.test", 3, 1, 0, 1, (uint8_t)i, 60);
+	assert_int_equal(plan_answer_tlsa(p.b, p.n, "_25._tcp.mx.d.test", 1,
+	    &a), PLAN_DNS_TEMP);
+	assert_string_equal(a.r.why, "TLSA RRset too large");
+	assert_int_equal(a.n, 0);
+	/* NODATA, SERVFAIL */
+	begin(&p, "_25._tcp.mx.d.test", DNS_WIRE_TYPE_TLSA, 0, F_AD);
+	assert_int_equal(plan_answer_tlsa(p.b, p.n, "_25._tcp.mx.d.test", 1,
+	    &a), PLAN_DNS_NODATA);
+	assert_int_equal(a.r.ad, 1);
+	begin(&p, "_25._tcp.mx.d.test", DNS_WIRE_TYPE_TLSA, 2, 0);
+	assert_int_equal(plan_answer_tlsa(p.b, p.n, "_25._tcp.mx.d.test", 1,
+	    &a), PLAN_DNS_TEMP);
+	assert_string_equal(a.r.why, "SERVFAIL");
+}
+
+static void
+test_answer_txt(void **state)
+{
+	static struct plan_txt_answer a;
+	static struct pkt p;
+
+	(void)state;
+	begin(&p, "_mta-sts.d.test", DNS_WIRE_TYPE_TXT, 0, 0);
+	txt(&p, "_mta-sts.d.test", "v=STSv1; ", "id=20261205");
+	txt(&p, "_mta-sts.d.test", "other", NULL);
+	txt(&p, "elsewhere.test", "v=STSv1; id=x", NULL);
+	assert_int_equal(plan_answer_txt(p.b, p.n, "_mta-sts.d.test", 1, &a),
+	    PLAN_DNS_RECORDS);
+	assert_int_equal(a.n, 2);
+	/* the strings of one record concatenated (RFC 8461 §3.1) */
+	assert_int_equal(a.len[0], strlen("v=STSv1; id=20261205"));
+	assert_memory_equal(a.txt[0], "v=STSv1; id=20261205", a.len[0]);
+	assert_memory_equal(a.txt[1], "other", 5);
+	begin(&p, "_mta-sts.d.test", DNS_WIRE_TYPE_TXT, 3, 0);
+	soa(&p, "d.test", 60, 30);
+	assert_int_equal(plan_answer_txt(p.b, p.n, "_mta-sts.d.test", 1, &a),
+	    PLAN_DNS_NXDOMAIN);
+}
+
+static void
 test_answer_cname(void **state)
 {
 	static const char *const chain[] = { "d.test", "c1.test", "c2.test",
@@ -761,6 +866,44 @@ test_build_relay(void **state)
 	route_table_free(&tab);
 }
 
+/* verify's match= names: the words become the host's and domain's names */
+static void
+test_build_match(void **state)
+{
+	static const char *const v4[] = { "192.0.2.25", NULL };
+	static const char text[] = "m.test verify "
+	    "match=hostname:nexthop:dot-nexthop:.x.example\n";
+	static struct plan plan;
+	struct route_table tab;
+	struct route_decision d;
+	struct plan_targets tg;
+	struct plan_addr_answer a4, a6;
+	const struct plan_addr_answer *pa[1], *paaaa[1];
+	char err[256];
+
+	(void)state;
+	assert_int_equal(route_table_parse(text, sizeof(text) - 1, "t", &tab,
+	    err, sizeof(err)), 0);
+	assert_int_equal(route_decide(&tab, "m.test", NULL, IPC_REQ_VERIFY,
+	    IPC_REQ_ENCRYPT, &d), 0);
+	d.hop.nomx = 1;		/* the domain itself, no MX answer needed */
+	assert_int_equal(plan_targets("m.test", &d, NULL, "me.test", &tg),
+	    IPC_PLAN_OK);
+	answer_addrs(&a4, "m.test", DNS_WIRE_TYPE_A, 0, v4, 1);
+	answer_addrs(&a6, "m.test", DNS_WIRE_TYPE_AAAA, 0, NULL, 1);
+	pa[0] = &a4;
+	paaaa[0] = &a6;
+	assert_int_equal(plan_build("m.test", &d, &tg, pa, paaaa, PLAN_AF_ANY,
+	    &plan), IPC_PLAN_OK);
+	assert_int_equal(plan.h[0].requirement, IPC_REQ_VERIFY);
+	assert_int_equal(plan.h[0].nmatch, 4);
+	assert_string_equal(plan.h[0].match[0], "m.test");
+	assert_string_equal(plan.h[0].match[1], "m.test");
+	assert_string_equal(plan.h[0].match[2], ".m.test");
+	assert_string_equal(plan.h[0].match[3], ".x.example");
+	route_table_free(&tab);
+}
+
 int
 main(void)
 {
@@ -769,11 +912,14 @@ main(void)
 		cmocka_unit_test(test_answer_malformed),
 		cmocka_unit_test(test_answer_ad_ttl),
 		cmocka_unit_test(test_answer_cname),
+		cmocka_unit_test(test_answer_tlsa),
+		cmocka_unit_test(test_answer_txt),
 		cmocka_unit_test(test_mx_sort),
 		cmocka_unit_test(test_targets),
 		cmocka_unit_test(test_build_family),
 		cmocka_unit_test(test_build_hosts),
 		cmocka_unit_test(test_build_relay),
+		cmocka_unit_test(test_build_match),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

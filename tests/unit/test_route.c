@@ -118,7 +118,27 @@ test_parse_errors(void **state)
 		{ "example.org fingerprint\n", "t:1: fingerprint without "
 		    "match=" },
 		{ "example.org verify match=sha256:" HEX64 "\n",
-		    "t:1: match= belongs to fingerprint only" },
+		    "t:1: 'match=sha256:00112233445566778899aabbccddeeff0011"
+		    "223344556677889' is not a list of names" },
+		{ "example.org encrypt match=sha256:" HEX64 "\n",
+		    "t:1: match= belongs to fingerprint (digests) and verify "
+		    "(names) only" },
+		{ "example.org encrypt match=mx.example.org\n",
+		    "t:1: match= belongs to fingerprint" },
+		{ "example.org verify match=a:b:c:d:e\n",
+		    "is not a list of names; write match=NAME:NAME with at "
+		    "most 4" },
+		{ "example.org verify match=a.example match=b.example\n",
+		    "t:1: match= given twice" },
+		{ "example.org verify match=a..b\n", "is not a list of names" },
+		{ "example.org verify match=a::b\n", "is not a list of names" },
+		{ "example.org verify match=a:\n", "is not a list of names" },
+		{ "example.org verify match=[a.example]\n",
+		    "is not a list of names" },
+		{ "example.org verify match=192.0.2.1\n",
+		    "is not a list of names" },
+		{ "example.org verify match=*.example.org\n",
+		    "is not a list of names" },
 		{ "example.org fingerprint match=sha1:" HEX64 "\n",
 		    "is not a digest; write match=sha256: and 64 hex digits" },
 		{ "example.org fingerprint match=sha256:0011\n",
@@ -190,6 +210,8 @@ static const char table[] =
     "legacy.test\tcleartext-ok\trelay=mx.legacy.test\r\n"
     "routed.test        default    relay=[192.0.2.7]\n"
     "pinned.test        fingerprint match=sha256:" HEX64 "\n"
+    "named.test  verify  match=hostname:.Mail.Example.NET:nexthop:"
+    "dot-nexthop\n"
     "   \t  \n"
     "# end\n";
 
@@ -222,7 +244,7 @@ test_parse_lookup(void **state)
 	(void)state;
 	assert_int_equal(route_table_parse(table, sizeof(table) - 1, "t",
 	    &tab, err, sizeof(err)), 0);
-	assert_int_equal(tab.n, 7);
+	assert_int_equal(tab.n, 8);
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		e = route_lookup(&tab, t[i].domain);
 		if (t[i].line == 0) {
@@ -331,7 +353,21 @@ test_decide(void **state)
 			    d.hop.host, d.hop.port, d.hop.nomx, d.relayed,
 			    d.requirement, d.policy, d.policy_src, d.auth,
 			    d.nfp);
+		if (d.nmatch != 0)
+			fail_msg("case %zu: match= names without them", i);
 	}
+	/* verify's match= names, lower-cased, in order; none for others */
+	assert_int_equal(route_decide(&tab, "named.test", NULL,
+	    IPC_REQ_ENCRYPT, IPC_REQ_ENCRYPT, &d), 0);
+	assert_int_equal(d.requirement, IPC_REQ_VERIFY);
+	assert_int_equal(d.nmatch, 4);
+	assert_string_equal(d.match[0], "hostname");
+	assert_string_equal(d.match[1], ".mail.example.net");
+	assert_string_equal(d.match[2], "nexthop");
+	assert_string_equal(d.match[3], "dot-nexthop");
+	assert_int_equal(route_decide(&tab, "named.test", &rh,
+	    IPC_REQ_ENCRYPT, IPC_REQ_ENCRYPT, &d), 0);
+	assert_int_equal(d.nmatch, 4);
 	route_table_free(&tab);
 }
 

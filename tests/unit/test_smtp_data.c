@@ -102,6 +102,9 @@ same_run(const struct run *a, const struct run *b, const char *what)
 		    (ma != NULL && memcmp(ma, mb, la) != 0))
 			fail_msg("%s: Message-ID differs", what);
 	}
+	if (smtp_data_tlsrequired_no(&a->d) !=
+	    smtp_data_tlsrequired_no(&b->d))
+		fail_msg("%s: TLS-Required differs", what);
 }
 
 /* Every chunking and output size gives the reference result. */
@@ -337,6 +340,21 @@ test_line_length(void **state)
 	drive(buf, 3000, 0, 0, CH_WHOLE, 0, OUTMAX, r);
 	assert_int_equal(r->status, SMTP_DATA_MORE);
 	assert_int_equal(r->d.reject, SMTP_DATA_REJ_LONG_LINE);
+	/* writing stops at the octet past the limit however the line is
+	 * split (the fast path once wrote the rest of its piece) */
+	memcpy(buf + 1500, "\r\n.\r\n", 5);
+	drive(buf, 1505, 0, 0, CH_WHOLE, 0, OUTMAX, ref);
+	assert_int_equal(ref->d.reject, SMTP_DATA_REJ_LONG_LINE);
+	assert_int_equal(ref->outlen, SMTP_DATA_LINE_MAX);
+	all_chunkings(buf, 1505, 0, 0, ref);
+	drive(buf, 1505, 700, 0, CH_WHOLE, 0, OUTMAX, ref);
+	assert_int_equal(ref->d.reject, SMTP_DATA_REJ_TOO_BIG);
+	assert_int_equal(ref->outlen, 700);
+	all_chunkings(buf, 1505, 700, 0, ref);
+	drive(buf, 1505, 0, 600, CH_WHOLE, 0, OUTMAX, ref);
+	assert_int_equal(ref->d.reject, SMTP_DATA_REJ_HDR_TOO_BIG);
+	assert_int_equal(ref->outlen, 600);
+	all_chunkings(buf, 1505, 0, 600, ref);
 	free(buf);
 	free(r);
 	free(ref);
@@ -585,6 +603,156 @@ test_msgid(void **state)
 	free(ref);
 }
 
+/*
+ * "TLS-Required: No" (RFC 8689 §5) in the header section: noted only
+ * when there is exactly one such field and its value is No, the same
+ * however the input is split (all_chunkings feeds every split point).
+ */
+static const struct tlsreq_case {
+	const char	*name;
+	const char	*in;
+	int		 no;		/* smtp_data_tlsrequired_no */
+	int		 code;		/* 0 accepted, else reply code */
+} tlsreq_cases[] = {
+	{ "present", "TLS-Required: No\r\n\r\nbody\r\n.\r\n", 1, 0 },
+	{ "absent", "Subject: x\r\n\r\nbody\r\n.\r\n", 0, 0 },
+	{ "empty message", ".\r\n", 0, 0 },
+	{ "among others",
+	    "From: a@b\r\nSubject: y\r\nTLS-Required: No\r\nTo: c@d\r\n"
+	    "\r\nhi\r\n.\r\n", 1, 0 },
+	{ "last field", "Subject: y\r\nTLS-Required: No\r\n\r\n.\r\n", 1, 0 },
+	/* case: the name and the value are case-insensitive */
+	{ "value no", "TLS-Required: no\r\n\r\n.\r\n", 1, 0 },
+	{ "value NO", "TLS-Required: NO\r\n\r\n.\r\n", 1, 0 },
+	{ "value nO", "TLS-Required: nO\r\n\r\n.\r\n", 1, 0 },
+	{ "name lower", "tls-required: No\r\n\r\n.\r\n", 1, 0 },
+	{ "name upper", "TLS-REQUIRED: No\r\n\r\n.\r\n", 1, 0 },
+	/* white space and folding around the value */
+	{ "no space", "TLS-Required:No\r\n\r\n.\r\n", 1, 0 },
+	{ "spaces and tabs", "TLS-Required: \t No \t \r\n\r\n.\r\n", 1, 0 },
+	{ "space before colon", "TLS-Required  :No\r\n\r\n.\r\n", 1, 0 },
+	{ "folded before", "TLS-Required:\r\n No\r\n\r\n.\r\n", 1, 0 },
+	{ "folded twice", "TLS-Required:\r\n \r\n\tNo\r\n\r\n.\r\n", 1, 0 },
+	{ "folded after", "TLS-Required: No\r\n \r\nX: y\r\n\r\n.\r\n", 1,
+	    0 },
+	{ "folded inside the word", "TLS-Required: N\r\n o\r\n\r\n.\r\n", 0,
+	    0 },
+	{ "space inside the word", "TLS-Required: N o\r\n\r\n.\r\n", 0, 0 },
+	{ "folded more text", "TLS-Required: No\r\n thanks\r\n\r\n.\r\n", 0,
+	    0 },
+	/* other values */
+	{ "Yes", "TLS-Required: Yes\r\n\r\n.\r\n", 0, 0 },
+	{ "empty value", "TLS-Required:\r\n\r\n.\r\n", 0, 0 },
+	{ "blank value", "TLS-Required:  \r\n\r\n.\r\n", 0, 0 },
+	{ "N", "TLS-Required: N\r\n\r\n.\r\n", 0, 0 },
+	{ "None", "TLS-Required: None\r\n\r\n.\r\n", 0, 0 },
+	{ "No;", "TLS-Required: No;\r\n\r\n.\r\n", 0, 0 },
+	{ "No; comment", "TLS-Required: No; please\r\n\r\n.\r\n", 0, 0 },
+	{ "No (comment)", "TLS-Required: No (please)\r\n\r\n.\r\n", 0, 0 },
+	{ "quoted", "TLS-Required: \"No\"\r\n\r\n.\r\n", 0, 0 },
+	{ "No,No", "TLS-Required: No, No\r\n\r\n.\r\n", 0, 0 },
+	{ "8bit", "TLS-Required: No\xc2\xa0\r\n\r\n.\r\n", 0, 0 },
+	/* more than one field: unclear, so not honoured */
+	{ "two No", "TLS-Required: No\r\nTLS-Required: No\r\n\r\n.\r\n",
+	    0, 0 },
+	{ "No then Yes", "TLS-Required: No\r\nTLS-Required: Yes\r\n\r\n"
+	    ".\r\n", 0, 0 },
+	{ "Yes then No", "TLS-Required: Yes\r\nTLS-Required: No\r\n\r\n"
+	    ".\r\n", 0, 0 },
+	{ "three", "TLS-Required: No\r\nA: b\r\nTLS-Required: No\r\n"
+	    "tls-required: no\r\n\r\n.\r\n", 0, 0 },
+	/* other field names */
+	{ "prefix", "X-TLS-Required: No\r\n\r\n.\r\n", 0, 0 },
+	{ "suffix", "TLS-Required-X: No\r\n\r\n.\r\n", 0, 0 },
+	{ "short", "TLS-Require: No\r\n\r\n.\r\n", 0, 0 },
+	{ "no colon", "TLS-Required No\r\n\r\n.\r\n", 0, 0 },
+	{ "old draft name", "RequireTLS: No\r\n\r\n.\r\n", 0, 0 },
+	{ "space inside name", "TLS-Required : No\r\nTLS Required: No\r\n"
+	    "\r\n.\r\n", 1, 0 },
+	{ "in a folded line", "Subject: x\r\n TLS-Required: No\r\n\r\n.\r\n",
+	    0, 0 },
+	{ "in another value", "Subject: TLS-Required: No\r\n\r\n.\r\n", 0, 0 },
+	{ "dot-stuffed", "..TLS-Required: No\r\n\r\n.\r\n", 0, 0 },
+	/* only the header section counts */
+	{ "in the body", "Subject: x\r\n\r\nTLS-Required: No\r\n.\r\n", 0,
+	    0 },
+	{ "empty header", "\r\nTLS-Required: No\r\n.\r\n", 0, 0 },
+	{ "second one in the body", "TLS-Required: No\r\n\r\n"
+	    "TLS-Required: Yes\r\n.\r\n", 1, 0 },
+	/* a header without an empty line and without a body */
+	{ "no body", "TLS-Required: No\r\n.\r\n", 1, 0 },
+	/* next to a Message-ID, both found */
+	{ "with Message-ID", "Message-ID: <1@h>\r\nTLS-Required: No\r\n"
+	    "Message-ID: <2@h>\r\n\r\n.\r\n", 1, 0 },
+	{ "Message-ID after", "TLS-Required: No\r\nMessage-ID:\r\n <1@h>\r\n"
+	    "\r\n.\r\n", 1, 0 },
+	/* refused messages: the flag is still the same for every split */
+	{ "bare LF in value", "TLS-Required: No\nX: y\r\n\r\n.\r\n", 0, 550 },
+	{ "bare CR in value", "TLS-Required: N\ro\r\n\r\n.\r\n", 0, 550 },
+};
+
+static void
+test_tlsrequired(void **state)
+{
+	struct run	*ref = malloc(sizeof(*ref));
+	struct reason	 why;
+	char		 big[512];
+	size_t		 i, len, hdr;
+
+	(void)state;
+	assert_non_null(ref);
+	for (i = 0; i < sizeof(tlsreq_cases) / sizeof(tlsreq_cases[0]); i++) {
+		const struct tlsreq_case *c = &tlsreq_cases[i];
+
+		len = strlen(c->in);
+		drive(c->in, len, 0, 0, CH_WHOLE, 0, OUTMAX, ref);
+		assert_int_equal(ref->status, SMTP_DATA_DONE);
+		if (smtp_data_tlsrequired_no(&ref->d) != c->no)
+			fail_msg("tlsreq %s: got %d, want %d", c->name,
+			    smtp_data_tlsrequired_no(&ref->d), c->no);
+		if (c->code == 0) {
+			if (smtp_data_result(&ref->d, &why) != 0)
+				fail_msg("tlsreq %s: refused: %s", c->name,
+				    why.text);
+		} else if (smtp_data_result(&ref->d, &why) != -1 ||
+		    why.code != c->code)
+			fail_msg("tlsreq %s: not refused with %d", c->name,
+			    c->code);
+		all_chunkings(c->in, len, 0, 0, ref);
+	}
+
+	/*
+	 * A header over smtpin_header_size_limit: the message is refused
+	 * (552), so the flag is never used; it stays what the header says
+	 * and the same for every split, also when the field lies beyond
+	 * the limit.
+	 */
+	len = (size_t)snprintf(big, sizeof(big),
+	    "Subject: %0200d\r\nTLS-Required: No\r\n\r\nbody\r\n.\r\n", 0);
+	assert_true(len < sizeof(big));
+	hdr = len - strlen("body\r\n.\r\n");
+	drive(big, len, 0, hdr, CH_WHOLE, 0, OUTMAX, ref);
+	assert_int_equal(smtp_data_result(&ref->d, &why), 0);
+	assert_int_equal(smtp_data_tlsrequired_no(&ref->d), 1);
+	all_chunkings(big, len, 0, hdr, ref);
+	drive(big, len, 0, hdr - 1, CH_WHOLE, 0, OUTMAX, ref);
+	assert_int_equal(smtp_data_result(&ref->d, &why), -1);
+	assert_int_equal(why.code, 552);
+	assert_string_equal(why.text, "Header section too large");
+	assert_int_equal(smtp_data_tlsrequired_no(&ref->d), 1);
+	all_chunkings(big, len, 0, hdr - 1, ref);
+	drive(big, len, 0, 100, CH_WHOLE, 0, OUTMAX, ref);
+	assert_int_equal(smtp_data_result(&ref->d, &why), -1);
+	assert_int_equal(why.code, 552);
+	all_chunkings(big, len, 0, 100, ref);
+	/* a message over the size limit likewise */
+	drive(big, len, 100, 0, CH_WHOLE, 0, OUTMAX, ref);
+	assert_int_equal(smtp_data_result(&ref->d, &why), -1);
+	assert_int_equal(why.code, 552);
+	all_chunkings(big, len, 100, 0, ref);
+	free(ref);
+}
+
 int
 main(void)
 {
@@ -596,6 +764,7 @@ main(void)
 		cmocka_unit_test(test_api_edges),
 		cmocka_unit_test(test_model),
 		cmocka_unit_test(test_msgid),
+		cmocka_unit_test(test_tlsrequired),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

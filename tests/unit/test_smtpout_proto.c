@@ -409,8 +409,32 @@ static const struct fail_case fail_cases[] = {
 	{ SMTPOUT_PROTO_F_UNIMPLEMENTED, "4.7.5", "validation-failure",
 	    "requirement not implemented" },
 	{ SMTPOUT_PROTO_F_AUTH, "4.7.0", "", "" },
-	{ SMTPOUT_PROTO_F_REQUIRETLS, "4.7.30", "", "REQUIRETLS not offered" },
 	{ SMTPOUT_PROTO_F_NOADDR, "4.4.1", "", "" },
+	/* the plan's failure type, else the default */
+	{ SMTPOUT_PROTO_F_TLSA, "4.7.5", "tlsa-invalid", "matches no TLSA" },
+	{ SMTPOUT_PROTO_F_POLICY, "4.7.5", "validation-failure",
+	    "host mx.example not used: Connection refused" },
+};
+
+/* Permanent: REQUIRETLS that cannot be met is returned (RFC 8689). */
+static const struct {
+	enum smtpout_proto_fail	 kind;
+	const char		*failure;	/* given */
+	int			 code;
+	const char		*dsn;
+	const char		*want;		/* the failure type */
+	const char		*text;
+} fail_cases2[] = {
+	{ SMTPOUT_PROTO_F_REQUIRETLS, NULL, 550, "5.7.30", "",
+	    "REQUIRETLS support required: not offered by host mx.example" },
+	{ SMTPOUT_PROTO_F_REQUIRETLS_AUTH, NULL, 550, "5.7.30", "",
+	    "not authenticated by DANE or MTA-STS" },
+	{ SMTPOUT_PROTO_F_TLSA, "certificate-host-mismatch", 451, "4.7.5",
+	    "certificate-host-mismatch", "matches no TLSA record" },
+	{ SMTPOUT_PROTO_F_POLICY, "dnssec-invalid", 451, "4.7.5",
+	    "dnssec-invalid", "not used" },
+	{ SMTPOUT_PROTO_F_POLICY, "", 451, "4.7.5", "validation-failure",
+	    "not used" },
 };
 
 static void
@@ -428,12 +452,27 @@ test_fail(void **state)
 		f.ip = "192.0.2.1";
 		f.port = 25;
 		f.detail = "Connection refused";
+		f.failure = NULL;
 		smtpout_proto_fail_reason(&f, &why, failure);
 		assert_int_equal(why.code, 451);
 		assert_string_equal(why.dsn, fail_cases[i].dsn);
 		assert_string_equal(failure, fail_cases[i].failure);
 		if (strstr(why.text, fail_cases[i].text) == NULL)
 			fail_msg("case %zu: %s", i, why.text);
+	}
+	for (i = 0; i < sizeof(fail_cases2) / sizeof(fail_cases2[0]); i++) {
+		f.kind = fail_cases2[i].kind;
+		f.host = "mx.example";
+		f.ip = "192.0.2.1";
+		f.port = 25;
+		f.detail = "why";
+		f.failure = fail_cases2[i].failure;
+		smtpout_proto_fail_reason(&f, &why, failure);
+		assert_int_equal(why.code, fail_cases2[i].code);
+		assert_string_equal(why.dsn, fail_cases2[i].dsn);
+		assert_string_equal(failure, fail_cases2[i].want);
+		if (strstr(why.text, fail_cases2[i].text) == NULL)
+			fail_msg("case2 %zu: %s", i, why.text);
 	}
 	/* a TLS or policy failure wins over a connection failure */
 	assert_true(smtpout_proto_fail_rank(SMTPOUT_PROTO_F_HOSTNAME) >

@@ -17,7 +17,7 @@
 
 enum { NONE = VERDICT_DANE_NONE, USABLE = VERDICT_DANE_USABLE,
     UNUSABLE = VERDICT_DANE_UNUSABLE, FAILED = VERDICT_DANE_FAILED,
-    OFF = VERDICT_DANE_OFF };
+    OFF = VERDICT_DANE_OFF, ABSENT = VERDICT_DANE_ABSENT };
 
 static void
 test_precedence(void **state)
@@ -113,9 +113,24 @@ test_precedence(void **state)
 		  IPC_REQ_ENCRYPT, "floor", 0, NONE, VERDICT_STS_NONE, 0,
 		  IPC_REQ_MTA_STS,
 		  1, IPC_REQ_MTA_STS, "mta-sts", "memory", "", 0, 1 },
-		{ "memory mta-sts over STS testing", IPC_REQ_ENCRYPT, "floor",
-		  0, NONE, VERDICT_STS_TESTING, 1, IPC_REQ_MTA_STS,
-		  1, IPC_REQ_MTA_STS, "mta-sts", "memory", "", 0, 1 },
+		{ "memory mta-sts, the domain now says testing: its word wins",
+		  IPC_REQ_ENCRYPT, "floor", 0, NONE, VERDICT_STS_TESTING, 1,
+		  IPC_REQ_MTA_STS,
+		  1, IPC_REQ_ENCRYPT, "mta-sts-testing", "floor", "", 1, 0 },
+		{ "memory mta-sts, the domain now says none: its word wins",
+		  IPC_REQ_ENCRYPT, "floor", 0, NONE,
+		  VERDICT_STS_PUBLISHED_NONE, 0, IPC_REQ_MTA_STS,
+		  1, IPC_REQ_ENCRYPT, "encrypt", "floor", "", 0, 0 },
+		{ "memory dane, DNSSEC proves this host has no TLSA: used",
+		  IPC_REQ_ENCRYPT, "floor", 0, ABSENT, VERDICT_STS_NONE, 0,
+		  IPC_REQ_DANE,
+		  1, IPC_REQ_ENCRYPT, "encrypt", "floor", "", 0, 0 },
+		{ "memory dane, resolver off loopback: held", IPC_REQ_ENCRYPT,
+		  "floor", 0, OFF, VERDICT_STS_NONE, 0, IPC_REQ_DANE,
+		  0, IPC_REQ_DANE, "dane", "memory", "dane-required", 0, 1 },
+		{ "STS enforce, not listed: refused as MTA-STS's",
+		  IPC_REQ_VERIFY, "floor", 0, ABSENT, VERDICT_STS_ENFORCE, 0, 0,
+		  0, 0, "", "", "validation-failure", 0, 0 },
 		{ "memory encrypt: nothing to raise", IPC_REQ_ENCRYPT, "floor",
 		  0, NONE, VERDICT_STS_NONE, 0, IPC_REQ_ENCRYPT,
 		  1, IPC_REQ_ENCRYPT, "encrypt", "floor", "", 0, 0 },
@@ -151,6 +166,11 @@ test_precedence(void **state)
 		print_message("%s\n", t[i].why);
 		assert_int_equal(o.usable, t[i].usable);
 		assert_string_equal(o.failure, t[i].failure);
+		/* a refusal names its source: TLS-Required: No lifts only
+		   DANE's, MTA-STS's and the memory's */
+		if (!t[i].usable && strcmp(t[i].failure,
+		    "validation-failure") == 0)
+			assert_string_equal(o.policy_src, "mta-sts");
 		if (!t[i].usable)
 			continue;
 		assert_int_equal(o.requirement, t[i].out_req);

@@ -278,6 +278,19 @@ sc("dane-and-sts", [host(cert="rogue", tlsa=["3 1 1 leaf"])], SENT_DANE,
    notes="both DANE and MTA-STS enforce; the certificate passes DANE-EE but "
          "not PKIX: DANE wins (RFC 8461 2)")
 
+sc("dane-fails-sts-valid", [host(cert="pkix", tlsa=["3 1 1 junk"])],
+   ("deferred", "tlsa-invalid", "dane", True), "secure-usable", sts=sts(),
+   failure_any=["tlsa-invalid", "validation-failure"],
+   notes="DANE and MTA-STS enforce; the certificate is PKIX-valid for the "
+         "MX, but the only TLSA record matches nothing: MTA-STS never "
+         "overrides a failing DANE (RFC 8461 2)")
+sc("striptls-dane-unusable",
+   [host(peer="striptls", cert="rogue", tlsa=["0 0 1 junk", "1 1 1 junk"])],
+   ("deferred", "starttls-not-supported", "encrypt", True),
+   "secure-unusable",
+   notes="only unusable TLSA records (TLS mandatory, unauthenticated) and "
+         "STARTTLS stripped by a man in the middle: no cleartext")
+
 # ---- a real MTA as peer -----------------------------------------------------
 sc("dane-postfix", [host(peer="postfix", tlsa=["3 1 1 leaf"], v6=True)],
    SENT_DANE, "secure-usable",
