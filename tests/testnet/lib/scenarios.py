@@ -112,6 +112,11 @@ sc("dane-mixed-rrset",
    SENT_DANE, "secure-usable",
    notes="unusable (PKIX-TA/EE, unknown usage/selector/mtype) and wrong "
          "records plus one right DANE-EE record")
+sc("dane-wrong-ee-right-ta",
+   [host(cert="dane-ta1", tlsa=["3 1 1 junk", "2 1 1 int"])], SENT_DANE,
+   "secure-usable",
+   notes="a DANE-EE record that matches nothing next to a DANE-TA record "
+         "that does: any usable record that matches is enough")
 sc("dane-unusable-only",
    [host(cert="rogue", tlsa=["0 0 1 junk", "1 1 1 junk", "4 0 1 junk",
                              "3 7 1 junk", "3 1 9 junk"])],
