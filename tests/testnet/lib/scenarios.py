@@ -24,7 +24,9 @@ cert      which certificate chain a peer presents:
           dane-ta-wrong-name  dane-ta2 chain, leaf SAN is another name
           forged          leaf by the rogue CA + rogue CA + real DANE root
 tlsa      list of "U S M SOURCE": SOURCE is leaf | int | root (the DANE
-          intermediate/root) | junk (random digest)
+          intermediate/root) | junk (random digest), or one of the first
+          three with "~" (leaf~: its right data with the last hex digit
+          changed)
 """
 
 # Expected outcome shortcuts: (result, failure, policy, tls_required)
@@ -112,6 +114,11 @@ sc("dane-mixed-rrset",
    SENT_DANE, "secure-usable",
    notes="unusable (PKIX-TA/EE, unknown usage/selector/mtype) and wrong "
          "records plus one right DANE-EE record")
+sc("dane-digest-off-by-one", [host(tlsa=["3 1 1 leaf~"])],
+   ("deferred", "tlsa-invalid", "dane", True), "secure-usable",
+   failure_any=["tlsa-invalid", "validation-failure"],
+   notes="the right DANE-EE digest with its last hex digit changed: "
+         "deferred, never delivered")
 sc("dane-wrong-ee-right-ta",
    [host(cert="dane-ta1", tlsa=["3 1 1 junk", "2 1 1 int"])], SENT_DANE,
    "secure-usable",

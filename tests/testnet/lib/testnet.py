@@ -492,13 +492,19 @@ class Net:
                 for r in t.pop("_recs"):
                     if r["src"] == "junk":
                         data = junk(64 if r["m"] == 2 else 32)
+                    elif r["src"].endswith("~"):
+                        # the right digest with its last hex digit changed
+                        data = tlsa_data(srcs[r["src"][:-1]], r["s"],
+                                         r["m"])
+                        data = data[:-1] + ("1" if data[-1] == "0" else "0")
                     else:
                         data = tlsa_data(srcs[r["src"]], r["s"], r["m"])
                     rd = "%d %d %d %s" % (r["u"], r["s"], r["m"], data)
                     t["records"].append(rd)
                     self.zone_of(t["name"] + ".").add(t["name"] + ".",
                                                       "TLSA", rd)
-                    right += r["src"] != "junk"
+                    right += r["src"] != "junk" and \
+                        not r["src"].endswith("~")
                 t["matching"] = right
         self.write_zones()
         pmap(lambda z: sign(z, self.dnsdir), list(self.zones.values()))
