@@ -18,17 +18,16 @@ import os
 import re
 import signal
 import smtplib
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from inbound_lib import Daemon, Tap, parse_kv, testnet_setup  # noqa: E402
+import inbound_lib  # noqa: E402
+from inbound_lib import Daemon, Tap, testnet_setup  # noqa: E402
 
 tap = Tap()
 top, build, S = testnet_setup(tap)
 SENDER = "alice@sealpost.example"
-LOG_TS = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)")
 
 
 def mx_host(name, i=0):
@@ -154,14 +153,7 @@ def send(rcpts, tag, extra_body=b"", sender=SENDER, mail_options=(),
 
 def log_events(event):
     """Every `event k=v ...` line of the log as (time string, dict)."""
-    out = []
-    pat = re.compile(r"(?:^|: )%s ((?:[a-z0-9_]+=).*)$" % event)
-    for ln in d.log_text().splitlines():
-        m = pat.search(ln)
-        if m:
-            ts = LOG_TS.match(ln)
-            out.append((ts.group(1) if ts else "", parse_kv(" " + m.group(1))))
-    return out
+    return inbound_lib.log_events(d, event)
 
 
 def outs(qid, rcpt=None):

@@ -151,6 +151,23 @@ def require_users(tap):
         sys.exit(1)
 
 
+LOG_TS = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)")
+
+
+def log_events(daemon, event):
+    """Every `event k=v ...` line (doc/design.md §9) of daemon's log as
+    (time string, dict)."""
+    out = []
+    pat = re.compile(r"(?:^|: )%s ((?:[a-z0-9_]+=).*)$" % event)
+    for ln in daemon.log_text().splitlines():
+        m = pat.search(ln)
+        if m:
+            ts = LOG_TS.match(ln)
+            out.append((ts.group(1) if ts else "",
+                        parse_kv(" " + m.group(1))))
+    return out
+
+
 def testnet_setup(tap):
     """For a test run inside tests/testnet/run: no LeakSanitizer (it
     cannot run in the chroots, which have no /proc; the other sanitizers

@@ -24,7 +24,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from inbound_lib import Daemon, Tap, parse_kv, testnet_setup  # noqa: E402
+import inbound_lib  # noqa: E402
+from inbound_lib import Daemon, Tap, testnet_setup  # noqa: E402
 
 tap = Tap()
 top, build, S = testnet_setup(tap)
@@ -119,13 +120,7 @@ def send(rcpts, tag, mail_options=(), tls=False, headers=""):
 
 
 def log_events(event):
-    out = []
-    pat = re.compile(r"(?:^|: )%s ((?:[a-z0-9_]+=).*)$" % event)
-    for ln in d.log_text().splitlines():
-        m = pat.search(ln)
-        if m:
-            out.append(parse_kv(" " + m.group(1)))
-    return out
+    return [kv for _, kv in inbound_lib.log_events(d, event)]
 
 
 def wait_out(qid, n=1, timeout=60):
