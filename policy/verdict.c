@@ -84,6 +84,19 @@ verdict_host(const struct verdict_in *in, const struct verdict_host_in *h,
 	/* 2. DANE: usable records, or a failure that is final */
 	switch (h->dane) {
 	case VERDICT_DANE_USABLE:
+		/*
+		 * Under an insecure MX RRset DANE authenticates the host, not
+		 * the choice of it: a policy in enforce mode still decides
+		 * which hosts may be used.
+		 */
+		if (own && !h->mx_secure && in->sts == VERDICT_STS_ENFORCE &&
+		    !h->sts_match) {
+			(void)strlcpy(o->policy_src, "mta-sts",
+			    sizeof(o->policy_src));
+			verdict_refuse(o, "validation-failure",
+			    "MX host not listed in the MTA-STS policy");
+			return;
+		}
 		verdict_set(o, IPC_REQ_DANE, "dane", "dane");
 		break;
 	case VERDICT_DANE_FAILED:

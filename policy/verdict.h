@@ -50,6 +50,8 @@ struct verdict_host_in {
 	int		dane;		/* enum verdict_dane */
 	const char	*dane_why;	/* FAILED: what failed */
 	int		sts_match;	/* the name matches an mx pattern */
+	int		mx_secure;	/* the host came from a DNSSEC-secure
+					   MX RRset (or no MX lookup) */
 };
 
 struct verdict_out {
@@ -68,7 +70,10 @@ int	verdict_from_table(const struct route_decision *);
 
 /*
  * Decides one host (doc/design.md §8): the table's requirement wins
- * (dane-only needs usable TLSA); else usable DANE gives dane, a failed
+ * (dane-only needs usable TLSA); else usable DANE gives dane (RFC 7672
+ * §2.2.1 allows it under an insecure MX RRset; then an MTA-STS policy in
+ * enforce mode must still list the host, since the MX name itself was
+ * not authenticated), a failed
  * TLSA lookup makes the host unusable (dnssec-invalid), MTA-STS enforce
  * gives mta-sts or drops a host outside its mx patterns
  * (validation-failure), testing keeps the base requirement and marks

@@ -381,6 +381,7 @@ policyd_run_verdicts(struct policyd_run *r, struct buf *fr)
 		hin.dane_why = r->dane[i].why;
 		hin.sts_match = in.sts != VERDICT_STS_NONE &&
 		    sts_policy_mx_match(&r->sts.policy, h->name);
+		hin.mx_secure = r->d.hop.nomx || r->tg.mx_ad;
 		verdict_host(&in, &hin, &r->v[i]);
 		h->own_mx = !r->d.relayed;
 		if (h->naddr == 0)
@@ -403,7 +404,10 @@ policyd_run_verdicts(struct policyd_run *r, struct buf *fr)
 				first_fail = (int)i;
 			continue;
 		}
-		usable++;
+		/* the policy line's src: what decided the first usable host */
+		if (usable++ == 0)
+			src = strcmp(h->policy_src, "floor") == 0 ? "none" :
+			    h->policy_src;
 		h->sts_testing = r->v[i].sts_testing;
 		if (h->requirement == IPC_REQ_DANE ||
 		    h->requirement == IPC_REQ_DANE_ONLY) {
@@ -412,15 +416,7 @@ policyd_run_verdicts(struct policyd_run *r, struct buf *fr)
 			if (policyd_run_tlsa(r, i, fr) == -1)
 				fatal("policy: TLSA frames");
 		}
-		if (strcmp(src, "none") == 0 || strcmp(src, "encrypt") == 0)
-			src = strcmp(h->policy_src, "dane") == 0 &&
-			    h->requirement == IPC_REQ_DANE ? "dane" :
-			    strcmp(h->policy_src, "floor") == 0 ? src :
-			    h->policy_src;
 	}
-	if (r->sts.have && strcmp(src, "none") == 0 &&
-	    r->sts.policy.mode != STS_MODE_NONE)
-		src = "mta-sts";
 	if (first_fail >= 0) {
 		/*
 		 * A refused host: smtpout skips it (every one refused defers
@@ -682,8 +678,9 @@ policyd_run_ask(struct policyd_run *r, const char *name, uint16_t qtype,
 
 /*
  * Whether DANE can apply to host i of the plan (RFC 7672 §2.2): the
- * resolver trusted, the MX RRset secure (or no MX lookup), every address
- * answer used secure. Sets the TLSA base (the CNAME-expanded name first).
+ * resolver trusted and every address answer used secure (the MX RRset
+ * may be insecure, §2.2.1; verdict.c then lets MTA-STS still choose the
+ * hosts). Sets the TLSA base (the CNAME-expanded name first).
  */
 static int
 policyd_run_dane_applies(struct policyd_run *r, size_t i)
@@ -699,7 +696,11 @@ policyd_run_dane_applies(struct policyd_run *r, size_t i)
 		dn->state = VERDICT_DANE_OFF;
 		return 0;
 	}
-	if (h->naddr == 0 || (!r->d.hop.nomx && !r->tg.mx_ad))
+	/*
+	 * RFC 7672 §2.2.1: the MX RRset need not be secure (a signed
+	 * provider's hosts serve unsigned domains); the addresses must be.
+	 */
+	if (h->naddr == 0)
 		return 0;
 	for (t = 0; t < r->tg.n; t++)
 		if (strcmp(r->tg.t[t].name, h->name) == 0)

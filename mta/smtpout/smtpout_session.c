@@ -323,17 +323,19 @@ smtpout_req_for(const struct smtpout_job *job, const struct ipc_plan_host *h)
 
 /*
  * 1 when a REQUIRETLS message may try host h at all (RFC 8689 §4.2.1):
- * a relay the administrator named, or an MX host that DANE or the
- * domain's MTA-STS policy itself authenticates (not one the downgrade
- * memory raised: its name was never matched against a policy).
+ * a relay the administrator named, or an MX host that DANE under a
+ * DNSSEC-secure MX RRset or the domain's MTA-STS policy itself
+ * authenticates (not one the downgrade memory raised: its name was never
+ * matched against a policy).
  */
 static int
 smtpout_req_authenticated(const struct ipc_plan_host *h)
 {
 	if (!h->own_mx)
 		return 1;
-	return h->requirement == IPC_REQ_DANE ||
-	    h->requirement == IPC_REQ_DANE_ONLY ||
+	/* DANE authenticates the MX's choice only under a secure MX RRset */
+	return ((h->requirement == IPC_REQ_DANE ||
+	    h->requirement == IPC_REQ_DANE_ONLY) && h->mx_ad) ||
 	    (h->requirement == IPC_REQ_MTA_STS &&
 	    strcmp(h->policy_src, "mta-sts") == 0);
 }

@@ -387,8 +387,9 @@ smtpout_sess_final(struct smtpout_sess *s)
 	 */
 	if (out == IPC_OUT_SENT && s->host.own_mx && s->tls_active)
 		smtpout_plan_met(s->so, job->j.domain,
-		    s->verdict_req == IPC_REQ_DANE ||
-		    s->verdict_req == IPC_REQ_DANE_ONLY ? IPC_REQ_DANE :
+		    (s->verdict_req == IPC_REQ_DANE ||
+		    s->verdict_req == IPC_REQ_DANE_ONLY) && s->host.mx_ad ?
+		    IPC_REQ_DANE :
 		    s->verdict_req == IPC_REQ_MTA_STS &&
 		    strcmp(s->host.policy_src, "mta-sts") == 0 ?
 		    IPC_REQ_MTA_STS : IPC_REQ_ENCRYPT);

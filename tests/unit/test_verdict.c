@@ -162,6 +162,7 @@ test_precedence(void **state)
 		h.dane = t[i].dane;
 		h.dane_why = "SERVFAIL";
 		h.sts_match = t[i].match;
+		h.mx_secure = 1;
 		verdict_host(&in, &h, &o);
 		print_message("%s\n", t[i].why);
 		assert_int_equal(o.usable, t[i].usable);
@@ -179,6 +180,47 @@ test_precedence(void **state)
 		assert_int_equal(o.sts_testing, t[i].testing);
 		assert_int_equal(o.raised, t[i].raised);
 	}
+}
+
+/* RFC 7672 §2.2.1: DANE under an insecure MX RRset; MTA-STS still lists */
+static void
+test_insecure_mx(void **state)
+{
+	struct route_decision d;
+	struct verdict_in in;
+	struct verdict_host_in h;
+	struct verdict_out o;
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	d.requirement = IPC_REQ_ENCRYPT;
+	d.policy = "encrypt";
+	d.policy_src = "floor";
+	memset(&in, 0, sizeof(in));
+	in.d = &d;
+	memset(&h, 0, sizeof(h));
+	h.dane = VERDICT_DANE_USABLE;
+	h.mx_secure = 0;
+	verdict_host(&in, &h, &o);
+	assert_int_equal(o.usable, 1);
+	assert_int_equal(o.requirement, IPC_REQ_DANE);
+	/* enforce, the host not listed: refused, DANE or not */
+	in.sts = VERDICT_STS_ENFORCE;
+	verdict_host(&in, &h, &o);
+	assert_int_equal(o.usable, 0);
+	assert_string_equal(o.failure, "validation-failure");
+	assert_string_equal(o.policy_src, "mta-sts");
+	/* listed: DANE */
+	h.sts_match = 1;
+	verdict_host(&in, &h, &o);
+	assert_int_equal(o.usable, 1);
+	assert_int_equal(o.requirement, IPC_REQ_DANE);
+	/* a secure MX RRset: DANE wins, listed or not (RFC 8461 §2) */
+	h.sts_match = 0;
+	h.mx_secure = 1;
+	verdict_host(&in, &h, &o);
+	assert_int_equal(o.usable, 1);
+	assert_int_equal(o.requirement, IPC_REQ_DANE);
 }
 
 static void
@@ -200,6 +242,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_precedence),
+		cmocka_unit_test(test_insecure_mx),
 		cmocka_unit_test(test_rank),
 	};
 

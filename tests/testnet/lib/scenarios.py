@@ -150,6 +150,14 @@ sc("dane-expired-sigs", [host(tlsa=GOOD_EE)],
    ("deferred", "dnssec-invalid", None, True), "bogus", zone="expired",
    notes="the zone's RRSIGs expired yesterday: SERVFAIL for everything")
 
+# ---- an unsigned domain, its MX host at a signed provider --------------------
+sc("insecure-mx-secure-host",
+   [host(label="mx.signed-hosts.test.", cert="rogue", tlsa=["3 1 1 leaf"])],
+   SENT_DANE, "secure-usable", zone="unsigned",
+   notes="unsigned domain whose MX host lives in the signed zone "
+         "signed-hosts.test with a TLSA record: DANE applies to the host "
+         "(RFC 7672 2.2.1 allows it under an insecure MX RRset)")
+
 # ---- insecure ---------------------------------------------------------------
 sc("insecure-junk-tlsa", [host(cert="rogue", tlsa=["3 1 1 junk"])],
    SENT_ENC, "insecure", zone="unsigned",
@@ -281,6 +289,14 @@ sc("sts-two-records", [host(cert="rogue")], SENT_ENC, "insecure",
    failure_any=[None, "sts-policy-invalid"],
    notes="two TXT records start with v=STSv1: no policy (RFC 8461 3.1) "
          "although the policy host serves a valid enforce policy")
+sc("insecure-mx-dane-sts-unlisted",
+   [host(label="mx2.signed-hosts.test.", cert="rogue",
+         tlsa=["3 1 1 leaf"])],
+   ("deferred", "validation-failure", "mta-sts", True), "secure-usable",
+   zone="unsigned", sts=sts(mx=["mx.elsewhere.test"]),
+   notes="as insecure-mx-secure-host, but the domain's MTA-STS policy in "
+         "enforce mode does not list the host: the MX name was never "
+         "authenticated, so MTA-STS still chooses the hosts")
 sc("striptls-sts", [host(peer="striptls", cert="pkix")],
    ("deferred", "starttls-not-supported", "mta-sts", True), "insecure",
    zone="unsigned", sts=sts(),

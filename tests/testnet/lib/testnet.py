@@ -304,6 +304,7 @@ class Net:
         self.zone(".")
         self.zone("test.")
         self.zone("insecure-hosts.test.", "unsigned")
+        self.zone("signed-hosts.test.", "signed")
         for i, s in enumerate(SC.SCENARIOS, 1):
             self.zone(s["name"] + ".test.", s["zone"])
         for i, s in enumerate(SC.SCENARIOS, 1):
