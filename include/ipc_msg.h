@@ -67,6 +67,16 @@ enum ipc_type {
 	IPC_POLICY_QUERY,	/* master -> policy: struct ipc_policy_query */
 	IPC_POLICY_TEXT,	/* policy -> master, master -> CLI: struct
 				   ipc_policy_text + text */
+	/* sealpost queue: CLI -> master -> queue, and batches back */
+	IPC_CTL_QUEUE,		/* CLI -> master: struct ipc_queue_query */
+	IPC_QUEUE_QUERY,	/* master -> queue: struct ipc_queue_query */
+	IPC_QUEUE_ITEM,		/* queue -> master -> CLI: struct
+				   ipc_queue_item, then its nrcpt
+				   IPC_QUEUE_RCPT */
+	IPC_QUEUE_RCPT,		/* queue -> master -> CLI: struct
+				   ipc_queue_rcpt */
+	IPC_QUEUE_END,		/* queue -> master -> CLI: struct
+				   ipc_queue_end, the batch is over */
 	IPC_TYPE_MAX		/* must stay <= 64: allow-lists are bitmasks */
 };
 
@@ -375,6 +385,80 @@ struct ipc_ctl_proc {
 	uint32_t	restarts;
 	int32_t		responding;	/* 1 answered ping, 0 no, -1 unknown */
 	int32_t		draining;	/* finishing its sessions (reload) */
+};
+
+/* ---- sealpost queue (CLI -> master -> queue), doc/design.md §3 ---- */
+
+enum ipc_queue_op {
+	IPC_QUEUE_LIST = 1,		/* a batch of messages, by id */
+};
+
+/* Recipient states as the listing shows them (bits of a filter). */
+enum ipc_queue_state {
+	IPC_QUEUE_S_PENDING = 0,	/* not tried yet */
+	IPC_QUEUE_S_DEFERRED,		/* tried, waits for its next try */
+	IPC_QUEUE_S_ACTIVE,		/* its message is being delivered */
+	IPC_QUEUE_S_MAX
+};
+
+#define IPC_QUEUE_BATCH_MAX	1000	/* messages per IPC_QUEUE_QUERY */
+
+/*
+ * One batch of the listing: up to max messages whose id sorts after
+ * `after` ("" from the start) and that pass every filter given. The
+ * CLI asks again, from the last id, while the answer says more.
+ */
+struct ipc_queue_query {
+	uint64_t	ctl;		/* master's number; 0 from the CLI */
+	int32_t		op;		/* enum ipc_queue_op */
+	uint32_t	max;		/* 1 .. IPC_QUEUE_BATCH_MAX */
+	char		after[IPC_Q_ID_MAX + 1];
+	/* filters, all of them; "" or 0 is any */
+	char		domain[IPC_DOMAIN_MAX + 1];	/* a waiting
+							   recipient's domain,
+							   lower case */
+	uint32_t	states;		/* bits 1 << enum ipc_queue_state */
+	char		failure[64];	/* RFC 8460 type of a recipient */
+	int64_t		older_than;	/* arrived before (unix time) */
+};
+
+/* A message of the batch; nrcpt IPC_QUEUE_RCPT follow. */
+struct ipc_queue_item {
+	uint64_t	ctl;
+	char		id[IPC_Q_ID_MAX + 1];
+	int64_t		arrival;	/* unix time */
+	uint64_t	size;		/* content octets */
+	char		from[IPC_ADDR_MAX + 1];	/* "" = <> */
+	int64_t		due;		/* its next attempt (unix time) */
+	int32_t		active;		/* being delivered now */
+	int32_t		requiretls;
+	uint32_t	nrcpt;		/* recipients still waiting */
+	uint32_t	ndone;		/* recipients already final */
+};
+
+/* A recipient still waiting (pending or deferred). */
+struct ipc_queue_rcpt {
+	uint64_t	ctl;
+	char		addr[IPC_ADDR_MAX + 1];
+	int32_t		state;		/* enum ipc_queue_state */
+	uint32_t	attempts;
+	int64_t		last_attempt;	/* unix time, 0 never */
+	int64_t		next_retry;	/* unix time */
+	int32_t		code;		/* last error, 0 none */
+	char		dsn[16];
+	char		failure[64];	/* RFC 8460 type, or "" */
+	char		mx[IPC_DOMAIN_MAX + 1];	/* who said it, or "" */
+	char		text[512];	/* the reply or our reason */
+};
+
+/* The end of a batch. */
+struct ipc_queue_end {
+	uint64_t	ctl;
+	int32_t		status;		/* 0 done, 2 failed (text says) */
+	int32_t		more;		/* ask again from last */
+	char		last[IPC_Q_ID_MAX + 1];	/* the last id looked at */
+	uint32_t	count;		/* messages in this batch */
+	char		text[256];
 };
 
 #endif
