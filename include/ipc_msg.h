@@ -432,7 +432,10 @@ struct ipc_queue_item {
 	int64_t		due;		/* its next attempt (unix time) */
 	int32_t		active;		/* being delivered now */
 	int32_t		requiretls;
-	uint32_t	nrcpt;		/* recipients still waiting */
+	uint32_t	nrcpt;		/* IPC_QUEUE_RCPT frames that follow */
+	uint32_t	nomitted;	/* waiting recipients not sent (the
+					   batch's byte budget; sealpost show
+					   has them all) */
 	uint32_t	ndone;		/* recipients already final */
 };
 
