@@ -71,8 +71,8 @@ enum ipc_type {
 	IPC_CTL_QUEUE,		/* CLI -> master: struct ipc_queue_query */
 	IPC_QUEUE_QUERY,	/* master -> queue: struct ipc_queue_query */
 	IPC_QUEUE_ITEM,		/* queue -> master -> CLI: struct
-				   ipc_queue_item, then its nrcpt
-				   IPC_QUEUE_RCPT */
+				   ipc_queue_item, then nrcpt frames of
+				   the next type */
 	IPC_QUEUE_RCPT,		/* queue -> master -> CLI: struct
 				   ipc_queue_rcpt */
 	IPC_QUEUE_END,		/* queue -> master -> CLI: struct

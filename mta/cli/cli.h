@@ -93,4 +93,185 @@ void	cli_policy_clean(char *text, size_t len);
 /* The exit code for the status of an answer's last frame. Pure. */
 int	cli_policy_exit(int32_t status);
 
+/* ---- sealpost queue and mailq (cli_queue.c, pure: cli_queue_fmt.c) ---- */
+struct buf;
+struct ipc_queue_query;
+struct ipc_queue_item;
+struct ipc_queue_rcpt;
+/*
+ * sealpost queue [--json] [--summary] [--domain D] [--state S[,S]]
+ * [--failure TYPE] [--older-than DURATION]: the queue's listing, pulled
+ * from sealpostd in batches and printed as it comes (doc/design.md §3).
+ * Returns 0, EX_USAGE, EX_UNAVAILABLE (no daemon, the queue process not
+ * running or failing, a timeout), EX_PROTOCOL, EX_IOERR or EX_OSERR.
+ */
+int	cli_queue(struct cli *, int argc, char **argv);
+/*
+ * The mailq(1) hook of main: when basename(argv[0]) is "mailq", replaces
+ * *argcp and *argvp by the same command line with "queue" inserted after
+ * argv[0] (storage kept until exit). Returns 1 when it did, 0 when the
+ * name is another, -1 when memory runs out.
+ */
+int	cli_queue_mailq(int *argcp, char ***argvp);
+
+#define CLI_QUEUE_WIDTH	80	/* columns when standard output is no
+				   terminal */
+enum cli_queue_cmd {
+	CLI_QUEUE_RUN,		/* q and opts are filled in */
+	CLI_QUEUE_HELP,		/* -h or --help */
+	CLI_QUEUE_USAGE,	/* a bad command line: err says why */
+};
+struct cli_queue_opts {
+	int	json;		/* --json */
+	int	summary;	/* --summary */
+	int	filtered;	/* a filter was given */
+};
+/*
+ * The command line of sealpost queue (argv[0] is "queue"): fills q (ctl 0,
+ * op IPC_QUEUE_LIST, max IPC_QUEUE_BATCH_MAX, after "", the filters;
+ * older_than from now) and o, or err (NUL-terminated, cut to errlen > 0).
+ * Pure.
+ */
+enum cli_queue_cmd cli_queue_args(int argc, char **argv, int64_t now,
+	    struct ipc_queue_query *q, struct cli_queue_opts *o, char *err,
+	    size_t errlen);
+/*
+ * A duration as sealpost.conf(5) writes one: a number of seconds with an
+ * optional suffix s, m, h, d or w, at most 36500 days. Returns 0 with
+ * *secs, or -1 with *why a static message. Pure.
+ */
+int	cli_queue_duration(const char *arg, int64_t *secs, const char **why);
+/*
+ * A comma-separated list of state names (pending, deferred, active; any
+ * case) as bits 1 << enum ipc_queue_state. Returns 0, or -1 with *why.
+ * Pure.
+ */
+int	cli_queue_states(const char *arg, uint32_t *bits, const char **why);
+/*
+ * The RFC 8460 §4.3 result type named by arg (any case), as a static
+ * lower-case string, or NULL when arg names none. Pure.
+ */
+const char *cli_queue_failure_type(const char *arg);
+
+/*
+ * The reader of a listing's frames, one batch after the other: it checks
+ * every frame (exact size, NUL-terminated strings, states, times, the
+ * recipients an item announced, ids in increasing order, an END that
+ * counts the batch and moves on) and says what it was. Pure.
+ */
+struct cli_queue_pager {
+	struct ipc_queue_query	 *q;	/* the query; after is moved on */
+	struct ipc_queue_item	 *item;	/* the current message */
+	struct ipc_queue_rcpt	 *rcpt;	/* the last recipient */
+	uint32_t		  rcpt_left;	/* of the current message */
+	uint32_t		  items;	/* in this batch */
+	int			  status;	/* of the END */
+	char			  end_text[256];	/* its text */
+	const char		 *why;	/* CLI_QUEUE_P_BAD: what is wrong */
+};
+enum cli_queue_p {
+	CLI_QUEUE_P_ITEM,	/* a message: *item; complete when rcpt_left
+				   is 0 */
+	CLI_QUEUE_P_RCPT,	/* a recipient of it: *rcpt; the message is
+				   complete when rcpt_left is 0 */
+	CLI_QUEUE_P_NEXT,	/* the batch ended with more: send *q again */
+	CLI_QUEUE_P_DONE,	/* the listing is complete */
+	CLI_QUEUE_P_FAILED,	/* the queue could not list: end_text */
+	CLI_QUEUE_P_ERROR,	/* IPC_CTL_ERROR from the master: its text */
+	CLI_QUEUE_P_BAD,	/* a malformed frame: why */
+};
+/*
+ * Starts reading the answers to q, which the caller keeps, with item
+ * and rcpt as the storage for frames. Pure.
+ */
+void	cli_queue_pager_init(struct cli_queue_pager *, struct ipc_queue_query *,
+	    struct ipc_queue_item *, struct ipc_queue_rcpt *);
+/* Takes one frame (type, payload). Returns what it was. Pure. */
+enum cli_queue_p cli_queue_pager_feed(struct cli_queue_pager *,
+	    uint32_t type, const void *data, size_t len);
+
+/* Counts of a listing, for its last line (cli_queue_fmt_total). */
+struct cli_queue_tally {
+	uint64_t	messages;
+	uint64_t	size;		/* octets of those messages */
+	uint64_t	state[3];	/* recipients per ipc_queue_state */
+	uint64_t	omitted;	/* waiting recipients not listed */
+};
+/* Counts a message (and its omitted recipients), a recipient. Pure. */
+void	cli_queue_tally_item(struct cli_queue_tally *,
+	    const struct ipc_queue_item *);
+void	cli_queue_tally_rcpt(struct cli_queue_tally *,
+	    const struct ipc_queue_rcpt *);
+
+/*
+ * The output, appended to b (each returns 0, or -1 with errno ENOBUFS or
+ * ENOMEM as buf_append; b stays the caller's). A message is
+ * cli_queue_fmt_item, cli_queue_fmt_rcpt for each recipient (first set
+ * for the first: JSON puts commas between them) and
+ * cli_queue_fmt_item_end; with json, one line of JSON Lines, else a text
+ * block under the column titles of cli_queue_fmt_head. The listing ends
+ * with cli_queue_fmt_total (text only). Times are local for text, RFC
+ * 3339 UTC for JSON; now is the time "next" is seen from; width is the
+ * terminal's columns, at which a recipient's reason is cut. Pure (but
+ * for the time zone that localtime_r reads).
+ */
+int	cli_queue_fmt_head(struct buf *b);
+int	cli_queue_fmt_item(struct buf *b, const struct ipc_queue_item *,
+	    int json);
+int	cli_queue_fmt_rcpt(struct buf *b, const struct ipc_queue_rcpt *,
+	    int json, int first, int64_t now, size_t width);
+int	cli_queue_fmt_item_end(struct buf *b, const struct ipc_queue_item *,
+	    int json);
+int	cli_queue_fmt_total(struct buf *b, const struct cli_queue_tally *,
+	    int filtered);
+/*
+ * s[0..len) as a JSON string (RFC 8259) in quotes: valid UTF-8 passes,
+ * except the controls U+0000..U+001F and U+007F..U+009F and U+2028,
+ * U+2029, which are escaped; each maximal ill-formed subsequence (Unicode
+ * §3.9) becomes \ufffd. Pure.
+ */
+int	cli_queue_json_str(struct buf *b, const char *s, size_t len);
+/*
+ * s[0..len) for a terminal: control characters and ill-formed UTF-8
+ * each become '?'; longer than max columns (0: no limit, max > 3
+ * otherwise; a character is one column) it is cut to max - 3 and "..."
+ * follows. Pure.
+ */
+int	cli_queue_text_put(struct buf *b, const char *s, size_t len,
+	    size_t max);
+
+/*
+ * --summary: per destination domain of the waiting recipients, the
+ * recipients, the messages, their octets and the most common failure
+ * (the RFC 8460 type, else the enhanced status code). Only these
+ * counters are kept, never the listing.
+ */
+struct cli_queue_sum;
+/* Returns a new, empty summary, or NULL (ENOMEM). */
+struct cli_queue_sum *cli_queue_sum_new(void);
+/* The next message and its recipients. Return 0, or -1 (ENOMEM). */
+int	cli_queue_sum_item(struct cli_queue_sum *,
+	    const struct ipc_queue_item *);
+int	cli_queue_sum_rcpt(struct cli_queue_sum *,
+	    const struct ipc_queue_rcpt *);
+/*
+ * Sorts the domains (most recipients first, then by name) into *n rows
+ * for cli_queue_fmt_sum_row; nothing may be added after. Returns 0, or
+ * -1 (ENOMEM).
+ */
+int	cli_queue_sum_sort(struct cli_queue_sum *, size_t *n);
+/*
+ * The summary as cli_queue_fmt_item writes a message: head, rows 0 to
+ * n - 1 (after cli_queue_sum_sort), tail (the totals, or "Mail queue is
+ * empty"; with json the one object ends there).
+ */
+int	cli_queue_fmt_sum_head(struct buf *b, const struct cli_queue_sum *,
+	    int json);
+int	cli_queue_fmt_sum_row(struct buf *b, const struct cli_queue_sum *,
+	    size_t i, int json);
+int	cli_queue_fmt_sum_tail(struct buf *b, const struct cli_queue_sum *,
+	    int json, int filtered);
+/* Frees the summary and its counters; NULL is fine. */
+void	cli_queue_sum_free(struct cli_queue_sum *);
+
 #endif

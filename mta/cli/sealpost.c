@@ -31,6 +31,7 @@ static const struct {
 	{ "status", cli_status, "show the running processes" },
 	{ "policy", cli_policy, "show the outbound plan for a domain" },
 	{ "tlsa", cli_tlsa, "print the TLSA records to publish" },
+	{ "queue", cli_queue, "list the queue (also run as mailq)" },
 	{ "help", cli_help, "show this help" },
 };
 
@@ -167,6 +168,11 @@ main(int argc, char **argv)
 
 	memset(&cli, 0, sizeof(cli));
 	cli.progname = "sealpost";
+	/* mailq(1) is `sealpost queue` with its options (cli_queue.c) */
+	if (cli_queue_mailq(&argc, &argv) == -1) {
+		perror(cli.progname);
+		return EX_OSERR;
+	}
 	cli_long_options(argc, argv);
 	while ((ch = getopt(argc, argv, "+f:hu:V")) != -1) {
 		switch (ch) {

@@ -251,6 +251,14 @@ master_child_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 		    master_ctl_policy_text(m, msg) == -1)
 			break;
 		return;
+	case IPC_QUEUE_ITEM:
+	case IPC_QUEUE_RCPT:
+	case IPC_QUEUE_END:
+		/* a batch of sealpost queue, for the control side */
+		if (k->role != PROC_QUEUE ||
+		    master_ctl_queue_frame(m, msg) == -1)
+			break;
+		return;
 	default:
 		break;
 	}
@@ -439,7 +447,9 @@ master_spawn(struct master_child *k)
 	    IPC_ALLOW(IPC_PONG) | (k->role == PROC_SMTPIN ?
 	    IPC_ALLOW(IPC_ANVIL_CONNECT) | IPC_ALLOW(IPC_ANVIL_DISCONNECT) |
 	    IPC_ALLOW(IPC_QUEUE_LOST) : 0) | (k->role == PROC_POLICY ?
-	    IPC_ALLOW(IPC_POLICY_TEXT) : 0),
+	    IPC_ALLOW(IPC_POLICY_TEXT) : 0) | (k->role == PROC_QUEUE ?
+	    IPC_ALLOW(IPC_QUEUE_ITEM) | IPC_ALLOW(IPC_QUEUE_RCPT) |
+	    IPC_ALLOW(IPC_QUEUE_END) : 0),
 	    master_child_msg, master_child_err, k) == -1)
 		fatal("%s: channel", k->title);
 	k->chan_open = 1;
@@ -507,6 +517,8 @@ master_reap(struct master *m)
 			master_anvil_forget(m, (size_t)(k - m->children));
 		if (k->role == PROC_POLICY)	/* its queries go unanswered */
 			master_ctl_policy_gone(m);
+		if (k->role == PROC_QUEUE)
+			master_ctl_queue_gone(m);
 		lived = loop_now_ms() - k->started_ms;
 		if (k->draining) {
 			log_info("%s (pid %ld) finished its sessions",

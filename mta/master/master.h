@@ -156,5 +156,14 @@ int	master_ctl_policy_text(struct master *, const struct ipc_msg *);
  * query still waiting is answered IPC_CTL_ERROR.
  */
 void	master_ctl_policy_gone(struct master *);
+/*
+ * The queue process sent an answer to sealpost queue (IPC_QUEUE_ITEM,
+ * _RCPT, _END): passes it to the connection whose batch it answers, or
+ * drops it. Returns -1 when the frame is malformed (the caller kills
+ * the child), else 0.
+ */
+int	master_ctl_queue_frame(struct master *, const struct ipc_msg *);
+/* The queue process ended: every batch waiting for it fails. */
+void	master_ctl_queue_gone(struct master *);
 
 #endif

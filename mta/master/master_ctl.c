@@ -10,6 +10,8 @@
  * IPC_POLICY_TEXT frames that come back under that number go to the CLI
  * as they are; the master itself answers IPC_CTL_ERROR when the policy
  * process is not there, does not answer in time, or ends first.
+ * `sealpost queue` is relayed the same way to the queue process, one
+ * batch at a time (IPC_QUEUE_QUERY; IPC_QUEUE_ITEM, _RCPT and _END back).
  * Linked by the sealpostd binary.
  */
 #include "config.h"
@@ -39,6 +41,8 @@ struct master_ctl {
 	uint64_t		 policy_ctl;	/* number of the policy
 						   query waiting, or 0 */
 	struct loop_timer	 policy_timer;
+	uint64_t		 queue_ctl;	/* the queue batch waiting */
+	struct loop_timer	 queue_timer;
 };
 
 static void
@@ -54,6 +58,7 @@ master_ctl_drop(struct master_ctl *c)
 		}
 	/* an answer that comes later finds no one and is dropped */
 	loop_timer_cancel(c->m->loop, &c->policy_timer);
+	loop_timer_cancel(c->m->loop, &c->queue_timer);
 	/* may run inside c's own callback: the IPC layer stops touching it */
 	ipc_chan_close(&c->chan);
 	free(c);
@@ -208,16 +213,16 @@ master_ctl_policy_text_parse(const void *data, size_t len,
 	return 0;
 }
 
-/* The running policy process, if its channel is open and it stays. */
+/* The running process of role, if its channel is open and it stays. */
 static struct master_child *
-master_ctl_policy_child(struct master *m)
+master_ctl_child(struct master *m, enum proc_role role)
 {
 	struct master_child *k;
 	size_t i;
 
 	for (i = 0; i < m->nchildren; i++) {
 		k = &m->children[i];
-		if (k->role == PROC_POLICY && k->pid > 0 && k->chan_open &&
+		if (k->role == role && k->pid > 0 && k->chan_open &&
 		    !k->expect_exit && !k->draining)
 			return k;
 	}
@@ -249,7 +254,7 @@ master_ctl_policy_query(struct master_ctl *c, const struct ipc_msg *msg)
 	if (c->policy_ctl != 0 ||
 	    master_ctl_policy_query_parse(msg->data, msg->len, &q) == -1)
 		return -1;
-	if ((k = master_ctl_policy_child(m)) == NULL) {
+	if ((k = master_ctl_child(m, PROC_POLICY)) == NULL) {
 		master_ctl_policy_fail(c, "the policy process is not running");
 		return 0;
 	}
@@ -306,6 +311,97 @@ master_ctl_policy_gone(struct master *m)
 			    "the policy process ended before it answered");
 }
 
+/* ---- sealpost queue: one batch at a time to the queue process ---------- */
+
+static void
+master_ctl_queue_fail(struct master_ctl *c, const char *text)
+{
+	c->queue_ctl = 0;
+	loop_timer_cancel(c->m->loop, &c->queue_timer);
+	(void)ipc_send(&c->chan, IPC_CTL_ERROR, text, strlen(text), -1);
+}
+
+static void
+master_ctl_queue_timeout(void *arg)
+{
+	struct master_ctl *c = arg;
+
+	log_warnx("control: no answer from the queue process within %d s",
+	    MASTER_CTL_POLICY_TIMEOUT_MS / 1000);
+	master_ctl_queue_fail(c, "the queue process did not answer in time");
+}
+
+/*
+ * IPC_CTL_QUEUE: the master checks the frame's shape and that no batch
+ * of this connection waits; the fields are the queue's to judge (it
+ * answers a bad one with an END of status 2). Returns 0, or -1 to close
+ * the connection.
+ */
+static int
+master_ctl_queue_query(struct master_ctl *c, const struct ipc_msg *msg)
+{
+	struct master *m = c->m;
+	struct master_child *k;
+	struct ipc_queue_query q;
+
+	if (c->queue_ctl != 0 || msg->len != sizeof(q))
+		return -1;
+	memcpy(&q, msg->data, sizeof(q));
+	if (q.ctl != 0)
+		return -1;
+	if ((k = master_ctl_child(m, PROC_QUEUE)) == NULL) {
+		master_ctl_queue_fail(c, "the queue process is not running");
+		return 0;
+	}
+	q.ctl = ++m->ctl_seq;	/* new per batch, as for policy queries */
+	if (ipc_send(&k->chan, IPC_QUEUE_QUERY, &q, sizeof(q), -1) == -1) {
+		master_ctl_queue_fail(c, "cannot reach the queue process");
+		return 0;
+	}
+	c->queue_ctl = q.ctl;
+	loop_timer_set(m->loop, &c->queue_timer,
+	    MASTER_CTL_POLICY_TIMEOUT_MS, master_ctl_queue_timeout, c);
+	return 0;
+}
+
+int
+master_ctl_queue_frame(struct master *m, const struct ipc_msg *msg)
+{
+	struct master_ctl *c;
+	uint64_t ctl;
+	size_t want;
+
+	want = msg->type == IPC_QUEUE_ITEM ? sizeof(struct ipc_queue_item) :
+	    msg->type == IPC_QUEUE_RCPT ? sizeof(struct ipc_queue_rcpt) :
+	    msg->type == IPC_QUEUE_END ? sizeof(struct ipc_queue_end) : 0;
+	if (want == 0 || msg->len != want)
+		return -1;
+	/* every one of them starts with the number of its query */
+	memcpy(&ctl, msg->data, sizeof(ctl));
+	for (c = m->ctls; c != NULL; c = c->next)
+		if (c->queue_ctl != 0 && c->queue_ctl == ctl)
+			break;
+	if (c == NULL)
+		return 0;	/* the CLI left, or it timed out */
+	(void)ipc_send(&c->chan, msg->type, msg->data, msg->len, -1);
+	if (msg->type == IPC_QUEUE_END) {
+		c->queue_ctl = 0;
+		loop_timer_cancel(m->loop, &c->queue_timer);
+	}
+	return 0;
+}
+
+void
+master_ctl_queue_gone(struct master *m)
+{
+	struct master_ctl *c;
+
+	for (c = m->ctls; c != NULL; c = c->next)
+		if (c->queue_ctl != 0)
+			master_ctl_queue_fail(c,
+			    "the queue process ended before it answered");
+}
+
 static void
 master_ctl_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 {
@@ -323,6 +419,10 @@ master_ctl_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 		return;
 	case IPC_CTL_POLICY:
 		if (master_ctl_policy_query(c, msg) == -1)
+			break;
+		return;
+	case IPC_CTL_QUEUE:
+		if (master_ctl_queue_query(c, msg) == -1)
 			break;
 		return;
 	default:
@@ -362,7 +462,8 @@ master_ctl_accept(int fd, uint32_t events, void *arg)
 		}
 		c->m = m;
 		if (ipc_chan_init(&c->chan, m->loop, s, "control client",
-		    IPC_ALLOW(IPC_CTL_STATUS) | IPC_ALLOW(IPC_CTL_POLICY),
+		    IPC_ALLOW(IPC_CTL_STATUS) | IPC_ALLOW(IPC_CTL_POLICY) |
+		    IPC_ALLOW(IPC_CTL_QUEUE),
 		    master_ctl_msg, master_ctl_err, c) == -1) {
 			close(s);
 			free(c);

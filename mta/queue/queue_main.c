@@ -4,7 +4,8 @@
  * queue_user), recovers the spool left by the previous run, then takes
  * the channels to the smtpin processes that the master hands over
  * (IPC_QUEUE_CHANNEL) and commits messages through them (queue_chan.c,
- * queue_flush.c).
+ * queue_flush.c). It answers `sealpost queue` listings the master relays
+ * (IPC_QUEUE_QUERY, queue_ctl.c).
  * Scheduling, delivery and bounces come with the delivery issues.
  * Linked by the queue binary.
  */
@@ -17,6 +18,7 @@
 #include "lib/child.h"
 #include "lib/log.h"
 #include "queue.h"
+#include "queue_ctl.h"
 
 #define QUEUE_NOFILE_MAX	65536
 
@@ -24,6 +26,7 @@
 struct queue_proc {
 	struct child	c;
 	struct queue	q;
+	struct queue_ctl ctl;	/* sealpost queue (queue_ctl.c) */
 };
 
 /*
@@ -66,6 +69,11 @@ queue_master_msg(struct child *c, const struct ipc_msg *msg)
 		    (unsigned long long)qs.min_free);
 		return;
 	}
+	if (msg->type == IPC_QUEUE_QUERY) {
+		/* a CLI's query: a bad one is answered, never fatal */
+		queue_ctl_query(&p->ctl, msg);
+		return;
+	}
 	if (msg->type == IPC_OUT_CHANNEL && msg->len == sizeof(struct ipc_link)
 	    && msg->fd != -1) {
 		queue_out_channel(&p->q, msg->fd);
@@ -96,13 +104,15 @@ main(int argc, char **argv)
 	queue_chan_init(&p.q);
 	queue_flush_init(&p.q);
 	queue_run_init(&p.q);
+	queue_ctl_init(&p.ctl, &p.q, &p.c.master);
 	/*
 	 * Recover before the loop runs: channels the master already sent
 	 * wait in the master channel until then.
 	 */
 	(void)queue_recover(&p.q);
 	child_master_allow(&p.c, IPC_ALLOW(IPC_QUEUE_CHANNEL) |
-	    IPC_ALLOW(IPC_QUEUE_SETTINGS) | IPC_ALLOW(IPC_OUT_CHANNEL),
+	    IPC_ALLOW(IPC_QUEUE_SETTINGS) | IPC_ALLOW(IPC_OUT_CHANNEL) |
+	    IPC_ALLOW(IPC_QUEUE_QUERY),
 	    queue_master_msg);
 	child_run(&p.c);
 }
