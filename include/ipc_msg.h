@@ -77,6 +77,9 @@ enum ipc_type {
 				   ipc_queue_rcpt */
 	IPC_QUEUE_END,		/* queue -> master -> CLI: struct
 				   ipc_queue_end, the batch is over */
+	IPC_QUEUE_DATA,		/* queue -> master -> CLI: struct
+				   ipc_queue_data + items and recipients
+				   packed (one datagram for many) */
 	IPC_TYPE_MAX		/* must stay <= 64: allow-lists are bitmasks */
 };
 
@@ -452,6 +455,24 @@ struct ipc_queue_rcpt {
 	char		failure[64];	/* RFC 8460 type, or "" */
 	char		mx[IPC_DOMAIN_MAX + 1];	/* who said it, or "" */
 	char		text[512];	/* the reply or our reason */
+};
+
+/*
+ * Many ITEM and RCPT records in one frame: nrec records follow, each a
+ * struct ipc_queue_rec then the struct its type names, in the order the
+ * single frames would come; the frame is exactly sizeof + len. A listing
+ * of 100,000 messages is some 250,000 records: one datagram each would
+ * cost more in the kernel than everything else (bench/queue).
+ */
+struct ipc_queue_data {
+	uint64_t	ctl;
+	uint32_t	nrec;
+	uint32_t	len;		/* bytes after the struct */
+};
+
+struct ipc_queue_rec {
+	uint32_t	type;		/* IPC_QUEUE_ITEM or IPC_QUEUE_RCPT */
+	uint32_t	pad;
 };
 
 /* The end of a batch. */

@@ -157,6 +157,32 @@ cli_queue_summary(struct cli_queue_run *r)
 }
 
 /*
+ * The next record of a packed frame data[0..len) at *off: its type,
+ * where its struct is and how long (the struct its type names). Returns
+ * 0, or -1 when the record is cut or of a type that is not ITEM or RCPT.
+ */
+static int
+cli_queue_unpack(const uint8_t *data, size_t len, size_t *off,
+    uint32_t *type, const uint8_t **rec, size_t *reclen)
+{
+	struct ipc_queue_rec h;
+	size_t n;
+
+	if (len - *off < sizeof(h))
+		return -1;
+	memcpy(&h, data + *off, sizeof(h));
+	n = h.type == IPC_QUEUE_ITEM ? sizeof(struct ipc_queue_item) :
+	    h.type == IPC_QUEUE_RCPT ? sizeof(struct ipc_queue_rcpt) : 0;
+	if (n == 0 || len - *off - sizeof(h) < n)
+		return -1;
+	*type = h.type;
+	*rec = data + *off + sizeof(h);
+	*reclen = n;
+	*off += sizeof(h) + n;
+	return 0;
+}
+
+/*
  * Asks for the batches and prints them as they come. Returns the exit
  * code; on a failure, only the messages that are whole are printed.
  */
@@ -170,6 +196,9 @@ cli_queue_list(struct cli_queue_run *r)
 	enum ipc_err e;
 	size_t width = cli_queue_width();
 	int64_t now = (int64_t)time(NULL);
+	const uint8_t *vdata;
+	size_t vlen, off;
+	uint32_t vtype, irec, nrec;
 	int rc, head = 0, json = r->o->json;
 
 	cli_queue_pager_init(&p, r->q, &item, &rcpt);
@@ -183,7 +212,7 @@ cli_queue_list(struct cli_queue_run *r)
 		}
 		do {
 			e = ipc_recv_fd(r->s, IPC_ALLOW(IPC_QUEUE_ITEM) |
-			    IPC_ALLOW(IPC_QUEUE_RCPT) |
+			    IPC_ALLOW(IPC_QUEUE_RCPT) | IPC_ALLOW(IPC_QUEUE_DATA) |
 			    IPC_ALLOW(IPC_QUEUE_END) | IPC_ALLOW(IPC_CTL_ERROR),
 			    r->frame, CLI_QUEUE_WAIT_MS, &msg);
 			if (e == IPC_ESYS && errno == ETIMEDOUT) {
@@ -205,72 +234,119 @@ cli_queue_list(struct cli_queue_run *r)
 			}
 			if (msg.fd != -1)
 				close(msg.fd);
-			rc = 0;
-			switch (cli_queue_pager_feed(&p, msg.type, msg.data,
-			    msg.len)) {
-			case CLI_QUEUE_P_ITEM:
-				if (r->sum != NULL) {
-					rc = cli_queue_sum_item(r->sum, &item);
-					break;
+			/*
+			 * One frame, or many records packed in one
+			 * (IPC_QUEUE_DATA): each goes through the same checks
+			 * as a frame of its own.
+			 */
+			nrec = 1;
+			off = 0;
+			vtype = msg.type;
+			vdata = msg.data;
+			vlen = msg.len;
+			if (msg.type == IPC_QUEUE_DATA) {
+				struct ipc_queue_data h;
+
+				memset(&h, 0, sizeof(h));
+				if (msg.len >= sizeof(h))
+					memcpy(&h, msg.data, sizeof(h));
+				if (msg.len < sizeof(h) ||
+				    h.len != msg.len - sizeof(h)) {
+					fprintf(stderr, "%s: malformed answer "
+					    "from sealpostd: a packed frame of "
+					    "the wrong length\n",
+					    r->cli->progname);
+					rc = EX_PROTOCOL;
+					goto fail;
 				}
-				cli_queue_tally_item(&r->tally, &item);
-				if (!json && !head++)
-					rc = cli_queue_fmt_head(&r->out);
-				if (rc == 0)
-					rc = cli_queue_fmt_item(&r->out, &item,
-					    json);
-				break;
-			case CLI_QUEUE_P_RCPT:
-				if (r->sum != NULL) {
-					rc = cli_queue_sum_rcpt(r->sum, &rcpt);
-					break;
+				nrec = h.nrec;
+				off = sizeof(h);
+			}
+			for (irec = 0; irec < nrec; irec++) {
+				if (msg.type == IPC_QUEUE_DATA &&
+				    cli_queue_unpack(msg.data, msg.len, &off,
+				    &vtype, &vdata, &vlen) == -1) {
+					fprintf(stderr, "%s: malformed answer "
+					    "from sealpostd: a packed record cut "
+					    "or of an unknown type\n",
+					    r->cli->progname);
+					rc = EX_PROTOCOL;
+					goto fail;
 				}
-				cli_queue_tally_rcpt(&r->tally, &rcpt);
-				rc = cli_queue_fmt_rcpt(&r->out, &rcpt, json,
-				    p.rcpt_left + 1 == item.nrcpt, now, width);
-				break;
-			case CLI_QUEUE_P_NEXT:
-				break;
-			case CLI_QUEUE_P_DONE:
-				return 0;
-			case CLI_QUEUE_P_FAILED:
-				cli_queue_say(r->cli, "the queue process could "
-				    "not list the queue: ", p.end_text,
-				    strlen(p.end_text));
-				rc = EX_UNAVAILABLE;
-				goto fail;
-			case CLI_QUEUE_P_ERROR:
-				cli_queue_say(r->cli, "",
-				    (const char *)msg.data, msg.len);
-				rc = EX_UNAVAILABLE;
-				goto fail;
-			case CLI_QUEUE_P_BAD:
-				fprintf(stderr, "%s: malformed answer from "
-				    "sealpostd: %s\n", r->cli->progname, p.why);
-				rc = EX_PROTOCOL;
-				goto fail;
-			}
-			if (rc == -1) {
-				fprintf(stderr, "%s: %s\n", r->cli->progname,
-				    strerror(errno));
-				return EX_OSERR;
-			}
-			if ((msg.type == IPC_QUEUE_ITEM ||
-			    msg.type == IPC_QUEUE_RCPT) && p.rcpt_left == 0) {
-				if (r->sum == NULL &&
-				    cli_queue_fmt_item_end(&r->out, &item,
-				    json) == -1) {
-					fprintf(stderr, "%s: %s\n",
-					    r->cli->progname, strerror(errno));
+				rc = 0;
+				rc = 0;
+				switch (cli_queue_pager_feed(&p, vtype, vdata, vlen)) {
+				case CLI_QUEUE_P_ITEM:
+					if (r->sum != NULL) {
+						rc = cli_queue_sum_item(r->sum, &item);
+						break;
+					}
+					cli_queue_tally_item(&r->tally, &item);
+					if (!json && !head++)
+						rc = cli_queue_fmt_head(&r->out);
+					if (rc == 0)
+						rc = cli_queue_fmt_item(&r->out, &item,
+						    json);
+					break;
+				case CLI_QUEUE_P_RCPT:
+					if (r->sum != NULL) {
+						rc = cli_queue_sum_rcpt(r->sum, &rcpt);
+						break;
+					}
+					cli_queue_tally_rcpt(&r->tally, &rcpt);
+					rc = cli_queue_fmt_rcpt(&r->out, &rcpt, json,
+					    p.rcpt_left + 1 == item.nrcpt, now, width);
+					break;
+				case CLI_QUEUE_P_NEXT:
+					break;
+				case CLI_QUEUE_P_DONE:
+					return 0;
+				case CLI_QUEUE_P_FAILED:
+					cli_queue_say(r->cli, "the queue process could "
+					    "not list the queue: ", p.end_text,
+					    strlen(p.end_text));
+					rc = EX_UNAVAILABLE;
+					goto fail;
+				case CLI_QUEUE_P_ERROR:
+					cli_queue_say(r->cli, "",
+					    (const char *)msg.data, msg.len);
+					rc = EX_UNAVAILABLE;
+					goto fail;
+				case CLI_QUEUE_P_BAD:
+					fprintf(stderr, "%s: malformed answer from "
+					    "sealpostd: %s\n", r->cli->progname, p.why);
+					rc = EX_PROTOCOL;
+					goto fail;
+				}
+				if (rc == -1) {
+					fprintf(stderr, "%s: %s\n", r->cli->progname,
+					    strerror(errno));
 					return EX_OSERR;
 				}
-				r->whole = r->out.len;
+				if ((vtype == IPC_QUEUE_ITEM ||
+				    vtype == IPC_QUEUE_RCPT) && p.rcpt_left == 0) {
+					if (r->sum == NULL &&
+					    cli_queue_fmt_item_end(&r->out, &item,
+					    json) == -1) {
+						fprintf(stderr, "%s: %s\n",
+						    r->cli->progname, strerror(errno));
+						return EX_OSERR;
+					}
+					r->whole = r->out.len;
+				}
+				if (r->out.len >= CLI_QUEUE_FLUSH) {
+					if (cli_queue_write(r->cli, &r->out,
+					    r->out.len) == -1)
+						return EX_IOERR;
+					r->whole = 0;
+				}
 			}
-			if (r->out.len >= CLI_QUEUE_FLUSH) {
-				if (cli_queue_write(r->cli, &r->out,
-				    r->out.len) == -1)
-					return EX_IOERR;
-				r->whole = 0;
+			if (msg.type == IPC_QUEUE_DATA && off != msg.len) {
+				fprintf(stderr, "%s: malformed answer from "
+				    "sealpostd: bytes after the packed "
+				    "records\n", r->cli->progname);
+				rc = EX_PROTOCOL;
+				goto fail;
 			}
 		} while (msg.type != IPC_QUEUE_END);
 		/* a batch ended with more: what it brought goes out now */

@@ -254,6 +254,7 @@ master_child_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 	case IPC_QUEUE_ITEM:
 	case IPC_QUEUE_RCPT:
 	case IPC_QUEUE_END:
+	case IPC_QUEUE_DATA:
 		/* a batch of sealpost queue, for the control side */
 		if (k->role != PROC_QUEUE ||
 		    master_ctl_queue_frame(m, msg) == -1)
@@ -449,7 +450,7 @@ master_spawn(struct master_child *k)
 	    IPC_ALLOW(IPC_QUEUE_LOST) : 0) | (k->role == PROC_POLICY ?
 	    IPC_ALLOW(IPC_POLICY_TEXT) : 0) | (k->role == PROC_QUEUE ?
 	    IPC_ALLOW(IPC_QUEUE_ITEM) | IPC_ALLOW(IPC_QUEUE_RCPT) |
-	    IPC_ALLOW(IPC_QUEUE_END) : 0),
+	    IPC_ALLOW(IPC_QUEUE_END) | IPC_ALLOW(IPC_QUEUE_DATA) : 0),
 	    master_child_msg, master_child_err, k) == -1)
 		fatal("%s: channel", k->title);
 	k->chan_open = 1;

@@ -374,7 +374,16 @@ master_ctl_queue_frame(struct master *m, const struct ipc_msg *msg)
 	want = msg->type == IPC_QUEUE_ITEM ? sizeof(struct ipc_queue_item) :
 	    msg->type == IPC_QUEUE_RCPT ? sizeof(struct ipc_queue_rcpt) :
 	    msg->type == IPC_QUEUE_END ? sizeof(struct ipc_queue_end) : 0;
-	if (want == 0 || msg->len != want)
+	if (msg->type == IPC_QUEUE_DATA) {
+		struct ipc_queue_data h;
+
+		/* the records are the CLI's to check; the frame's shape ours */
+		if (msg->len < sizeof(h))
+			return -1;
+		memcpy(&h, msg->data, sizeof(h));
+		if (h.len != msg->len - sizeof(h))
+			return -1;
+	} else if (want == 0 || msg->len != want)
 		return -1;
 	/* every one of them starts with the number of its query */
 	memcpy(&ctl, msg->data, sizeof(ctl));

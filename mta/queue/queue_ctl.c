@@ -37,6 +37,10 @@ struct queue_ctl_walk {
 	uint32_t	 count;		/* messages sent */
 	int		 more;		/* stopped before the end */
 	int		 broken;	/* a send failed */
+	uint64_t	 ctlno;		/* the query's number */
+	uint8_t		 pack[IPC_PAYLOAD_MAX];	/* IPC_QUEUE_DATA */
+	size_t		 packlen;	/* header included */
+	uint32_t	 packn;		/* records in it */
 };
 
 void
@@ -83,9 +87,47 @@ queue_ctl_refuse(struct queue_ctl *ctl, uint64_t ctlno, const char *why)
 	(void)queue_ctl_end(ctl, ctlno, 2, NULL, text);
 }
 
+/* Sends the records packed so far as one IPC_QUEUE_DATA frame. */
+static void
+queue_ctl_flush_pack(struct queue_ctl *ctl, struct queue_ctl_walk *w)
+{
+	struct ipc_queue_data h;
+
+	if (w->packn == 0 || w->broken)
+		return;
+	memset(&h, 0, sizeof(h));
+	h.ctl = w->ctlno;
+	h.nrec = w->packn;
+	h.len = (uint32_t)(w->packlen - sizeof(h));
+	memcpy(w->pack, &h, sizeof(h));
+	if (ipc_send(ctl->master, IPC_QUEUE_DATA, w->pack, w->packlen,
+	    -1) == -1)
+		w->broken = 1;
+	w->packn = 0;
+	w->packlen = sizeof(h);
+}
+
+/* Adds one record to the pack, sending it first when it is full. */
+static void
+queue_ctl_pack(struct queue_ctl *ctl, struct queue_ctl_walk *w,
+    uint32_t type, const void *rec, size_t len)
+{
+	struct ipc_queue_rec r;
+
+	if (w->packlen + sizeof(r) + len > sizeof(w->pack))
+		queue_ctl_flush_pack(ctl, w);
+	memset(&r, 0, sizeof(r));
+	r.type = type;
+	memcpy(w->pack + w->packlen, &r, sizeof(r));
+	memcpy(w->pack + w->packlen + sizeof(r), rec, len);
+	w->packlen += sizeof(r) + len;
+	w->packn++;
+}
+
 /*
  * Sends message m (envelope env) as an item and its waiting recipients,
- * as many as the byte budget lets one message have.
+ * as many as the byte budget lets one message have, packed many to a
+ * frame (IPC_QUEUE_DATA).
  */
 static void
 queue_ctl_send_msg(struct queue_ctl *ctl, uint64_t ctlno,
@@ -102,19 +144,12 @@ queue_ctl_send_msg(struct queue_ctl *ctl, uint64_t ctlno,
 			nwaiting++;
 	nsend = queue_list_fit(nwaiting, &bytes);
 	queue_list_item(&it, ctlno, env, m->due, m->active, nsend);
-	if (ipc_send(ctl->master, IPC_QUEUE_ITEM, &it, sizeof(it), -1) == -1) {
-		w->broken = 1;
-		return;
-	}
+	queue_ctl_pack(ctl, w, IPC_QUEUE_ITEM, &it, sizeof(it));
 	for (i = 0; i < env->nrcpt && sent < it.nrcpt; i++) {
 		if (!queue_list_waiting(&env->rcpt[i]))
 			continue;
 		queue_list_rcpt(&rc, ctlno, &env->rcpt[i], m->active);
-		if (ipc_send(ctl->master, IPC_QUEUE_RCPT, &rc, sizeof(rc),
-		    -1) == -1) {
-			w->broken = 1;
-			return;
-		}
+		queue_ctl_pack(ctl, w, IPC_QUEUE_RCPT, &rc, sizeof(rc));
 		sent++;
 	}
 	w->bytes += bytes;
@@ -164,6 +199,8 @@ queue_ctl_batch(struct queue_ctl *ctl, const struct ipc_queue_query *q)
 
 	memset(&w, 0, sizeof(w));
 	memcpy(w.last, q->after, sizeof(w.last));
+	w.ctlno = q->ctl;
+	w.packlen = sizeof(struct ipc_queue_data);
 	for (m = queue_ctl_first(run, q->after); m != NULL; m = next) {
 		if (w.count == q->max || w.bytes >= QUEUE_LIST_BYTES_MAX) {
 			w.more = 1;
@@ -208,6 +245,9 @@ queue_ctl_batch(struct queue_ctl *ctl, const struct ipc_queue_query *q)
 	    "read, %zu bytes%s", (unsigned long long)q->ctl, w.count,
 	    w.count == 1 ? "" : "s", w.reads, w.reads == 1 ? "" : "s",
 	    w.bytes, w.more ? ", more to come" : "");
+	queue_ctl_flush_pack(ctl, &w);
+	if (w.broken)
+		return;
 	(void)queue_ctl_end(ctl, q->ctl, 0, &w, NULL);
 }
 
