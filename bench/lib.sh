@@ -556,6 +556,12 @@ declare -gA BENCH_PFI_CONF=() BENCH_PFI_CG=() BENCH_PFI_LOG=() BENCH_PFI_ADDR=()
 #          never pauses its clients; its queue on a tmpfs (tmpfs=no: on
 #          $BENCH_DIR like the others) so that its fsyncs cost no disk
 #          time that the MTAs under test would share.
+#   queue  (bench/queue) defers everything: default_transport = retry
+#          (error(8) in its deferring role), the reasons per domain from
+#          transport_maps given on stdin (smtpd_reject_unlisted_recipient
+#          = no, or smtpd refuses those recipients at RCPT);
+#          minimal_backoff_time 1d so that the deferred queue stays at
+#          rest; in_flow_delay = 0; a showq service for postqueue -p / -j.
 # Options:
 #   relayhost=NEXTHOP  (relay) e.g. [127.0.0.5]:25; required for relay
 #   reuse=yes|no       (relay) connection caching and TLS connection reuse
@@ -646,7 +652,23 @@ relay_transport = discard
 # Never pause a client for the sink's own queue manager.
 in_flow_delay = 0s"
 		;;
-	*) bench_die "bench_pfi_start: ROLE must be relay or sink" ;;
+	queue)
+		mastercf="$mastercf
+showq     unix  n       -       n       -       -       showq"
+		rolecf="# bench/queue: a queue at rest. Every recipient is deferred by the
+# retry service (error(8) deferring) with the reason that the caller's
+# transport_maps (extra lines) gives its domain; the deferred messages are
+# not tried again during the run (backoff of a day or more).
+default_transport = retry:4.4.1 bench: no transport map entry
+minimal_backoff_time = 1d
+maximal_backoff_time = 2d
+# smtpd would refuse a recipient whose transport is retry at RCPT (450
+# with the reason): accept it, the queue manager defers it
+smtpd_reject_unlisted_recipient = no
+# never pause the filling client for the queue manager
+in_flow_delay = 0s"
+		;;
+	*) bench_die "bench_pfi_start: ROLE must be relay, sink or queue" ;;
 	esac
 	BENCH_PFI_CONF[$name]=$d/conf
 	BENCH_PFI_LOG[$name]=$d/maillog
