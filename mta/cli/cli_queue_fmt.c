@@ -14,7 +14,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,28 +49,6 @@ static const char *const cli_queue_failures[] = {
 };
 
 /* ---- output primitives -------------------------------------------------- */
-
-static int
-cli_queue_printf(struct buf *b, const char *fmt, ...)
-    __attribute__((__format__(__printf__, 2, 3)));
-
-/* Appends a formatted text (at most 1024 bytes). Returns 0 or -1. */
-static int
-cli_queue_printf(struct buf *b, const char *fmt, ...)
-{
-	char tmp[1024];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		errno = ENOBUFS;
-		return -1;
-	}
-	return buf_append(b, tmp, (size_t)n);
-}
 
 /*
  * The UTF-8 sequence at s[0..len) (RFC 3629 §4: no overlong form, no
@@ -164,7 +141,7 @@ cli_queue_json_str(struct buf *b, const char *str, size_t len)
 			    cp == '\r' ? 'r' : cp == '\b' ? 'b' : 'f';
 			r = buf_puts(b, esc);
 		} else
-			r = cli_queue_printf(b, "\\u%04x", (unsigned)cp);
+			r = buf_printf(b, "\\u%04x", (unsigned)cp);
 		if (r == -1)
 			return -1;
 		i += (size_t)n;
@@ -230,7 +207,7 @@ static int
 cli_queue_json_field(struct buf *b, const char *key, const char *s,
     int null_if_empty)
 {
-	if (cli_queue_printf(b, ",\"%s\":", key) == -1)
+	if (buf_printf(b, ",\"%s\":", key) == -1)
 		return -1;
 	if (null_if_empty && s[0] == '\0')
 		return buf_puts(b, "null");
@@ -248,13 +225,13 @@ cli_queue_json_time(struct buf *b, const char *key, int64_t t, int null0)
 	char s[32];
 
 	if (null0 && t == 0)
-		return cli_queue_printf(b, ",\"%s\":null", key);
+		return buf_printf(b, ",\"%s\":null", key);
 	if (gmtime_r(&tt, &tm) == NULL ||
 	    strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
 		errno = EINVAL;		/* the pager let no such time pass */
 		return -1;
 	}
-	return cli_queue_printf(b, ",\"%s\":\"%s\"", key, s);
+	return buf_printf(b, ",\"%s\":\"%s\"", key, s);
 }
 
 /* How a local time is written (cli_queue_local). */
@@ -682,7 +659,7 @@ cli_queue_tally_rcpt(struct cli_queue_tally *t,
 int
 cli_queue_fmt_head(struct buf *b)
 {
-	return cli_queue_printf(b, "%-29s %10s  %-19s  %s\n", "QUEUE ID",
+	return buf_printf(b, "%-29s %10s  %-19s  %s\n", "QUEUE ID",
 	    "OCTETS", "ARRIVAL", "SENDER / RECIPIENTS");
 }
 
@@ -695,20 +672,20 @@ cli_queue_fmt_item(struct buf *b, const struct ipc_queue_item *it, int json)
 		if (buf_puts(b, "{\"id\":") == -1 ||
 		    cli_queue_json_str(b, it->id, strlen(it->id)) == -1 ||
 		    cli_queue_json_time(b, "arrival", it->arrival, 0) == -1 ||
-		    cli_queue_printf(b, ",\"size\":%llu",
+		    buf_printf(b, ",\"size\":%llu",
 		    (unsigned long long)it->size) == -1 ||
 		    cli_queue_json_field(b, "from", it->from, 0) == -1 ||
-		    cli_queue_printf(b, ",\"active\":%s,\"requiretls\":%s",
+		    buf_printf(b, ",\"active\":%s,\"requiretls\":%s",
 		    it->active ? "true" : "false",
 		    it->requiretls ? "true" : "false") == -1 ||
 		    cli_queue_json_time(b, "due", it->due, 1) == -1 ||
-		    cli_queue_printf(b, ",\"done\":%lu,\"recipients\":[",
+		    buf_printf(b, ",\"done\":%lu,\"recipients\":[",
 		    (unsigned long)it->ndone) == -1)
 			return -1;
 		return 0;
 	}
 	cli_queue_local(when, sizeof(when), CLI_QUEUE_W_ARRIVAL, it->arrival);
-	if (cli_queue_printf(b, "%-29s %10llu  %-19s  ", it->id,
+	if (buf_printf(b, "%-29s %10llu  %-19s  ", it->id,
 	    (unsigned long long)it->size, when) == -1 ||
 	    (it->from[0] == '\0' ? buf_puts(b, "<>") :
 	    cli_queue_put(b, it->from, 0)) == -1 ||
@@ -753,7 +730,7 @@ cli_queue_fmt_rcpt(struct buf *b, const struct ipc_queue_rcpt *r, int json,
 	if (json) {
 		if (buf_puts(b, first ? "{\"address\":" : ",{\"address\":") ==
 		    -1 || cli_queue_json_str(b, r->addr, strlen(r->addr)) ==
-		    -1 || cli_queue_printf(b, ",\"state\":\"%s\","
+		    -1 || buf_printf(b, ",\"state\":\"%s\","
 		    "\"attempts\":%lu", cli_queue_state_names[r->state],
 		    (unsigned long)r->attempts) == -1 ||
 		    cli_queue_json_time(b, "last_attempt", r->last_attempt,
@@ -761,7 +738,7 @@ cli_queue_fmt_rcpt(struct buf *b, const struct ipc_queue_rcpt *r, int json,
 		    cli_queue_json_time(b, "next_attempt", r->next_retry,
 		    1) == -1 ||
 		    (r->code == 0 ? buf_puts(b, ",\"code\":null") :
-		    cli_queue_printf(b, ",\"code\":%d", (int)r->code)) == -1 ||
+		    buf_printf(b, ",\"code\":%d", (int)r->code)) == -1 ||
 		    cli_queue_json_field(b, "dsn", r->dsn, 1) == -1 ||
 		    cli_queue_json_field(b, "failure", r->failure, 1) == -1 ||
 		    cli_queue_json_field(b, "mx", r->mx, 1) == -1 ||
@@ -772,14 +749,14 @@ cli_queue_fmt_rcpt(struct buf *b, const struct ipc_queue_rcpt *r, int json,
 	if (buf_puts(b, "    ") == -1 ||
 	    (r->addr[0] == '\0' ? buf_puts(b, "<>") :
 	    cli_queue_put(b, r->addr, 0)) == -1 ||
-	    cli_queue_printf(b, "  %s", cli_queue_state_names[r->state]) == -1)
+	    buf_printf(b, "  %s", cli_queue_state_names[r->state]) == -1)
 		return -1;
-	if (r->attempts > 0 && cli_queue_printf(b, "  attempts %lu",
+	if (r->attempts > 0 && buf_printf(b, "  attempts %lu",
 	    (unsigned long)r->attempts) == -1)
 		return -1;
 	if (r->state == IPC_QUEUE_S_DEFERRED && r->next_retry != 0) {
 		cli_queue_next(next, sizeof(next), r->next_retry, now);
-		if (cli_queue_printf(b, "  %s", next) == -1)
+		if (buf_printf(b, "  %s", next) == -1)
 			return -1;
 	}
 	if (buf_puts(b, "\n") == -1)
@@ -798,9 +775,9 @@ cli_queue_fmt_item_end(struct buf *b, const struct ipc_queue_item *it,
     int json)
 {
 	if (json)
-		return cli_queue_printf(b, "],\"omitted\":%lu}\n",
+		return buf_printf(b, "],\"omitted\":%lu}\n",
 		    (unsigned long)it->nomitted);
-	if (it->nomitted > 0 && cli_queue_printf(b, "    +%lu more "
+	if (it->nomitted > 0 && buf_printf(b, "    +%lu more "
 	    "recipient%s\n", (unsigned long)it->nomitted,
 	    it->nomitted == 1 ? "" : "s") == -1)
 		return -1;
@@ -831,7 +808,7 @@ cli_queue_fmt_total(struct buf *b, const struct cli_queue_tally *t,
 		waiting += t->state[i];
 	}
 	part[3] = t->omitted;
-	if (cli_queue_printf(b, "-- %llu message%s, %llu octet%s, %llu "
+	if (buf_printf(b, "-- %llu message%s, %llu octet%s, %llu "
 	    "recipient%s waiting", (unsigned long long)t->messages,
 	    cli_queue_plural(t->messages), (unsigned long long)t->size,
 	    cli_queue_plural(t->size), (unsigned long long)waiting,
@@ -840,7 +817,7 @@ cli_queue_fmt_total(struct buf *b, const struct cli_queue_tally *t,
 	for (i = 0; i < 4; i++) {
 		if (part[i] == 0)
 			continue;
-		if (cli_queue_printf(b, "%s%llu %s", sep,
+		if (buf_printf(b, "%s%llu %s", sep,
 		    (unsigned long long)part[i], extra[i]) == -1)
 			return -1;
 		sep = ", ";
@@ -1070,7 +1047,7 @@ cli_queue_fmt_sum_head(struct buf *b, const struct cli_queue_sum *s,
 		return buf_puts(b, "{\"domains\":[");
 	if (s->ndoms == 0)
 		return 0;
-	return cli_queue_printf(b, "%-32s %7s %7s %12s  %s\n", "DOMAIN",
+	return buf_printf(b, "%-32s %7s %7s %12s  %s\n", "DOMAIN",
 	    "RCPTS", "MSGS", "OCTETS", "MOST COMMON FAILURE");
 }
 
@@ -1085,7 +1062,7 @@ cli_queue_fmt_sum_row(struct buf *b, const struct cli_queue_sum *s,
 	if (json) {
 		if (buf_puts(b, i == 0 ? "{\"domain\":" : ",{\"domain\":") ==
 		    -1 || cli_queue_json_str(b, e->name, len) == -1 ||
-		    cli_queue_printf(b, ",\"recipients\":%llu,"
+		    buf_printf(b, ",\"recipients\":%llu,"
 		    "\"messages\":%llu,\"size\":%llu,\"failure\":",
 		    (unsigned long long)e->rcpts,
 		    (unsigned long long)e->messages,
@@ -1095,7 +1072,7 @@ cli_queue_fmt_sum_row(struct buf *b, const struct cli_queue_sum *s,
 			return buf_puts(b, "null,\"failure_count\":0}");
 		if (cli_queue_json_str(b, top->key, strlen(top->key)) == -1)
 			return -1;
-		return cli_queue_printf(b, ",\"failure_count\":%llu}",
+		return buf_printf(b, ",\"failure_count\":%llu}",
 		    (unsigned long long)top->count);
 	}
 	if (len == 0) {
@@ -1108,7 +1085,7 @@ cli_queue_fmt_sum_row(struct buf *b, const struct cli_queue_sum *s,
 		cols = cli_queue_cols(e->name, len);
 	}
 	/* a name of 32 columns or more pushes the others right */
-	if (cli_queue_printf(b, "%*s %7llu %7llu %12llu  ",
+	if (buf_printf(b, "%*s %7llu %7llu %12llu  ",
 	    cols < 32 ? (int)(32 - cols) : 0, "", (unsigned long long)e->rcpts,
 	    (unsigned long long)e->messages, (unsigned long long)e->size) == -1)
 		return -1;
@@ -1116,7 +1093,7 @@ cli_queue_fmt_sum_row(struct buf *b, const struct cli_queue_sum *s,
 		return buf_puts(b, "-\n");
 	if (cli_queue_put(b, top->key, 0) == -1)
 		return -1;
-	return cli_queue_printf(b, " (%llu)\n", (unsigned long long)top->count);
+	return buf_printf(b, " (%llu)\n", (unsigned long long)top->count);
 }
 
 int
@@ -1127,7 +1104,7 @@ cli_queue_fmt_sum_tail(struct buf *b, const struct cli_queue_sum *s,
 	uint64_t rcpts = t->state[0] + t->state[1] + t->state[2];
 
 	if (json)
-		return cli_queue_printf(b, "],\"messages\":%llu,"
+		return buf_printf(b, "],\"messages\":%llu,"
 		    "\"recipients\":%llu,\"size\":%llu,\"pending\":%llu,"
 		    "\"deferred\":%llu,\"active\":%llu,\"omitted\":%llu}\n",
 		    (unsigned long long)t->messages, (unsigned long long)rcpts,
@@ -1138,13 +1115,13 @@ cli_queue_fmt_sum_tail(struct buf *b, const struct cli_queue_sum *s,
 		    (unsigned long long)t->omitted);
 	if (t->messages == 0)
 		return cli_queue_fmt_total(b, t, filtered);
-	if (cli_queue_printf(b, "-- %zu domain%s, %llu recipient%s in %llu "
+	if (buf_printf(b, "-- %zu domain%s, %llu recipient%s in %llu "
 	    "message%s, %llu octet%s", s->ndoms, s->ndoms == 1 ? "" : "s",
 	    (unsigned long long)rcpts, cli_queue_plural(rcpts),
 	    (unsigned long long)t->messages, cli_queue_plural(t->messages),
 	    (unsigned long long)t->size, cli_queue_plural(t->size)) == -1)
 		return -1;
-	if (t->omitted > 0 && cli_queue_printf(b, " (%llu more recipient%s "
+	if (t->omitted > 0 && buf_printf(b, " (%llu more recipient%s "
 	    "not listed)", (unsigned long long)t->omitted,
 	    cli_queue_plural(t->omitted)) == -1)
 		return -1;

@@ -5,6 +5,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -105,6 +107,35 @@ int
 buf_puts(struct buf *b, const char *s)
 {
 	return buf_append(b, s, strlen(s));
+}
+
+int
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	char tmp[256], *big;
+	va_list ap;
+	int n, m;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((size_t)n < sizeof(tmp))
+		return buf_append(b, tmp, (size_t)n);
+	/* longer than the usual line: format it again, whole */
+	if ((big = malloc((size_t)n + 1)) == NULL)
+		return -1;
+	va_start(ap, fmt);
+	m = vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	n = m < 0 || m != n ? -1 : buf_append(b, big, (size_t)n);
+	if (m < 0)
+		errno = EINVAL;
+	free(big);
+	return n;
 }
 
 void

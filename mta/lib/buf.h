@@ -31,6 +31,12 @@ int	buf_read_fd(struct buf *, int fd);
 /* Appends a NUL-terminated string; as buf_append. */
 int	buf_puts(struct buf *, const char *);
 /*
+ * Appends a formatted text, whole (never cut); as buf_append, and -1
+ * with errno EINVAL for a format vsnprintf refuses.
+ */
+int	buf_printf(struct buf *, const char *fmt, ...)
+	    __attribute__((__format__(__printf__, 2, 3)));
+/*
  * Makes room for at least n more bytes and returns where they go, for
  * read(2) straight into the buffer; commit them with buf_commit. Returns
  * NULL with errno ENOBUFS/ENOMEM like buf_append.

@@ -12,7 +12,6 @@
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -21,26 +20,6 @@
 #include "policy/dane.h"
 #include "policy/sts_record.h"
 #include "policyd_run.h"
-
-static int	policyd_x_printf(struct buf *, const char *, ...)
-		    __attribute__((__format__(printf, 2, 3)));
-
-static int
-policyd_x_printf(struct buf *b, const char *fmt, ...)
-{
-	char tmp[2048];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return -1;
-	if ((size_t)n >= sizeof(tmp))
-		n = sizeof(tmp) - 1;
-	return buf_append(b, tmp, (size_t)n);
-}
 
 /* A JSON string: quotes, backslash and control bytes escaped. */
 static int
@@ -88,7 +67,7 @@ policyd_x_kn(struct buf *b, int *first, const char *key, long long v)
 	*first = 0;
 	if (policyd_x_json(b, key) == -1)
 		return -1;
-	return policyd_x_printf(b, ":%lld", v);
+	return buf_printf(b, ":%lld", v);
 }
 
 static int
@@ -99,7 +78,7 @@ policyd_x_kb(struct buf *b, int *first, const char *key, int v)
 	*first = 0;
 	if (policyd_x_json(b, key) == -1)
 		return -1;
-	return policyd_x_printf(b, ":%s", v ? "true" : "false");
+	return buf_printf(b, ":%s", v ? "true" : "false");
 }
 
 static const char *
@@ -242,22 +221,22 @@ policyd_x_text(const struct policyd_run *r, struct buf *b)
 	size_t i, j;
 	int e = 0;
 
-	e |= policyd_x_printf(b, "domain   %s\n", r->domain);
+	e |= buf_printf(b, "domain   %s\n", r->domain);
 	if (r->d.relayed)
-		e |= policyd_x_printf(b, "route    relay %s%s%s port %u "
+		e |= buf_printf(b, "route    relay %s%s%s port %u "
 		    "(%s)\n", r->d.hop.nomx ? "[" : "", r->d.hop.host,
 		    r->d.hop.nomx ? "]" : "", r->d.hop.port, r->d.policy_src);
 	else
-		e |= policyd_x_printf(b, "route    the domain's own MX "
+		e |= buf_printf(b, "route    the domain's own MX "
 		    "hosts\n");
-	e |= policyd_x_printf(b, "table    %s\n", verdict_from_table(&r->d) ?
+	e |= buf_printf(b, "table    %s\n", verdict_from_table(&r->d) ?
 	    r->d.policy : "no entry with a requirement");
-	e |= policyd_x_printf(b, "dnssec   %s\n",
+	e |= buf_printf(b, "dnssec   %s\n",
 	    policyd_lookup_dnssec(r->ls) ? "the resolver is on loopback: "
 	    "its AD bit is believed" : "untrusted-resolver: dns_resolver is "
 	    "not on loopback, DANE is off");
 	if (!r->d.hop.nomx)
-		e |= policyd_x_printf(b, "MX       %s%s%s\n",
+		e |= buf_printf(b, "MX       %s%s%s\n",
 		    policyd_x_dns(r->mx.r.status),
 		    r->mx.r.status == PLAN_DNS_TEMP ? ": " : "",
 		    r->mx.r.status == PLAN_DNS_TEMP ? r->mx.r.why :
@@ -267,35 +246,35 @@ policyd_x_text(const struct policyd_run *r, struct buf *b)
 		const struct policyd_dane *dn = &r->dane[i];
 
 		policyd_x_addrs(h, addrs, sizeof(addrs));
-		e |= policyd_x_printf(b, "host %zu   %s port %u\n", i + 1,
+		e |= buf_printf(b, "host %zu   %s port %u\n", i + 1,
 		    h->name, h->port);
-		e |= policyd_x_printf(b, "  addresses  %s%s\n",
+		e |= buf_printf(b, "  addresses  %s%s\n",
 		    addrs[0] != '\0' ? addrs : "none",
 		    addrs[0] != '\0' ? (h->addr_ad ? " (DNSSEC-secure)" :
 		    " (not DNSSEC-secure)") : "");
 		if (dn->base[0] != '\0')
-			e |= policyd_x_printf(b, "  DANE       %s, TLSA at "
+			e |= buf_printf(b, "  DANE       %s, TLSA at "
 			    "_%u._tcp.%s%s%s\n", policyd_x_dane(dn->state),
 			    (unsigned)h->port, dn->base, dn->why[0] != '\0' ?
 			    ": " : "", dn->why);
 		else
-			e |= policyd_x_printf(b, "  DANE       %s%s%s\n",
+			e |= buf_printf(b, "  DANE       %s%s%s\n",
 			    policyd_x_dane(dn->state), dn->why[0] != '\0' ?
 			    ": " : "", dn->why);
 		for (j = 0; dn->tlsa != NULL && j < dn->tlsa->n; j++) {
 			policyd_x_tlsa(dn->tlsa, j, rec, sizeof(rec));
-			e |= policyd_x_printf(b, "    TLSA     %s (%s)\n", rec,
+			e |= buf_printf(b, "    TLSA     %s (%s)\n", rec,
 			    policyd_x_usable(dn->tlsa, j) ? "usable" :
 			    "unusable");
 		}
 		if (plan->p.status != IPC_PLAN_OK)
 			continue;
 		if (h->refused || h->naddr == 0)
-			e |= policyd_x_printf(b, "  verdict    not used: %s%s%s"
+			e |= buf_printf(b, "  verdict    not used: %s%s%s"
 			    "\n", h->failure[0] != '\0' ? h->failure : "",
 			    h->failure[0] != '\0' ? ": " : "", h->text);
 		else
-			e |= policyd_x_printf(b, "  verdict    %s (from %s)%s"
+			e |= buf_printf(b, "  verdict    %s (from %s)%s"
 			    "\n", h->policy, h->policy_src, h->sts_testing ?
 			    "; MTA-STS testing: failures are reported, not "
 			    "enforced" : "");
@@ -303,45 +282,45 @@ policyd_x_text(const struct policyd_run *r, struct buf *b)
 	if (r->sts_asked) {
 		policyd_x_time(st->fetched, t1, sizeof(t1));
 		policyd_x_time(st->expires, t2, sizeof(t2));
-		e |= policyd_x_printf(b, "MTA-STS  record %s%s\n",
+		e |= buf_printf(b, "MTA-STS  record %s%s\n",
 		    st->txt_id[0] != '\0' ? "id=" : "", st->txt_id[0] != '\0' ?
 		    st->txt_id : st->record == STS_RECORD_MULTIPLE ?
 		    "more than one (no policy)" : st->record ==
 		    STS_RECORD_INVALID ? "malformed" : "none");
 		if (st->have) {
-			e |= policyd_x_printf(b, "  policy     mode %s, id %s, "
+			e |= buf_printf(b, "  policy     mode %s, id %s, "
 			    "max_age %u, fetched %s, expires %s (%s)\n",
 			    sts_mode_name(st->policy.mode), st->id,
 			    st->policy.max_age, t1, t2, st->how);
 			for (j = 0; j < st->policy.nmx; j++)
-				e |= policyd_x_printf(b, "  mx         %s\n",
+				e |= buf_printf(b, "  mx         %s\n",
 				    st->policy.mx[j]);
 		} else
-			e |= policyd_x_printf(b, "  policy     none\n");
+			e |= buf_printf(b, "  policy     none\n");
 		if (st->failure[0] != '\0' || st->detail[0] != '\0')
-			e |= policyd_x_printf(b, "  problem    %s%s%s\n",
+			e |= buf_printf(b, "  problem    %s%s%s\n",
 			    st->failure, st->failure[0] != '\0' ? ": " : "",
 			    st->detail);
 	} else
-		e |= policyd_x_printf(b, "MTA-STS  not consulted (%s)\n",
+		e |= buf_printf(b, "MTA-STS  not consulted (%s)\n",
 		    r->d.relayed ? "relayed" : "the table decides");
 	if (r->mem != NULL) {
 		policyd_x_time(r->mem->first, t1, sizeof(t1));
 		policyd_x_time(r->mem->last, t2, sizeof(t2));
-		e |= policyd_x_printf(b, "memory   %s since %s, last %s\n",
+		e |= buf_printf(b, "memory   %s since %s, last %s\n",
 		    policyd_memory_word(r->mem->level), t1, t2);
 	} else
-		e |= policyd_x_printf(b, "memory   none\n");
+		e |= buf_printf(b, "memory   none\n");
 	if (plan != NULL && plan->p.status != IPC_PLAN_OK)
-		e |= policyd_x_printf(b, "result   %s: %s %s\n",
+		e |= buf_printf(b, "result   %s: %s %s\n",
 		    policyd_x_status(plan), plan->p.dsn, plan->p.text);
 	else if (plan != NULL && (rh = policyd_x_refused(plan)) != NULL &&
 	    strcmp(policyd_x_status(plan), "defer") == 0)
-		e |= policyd_x_printf(b, "result   defer: no host may be used; "
+		e |= buf_printf(b, "result   defer: no host may be used; "
 		    "the first: %s (%s: %s)\n", rh->name, rh->failure,
 		    rh->text);
 	else if (plan != NULL)
-		e |= policyd_x_printf(b, "result   %s\n", policyd_x_status(plan));
+		e |= buf_printf(b, "result   %s\n", policyd_x_status(plan));
 	return e != 0 ? -1 : 0;
 }
 

@@ -128,6 +128,30 @@ test_read_fd(void **state)
 	}
 }
 
+/* A formatted text is appended whole, short or long; the max holds. */
+static void
+test_printf(void **state)
+{
+	struct buf b;
+	char big[1000];
+
+	(void)state;
+	buf_init(&b, 2000);
+	assert_int_equal(buf_printf(&b, "%s=%d;", "a", 42), 0);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	/* longer than the 256-byte fast path: formatted again, whole */
+	assert_int_equal(buf_printf(&b, "[%s]", big), 0);
+	assert_int_equal(b.len, 5 + 2 + 999);
+	assert_memory_equal(b.data, "a=42;[x", 7);
+	assert_int_equal(b.data[b.len - 1], ']');
+	/* past max: nothing appended, ENOBUFS */
+	assert_int_equal(buf_printf(&b, "%s", big), -1);
+	assert_int_equal(errno, ENOBUFS);
+	assert_int_equal(b.len, 5 + 2 + 999);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -137,6 +161,7 @@ main(void)
 		cmocka_unit_test(test_consume_and_reserve),
 		cmocka_unit_test(test_zero_max),
 		cmocka_unit_test(test_read_fd),
+		cmocka_unit_test(test_printf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
