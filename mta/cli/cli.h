@@ -231,6 +231,13 @@ int	cli_queue_fmt_total(struct buf *b, const struct cli_queue_tally *,
  * §3.9) becomes \ufffd. Pure.
  */
 int	cli_queue_json_str(struct buf *b, const char *s, size_t len);
+/* Shared by cli_queue_fmt.c and cli_queue_sum.c: */
+/* "" for 1, else "s". */
+const char *cli_queue_plural(uint64_t n);
+/* The columns s[0..len) takes (a code point each). */
+size_t	cli_queue_cols(const char *s, size_t len);
+/* cli_queue_text_put for a NUL-terminated s. Returns 0 or -1. */
+int	cli_queue_put(struct buf *b, const char *s, size_t max);
 /*
  * s[0..len) for a terminal: control characters and ill-formed UTF-8
  * each become '?'; longer than max columns (0: no limit, max > 3
