@@ -203,11 +203,7 @@ policyd_x_usable(const struct plan_tlsa_answer *t, size_t j)
 {
 	struct dane_tlsa d;
 
-	d.usage = t->rec[j].usage;
-	d.selector = t->rec[j].selector;
-	d.mtype = t->rec[j].mtype;
-	d.data = t->pool + t->rec[j].off;
-	d.len = t->rec[j].len;
+	policyd_tlsa_rec(t, j, &d);
 	return dane_tlsa_usable(&d);
 }
 

@@ -305,6 +305,17 @@ policyd_run_free(struct policyd_run *r)
 	free(r);
 }
 
+void
+policyd_tlsa_rec(const struct plan_tlsa_answer *t, size_t j,
+    struct dane_tlsa *out)
+{
+	out->usage = t->rec[j].usage;
+	out->selector = t->rec[j].selector;
+	out->mtype = t->rec[j].mtype;
+	out->data = t->pool + t->rec[j].off;
+	out->len = t->rec[j].len;
+}
+
 /*
  * Appends the usable TLSA records of host i to the frame buffer (each
  * frame preceded by its length); sets the host's ntlsa.
@@ -323,11 +334,7 @@ policyd_run_tlsa(struct policyd_run *r, size_t i, struct buf *fr)
 	if (t == NULL)
 		return 0;
 	for (j = 0; j < t->n && h->ntlsa < IPC_PLAN_TLSA_MAX; j++) {
-		dt.usage = t->rec[j].usage;
-		dt.selector = t->rec[j].selector;
-		dt.mtype = t->rec[j].mtype;
-		dt.data = t->pool + t->rec[j].off;
-		dt.len = t->rec[j].len;
+		policyd_tlsa_rec(t, j, &dt);
 		if (!dane_tlsa_usable(&dt) ||
 		    sizeof(pt) + dt.len > IPC_PAYLOAD_MAX)
 			continue;
@@ -577,11 +584,7 @@ policyd_run_tlsa_answer(struct policyd_run *r, size_t i,
 			break;
 		}
 		for (j = 0; j < t->n; j++) {
-			dt.usage = t->rec[j].usage;
-			dt.selector = t->rec[j].selector;
-			dt.mtype = t->rec[j].mtype;
-			dt.data = t->pool + t->rec[j].off;
-			dt.len = t->rec[j].len;
+			policyd_tlsa_rec(t, j, &dt);
 			if (!dane_tlsa_usable(&dt))
 				continue;
 			dn->usable++;

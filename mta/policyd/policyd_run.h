@@ -10,6 +10,7 @@
 
 #include <sys/queue.h>
 
+#include "policy/dane.h"
 #include "policyd.h"
 
 struct policyd_waiter {
@@ -59,6 +60,10 @@ struct policyd_run {
 	policyd_explain_cb	 ecb;
 	void			*earg;
 };
+
+/* Record j of a TLSA answer as policy/dane.c takes it (data borrowed). */
+void	policyd_tlsa_rec(const struct plan_tlsa_answer *t, size_t j,
+	    struct dane_tlsa *out);
 
 /*
  * Writes the explanation of the finished run r (text, or JSON when
