@@ -516,10 +516,8 @@ master_reap(struct master *m)
 		k->pid = 0;
 		if (k->role == PROC_SMTPIN)
 			master_anvil_forget(m, (size_t)(k - m->children));
-		if (k->role == PROC_POLICY)	/* its queries go unanswered */
-			master_ctl_policy_gone(m);
-		if (k->role == PROC_QUEUE)
-			master_ctl_queue_gone(m);
+		/* the queries relayed to it go unanswered */
+		master_ctl_gone(m, k->role);
 		lived = loop_now_ms() - k->started_ms;
 		if (k->draining) {
 			log_info("%s (pid %ld) finished its sessions",

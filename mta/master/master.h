@@ -152,10 +152,10 @@ int	master_ctl_policy_text_parse(const void *data, size_t len,
  */
 int	master_ctl_policy_text(struct master *, const struct ipc_msg *);
 /*
- * The policy process ended (it died, or a reload restarted it): every
- * query still waiting is answered IPC_CTL_ERROR.
+ * The policy or queue process (role) ended (it died, or a reload
+ * restarted it): every query relayed to it fails.
  */
-void	master_ctl_policy_gone(struct master *);
+void	master_ctl_gone(struct master *, enum proc_role role);
 /*
  * The queue process sent an answer to sealpost queue (IPC_QUEUE_ITEM,
  * _RCPT, _END): passes it to the connection whose batch it answers, or
@@ -163,7 +163,6 @@ void	master_ctl_policy_gone(struct master *);
  * the child), else 0.
  */
 int	master_ctl_queue_frame(struct master *, const struct ipc_msg *);
-/* The queue process ended: every batch waiting for it fails. */
-void	master_ctl_queue_gone(struct master *);
+
 
 #endif

@@ -38,11 +38,14 @@ struct master_ctl {
 	struct master		*m;
 	struct ipc_chan		 chan;
 	int			 waiting;	/* for a ping round to end */
-	uint64_t		 policy_ctl;	/* number of the policy
-						   query waiting, or 0 */
-	struct loop_timer	 policy_timer;
-	uint64_t		 queue_ctl;	/* the queue batch waiting */
-	struct loop_timer	 queue_timer;
+	/* the query relayed to the policy (sealpost policy) and the queue
+	   process (a batch of sealpost queue), at most one each */
+	struct master_ctl_wait {
+		struct master_ctl	*c;
+		enum proc_role		 role;
+		uint64_t		 ctl;	/* its number, or 0: none */
+		struct loop_timer	 timer;
+	}			 policy, queue;
 };
 
 static void
@@ -57,24 +60,43 @@ master_ctl_drop(struct master_ctl *c)
 			break;
 		}
 	/* an answer that comes later finds no one and is dropped */
-	loop_timer_cancel(c->m->loop, &c->policy_timer);
-	loop_timer_cancel(c->m->loop, &c->queue_timer);
+	loop_timer_cancel(c->m->loop, &c->policy.timer);
+	loop_timer_cancel(c->m->loop, &c->queue.timer);
 	/* may run inside c's own callback: the IPC layer stops touching it */
 	ipc_chan_close(&c->chan);
 	free(c);
 }
 
 /*
- * Answers c's outstanding policy query with IPC_CTL_ERROR and text; the
- * query is over, and an answer that still comes for its number is
- * dropped (the number is never used again).
+ * The relayed query w is over (its answer ended): an answer that still
+ * comes for its number is dropped (the number is never used again).
  */
 static void
-master_ctl_policy_fail(struct master_ctl *c, const char *text)
+master_ctl_wait_done(struct master_ctl_wait *w)
 {
-	c->policy_ctl = 0;
-	loop_timer_cancel(c->m->loop, &c->policy_timer);
-	(void)ipc_send(&c->chan, IPC_CTL_ERROR, text, strlen(text), -1);
+	w->ctl = 0;
+	loop_timer_cancel(w->c->m->loop, &w->timer);
+}
+
+/* Ends the relayed query w with IPC_CTL_ERROR and text to its CLI. */
+static void
+master_ctl_wait_fail(struct master_ctl_wait *w, const char *text)
+{
+	master_ctl_wait_done(w);
+	(void)ipc_send(&w->c->chan, IPC_CTL_ERROR, text, strlen(text), -1);
+}
+
+static void
+master_ctl_wait_timeout(void *arg)
+{
+	struct master_ctl_wait *w = arg;
+	char text[80];
+
+	log_warnx("control: no answer from the %s process within %d s",
+	    proc_role_name(w->role), MASTER_CTL_POLICY_TIMEOUT_MS / 1000);
+	(void)snprintf(text, sizeof(text), "the %s process did not answer "
+	    "in time", proc_role_name(w->role));
+	master_ctl_wait_fail(w, text);
 }
 
 /* The effective uid of a running process, from /proc; -1 if unknown. */
@@ -229,14 +251,71 @@ master_ctl_child(struct master *m, enum proc_role role)
 	return NULL;
 }
 
+/*
+ * Relays query q (len bytes of type, its number the first 8 of them) to
+ * w's process under a new number of the master's, new for every query:
+ * a late answer to one that timed out can never pass for the answer to
+ * the next on the same connection. Fails w itself when that process is
+ * not running or cannot be reached.
+ */
 static void
-master_ctl_policy_timeout(void *arg)
+master_ctl_forward(struct master_ctl_wait *w, uint32_t type, void *q,
+    size_t len)
 {
-	struct master_ctl *c = arg;
+	struct master *m = w->c->m;
+	struct master_child *k;
+	char text[80];
+	uint64_t ctl;
 
-	log_warnx("control: no answer from the policy process within %d s",
-	    MASTER_CTL_POLICY_TIMEOUT_MS / 1000);
-	master_ctl_policy_fail(c, "the policy process did not answer in time");
+	if ((k = master_ctl_child(m, w->role)) == NULL) {
+		(void)snprintf(text, sizeof(text), "the %s process is not "
+		    "running", proc_role_name(w->role));
+		master_ctl_wait_fail(w, text);
+		return;
+	}
+	ctl = ++m->ctl_seq;
+	memcpy(q, &ctl, sizeof(ctl));
+	if (ipc_send(&k->chan, type, q, len, -1) == -1) {
+		(void)snprintf(text, sizeof(text), "cannot reach the %s "
+		    "process", proc_role_name(w->role));
+		master_ctl_wait_fail(w, text);
+		return;
+	}
+	w->ctl = ctl;
+	loop_timer_set(m->loop, &w->timer, MASTER_CTL_POLICY_TIMEOUT_MS,
+	    master_ctl_wait_timeout, w);
+}
+
+/* The relayed query of role with number ctl, or NULL: nobody waits. */
+static struct master_ctl_wait *
+master_ctl_wait_find(struct master *m, enum proc_role role, uint64_t ctl)
+{
+	struct master_ctl_wait *w;
+	struct master_ctl *c;
+
+	for (c = m->ctls; c != NULL; c = c->next) {
+		w = role == PROC_POLICY ? &c->policy : &c->queue;
+		if (w->ctl != 0 && w->ctl == ctl)
+			return w;
+	}
+	return NULL;
+}
+
+void
+master_ctl_gone(struct master *m, enum proc_role role)
+{
+	struct master_ctl_wait *w;
+	struct master_ctl *c;
+	char text[80];
+
+	(void)snprintf(text, sizeof(text), "the %s process ended before it "
+	    "answered", proc_role_name(role));
+	for (c = m->ctls; c != NULL; c = c->next) {
+		w = role == PROC_POLICY ? &c->policy :
+		    role == PROC_QUEUE ? &c->queue : NULL;
+		if (w != NULL && w->ctl != 0)
+			master_ctl_wait_fail(w, text);
+	}
 }
 
 /*
@@ -247,31 +326,12 @@ master_ctl_policy_timeout(void *arg)
 static int
 master_ctl_policy_query(struct master_ctl *c, const struct ipc_msg *msg)
 {
-	struct master *m = c->m;
-	struct master_child *k;
 	struct ipc_policy_query q;
 
-	if (c->policy_ctl != 0 ||
+	if (c->policy.ctl != 0 ||
 	    master_ctl_policy_query_parse(msg->data, msg->len, &q) == -1)
 		return -1;
-	if ((k = master_ctl_child(m, PROC_POLICY)) == NULL) {
-		master_ctl_policy_fail(c, "the policy process is not running");
-		return 0;
-	}
-	/*
-	 * A new number for every query, not one per connection: a late
-	 * answer to a query that timed out can never pass for the answer
-	 * to the next query on the same connection.
-	 */
-	q.ctl = ++m->ctl_seq;
-	if (ipc_send(&k->chan, IPC_POLICY_QUERY, &q, sizeof(q), -1) == -1) {
-		master_ctl_policy_fail(c,
-		    "cannot reach the policy process");
-		return 0;
-	}
-	c->policy_ctl = q.ctl;
-	loop_timer_set(m->loop, &c->policy_timer,
-	    MASTER_CTL_POLICY_TIMEOUT_MS, master_ctl_policy_timeout, c);
+	master_ctl_forward(&c->policy, IPC_POLICY_QUERY, &q, sizeof(q));
 	return 0;
 }
 
@@ -279,57 +339,23 @@ int
 master_ctl_policy_text(struct master *m, const struct ipc_msg *msg)
 {
 	struct ipc_policy_text t;
-	struct master_ctl *c;
+	struct master_ctl_wait *w;
 
 	if (master_ctl_policy_text_parse(msg->data, msg->len, &t) == -1)
 		return -1;
-	for (c = m->ctls; c != NULL; c = c->next)
-		if (c->policy_ctl != 0 && c->policy_ctl == t.ctl)
-			break;
-	if (c == NULL) {
+	if ((w = master_ctl_wait_find(m, PROC_POLICY, t.ctl)) == NULL) {
 		/* the CLI left, or the query timed out: nobody waits */
 		log_debug("control: policy answer for query %llu dropped",
 		    (unsigned long long)t.ctl);
 		return 0;
 	}
-	(void)ipc_send(&c->chan, IPC_POLICY_TEXT, msg->data, msg->len, -1);
-	if (t.last) {
-		c->policy_ctl = 0;
-		loop_timer_cancel(m->loop, &c->policy_timer);
-	}
+	(void)ipc_send(&w->c->chan, IPC_POLICY_TEXT, msg->data, msg->len, -1);
+	if (t.last)
+		master_ctl_wait_done(w);
 	return 0;
 }
 
-void
-master_ctl_policy_gone(struct master *m)
-{
-	struct master_ctl *c;
-
-	for (c = m->ctls; c != NULL; c = c->next)
-		if (c->policy_ctl != 0)
-			master_ctl_policy_fail(c,
-			    "the policy process ended before it answered");
-}
-
 /* ---- sealpost queue: one batch at a time to the queue process ---------- */
-
-static void
-master_ctl_queue_fail(struct master_ctl *c, const char *text)
-{
-	c->queue_ctl = 0;
-	loop_timer_cancel(c->m->loop, &c->queue_timer);
-	(void)ipc_send(&c->chan, IPC_CTL_ERROR, text, strlen(text), -1);
-}
-
-static void
-master_ctl_queue_timeout(void *arg)
-{
-	struct master_ctl *c = arg;
-
-	log_warnx("control: no answer from the queue process within %d s",
-	    MASTER_CTL_POLICY_TIMEOUT_MS / 1000);
-	master_ctl_queue_fail(c, "the queue process did not answer in time");
-}
 
 /*
  * IPC_CTL_QUEUE: the master checks the frame's shape and that no batch
@@ -340,34 +366,21 @@ master_ctl_queue_timeout(void *arg)
 static int
 master_ctl_queue_query(struct master_ctl *c, const struct ipc_msg *msg)
 {
-	struct master *m = c->m;
-	struct master_child *k;
 	struct ipc_queue_query q;
 
-	if (c->queue_ctl != 0 || msg->len != sizeof(q))
+	if (c->queue.ctl != 0 || msg->len != sizeof(q))
 		return -1;
 	memcpy(&q, msg->data, sizeof(q));
 	if (q.ctl != 0)
 		return -1;
-	if ((k = master_ctl_child(m, PROC_QUEUE)) == NULL) {
-		master_ctl_queue_fail(c, "the queue process is not running");
-		return 0;
-	}
-	q.ctl = ++m->ctl_seq;	/* new per batch, as for policy queries */
-	if (ipc_send(&k->chan, IPC_QUEUE_QUERY, &q, sizeof(q), -1) == -1) {
-		master_ctl_queue_fail(c, "cannot reach the queue process");
-		return 0;
-	}
-	c->queue_ctl = q.ctl;
-	loop_timer_set(m->loop, &c->queue_timer,
-	    MASTER_CTL_POLICY_TIMEOUT_MS, master_ctl_queue_timeout, c);
+	master_ctl_forward(&c->queue, IPC_QUEUE_QUERY, &q, sizeof(q));
 	return 0;
 }
 
 int
 master_ctl_queue_frame(struct master *m, const struct ipc_msg *msg)
 {
-	struct master_ctl *c;
+	struct master_ctl_wait *w;
 	uint64_t ctl;
 	size_t want;
 
@@ -387,28 +400,12 @@ master_ctl_queue_frame(struct master *m, const struct ipc_msg *msg)
 		return -1;
 	/* every one of them starts with the number of its query */
 	memcpy(&ctl, msg->data, sizeof(ctl));
-	for (c = m->ctls; c != NULL; c = c->next)
-		if (c->queue_ctl != 0 && c->queue_ctl == ctl)
-			break;
-	if (c == NULL)
+	if ((w = master_ctl_wait_find(m, PROC_QUEUE, ctl)) == NULL)
 		return 0;	/* the CLI left, or it timed out */
-	(void)ipc_send(&c->chan, msg->type, msg->data, msg->len, -1);
-	if (msg->type == IPC_QUEUE_END) {
-		c->queue_ctl = 0;
-		loop_timer_cancel(m->loop, &c->queue_timer);
-	}
+	(void)ipc_send(&w->c->chan, msg->type, msg->data, msg->len, -1);
+	if (msg->type == IPC_QUEUE_END)
+		master_ctl_wait_done(w);
 	return 0;
-}
-
-void
-master_ctl_queue_gone(struct master *m)
-{
-	struct master_ctl *c;
-
-	for (c = m->ctls; c != NULL; c = c->next)
-		if (c->queue_ctl != 0)
-			master_ctl_queue_fail(c,
-			    "the queue process ended before it answered");
 }
 
 static void
@@ -470,6 +467,9 @@ master_ctl_accept(int fd, uint32_t events, void *arg)
 			continue;
 		}
 		c->m = m;
+		c->policy.c = c->queue.c = c;
+		c->policy.role = PROC_POLICY;
+		c->queue.role = PROC_QUEUE;
 		if (ipc_chan_init(&c->chan, m->loop, s, "control client",
 		    IPC_ALLOW(IPC_CTL_STATUS) | IPC_ALLOW(IPC_CTL_POLICY) |
 		    IPC_ALLOW(IPC_CTL_QUEUE),
