@@ -77,6 +77,25 @@ def wait_deferred(qid, timeout=60):
     return {}
 
 
+def wait_listed_deferred(qids, timeout=30):
+    """Until sealpost queue --json shows every message of qids deferred
+    (the queue has taken smtpout's results), or timeout seconds."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        code, out, err = cli("queue", "--json")
+        states = {}
+        for ln in out.splitlines():
+            try:
+                o = json.loads(ln)
+            except ValueError:
+                continue
+            states[o.get("id")] = [r.get("state")
+                                   for r in o.get("recipients") or []]
+        if all(states.get(i) == ["deferred"] for i in qids):
+            return
+        time.sleep(0.2)
+
+
 def cli(*args, user=None, argv0=None):
     exe = os.path.join(build, "sealpost")
     pre = []
@@ -115,6 +134,9 @@ def main():
         kv = wait_deferred(ids.get(name, ""))
         tap.ok("%s: deferred (%s)" % (name, kv.get("failure") or
                                       kv.get("dsn")), kv, kv)
+    # smtpout logs the out line before the queue has taken the result:
+    # the listing says deferred once the queue has.
+    wait_listed_deferred(list(ids.values()))
 
     # -- the text listing
     code, out, err = cli("queue")
