@@ -80,6 +80,13 @@ enum ipc_type {
 	IPC_QUEUE_DATA,		/* queue -> master -> CLI: struct
 				   ipc_queue_data + items and recipients
 				   packed (one datagram for many) */
+	IPC_QUEUE_DONE,		/* a record of IPC_QUEUE_DATA only:
+				   struct ipc_queue_done */
+	IPC_QUEUE_FILE,		/* queue -> master -> CLI: struct
+				   ipc_queue_file + fd (sealpost show) */
+	/* requeue: forget the plans of a domain (doc/design.md §8) */
+	IPC_OUT_FORGET,		/* queue -> smtpout: struct ipc_forget */
+	IPC_PLAN_FORGET,	/* smtpout -> policy: struct ipc_forget */
 	IPC_TYPE_MAX		/* must stay <= 64: allow-lists are bitmasks */
 };
 
@@ -228,6 +235,30 @@ struct ipc_out_result {
 					   DSN: NOTIFY did not go along, so
 					   a SUCCESS notice is ours to send
 					   (RFC 3461 §6.2, "relayed") */
+	/* The facts of the attempt, as on its out line (doc/design.md §9),
+	   for the message's history (sealpost show); "" when unknown */
+	char		ip[64];		/* the address the session went to */
+	char		policy[16];	/* what the session had to prove:
+					   dane, verify, encrypt, ... */
+	char		policy_src[16];	/* who demanded it: dane, mta-sts,
+					   table, memory, floor, ... */
+	char		tls[16];	/* "TLSv1.3", or "none" */
+	char		cipher[64];
+	char		verify[16];	/* what it proved: dane, pkix,
+					   fingerprint, none */
+	char		cert[65];	/* hex SHA-256 of the leaf, or "" */
+	char		tls_fail[64];	/* MTA-STS testing: the check that
+					   failed, reported, not enforced */
+};
+
+/*
+ * sealpost requeue: the cached plans of domain are dropped, in smtpout
+ * and then in the policy process, so that the next attempt resolves the
+ * destination afresh. The downgrade memory is not touched (sealpost
+ * policy --forget is for that).
+ */
+struct ipc_forget {
+	char		domain[IPC_DOMAIN_MAX + 1];	/* lower case */
 };
 
 /* The job is over; every recipient has had its IPC_OUT_RESULT. */
@@ -394,6 +425,18 @@ struct ipc_ctl_proc {
 
 enum ipc_queue_op {
 	IPC_QUEUE_LIST = 1,		/* a batch of messages, by id */
+	IPC_QUEUE_SHOW,			/* message id: its files as fds */
+	/* the operations: on message id, or on a batch of the selection
+	   (domain, or all) like a listing's; one IPC_QUEUE_DONE each */
+	IPC_QUEUE_FLUSH,		/* try now, ignoring the backoff */
+	IPC_QUEUE_HOLD,			/* no delivery, no expiry */
+	IPC_QUEUE_RELEASE,		/* held no more: try now */
+	IPC_QUEUE_DELETE,		/* remove, no notice */
+	IPC_QUEUE_BOUNCE,		/* fail the waiting recipients (a DSN
+					   to the sender), then remove */
+	IPC_QUEUE_REQUEUE,		/* forget the plans of its domains,
+					   then flush */
+	IPC_QUEUE_OP_MAX
 };
 
 /* Recipient states as the listing shows them (bits of a filter). */
@@ -401,6 +444,7 @@ enum ipc_queue_state {
 	IPC_QUEUE_S_PENDING = 0,	/* not tried yet */
 	IPC_QUEUE_S_DEFERRED,		/* tried, waits for its next try */
 	IPC_QUEUE_S_ACTIVE,		/* its message is being delivered */
+	IPC_QUEUE_S_HELD,		/* its message is held */
 	IPC_QUEUE_S_MAX
 };
 
@@ -423,6 +467,53 @@ struct ipc_queue_query {
 	uint32_t	states;		/* bits 1 << enum ipc_queue_state */
 	char		failure[64];	/* RFC 8460 type of a recipient */
 	int64_t		older_than;	/* arrived before (unix time) */
+	/* SHOW and the operations */
+	char		id[IPC_Q_ID_MAX + 1];	/* this message only; "" =
+						   the selection above */
+	int32_t		all;		/* an operation on a selection
+					   without domain says all=1 */
+	/* who asks: the master fills these from the control socket's peer
+	   (SO_PEERCRED), whatever the CLI sent; for the log */
+	uint32_t	uid;
+	char		user[33];	/* the uid's name, or "" */
+};
+
+/* What an operation did to one message (IPC_QUEUE_DONE). */
+enum ipc_queue_result {
+	IPC_QUEUE_R_DONE = 0,		/* done, durable */
+	IPC_QUEUE_R_LATER,		/* being delivered: done once the
+					   attempt in progress ends */
+	IPC_QUEUE_R_NOOP,		/* nothing to do (text says why) */
+	IPC_QUEUE_R_UNKNOWN,		/* no such message in the queue */
+	IPC_QUEUE_R_FAILED,		/* could not (text says why) */
+};
+
+/* One message an operation touched, packed in IPC_QUEUE_DATA. */
+struct ipc_queue_done {
+	uint64_t	ctl;
+	char		id[IPC_Q_ID_MAX + 1];
+	int32_t		result;		/* enum ipc_queue_result */
+	char		text[256];
+};
+
+/* sealpost show: what a descriptor holds (IPC_QUEUE_FILE). */
+enum ipc_queue_file_kind {
+	IPC_QUEUE_F_ENVELOPE = 1,	/* the envelope's text form
+					   (sealpost-envelope(5)) */
+	IPC_QUEUE_F_HISTORY,		/* history lines (sealpost-envelope(5));
+					   more than one: read in order */
+	IPC_QUEUE_F_CONTENT,		/* the message as received */
+};
+
+/*
+ * One file of the message, its descriptor (read-only, at offset 0)
+ * attached. SHOW answers ENVELOPE, HISTORY (none when never tried),
+ * CONTENT, then an END; an unknown id gets an END of status 3.
+ */
+struct ipc_queue_file {
+	uint64_t	ctl;
+	int32_t		kind;		/* enum ipc_queue_file_kind */
+	int32_t		active;		/* being delivered now */
 };
 
 /* A message of the batch; nrcpt IPC_QUEUE_RCPT follow. */
@@ -434,6 +525,7 @@ struct ipc_queue_item {
 	char		from[IPC_ADDR_MAX + 1];	/* "" = <> */
 	int64_t		due;		/* its next attempt (unix time) */
 	int32_t		active;		/* being delivered now */
+	int64_t		held;		/* held since (unix time), 0 not */
 	int32_t		requiretls;
 	uint32_t	nrcpt;		/* IPC_QUEUE_RCPT frames that follow */
 	uint32_t	nomitted;	/* waiting recipients not sent (the
@@ -455,6 +547,8 @@ struct ipc_queue_rcpt {
 	char		failure[64];	/* RFC 8460 type, or "" */
 	char		mx[IPC_DOMAIN_MAX + 1];	/* who said it, or "" */
 	char		text[512];	/* the reply or our reason */
+	char		policy[32];	/* the policy source that demanded
+					   the failed check, or "" */
 };
 
 /*
@@ -471,14 +565,15 @@ struct ipc_queue_data {
 };
 
 struct ipc_queue_rec {
-	uint32_t	type;		/* IPC_QUEUE_ITEM or IPC_QUEUE_RCPT */
+	uint32_t	type;		/* IPC_QUEUE_ITEM, _RCPT or _DONE */
 	uint32_t	pad;
 };
 
 /* The end of a batch. */
 struct ipc_queue_end {
 	uint64_t	ctl;
-	int32_t		status;		/* 0 done, 2 failed (text says) */
+	int32_t		status;		/* 0 done, 2 failed (text says),
+					   3 SHOW: no such message */
 	int32_t		more;		/* ask again from last */
 	char		last[IPC_Q_ID_MAX + 1];	/* the last id looked at */
 	uint32_t	count;		/* messages in this batch */

@@ -15,7 +15,7 @@
 
 #include "reason.h"
 
-#define ENVELOPE_VERSION	3	/* written; 1 and 2 are still read */
+#define ENVELOPE_VERSION	4	/* written; 1 to 3 are still read */
 #define ENVELOPE_ID_MIN		12
 #define ENVELOPE_ID_MAX		40
 #define ENVELOPE_RCPT_MAX	10000
@@ -31,6 +31,7 @@
 #define ENVELOPE_USER_MAX	255
 #define ENVELOPE_FAILURE_MAX	63	/* RFC 8460 result type */
 #define ENVELOPE_MX_MAX		255
+#define ENVELOPE_POLICY_MAX	31	/* a policy source: dane, mta-sts */
 
 enum envelope_rcpt_state {
 	ENVELOPE_RCPT_PENDING = 0,	/* not tried yet */
@@ -84,6 +85,10 @@ struct envelope_rcpt {
 	struct reason		 error;
 	char			 failure[ENVELOPE_FAILURE_MAX + 1];
 	char			 mx[ENVELOPE_MX_MAX + 1];	/* who said it */
+	/* the policy source that demanded the check that failed (dane,
+	   mta-sts, table, memory, floor, requiretls, ...), "" when the
+	   failure was no policy's (version 4) */
+	char			 policy[ENVELOPE_POLICY_MAX + 1];
 };
 
 struct envelope {
@@ -106,6 +111,11 @@ struct envelope {
 	/* 0 or 1: the header has one "TLS-Required: No" field (RFC 8689
 	 * §5) and MAIL had no REQUIRETLS, with which it is ignored */
 	int			 tlsrequired_no;
+	/* sealpost hold (version 4): held since (unix time), 0 = not held;
+	 * held_total = seconds held before, which queue_lifetime does not
+	 * count (doc/design.md §12) */
+	int64_t			 held;
+	int64_t			 held_total;
 	/* Owned by the envelope: envelope_add_rcpt() grows it,
 	 * envelope_free() releases it. */
 	struct envelope_rcpt	*rcpt;
