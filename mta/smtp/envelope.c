@@ -7,7 +7,9 @@
  * The text form is canonical (one way to write each value: fixed line
  * order, no leading zeros, escapes only where needed, upper-case hex) so
  * that a file either parses to exactly what was written or is refused,
- * and it ends with "end\n" so that every truncation is refused.
+ * and it ends with "end\n" so that every truncation is refused.  The
+ * string escape and the number spelling are shared with the attempt
+ * history through envelope_esc.h (doc/design.md §12).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "envelope.h"
+#include "envelope_esc.h"
 
 static const char *const envelope_state_names[] = {
 	[ENVELOPE_RCPT_PENDING] = "pending",
@@ -73,6 +76,9 @@ static const struct envelope_key {
 	    2 },
 	{ "tlsrequired_no", ENVELOPE_K_BOOL,
 	    offsetof(struct envelope, tlsrequired_no), 0, 3 },
+	{ "held", ENVELOPE_K_TIME, offsetof(struct envelope, held), 0, 4 },
+	{ "held_total", ENVELOPE_K_TIME, offsetof(struct envelope, held_total),
+	    0, 4 },
 };
 #define ENVELOPE_NKEYS	(sizeof(envelope_keys) / sizeof(envelope_keys[0]))
 
@@ -81,8 +87,9 @@ static const struct envelope_key {
 #define ENVELOPE_XSTR(x)	ENVELOPE_STR(x)
 #define ENVELOPE_RCPT_TOKENS	8	/* rcpt state attempts last next
 					   notify orcpt addr */
-#define ENVELOPE_ERROR_TOKENS	7	/* error index code dsn failure
-					   mx text */
+#define ENVELOPE_ERROR_TOKENS	8	/* error index code dsn failure
+					   policy mx text */
+#define ENVELOPE_ERROR_TOKENS_V3 7	/* before version 4: no policy */
 #define ENVELOPE_MAX_TOKENS	8
 
 /* Every value of the NOTIFY bits that can be stored. */
@@ -223,14 +230,19 @@ envelope_check_rcpt(const struct envelope_rcpt *r, size_t i, struct reason *why)
 	    !envelope_terminated(er->dsn, sizeof(er->dsn)) ||
 	    !envelope_terminated(er->text, sizeof(er->text)) ||
 	    !envelope_terminated(r->failure, sizeof(r->failure)) ||
-	    !envelope_terminated(r->mx, sizeof(r->mx)))
+	    !envelope_terminated(r->mx, sizeof(r->mx)) ||
+	    !envelope_terminated(r->policy, sizeof(r->policy)))
 		return envelope_fail(why, "recipient %zu: unterminated string",
 		    i);
 	if (!envelope_failure_valid(r->failure))
 		return envelope_fail(why, "recipient %zu: bad failure type", i);
+	if (!envelope_failure_valid(r->policy))
+		return envelope_fail(why, "recipient %zu: bad policy source",
+		    i);
 	if (er->code == 0) {
 		if (er->dsn[0] != '\0' || er->text[0] != '\0' ||
-		    r->failure[0] != '\0' || r->mx[0] != '\0')
+		    r->failure[0] != '\0' || r->mx[0] != '\0' ||
+		    r->policy[0] != '\0')
 			return envelope_fail(why, "recipient %zu: error fields "
 			    "without an error code", i);
 	} else if (er->code < 200 || er->code > 599)
@@ -253,7 +265,8 @@ envelope_check(const struct envelope *e, struct reason *why)
 		    envelope_keys[i].size))
 			return envelope_fail(why, "unterminated %s",
 			    envelope_keys[i].name);
-	if (e->arrival < 0 || e->warned < 0)
+	if (e->arrival < 0 || e->warned < 0 || e->held < 0 ||
+	    e->held_total < 0)
 		return envelope_fail(why, "negative time");
 	if ((unsigned)e->body > ENVELOPE_BODY_8BITMIME ||
 	    (unsigned)e->ret > ENVELOPE_RET_HDRS ||
@@ -299,14 +312,34 @@ envelope_must_escape(unsigned char c)
 	return c <= ' ' || c >= 0x7f || c == '%';
 }
 
+size_t
+envelope_esc_encode(const char *s, char *buf, size_t size)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 d = 0;
+
+	for (; *u != '\0'; u++) {
+		if (!envelope_must_escape(*u)) {
+			if (d < size)
+				buf[d] = (char)*u;
+			d++;
+			continue;
+		}
+		if (d + 3 <= size) {
+			buf[d] = '%';
+			buf[d + 1] = hex[*u >> 4];
+			buf[d + 2] = hex[*u & 0x0f];
+		}
+		d += 3;
+	}
+	return d;
+}
+
 /* A value: "-" if empty; "%2D" if it is "-"; else %XX where needed. */
 static void
 envelope_w_str(struct envelope_wbuf *w, const char *s)
 {
-	static const char	 hex[] = "0123456789ABCDEF";
-	const unsigned char	*u = (const unsigned char *)s;
-	char			 esc[3];
-
 	if (s[0] == '\0') {
 		envelope_w_put(w, "-", 1);
 		return;
@@ -315,15 +348,11 @@ envelope_w_str(struct envelope_wbuf *w, const char *s)
 		envelope_w_put(w, "%2D", 3);
 		return;
 	}
-	for (; *u != '\0'; u++) {
-		if (envelope_must_escape(*u)) {
-			esc[0] = '%';
-			esc[1] = hex[*u >> 4];
-			esc[2] = hex[*u & 0x0f];
-			envelope_w_put(w, esc, 3);
-		} else
-			envelope_w_put(w, (const char *)u, 1);
-	}
+	if (w->len < w->size)
+		w->len += envelope_esc_encode(s, w->buf + w->len,
+		    w->size - w->len);
+	else
+		w->len += envelope_esc_encode(s, NULL, 0);
 }
 
 static void
@@ -446,6 +475,8 @@ envelope_write(const struct envelope *e, char *buf, size_t size, size_t *len)
 		envelope_w_put(&w, " ", 1);
 		envelope_w_str(&w, r->failure);
 		envelope_w_put(&w, " ", 1);
+		envelope_w_str(&w, r->policy);
+		envelope_w_put(&w, " ", 1);
 		envelope_w_str(&w, r->mx);
 		envelope_w_put(&w, " ", 1);
 		envelope_w_str(&w, r->error.text);
@@ -469,19 +500,18 @@ envelope_tok_is(const struct envelope_tok *t, const char *s)
 	return strlen(s) == t->n && memcmp(t->p, s, t->n) == 0;
 }
 
-/* Canonical decimal: "0" or no leading zero, at most max. */
-static int
-envelope_get_u64(const struct envelope_tok *t, uint64_t max, uint64_t *v)
+int
+envelope_esc_number(const char *p, size_t len, uint64_t max, uint64_t *v)
 {
 	uint64_t	n = 0, d;
 	size_t		i;
 
-	if (t->n == 0 || t->n > 20 || (t->n > 1 && t->p[0] == '0'))
+	if (len == 0 || len > 20 || (len > 1 && p[0] == '0'))
 		return -1;
-	for (i = 0; i < t->n; i++) {
-		if (t->p[i] < '0' || t->p[i] > '9')
+	for (i = 0; i < len; i++) {
+		if (p[i] < '0' || p[i] > '9')
 			return -1;
-		d = (uint64_t)(t->p[i] - '0');
+		d = (uint64_t)(p[i] - '0');
 		if (n > (UINT64_MAX - d) / 10)
 			return -1;
 		n = n * 10 + d;
@@ -490,6 +520,13 @@ envelope_get_u64(const struct envelope_tok *t, uint64_t max, uint64_t *v)
 		return -1;
 	*v = n;
 	return 0;
+}
+
+/* Canonical decimal: "0" or no leading zero, at most max. */
+static int
+envelope_get_u64(const struct envelope_tok *t, uint64_t max, uint64_t *v)
+{
+	return envelope_esc_number(t->p, t->n, max, v);
 }
 
 static int
@@ -502,29 +539,21 @@ envelope_hexval(char c)
 	return -1;
 }
 
-/* The inverse of envelope_w_str, refusing every non-canonical spelling. */
-static int
-envelope_get_str(const struct envelope_tok *t, char *out, size_t size)
+int
+envelope_esc_decode(const char *p, size_t n, char *out, size_t size)
 {
-	size_t	i, d = 0;
-	int	h1, h2;
-	unsigned char c;
+	size_t		i, d = 0;
+	int		h1, h2;
+	unsigned char	c;
 
-	if (envelope_tok_is(t, "-")) {
-		out[0] = '\0';
-		return 0;
-	}
-	if (envelope_tok_is(t, "%2D")) {
-		out[0] = '-';
-		out[1] = '\0';
-		return 0;
-	}
-	for (i = 0; i < t->n; i++) {
-		c = (unsigned char)t->p[i];
+	if (size == 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)p[i];
 		if (c == '%') {
-			if (t->n - i < 3 ||
-			    (h1 = envelope_hexval(t->p[i + 1])) < 0 ||
-			    (h2 = envelope_hexval(t->p[i + 2])) < 0)
+			if (n - i < 3 ||
+			    (h1 = envelope_hexval(p[i + 1])) < 0 ||
+			    (h2 = envelope_hexval(p[i + 2])) < 0)
 				return -1;
 			c = (unsigned char)(h1 * 16 + h2);
 			if (c == '\0' || !envelope_must_escape(c))
@@ -538,6 +567,22 @@ envelope_get_str(const struct envelope_tok *t, char *out, size_t size)
 	}
 	out[d] = '\0';
 	return 0;
+}
+
+/* The inverse of envelope_w_str, refusing every non-canonical spelling. */
+static int
+envelope_get_str(const struct envelope_tok *t, char *out, size_t size)
+{
+	if (envelope_tok_is(t, "-")) {
+		out[0] = '\0';
+		return 0;
+	}
+	if (envelope_tok_is(t, "%2D")) {
+		out[0] = '-';
+		out[1] = '\0';
+		return 0;
+	}
+	return envelope_esc_decode(t->p, t->n, out, size);
 }
 
 static int
@@ -575,6 +620,7 @@ envelope_get_name(const struct envelope_tok *t, const char *const *names,
 }
 
 struct envelope_parser {
+	int			 version;	/* of the file, from line 1 */
 	const char		*buf;
 	size_t			 len;
 	size_t			 pos;
@@ -737,11 +783,16 @@ envelope_parse_error(struct envelope_parser *ps, struct envelope *e,
     struct reason *why)
 {
 	struct envelope_rcpt	*r;
+	const struct envelope_tok *t;
 	uint64_t		 n;
+	size_t			 ntok;
 
-	if (ps->ntok != ENVELOPE_ERROR_TOKENS)
-		return envelope_fail(why, "line %zu: error needs %d fields",
-		    ps->lineno, ENVELOPE_ERROR_TOKENS - 1);
+	/* version 4 added the policy source after the failure type */
+	ntok = ps->version >= 4 ? ENVELOPE_ERROR_TOKENS :
+	    ENVELOPE_ERROR_TOKENS_V3;
+	if (ps->ntok != ntok)
+		return envelope_fail(why, "line %zu: error needs %zu fields",
+		    ps->lineno, ntok - 1);
 	if (envelope_get_u64(&ps->tok[1], UINT64_MAX, &n) == -1 ||
 	    e->nrcpt == 0 || n != e->nrcpt - 1)
 		return envelope_fail(why, "line %zu: error index does not "
@@ -755,9 +806,19 @@ envelope_parse_error(struct envelope_parser *ps, struct envelope *e,
 	    sizeof(r->error.dsn)) == -1 ||
 	    envelope_get_str(&ps->tok[4], r->failure,
 	    sizeof(r->failure)) == -1 ||
-	    !envelope_failure_valid(r->failure) ||
-	    envelope_get_str(&ps->tok[5], r->mx, sizeof(r->mx)) == -1 ||
-	    envelope_get_str(&ps->tok[6], r->error.text,
+	    !envelope_failure_valid(r->failure))
+		return envelope_fail(why, "line %zu: bad error field",
+		    ps->lineno);
+	t = &ps->tok[5];
+	if (ps->version >= 4) {
+		if (envelope_get_str(t, r->policy, sizeof(r->policy)) == -1 ||
+		    !envelope_failure_valid(r->policy))
+			return envelope_fail(why, "line %zu: bad policy "
+			    "source", ps->lineno);
+		t++;
+	}
+	if (envelope_get_str(&t[0], r->mx, sizeof(r->mx)) == -1 ||
+	    envelope_get_str(&t[1], r->error.text,
 	    sizeof(r->error.text)) == -1)
 		return envelope_fail(why, "line %zu: bad error field",
 		    ps->lineno);
@@ -805,9 +866,12 @@ envelope_parse_body(struct envelope_parser *ps, struct envelope *e,
 		version = 2;
 	else if (envelope_tok_is(&ps->tok[1], "3"))
 		version = 3;
+	else if (envelope_tok_is(&ps->tok[1], "4"))
+		version = 4;
 	else
 		return envelope_fail(why,
 		    "line 1: unsupported envelope version");
+	ps->version = version;
 	for (k = 0; k < ENVELOPE_NKEYS; k++) {
 		/* a key newer than the file keeps its zero value */
 		if (envelope_keys[k].since > version)
@@ -840,12 +904,20 @@ envelope_parse_body(struct envelope_parser *ps, struct envelope *e,
 				    "line %zu: text after end", ps->lineno);
 			break;
 		} else {
-			for (k = 0; k < ENVELOPE_NKEYS; k++)
-				if (envelope_tok_is(&ps->tok[0],
+			for (k = 0; k < ENVELOPE_NKEYS; k++) {
+				if (!envelope_tok_is(&ps->tok[0],
 				    envelope_keys[k].name))
+					continue;
+				/* a newer key in an older file */
+				if (envelope_keys[k].since > version)
 					return envelope_fail(why,
-					    "line %zu: duplicate key %s",
-					    ps->lineno, envelope_keys[k].name);
+					    "line %zu: key %s is not in "
+					    "version %d", ps->lineno,
+					    envelope_keys[k].name, version);
+				return envelope_fail(why,
+				    "line %zu: duplicate key %s",
+				    ps->lineno, envelope_keys[k].name);
+			}
 			return envelope_fail(why, "line %zu: unknown key",
 			    ps->lineno);
 		}

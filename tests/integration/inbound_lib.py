@@ -442,10 +442,10 @@ def find_in_line(daemon, qid, timeout=3.0):
 ENV_KEYS = ["sealpost-envelope", "id", "arrival", "size", "from", "body",
             "smtputf8", "requiretls", "ret", "envid", "auth", "client_ip",
             "client_helo", "client_tls", "client_user", "warned", "notice",
-            "tlsrequired_no"]
+            "tlsrequired_no", "held", "held_total"]
 # the keys each version lacks are the last ones (sealpost-envelope(5))
-ENV_VERSION_KEYS = {"1": len(ENV_KEYS) - 3, "2": len(ENV_KEYS) - 1,
-                    "3": len(ENV_KEYS)}
+ENV_VERSION_KEYS = {"1": len(ENV_KEYS) - 5, "2": len(ENV_KEYS) - 3,
+                    "3": len(ENV_KEYS) - 2, "4": len(ENV_KEYS)}
 
 
 class EnvError(Exception):
@@ -513,7 +513,9 @@ def parse_env(data):
                 "addr": env_unescape(f[7]).decode("utf-8", "surrogateescape"),
                 "raw": ln})
         elif f[0] == "error":
-            if len(f) != 7 or not env["rcpt"]:
+            # version 4 added the policy source after the failure type
+            want = 8 if env["sealpost-envelope"] == "4" else 7
+            if len(f) != want or not env["rcpt"]:
                 raise EnvError("bad error line %r" % ln)
         else:
             raise EnvError("unexpected line %r" % ln)

@@ -1,7 +1,8 @@
 /*
  * test_envelope.c: unit tests for mta/envelope.c: round trips, the exact
  * text form, every truncation refused, every single-byte change refused
- * or read back consistently, malformed inputs, limits.
+ * or read back consistently, malformed inputs, limits, the older
+ * versions read, and the shared escape of envelope_esc.h.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "smtp/envelope.h"
+#include "smtp/envelope_esc.h"
 
 #define BUFSZ	8192
 
@@ -49,6 +51,8 @@ sample(struct envelope *e)
 	e->notice = ENVELOPE_NOTICE_POSTMASTER;
 	/* smtpin never sets it with requiretls; the format does not care */
 	e->tlsrequired_no = 1;
+	e->held = 1700000700;
+	e->held_total = 3600;
 
 	assert_non_null(r = envelope_add_rcpt(e, "bob@example.net"));
 	r->notify = ENVELOPE_NOTIFY_SUCCESS | ENVELOPE_NOTIFY_DELAY;
@@ -66,6 +70,7 @@ sample(struct envelope *e)
 	    sizeof(r->error.text));
 	xstrlcpy(r->failure, "certificate-host-mismatch", sizeof(r->failure));
 	xstrlcpy(r->mx, "mx1.example.com", sizeof(r->mx));
+	xstrlcpy(r->policy, "dane", sizeof(r->policy));
 
 	assert_non_null(r = envelope_add_rcpt(e,
 	    "\"a b\"@ex\xc3\xa4mple.org"));
@@ -85,7 +90,7 @@ sample(struct envelope *e)
 }
 
 static const char golden[] =
-    "sealpost-envelope 3\n"
+    "sealpost-envelope 4\n"
     "id 0193AB4C5D6E7F80aa\n"
     "arrival 1700000000\n"
     "size 4321\n"
@@ -103,14 +108,16 @@ static const char golden[] =
     "warned 1700000300\n"
     "notice postmaster\n"
     "tlsrequired_no 1\n"
+    "held 1700000700\n"
+    "held_total 3600\n"
     "rcpt pending 0 0 0 success,delay rfc822;bob@example.net "
     "bob@example.net\n"
     "rcpt deferred 3 1700000600 1700001800 never - carol@example.com\n"
-    "error 1 451 4.7.5 certificate-host-mismatch mx1.example.com "
+    "error 1 451 4.7.5 certificate-host-mismatch dane mx1.example.com "
     "TLS:%20certificate%20name%20mismatch\n"
     "rcpt sent 1 1700000001 0 - - \"a%20b\"@ex%C3%A4mple.org\n"
     "rcpt bounced 1 0 0 success,failure,delay - dave@example.com\n"
-    "error 3 550 5.1.1 - - 5.1.1%20<dave@example.com>:%20unknown%20user\n"
+    "error 3 550 5.1.1 - - - 5.1.1%20<dave@example.com>:%20unknown%20user\n"
     "end\n";
 
 static void
@@ -135,6 +142,8 @@ same_envelope(const struct envelope *a, const struct envelope *b)
 	assert_true(a->warned == b->warned);
 	assert_int_equal(a->notice, b->notice);
 	assert_int_equal(a->tlsrequired_no, b->tlsrequired_no);
+	assert_true(a->held == b->held);
+	assert_true(a->held_total == b->held_total);
 	assert_int_equal(a->nrcpt, b->nrcpt);
 	for (i = 0; i < a->nrcpt; i++) {
 		const struct envelope_rcpt *x = &a->rcpt[i], *y = &b->rcpt[i];
@@ -151,6 +160,7 @@ same_envelope(const struct envelope *a, const struct envelope *b)
 		assert_string_equal(x->error.text, y->error.text);
 		assert_string_equal(x->failure, y->failure);
 		assert_string_equal(x->mx, y->mx);
+		assert_string_equal(x->policy, y->policy);
 	}
 }
 
@@ -187,14 +197,16 @@ test_roundtrip(void **state)
 	assert_non_null(strstr(buf, "from -\n"));
 	assert_non_null(strstr(buf, "body none\nsmtputf8 0\nrequiretls 0\n"
 	    "ret -\n"));
-	assert_non_null(strstr(buf, "notice -\ntlsrequired_no 0\nrcpt"));
+	assert_non_null(strstr(buf, "notice -\ntlsrequired_no 0\nheld 0\n"
+	    "held_total 0\nrcpt"));
 	assert_int_equal(envelope_parse(buf, len, &p, &why), 0);
 	same_envelope(&e, &p);
 	envelope_free(&p);
 
 	/*
-	 * A version 1 file (before warned, notice and tlsrequired_no) is
-	 * still read, with all three zero, and written back as version 3.
+	 * A version 1 file (before warned, notice, tlsrequired_no, held and
+	 * held_total) is still read, with all of them zero, and written back
+	 * as version 4.
 	 */
 	{
 		static const char v1[] =
@@ -209,16 +221,19 @@ test_roundtrip(void **state)
 		assert_true(p.warned == 0);
 		assert_int_equal(p.notice, ENVELOPE_NOTICE_NONE);
 		assert_int_equal(p.tlsrequired_no, 0);
+		assert_true(p.held == 0 && p.held_total == 0);
 		assert_int_equal(envelope_write(&p, buf, BUFSZ, &len), 0);
-		assert_non_null(strstr(buf, "sealpost-envelope 3\n"));
+		assert_non_null(strstr(buf, "sealpost-envelope 4\n"));
 		assert_non_null(strstr(buf, "client_user -\nwarned 0\n"
-		    "notice -\ntlsrequired_no 0\nrcpt"));
+		    "notice -\ntlsrequired_no 0\nheld 0\nheld_total 0\n"
+		    "rcpt"));
 		envelope_free(&p);
 	}
 
 	/*
-	 * A version 2 file (before tlsrequired_no) is still read, with it
-	 * zero, and written back as version 3 with the rest unchanged.
+	 * A version 2 file (before tlsrequired_no, held and held_total) is
+	 * still read, with them zero, and written back as version 4 with the
+	 * rest unchanged.
 	 */
 	{
 		static const char v2[] =
@@ -228,12 +243,13 @@ test_roundtrip(void **state)
 		    "client_tls -\nclient_user -\nwarned 7\n"
 		    "notice postmaster\n"
 		    "rcpt pending 0 0 0 - - x@y\nend\n";
-		static const char v3[] =
-		    "sealpost-envelope 3\nid abcdefghijkl\narrival 5\n"
+		static const char v4[] =
+		    "sealpost-envelope 4\nid abcdefghijkl\narrival 5\n"
 		    "size 0\nfrom -\nbody none\nsmtputf8 0\nrequiretls 1\n"
 		    "ret -\nenvid -\nauth -\nclient_ip -\nclient_helo -\n"
 		    "client_tls -\nclient_user -\nwarned 7\n"
-		    "notice postmaster\ntlsrequired_no 0\n"
+		    "notice postmaster\ntlsrequired_no 0\nheld 0\n"
+		    "held_total 0\n"
 		    "rcpt pending 0 0 0 - - x@y\nend\n";
 
 		if (envelope_parse(v2, sizeof(v2) - 1, &p, &why) != 0)
@@ -243,9 +259,80 @@ test_roundtrip(void **state)
 		assert_true(p.warned == 7);
 		assert_int_equal(p.notice, ENVELOPE_NOTICE_POSTMASTER);
 		assert_int_equal(envelope_write(&p, buf, BUFSZ, &len), 0);
-		assert_int_equal(len, sizeof(v3) - 1);
-		assert_memory_equal(buf, v3, len);
+		assert_int_equal(len, sizeof(v4) - 1);
+		assert_memory_equal(buf, v4, len);
 		envelope_free(&p);
+	}
+
+	/*
+	 * A version 3 file (before held, held_total and the policy source
+	 * of an error line) is still read, with them zero and "", and
+	 * written back as version 4 with the rest unchanged.
+	 */
+	{
+		static const char v3[] =
+		    "sealpost-envelope 3\nid abcdefghijkl\narrival 5\n"
+		    "size 0\nfrom -\nbody none\nsmtputf8 0\nrequiretls 0\n"
+		    "ret -\nenvid -\nauth -\nclient_ip -\nclient_helo -\n"
+		    "client_tls -\nclient_user -\nwarned 0\n"
+		    "notice -\ntlsrequired_no 1\n"
+		    "rcpt deferred 2 9 99 - - x@y\n"
+		    "error 0 451 4.7.5 validation-failure mx.y no%20TLSA\n"
+		    "rcpt pending 0 0 0 - - z@y\nend\n";
+		static const char v4[] =
+		    "sealpost-envelope 4\nid abcdefghijkl\narrival 5\n"
+		    "size 0\nfrom -\nbody none\nsmtputf8 0\nrequiretls 0\n"
+		    "ret -\nenvid -\nauth -\nclient_ip -\nclient_helo -\n"
+		    "client_tls -\nclient_user -\nwarned 0\n"
+		    "notice -\ntlsrequired_no 1\nheld 0\nheld_total 0\n"
+		    "rcpt deferred 2 9 99 - - x@y\n"
+		    "error 0 451 4.7.5 validation-failure - mx.y no%20TLSA\n"
+		    "rcpt pending 0 0 0 - - z@y\nend\n";
+
+		if (envelope_parse(v3, sizeof(v3) - 1, &p, &why) != 0)
+			fail_msg("version 3: %s", why.text);
+		assert_int_equal(p.tlsrequired_no, 1);
+		assert_true(p.held == 0 && p.held_total == 0);
+		assert_int_equal(p.nrcpt, 2);
+		assert_string_equal(p.rcpt[0].policy, "");
+		assert_string_equal(p.rcpt[0].failure, "validation-failure");
+		assert_string_equal(p.rcpt[0].mx, "mx.y");
+		assert_string_equal(p.rcpt[0].error.text, "no TLSA");
+		assert_int_equal(envelope_write(&p, buf, BUFSZ, &len), 0);
+		assert_int_equal(len, sizeof(v4) - 1);
+		assert_memory_equal(buf, v4, len);
+		envelope_free(&p);
+		/* and the version 4 text reads back to the same */
+		assert_int_equal(envelope_parse(v4, sizeof(v4) - 1, &p, &why),
+		    0);
+		assert_string_equal(p.rcpt[0].policy, "");
+		assert_string_equal(p.rcpt[0].mx, "mx.y");
+		envelope_free(&p);
+	}
+
+	/* held, held_total and a policy source are read back */
+	{
+		e.held = 1;
+		e.held_total = INT64_MAX;
+		e.rcpt[0].error.code = 451;
+		xstrlcpy(e.rcpt[0].policy, "mta-sts", sizeof(e.rcpt[0].policy));
+		assert_int_equal(envelope_write(&e, buf, BUFSZ, &len), 0);
+		assert_non_null(strstr(buf, "tlsrequired_no 0\nheld 1\n"
+		    "held_total 9223372036854775807\nrcpt"));
+		assert_non_null(strstr(buf, "error 0 451 - - mta-sts - -\n"));
+		assert_int_equal(envelope_parse(buf, len, &p, &why), 0);
+		same_envelope(&e, &p);
+		envelope_free(&p);
+		memset(e.rcpt[0].policy, 'a', ENVELOPE_POLICY_MAX);
+		e.rcpt[0].policy[ENVELOPE_POLICY_MAX] = '\0';
+		assert_int_equal(envelope_write(&e, buf, BUFSZ, &len), 0);
+		assert_int_equal(envelope_parse(buf, len, &p, &why), 0);
+		same_envelope(&e, &p);
+		envelope_free(&p);
+		e.rcpt[0].policy[0] = '\0';
+		e.rcpt[0].error.code = 0;
+		e.held = 0;
+		e.held_total = 0;
 	}
 
 	/* the key is read back both ways */
@@ -329,6 +416,26 @@ test_write_sizes(void **state)
 	e.tlsrequired_no = -1;
 	assert_int_equal(envelope_write(&e, buf, BUFSZ, &len), -2);
 	e.tlsrequired_no = 0;
+	e.held = -1;
+	assert_int_equal(envelope_write(&e, buf, BUFSZ, &len), -2);
+	e.held = 0;
+	e.held_total = -1;
+	assert_int_equal(envelope_write(&e, buf, BUFSZ, &len), -2);
+	e.held_total = INT64_MIN;
+	assert_int_equal(envelope_write(&e, buf, BUFSZ, &len), -2);
+	e.held_total = 0;
+	/* a policy source: [a-z0-9-], and only with an error */
+	xstrlcpy(e.rcpt[1].policy, "Dane", sizeof(e.rcpt[1].policy));
+	assert_int_equal(envelope_write(&e, buf, BUFSZ, &len), -2);
+	xstrlcpy(e.rcpt[1].policy, "mta sts", sizeof(e.rcpt[1].policy));
+	assert_int_equal(envelope_write(&e, buf, BUFSZ, &len), -2);
+	memset(e.rcpt[1].policy, 'a', sizeof(e.rcpt[1].policy));
+	assert_int_equal(envelope_write(&e, buf, BUFSZ, &len), -2);
+	xstrlcpy(e.rcpt[1].policy, "dane", sizeof(e.rcpt[1].policy));
+	assert_int_equal(envelope_write(&e, buf, BUFSZ, &len), 0);
+	xstrlcpy(e.rcpt[0].policy, "dane", sizeof(e.rcpt[0].policy));
+	assert_int_equal(envelope_write(&e, buf, BUFSZ, &len), -2);
+	e.rcpt[0].policy[0] = '\0';
 	memset(e.envid, 'x', sizeof(e.envid));	/* unterminated */
 	assert_int_equal(envelope_write(&e, buf, BUFSZ, &len), -2);
 	e.envid[0] = '\0';
@@ -409,17 +516,22 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-	{ "sealpost-envelope 3\n", "sealpost-envelope 4\n", "version" },
-	{ "sealpost-envelope 3\n", "sealpost-envelope 0\n", "version" },
-	{ "sealpost-envelope 3\n", "sealpost-envelope 03\n", "version" },
-	/* a version 1 file has no warned, notice and tlsrequired_no lines,
-	 * a version 2 file no tlsrequired_no line */
-	{ "sealpost-envelope 3\n", "sealpost-envelope 1\n", "duplicate key" },
-	{ "sealpost-envelope 3\n", "sealpost-envelope 2\n",
-	    "duplicate key tlsrequired_no" },
-	{ "sealpost-envelope 3\n", "sealpost-envelope\n", "not a sealpost" },
-	{ "sealpost-envelope 3\n", "Sealpost-envelope 3\n", "not a sealpost" },
-	{ "sealpost-envelope 3\n", "", "not a sealpost" },
+	{ "sealpost-envelope 4\n", "sealpost-envelope 5\n", "version" },
+	{ "sealpost-envelope 4\n", "sealpost-envelope 0\n", "version" },
+	{ "sealpost-envelope 4\n", "sealpost-envelope 04\n", "version" },
+	/* a version 1 file has no warned, notice, tlsrequired_no, held and
+	 * held_total lines, a version 2 file no tlsrequired_no, held and
+	 * held_total lines, a version 3 file no held and held_total lines
+	 * and no policy source in an error line */
+	{ "sealpost-envelope 4\n", "sealpost-envelope 1\n",
+	    "key warned is not in version 1" },
+	{ "sealpost-envelope 4\n", "sealpost-envelope 2\n",
+	    "key tlsrequired_no is not in version 2" },
+	{ "sealpost-envelope 4\n", "sealpost-envelope 3\n",
+	    "key held is not in version 3" },
+	{ "sealpost-envelope 4\n", "sealpost-envelope\n", "not a sealpost" },
+	{ "sealpost-envelope 4\n", "Sealpost-envelope 4\n", "not a sealpost" },
+	{ "sealpost-envelope 4\n", "", "not a sealpost" },
 	{ "tlsrequired_no 1\n", "", "missing key tlsrequired_no" },
 	{ "tlsrequired_no 1", "tlsrequired_no 2", "bad value" },
 	{ "tlsrequired_no 1", "tlsrequired_no 01", "bad value" },
@@ -429,6 +541,38 @@ static const struct bad_case bad_cases[] = {
 	{ "tlsrequired_no 1", "TLSrequired_no 1", "unknown key" },
 	{ "notice postmaster\ntlsrequired_no 1\n",
 	    "tlsrequired_no 1\nnotice postmaster\n", "missing key notice" },
+	/* held and held_total (version 4) */
+	{ "held 1700000700\n", "", "missing key held" },
+	{ "held_total 3600\n", "", "missing key held_total" },
+	{ "held 1700000700\nheld_total 3600\n",
+	    "held_total 3600\nheld 1700000700\n", "missing key held" },
+	{ "held 1700000700\n", "held 1700000700\nheld 1700000700\n",
+	    "duplicate key held" },
+	{ "end\n", "held_total 0\nend\n", "duplicate key held_total" },
+	{ "held 1700000700", "held -1", "bad value for held" },
+	{ "held 1700000700", "held 01700000700", "bad value for held" },
+	{ "held 1700000700", "held 17000007OO", "bad value for held" },
+	{ "held 1700000700", "held 9223372036854775808", "bad value for held" },
+	{ "held 1700000700", "held -", "bad value for held" },
+	{ "held 1700000700", "held", "held needs one value" },
+	{ "held 1700000700", "held 1 2", "held needs one value" },
+	{ "held_total 3600", "held_total -3600", "bad value for held_total" },
+	{ "held_total 3600", "held_total 03600", "bad value for held_total" },
+	{ "held_total 3600", "held_total +3600", "bad value for held_total" },
+	{ "held_total 3600", "held_total 3600.0", "bad value for held_total" },
+	{ "held_total 3600", "held_total 18446744073709551615",
+	    "bad value for held_total" },
+	{ "held_total 3600", "Held_total 3600", "unknown key" },
+	/* the policy source of an error line (version 4) */
+	{ "mismatch dane mx1", "mismatch Dane mx1", "bad policy source" },
+	{ "mismatch dane mx1", "mismatch dane_x mx1", "bad policy source" },
+	{ "mismatch dane mx1", "mismatch dan%C3%A9 mx1", "bad policy source" },
+	{ "mismatch dane mx1", "mismatch dane%20x mx1", "bad policy source" },
+	{ "mismatch dane mx1",
+	    "mismatch aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa mx1",
+	    "bad policy source" },
+	{ "mismatch dane mx1", "mismatch mx1", "error needs 7 fields" },
+	{ "5.1.1 - - - 5.1.1", "5.1.1 - - 5.1.1", "error needs 7 fields" },
 	{ "end\n", "tlsrequired_no 0\nend\n", "duplicate key tlsrequired_no" },
 	{ "notice postmaster\n", "", "missing key notice" },
 	{ "notice postmaster", "notice bounce", "bad value" },
@@ -505,9 +649,9 @@ static const struct bad_case bad_cases[] = {
 	    "error field" },
 	{ "error 1 451 4.7.5", "error 1 451", "fields" },
 	{ "\"a%20b\"@ex%C3%A4mple.org\n", "\"a%20b\"@ex%C3%A4mple.org\n"
-	    "error 2 250 2.0.0 - - ok\nerror 2 250 2.0.0 - - ok\n",
+	    "error 2 250 2.0.0 - - - ok\nerror 2 250 2.0.0 - - - ok\n",
 	    "not right after" },
-	{ "rcpt pending", "error 0 451 - - - x\nrcpt pending",
+	{ "rcpt pending", "error 0 451 - - - - x\nrcpt pending",
 	    "not right after" },
 	/* the end */
 	{ "end\n", "end", "unterminated" },
@@ -651,6 +795,74 @@ test_id_valid(void **state)
 	assert_null(envelope_rcpt_state_name((enum envelope_rcpt_state)5));
 }
 
+/* The escape and number spellings that the history shares. */
+static void
+test_esc(void **state)
+{
+	static const struct {
+		const char	*plain;
+		const char	*esc;
+	} c[] = {
+		{ "", "" },
+		{ "-", "-" },		/* the envelope's "-" is its own */
+		{ "a b", "a%20b" },
+		{ "100%", "100%25" },
+		{ "k=v\\", "k=v\\" },
+		{ "\t\r\n\x01\x7f", "%09%0D%0A%01%7F" },
+		{ "\xc3\xa4~!", "%C3%A4~!" },
+	};
+	static const struct {
+		const char	*in;
+		uint64_t	 max;
+		int		 ok;
+		uint64_t	 v;
+	} num[] = {
+		{ "0", 9, 0, 0 }, { "9", 9, 0, 9 }, { "10", 9, -1, 0 },
+		{ "00", 9, -1, 0 }, { "", 9, -1, 0 }, { "-1", 9, -1, 0 },
+		{ "+1", 9, -1, 0 }, { " 1", 9, -1, 0 }, { "1x", 9, -1, 0 },
+		{ "18446744073709551615", UINT64_MAX, 0, UINT64_MAX },
+		{ "18446744073709551616", UINT64_MAX, -1, 0 },
+		{ "100000000000000000000", UINT64_MAX, -1, 0 },
+	};
+	char		buf[64], small[4];
+	size_t		i, n;
+	uint64_t	v;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		n = envelope_esc_encode(c[i].plain, buf, sizeof(buf));
+		if (n != strlen(c[i].esc) || memcmp(buf, c[i].esc, n) != 0)
+			fail_msg("encode case %zu: %.*s", i, (int)n, buf);
+		assert_int_equal(envelope_esc_encode(c[i].plain, NULL, 0), n);
+		assert_int_equal(envelope_esc_decode(c[i].esc,
+		    strlen(c[i].esc), buf, sizeof(buf)), 0);
+		assert_string_equal(buf, c[i].plain);
+	}
+	/* the size bound counts the NUL */
+	assert_int_equal(envelope_esc_decode("abc", 3, small, 4), 0);
+	assert_int_equal(envelope_esc_decode("abcd", 4, small, 4), -1);
+	assert_int_equal(envelope_esc_decode("", 0, small, 0), -1);
+	assert_int_equal(envelope_esc_decode("%20%20%20", 9, small, 4), 0);
+	assert_int_equal(envelope_esc_decode("%20%20%20%20", 12, small, 4),
+	    -1);
+	/* a cut escape is not written half */
+	assert_int_equal(envelope_esc_encode("a b", small, 2), 5);
+	/* non-canonical spellings */
+	assert_int_equal(envelope_esc_decode("%41", 3, buf, sizeof(buf)), -1);
+	assert_int_equal(envelope_esc_decode("%0a", 3, buf, sizeof(buf)), -1);
+	assert_int_equal(envelope_esc_decode("%0", 2, buf, sizeof(buf)), -1);
+	assert_int_equal(envelope_esc_decode("%00", 3, buf, sizeof(buf)), -1);
+	assert_int_equal(envelope_esc_decode("a b", 3, buf, sizeof(buf)), -1);
+	assert_int_equal(envelope_esc_decode("%", 1, buf, sizeof(buf)), -1);
+	for (i = 0; i < sizeof(num) / sizeof(num[0]); i++) {
+		v = 12345;
+		if (envelope_esc_number(num[i].in, strlen(num[i].in),
+		    num[i].max, &v) != num[i].ok)
+			fail_msg("number case %zu", i);
+		assert_true(v == (num[i].ok == 0 ? num[i].v : 12345));
+	}
+}
+
 int
 main(void)
 {
@@ -662,6 +874,7 @@ main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_rcpt_limit),
 		cmocka_unit_test(test_id_valid),
+		cmocka_unit_test(test_esc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
