@@ -183,8 +183,19 @@ int	policyd_lookup(struct policyd_lookups *, const char *domain,
  */
 void	policyd_lookup_explain(struct policyd_lookups *, const char *domain,
 	    uint64_t ctl, int json, policyd_explain_cb cb, void *arg);
-/* Drops the cached plan of domain (its memory was forgotten). */
+/*
+ * Drops the cached plan of domain (its memory was forgotten); a lookup
+ * of it under way still answers its requests but its plan is not
+ * cached, and later requests start a new one. Nothing to drop is fine.
+ */
 void	policyd_lookup_forget(struct policyd_lookups *, const char *domain);
+/*
+ * sealpost requeue: as policyd_lookup_forget, and the next lookup of
+ * domain writes its policy line whether or not anything changed.
+ * Idempotent.
+ */
+void	policyd_lookup_requeue(struct policyd_lookups *,
+	    const char *domain);
 /* 1 when DANE is possible at all (the resolver is on loopback). */
 int	policyd_lookup_dnssec(const struct policyd_lookups *);
 

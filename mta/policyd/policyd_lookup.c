@@ -12,7 +12,8 @@
  * waits for that same lookup. Finished plans are cached for their TTL
  * (at most a day; deferrals are not cached), at most POLICYD_CACHE_MAX
  * domains, the oldest evicted first. A `policy` log line is written
- * when what a domain's policy rests on changes (doc/design.md §9).
+ * when what a domain's policy rests on changes (doc/design.md §9), and
+ * at the first lookup after sealpost requeue forgot the domain's plan.
  * Linked by the policy binary.
  */
 #include "config.h"
@@ -498,8 +499,10 @@ policyd_run_finish(struct policyd_run *r)
 		return;
 	}
 	policyd_run_log(r, plan);
-	policyd_cache_put(ls, r->domain, plan, (const uint8_t *)fr.data,
-	    fr.len);
+	/* made from what was known before a forget: not kept */
+	if (!r->forgotten)
+		policyd_cache_put(ls, r->domain, plan,
+		    (const uint8_t *)fr.data, fr.len);
 	for (w = r->waiters; w != NULL; w = next) {
 		next = w->next;
 		ls->cb(ls->arg, w->req, w->tag, plan,
@@ -873,7 +876,8 @@ policyd_lookup(struct policyd_lookups *ls, const char *domain, uint64_t req,
 	w->req = req;
 	w->tag = tag;
 	LIST_FOREACH(r, &ls->runs, entry) {
-		if (!r->explain && strcmp(r->domain, domain) == 0) {
+		if (!r->explain && !r->forgotten &&
+		    strcmp(r->domain, domain) == 0) {
 			/* one lookup for every request of a domain */
 			w->next = r->waiters;
 			r->waiters = w;
@@ -907,9 +911,38 @@ void
 policyd_lookup_forget(struct policyd_lookups *ls, const char *domain)
 {
 	struct policyd_ent *e;
+	struct policyd_run *r;
 
 	if ((e = policyd_cache_get(ls, domain)) != NULL)
 		policyd_cache_drop(ls, e);
+	/*
+	 * A lookup under way started before the forget (with the memory
+	 * or DNS answers of then): its requests get its plan, the cache
+	 * does not, and a later request starts afresh.
+	 */
+	LIST_FOREACH(r, &ls->runs, entry)
+		if (!r->explain && strcmp(r->domain, domain) == 0)
+			r->forgotten = 1;
+}
+
+void
+policyd_lookup_requeue(struct policyd_lookups *ls, const char *domain)
+{
+	struct policyd_said *sd;
+
+	policyd_lookup_forget(ls, domain);
+	/*
+	 * The next lookup writes its policy line even when nothing it
+	 * rests on changed: the log shows that the domain was resolved
+	 * afresh after the requeue (doc/design.md §9).
+	 */
+	LIST_FOREACH(sd, &ls->said[policyd_hash(domain)], hash)
+		if (strcmp(sd->domain, domain) == 0) {
+			LIST_REMOVE(sd, hash);
+			ls->nsaid--;
+			free(sd);
+			break;
+		}
 }
 
 int

@@ -4,7 +4,8 @@
  * before the privilege drop, takes the channel to smtpout from the
  * master (IPC_PLAN_CHANNEL, doc/design.md §3; a new one replaces the
  * old) and answers each IPC_PLAN_REQ with IPC_PLAN and its
- * IPC_PLAN_HOSTs in order. A malformed request (a bug) ends the process:
+ * IPC_PLAN_HOSTs in order; IPC_PLAN_FORGET (sealpost requeue) drops a
+ * domain's cached plan. A malformed request (a bug) ends the process:
  * the master starts a new one and links it to smtpout, which asks again.
  * A recipient domain that is an address literal is routed to the
  * address; one that is no host name (or not ASCII) is refused for that
@@ -189,6 +190,36 @@ policyd_met(struct policyd *p, const struct ipc_msg *msg)
 	policyd_memory_met(p->memory, domain, met.requirement);
 }
 
+/*
+ * sealpost requeue, passed on by smtpout (IPC_PLAN_FORGET): the domain's
+ * plan is looked up afresh at its next request. Only the plan cache is
+ * dropped: the MTA-STS policy cache and the downgrade memory stay, as
+ * they must (doc/design.md §8: what a domain proved is forgotten only
+ * by sealpost policy --forget, and a cached MTA-STS policy outlives a
+ * failed refresh). More than one forget for a domain is harmless.
+ */
+static void
+policyd_forget(struct policyd *p, const struct ipc_msg *msg)
+{
+	struct ipc_forget f;
+	char domain[PLAN_NAME_MAX];
+
+	if (msg->len != sizeof(f) || msg->fd != -1)
+		fatalx("policy: malformed IPC_PLAN_FORGET from smtpout");
+	memcpy(&f, msg->data, sizeof(f));
+	if (strnlen(f.domain, sizeof(f.domain)) == sizeof(f.domain) ||
+	    f.domain[0] == '\0')
+		fatalx("policy: malformed IPC_PLAN_FORGET from smtpout");
+	if (policyd_domain(f.domain, sizeof(f.domain), domain,
+	    sizeof(domain)) == -1) {
+		/* an address literal (or no host name): never cached */
+		log_debug("policy: no plan of %s to forget", f.domain);
+		return;
+	}
+	policyd_lookup_requeue(p->lookups, domain);
+	log_info("policy: plans of %s forgotten (requeue)", domain);
+}
+
 /* A domain that cannot be looked up: a verdict for that request alone. */
 static void
 policyd_refuse(struct policyd *p, uint64_t req, const char *in, size_t size)
@@ -224,6 +255,10 @@ policyd_out_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 	(void)ch;
 	if (msg->type == IPC_PLAN_MET) {
 		policyd_met(p, msg);
+		return;
+	}
+	if (msg->type == IPC_PLAN_FORGET) {
+		policyd_forget(p, msg);
 		return;
 	}
 	/*
@@ -389,7 +424,8 @@ policyd_master_msg(struct child *c, const struct ipc_msg *msg)
 	if ((pd.out = calloc(1, sizeof(*pd.out))) == NULL)
 		fatal("%s: smtpout channel", c->title);
 	if (ipc_chan_init(pd.out, c->loop, msg->fd, "smtpout",
-	    IPC_ALLOW(IPC_PLAN_REQ) | IPC_ALLOW(IPC_PLAN_MET),
+	    IPC_ALLOW(IPC_PLAN_REQ) | IPC_ALLOW(IPC_PLAN_MET) |
+	    IPC_ALLOW(IPC_PLAN_FORGET),
 	    policyd_out_msg, policyd_out_err,
 	    &pd) == -1)
 		fatal("%s: smtpout channel", c->title);

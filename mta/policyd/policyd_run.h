@@ -54,6 +54,11 @@ struct policyd_run {
 	const struct policyd_memory_entry *mem;	/* at the verdict */
 	struct policyd_memory_entry mem_copy;
 	struct policyd_waiter	*waiters;
+	int			 forgotten;	/* the domain's plans were
+						   forgotten while it ran: it
+						   answers its waiters, its plan
+						   is not cached, no request
+						   joins it */
 	/* sealpost policy: an explanation instead of a plan */
 	int			 explain;	/* 0, 1 text, 2 JSON */
 	uint64_t		 ctl;

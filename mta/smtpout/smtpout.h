@@ -102,6 +102,9 @@ struct smtpout_job {
 	uint32_t		 host_i, addr_i;	/* next to try */
 	struct smtpout_fail	 best;
 	struct smtpout_sess	*sess;
+	/* a requeue forgot the domain's plans while this job's plan was
+	   asked for: that plan serves the job, is not kept */
+	int			 plan_forgotten;
 };
 
 enum smtpout_state {
@@ -153,6 +156,9 @@ struct smtpout_sess {
 	const struct smtpout_proto_cred *cred;
 	struct smtpout_job	*job;		/* NULL while idle */
 	char			 domain[IPC_DOMAIN_MAX + 1];	/* reuse key */
+	/* made under a plan a requeue forgot: QUIT after its job, never
+	   taken again */
+	int			 noreuse;
 	unsigned		 nmsgs;		/* messages sent on it */
 	/* the transaction: item 0 is MAIL, 1..nrcpt the RCPTs */
 	uint32_t		 txn_sent, txn_answered;
@@ -242,6 +248,13 @@ void	smtpout_plan_met(struct smtpout *, const char *domain,
 	    int requirement);
 /* Drops every kept plan (a new policy channel). */
 void	smtpout_plan_clear(struct smtpout_plancache *);
+/*
+ * Drops the plans kept for domain (lower case, as the queue sends it),
+ * with and without REQUIRETLS: sealpost requeue. Returns how many were
+ * dropped (0 when none was kept: forgetting twice is harmless).
+ */
+size_t	smtpout_plan_forget(struct smtpout_plancache *,
+	    const char *domain);
 
 /* ---- session (smtpout_session.c) ---- */
 
@@ -254,6 +267,14 @@ void	smtpout_plan_clear(struct smtpout_plancache *);
 void	smtpout_deliver(struct smtpout_job *);
 /* SIGTERM: QUIT to every idle session, best effort. */
 void	smtpout_sessions_quit(struct smtpout *);
+/*
+ * sealpost requeue forgot the plans of domain: its idle sessions get
+ * QUIT now, the others (busy with a job, or waiting for RSET's 250)
+ * are marked never to be reused, so that they QUIT after their job.
+ * A job already attached goes on. Returns how many sessions were
+ * concerned.
+ */
+size_t	smtpout_sessions_forget(struct smtpout *, const char *domain);
 
 /*
  * ---- inside the session layer (smtpout_session.c, smtpout_tls.c,

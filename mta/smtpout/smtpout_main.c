@@ -7,8 +7,11 @@
  * of the queue into a plan request (or takes the plan from its cache,
  * smtpout_plan.c), and reports exactly one
  * IPC_OUT_RESULT per recipient, then IPC_OUT_DONE, with one `out` line
- * per recipient (doc/design.md §9). Anything malformed from the queue or
- * the policy process is fatal (doc/design.md §1.7).
+ * per recipient (doc/design.md §9), with the facts of the attempt for the
+ * message's history. sealpost requeue's IPC_OUT_FORGET drops the plans
+ * of a domain and is passed on to the policy process (IPC_PLAN_FORGET).
+ * Anything malformed from the queue or the policy process is fatal
+ * (doc/design.md §1.7).
  * Linked by the smtpout binary.
  */
 #include "config.h"
@@ -149,6 +152,39 @@ smtpout_log_out(struct smtpout_job *job, const struct smtpout_rcpt *rc,
 	log_kv_emit(&kv);
 }
 
+/*
+ * The facts of the attempt for the message's history (sealpost show),
+ * the same the out line prints (smtpout_log_out, doc/design.md §9): ""
+ * where it prints nothing, or "none" only for want of a session; tls is
+ * exactly its word ("none" without a session or outside TLS). The fields
+ * have the room of their sources (smtpout.h), so smtpout_copy's check
+ * cannot fire.
+ */
+static void
+smtpout_job_facts(struct ipc_out_result *res, const struct smtpout_where *w)
+{
+	const struct smtpout_tlslog *tl = w->tl;
+
+	smtpout_copy(res->ip, w->ip != NULL ? w->ip : "", sizeof(res->ip),
+	    "address");
+	smtpout_copy(res->policy, w->policy != NULL ? w->policy : "",
+	    sizeof(res->policy), "policy");
+	smtpout_copy(res->policy_src, w->policy_src != NULL ?
+	    w->policy_src : "", sizeof(res->policy_src), "policy source");
+	if (tl == NULL) {
+		smtpout_copy(res->tls, "none", sizeof(res->tls), "tls");
+		return;		/* no session: nothing else is known */
+	}
+	smtpout_copy(res->tls, tl->tls, sizeof(res->tls), "tls");
+	if (strcmp(tl->tls, "none") != 0)
+		smtpout_copy(res->cipher, tl->cipher, sizeof(res->cipher),
+		    "cipher");
+	smtpout_copy(res->verify, tl->verify, sizeof(res->verify), "verify");
+	smtpout_copy(res->cert, tl->cert, sizeof(res->cert), "certificate");
+	smtpout_copy(res->tls_fail, tl->fail, sizeof(res->tls_fail),
+	    "TLS check failure");
+}
+
 void
 smtpout_job_rcpt(struct smtpout_job *job, struct smtpout_rcpt *rc,
     int outcome, int code, const char *dsn, const char *text,
@@ -175,6 +211,7 @@ smtpout_job_rcpt(struct smtpout_job *job, struct smtpout_rcpt *rc,
 	/* the reply we relay, or ours: cut to the result's room */
 	smtpout_text(res->text, sizeof(res->text), "%s",
 	    text != NULL ? text : "");
+	smtpout_job_facts(res, w);
 	/* the log line now, while the session's facts are at hand */
 	smtpout_log_out(job, rc, w->ip, w->policy, w->policy_src, w->tl);
 }
@@ -309,8 +346,10 @@ smtpout_plan_done(struct smtpout_job *job)
 		smtpout_job_end(job);
 		return;
 	}
-	smtpout_plan_put(&job->so->plans, job->j.domain, job->j.requiretls, p,
-	    job->hosts, &job->tlsa);
+	/* a plan asked for before a requeue's forget serves, is not kept */
+	if (!job->plan_forgotten)
+		smtpout_plan_put(&job->so->plans, job->j.domain,
+		    job->j.requiretls, p, job->hosts, &job->tlsa);
 	smtpout_deliver(job);
 }
 
@@ -545,6 +584,48 @@ smtpout_queue_rcpt(struct smtpout *so, const struct ipc_msg *msg)
 	smtpout_plan_send(so, job);
 }
 
+/*
+ * sealpost requeue (IPC_OUT_FORGET, doc/design.md §3, §12): the plans of
+ * a domain are forgotten here and then in the policy process, so that the
+ * next job for it is planned afresh, and no session made under the old
+ * plan carries it. A frame of the wrong shape is fatal like any other
+ * from the queue (doc/design.md §1.7). Forgetting twice is harmless.
+ */
+static void
+smtpout_queue_forget(struct smtpout *so, const struct ipc_msg *msg)
+{
+	struct smtpout_job *job;
+	struct ipc_forget f;
+	size_t nplans, nsess;
+
+	if (msg->len != sizeof(f) || msg->fd != -1)
+		fatalx("%s: malformed forget from queue", so->child.title);
+	memcpy(&f, msg->data, sizeof(f));
+	if (!SMTPOUT_STR_OK(f.domain) || f.domain[0] == '\0')
+		fatalx("%s: malformed forget from queue", so->child.title);
+	nplans = smtpout_plan_forget(&so->plans, f.domain);
+	nsess = smtpout_sessions_forget(so, f.domain);
+	/*
+	 * A plan asked for before the forget is answered by the policy
+	 * process from what it knew then: it serves the job that asked,
+	 * but is not kept (smtpout_plan_done).
+	 */
+	for (job = so->jobs; job != NULL; job = job->next)
+		if ((job->state == SMTPOUT_J_PLAN ||
+		    job->state == SMTPOUT_J_HOSTS) &&
+		    strcmp(job->j.domain, f.domain) == 0)
+			job->plan_forgotten = 1;
+	log_info("smtpout: plans of %s forgotten (requeue)", f.domain);
+	log_debug("%s: %s: %zu kept plans dropped, %zu sessions not to be "
+	    "reused", so->child.title, f.domain, nplans, nsess);
+	/*
+	 * Without a policy channel there is nothing to tell: the policy
+	 * process is being restarted and starts with an empty plan cache.
+	 */
+	if (so->have_plan)
+		(void)ipc_send(&so->plan, IPC_PLAN_FORGET, &f, sizeof(f), -1);
+}
+
 static void
 smtpout_queue_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 {
@@ -557,6 +638,9 @@ smtpout_queue_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 		break;
 	case IPC_OUT_RCPT:
 		smtpout_queue_rcpt(so, msg);
+		break;
+	case IPC_OUT_FORGET:
+		smtpout_queue_forget(so, msg);
 		break;
 	default:
 		fatalx("%s: unexpected message %u from queue", so->child.title,
@@ -595,7 +679,8 @@ smtpout_master_msg(struct child *c, const struct ipc_msg *msg)
 		/* jobs of the old channel finish, their results go nowhere */
 		so->queue_gen++;
 		if (ipc_chan_init(&so->queue, so->child.loop, msg->fd, "queue",
-		    IPC_ALLOW(IPC_OUT_JOB) | IPC_ALLOW(IPC_OUT_RCPT),
+		    IPC_ALLOW(IPC_OUT_JOB) | IPC_ALLOW(IPC_OUT_RCPT) |
+		    IPC_ALLOW(IPC_OUT_FORGET),
 		    smtpout_queue_msg, smtpout_queue_err, so) == -1)
 			fatal("%s: queue channel", so->child.title);
 		so->have_queue = 1;
@@ -623,6 +708,8 @@ smtpout_master_msg(struct child *c, const struct ipc_msg *msg)
 				buf_reset(&job->tlsa);
 				job->tlsa_want = 0;
 				job->req = 0;
+				/* asked anew, after any forget: keep it */
+				job->plan_forgotten = 0;
 				job->state = SMTPOUT_J_PLAN;
 				smtpout_plan_send(so, job);
 			}

@@ -7,7 +7,8 @@
  * oldest entry evicted first). Deferrals and bounces are never kept, nor
  * plans with a host the policy refused (asked again each time). A
  * new policy channel empties it: the reload or restart behind it may
- * have changed the administrator's table.
+ * have changed the administrator's table. sealpost requeue forgets the
+ * plans of one domain.
  * Linked by the smtpout binary.
  */
 #include "config.h"
@@ -173,4 +174,20 @@ smtpout_plan_clear(struct smtpout_plancache *c)
 		smtpout_plan_drop(c, c->oldest);
 	if (n > 0)
 		log_debug("smtpout: %zu cached plans dropped", n);
+}
+
+size_t
+smtpout_plan_forget(struct smtpout_plancache *c, const char *domain)
+{
+	struct smtpout_plan_entry *e;
+	size_t n = 0;
+	int requiretls;
+
+	/* both variants: a REQUIRETLS message's plan is kept apart */
+	for (requiretls = 0; requiretls <= 1; requiretls++)
+		if ((e = smtpout_plan_find(c, domain, requiretls)) != NULL) {
+			smtpout_plan_drop(c, e);
+			n++;
+		}
+	return n;
 }

@@ -223,6 +223,19 @@ smtpout_sess_failed(struct smtpout_sess *s, enum smtpout_proto_fail kind,
 	return smtpout_sess_abort(s, kind, detail);
 }
 
+/* An idle session is done with: QUIT. Returns 0, or -1 (s is gone). */
+static int
+smtpout_sess_bye(struct smtpout_sess *s)
+{
+	if (buf_puts(&s->out, "QUIT\r\n") == -1) {
+		smtpout_sess_free(s);
+		return -1;
+	}
+	s->state = SMTPOUT_S_QUIT;
+	smtpout_sess_arm(s, s->so->conf->smtpout_command_timeout);
+	return smtpout_sess_update(s);
+}
+
 static void
 smtpout_sess_timeout(void *arg)
 {
@@ -230,13 +243,7 @@ smtpout_sess_timeout(void *arg)
 
 	if (s->state == SMTPOUT_S_IDLE) {
 		/* reuse time over */
-		if (buf_puts(&s->out, "QUIT\r\n") == -1) {
-			smtpout_sess_free(s);
-			return;
-		}
-		s->state = SMTPOUT_S_QUIT;
-		smtpout_sess_arm(s, s->so->conf->smtpout_command_timeout);
-		(void)smtpout_sess_update(s);
+		(void)smtpout_sess_bye(s);
 		return;
 	}
 	if (s->state == SMTPOUT_S_CONNECT) {
@@ -404,6 +411,8 @@ smtpout_connect(struct smtpout_job *job, const struct ipc_plan_host *h,
 	s->host = *h;
 	smtpout_req_apply(job, &s->host);
 	smtpout_copy(s->domain, job->j.domain, sizeof(s->domain), "domain");
+	/* under a plan a requeue forgot: for this job only */
+	s->noreuse = job->plan_forgotten;
 	smtpout_copy(s->tl.tls, "none", sizeof(s->tl.tls), "tls");
 	smtpout_copy(s->tl.verify, "none", sizeof(s->tl.verify), "verify");
 	buf_init(&s->in, SMTPOUT_IN_MAX);
@@ -541,7 +550,7 @@ smtpout_deliver(struct smtpout_job *job)
 		 */
 		if ((s->state != SMTPOUT_S_IDLE &&
 		    s->state != SMTPOUT_S_RSET) || s->job != NULL ||
-		    strcmp(s->domain, job->j.domain) != 0)
+		    s->noreuse || strcmp(s->domain, job->j.domain) != 0)
 			continue;
 		for (i = 0; i < job->nhosts; i++) {
 			const struct ipc_plan_host *h = &job->hosts[i];
@@ -595,6 +604,30 @@ smtpout_sessions_quit(struct smtpout *so)
 		else
 			(void)send(s->fd, "QUIT\r\n", 6, MSG_NOSIGNAL);
 	}
+}
+
+size_t
+smtpout_sessions_forget(struct smtpout *so, const char *domain)
+{
+	struct smtpout_sess *s, *next;
+	size_t n = 0;
+
+	/*
+	 * A session proved what the old plan asked (its host, its TLSA
+	 * records, its pins): after a requeue, typically after a fix of
+	 * the policy, the next job must prove what the new plan asks on a
+	 * session of its own (doc/design.md §12, reuse).
+	 */
+	for (s = so->sessions; s != NULL; s = next) {
+		next = s->next;
+		if (s->noreuse || strcmp(s->domain, domain) != 0)
+			continue;
+		n++;
+		s->noreuse = 1;
+		if (s->state == SMTPOUT_S_IDLE && s->job == NULL)
+			(void)smtpout_sess_bye(s);	/* may free s */
+	}
+	return n;
 }
 
 /* ---- I/O ---- */
@@ -845,6 +878,14 @@ smtpout_sess_reply(struct smtpout_sess *s)
 		}
 		if (s->job != NULL)
 			return smtpout_sess_ready(s);
+		if (s->noreuse) {
+			/* its plan was forgotten (requeue) meanwhile */
+			if (smtpout_sess_cmd(s, "QUIT") == -1)
+				return -1;
+			s->state = SMTPOUT_S_QUIT;
+			smtpout_sess_arm(s, c->smtpout_command_timeout);
+			return 0;
+		}
 		s->state = SMTPOUT_S_IDLE;
 		smtpout_sess_arm(s, c->smtpout_reuse_time);
 		return 0;

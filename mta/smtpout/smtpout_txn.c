@@ -129,7 +129,7 @@ smtpout_sess_after(struct smtpout_sess *s)
 	if (s->job != NULL)
 		smtpout_job_end(s->job);
 	if (s->verdict == SMTPOUT_V_PASSED && c->smtpout_reuse_time > 0 &&
-	    s->nmsgs < c->smtpout_reuse_limit) {
+	    s->nmsgs < c->smtpout_reuse_limit && !s->noreuse) {
 		if (smtpout_sess_cmd(s, "RSET") == -1)
 			return -1;
 		s->state = SMTPOUT_S_RSET;
