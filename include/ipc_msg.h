@@ -472,6 +472,13 @@ struct ipc_queue_query {
 						   the selection above */
 	int32_t		all;		/* an operation on a selection
 					   without domain says all=1 */
+	char		until[IPC_Q_ID_MAX + 1];	/* an operation on a
+					   selection: only ids up to this
+					   one; "" in the first batch, then
+					   what its END said (so that the
+					   bounces it makes and mail that
+					   arrives meanwhile are not
+					   selected) */
 	/* who asks: the master fills these from the control socket's peer
 	   (SO_PEERCRED), whatever the CLI sent; for the log */
 	uint32_t	uid;
@@ -578,6 +585,9 @@ struct ipc_queue_end {
 	char		last[IPC_Q_ID_MAX + 1];	/* the last id looked at */
 	uint32_t	count;		/* messages in this batch */
 	char		text[256];
+	char		until[IPC_Q_ID_MAX + 1];	/* an operation on a
+					   selection: the bound to send back
+					   with the next batch */
 };
 
 #endif

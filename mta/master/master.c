@@ -212,7 +212,8 @@ master_child_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 	struct ipc_pong pong;
 	size_t idx = (size_t)(k - m->children);
 
-	if (msg->fd != -1)
+	/* only a file of sealpost show carries one, to the CLI */
+	if (msg->fd != -1 && msg->type != IPC_QUEUE_FILE)
 		close(msg->fd);
 	switch (msg->type) {
 	case IPC_PONG:
@@ -255,10 +256,15 @@ master_child_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 	case IPC_QUEUE_RCPT:
 	case IPC_QUEUE_END:
 	case IPC_QUEUE_DATA:
-		/* a batch of sealpost queue, for the control side */
+	case IPC_QUEUE_FILE:
+		/* a batch of sealpost queue, for the control side; it takes
+		   the descriptor of a file of sealpost show */
 		if (k->role != PROC_QUEUE ||
-		    master_ctl_queue_frame(m, msg) == -1)
+		    master_ctl_queue_frame(m, msg) == -1) {
+			if (msg->type == IPC_QUEUE_FILE && msg->fd != -1)
+				close(msg->fd);
 			break;
+		}
 		return;
 	default:
 		break;
@@ -450,7 +456,8 @@ master_spawn(struct master_child *k)
 	    IPC_ALLOW(IPC_QUEUE_LOST) : 0) | (k->role == PROC_POLICY ?
 	    IPC_ALLOW(IPC_POLICY_TEXT) : 0) | (k->role == PROC_QUEUE ?
 	    IPC_ALLOW(IPC_QUEUE_ITEM) | IPC_ALLOW(IPC_QUEUE_RCPT) |
-	    IPC_ALLOW(IPC_QUEUE_END) | IPC_ALLOW(IPC_QUEUE_DATA) : 0),
+	    IPC_ALLOW(IPC_QUEUE_END) | IPC_ALLOW(IPC_QUEUE_DATA) |
+	    IPC_ALLOW(IPC_QUEUE_FILE) : 0),
 	    master_child_msg, master_child_err, k) == -1)
 		fatal("%s: channel", k->title);
 	k->chan_open = 1;

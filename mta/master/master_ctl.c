@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <grp.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -38,6 +39,10 @@ struct master_ctl {
 	struct master		*m;
 	struct ipc_chan		 chan;
 	int			 waiting;	/* for a ping round to end */
+	/* the peer, from SO_PEERCRED at accept: who asks, for the queue's
+	   admin line (doc/design.md §9) */
+	uid_t			 uid;
+	char			 user[33];
 	/* the query relayed to the policy (sealpost policy) and the queue
 	   process (a batch of sealpost queue), at most one each */
 	struct master_ctl_wait {
@@ -373,6 +378,10 @@ master_ctl_queue_query(struct master_ctl *c, const struct ipc_msg *msg)
 	memcpy(&q, msg->data, sizeof(q));
 	if (q.ctl != 0)
 		return -1;
+	/* who asks is the socket's word, never the CLI's */
+	q.uid = (uint32_t)c->uid;
+	memset(q.user, 0, sizeof(q.user));
+	(void)strlcpy(q.user, c->user, sizeof(q.user));
 	master_ctl_forward(&c->queue, IPC_QUEUE_QUERY, &q, sizeof(q));
 	return 0;
 }
@@ -386,7 +395,11 @@ master_ctl_queue_frame(struct master *m, const struct ipc_msg *msg)
 
 	want = msg->type == IPC_QUEUE_ITEM ? sizeof(struct ipc_queue_item) :
 	    msg->type == IPC_QUEUE_RCPT ? sizeof(struct ipc_queue_rcpt) :
-	    msg->type == IPC_QUEUE_END ? sizeof(struct ipc_queue_end) : 0;
+	    msg->type == IPC_QUEUE_END ? sizeof(struct ipc_queue_end) :
+	    msg->type == IPC_QUEUE_FILE ? sizeof(struct ipc_queue_file) : 0;
+	/* a descriptor comes with a file of sealpost show, and only there */
+	if ((msg->fd != -1) != (msg->type == IPC_QUEUE_FILE))
+		return -1;
 	if (msg->type == IPC_QUEUE_DATA) {
 		struct ipc_queue_data h;
 
@@ -400,9 +413,13 @@ master_ctl_queue_frame(struct master *m, const struct ipc_msg *msg)
 		return -1;
 	/* every one of them starts with the number of its query */
 	memcpy(&ctl, msg->data, sizeof(ctl));
-	if ((w = master_ctl_wait_find(m, PROC_QUEUE, ctl)) == NULL)
+	if ((w = master_ctl_wait_find(m, PROC_QUEUE, ctl)) == NULL) {
+		if (msg->fd != -1)
+			close(msg->fd);
 		return 0;	/* the CLI left, or it timed out */
-	(void)ipc_send(&w->c->chan, msg->type, msg->data, msg->len, -1);
+	}
+	/* the descriptor goes on to the CLI, which closes it */
+	(void)ipc_send(&w->c->chan, msg->type, msg->data, msg->len, msg->fd);
 	if (msg->type == IPC_QUEUE_END)
 		master_ctl_wait_done(w);
 	return 0;
@@ -450,6 +467,26 @@ master_ctl_err(struct ipc_chan *ch, enum ipc_err e, void *arg)
 	master_ctl_drop(c);
 }
 
+/* Who is at the other end of the control connection s. */
+static void
+master_ctl_peer(struct master_ctl *c, int s)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct passwd *pw;
+
+	c->uid = (uid_t)-1;
+	c->user[0] = '\0';
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		log_warn("control: SO_PEERCRED");
+		return;
+	}
+	c->uid = cred.uid;
+	/* /etc/passwd: the master runs outside any chroot */
+	if ((pw = getpwuid(cred.uid)) != NULL)
+		(void)strlcpy(c->user, pw->pw_name, sizeof(c->user));
+}
+
 static void
 master_ctl_accept(int fd, uint32_t events, void *arg)
 {
@@ -467,6 +504,7 @@ master_ctl_accept(int fd, uint32_t events, void *arg)
 			continue;
 		}
 		c->m = m;
+		master_ctl_peer(c, s);
 		c->policy.c = c->queue.c = c;
 		c->policy.role = PROC_POLICY;
 		c->queue.role = PROC_QUEUE;

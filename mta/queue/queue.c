@@ -25,7 +25,7 @@
 #define QUEUE_CORRUPT_TRIES	100	/* name, name.1 .. name.99 */
 
 /* The spool's subdirectories, relative to spool_dir (queue.h). */
-static const char *const queue_subdirs[] = { "incoming", "queue", "hold",
+static const char *const queue_subdirs[] = { "incoming", "queue",
     "corrupt" };
 
 void
@@ -92,7 +92,7 @@ queue_spool_open(struct queue *q, const struct conf *conf, struct loop *l)
 	q->spool_fd = queue_opendir(AT_FDCWD, ".");
 	q->incoming_fd = queue_opendir(q->spool_fd, queue_subdirs[0]);
 	q->queue_fd = queue_opendir(q->spool_fd, queue_subdirs[1]);
-	q->corrupt_fd = queue_opendir(q->spool_fd, queue_subdirs[3]);
+	q->corrupt_fd = queue_opendir(q->spool_fd, queue_subdirs[2]);
 }
 
 int
@@ -103,6 +103,17 @@ queue_env_name(char *buf, size_t size, const char *id)
 	if (!envelope_id_valid(id, strnlen(id, ENVELOPE_ID_MAX + 1)))
 		return -1;
 	n = snprintf(buf, size, "%s%s", id, QUEUE_ENV_SUFFIX);
+	return (n < 0 || (size_t)n >= size) ? -1 : 0;
+}
+
+int
+queue_hist_name(char *buf, size_t size, const char *id)
+{
+	int n;
+
+	if (!envelope_id_valid(id, strnlen(id, ENVELOPE_ID_MAX + 1)))
+		return -1;
+	n = snprintf(buf, size, "%s%s", id, QUEUE_HIST_SUFFIX);
 	return (n < 0 || (size_t)n >= size) ? -1 : 0;
 }
 
@@ -381,6 +392,7 @@ queue_recover_one(struct queue *q, const char *name)
 	struct envelope env;
 	struct stat st;
 	size_t len = strlen(name), idlen = len, sl = strlen(QUEUE_ENV_SUFFIX);
+	size_t hl = strlen(QUEUE_HIST_SUFFIX);
 	int is_env = 0;
 
 	if (fstatat(q->queue_fd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
@@ -392,6 +404,20 @@ queue_recover_one(struct queue *q, const char *name)
 	if (len > sl && strcmp(name + len - sl, QUEUE_ENV_SUFFIX) == 0) {
 		is_env = 1;
 		idlen = len - sl;
+	} else if (len > hl && strcmp(name + len - hl, QUEUE_HIST_SUFFIX) ==
+	    0 && envelope_id_valid(name, len - hl)) {
+		/* a message's history: it stays with its envelope */
+		memcpy(id, name, len - hl);
+		id[len - hl] = '\0';
+		if (queue_env_name(envname, sizeof(envname), id) == -1)
+			fatalx("queue: envelope name of %s", id);
+		if (fstatat(q->queue_fd, envname, &st, AT_SYMLINK_NOFOLLOW)
+		    == 0 || errno != ENOENT)
+			return 0;
+		/* left by a crash between the removals (doc/design.md §12) */
+		if (unlinkat(q->queue_fd, name, 0) == -1)
+			log_warn("queue: cannot remove queue/%s", name);
+		return 0;
 	}
 	if (!envelope_id_valid(name, idlen)) {
 		(void)queue_corrupt(q, q->queue_fd, "queue", name,

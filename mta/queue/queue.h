@@ -7,8 +7,11 @@
  * Spool layout, relative to spool_dir (the process's chroot):
  *   incoming/ID, incoming/ID.env	being received; purged at start
  *   queue/ID, queue/ID.env		committed; queue/ID.env is the commit
- *					record, renamed in last
- *   hold/				held messages (planned)
+ *					record, renamed in last (a held
+ *					message stays here: its envelope
+ *					says so)
+ *   queue/ID.hist			its attempt history (history.h),
+ *					appended; removed after the message
  *   corrupt/				files that could not be read, never
  *					deleted
  * Linked by the queue binary.
@@ -35,8 +38,9 @@
 #define QUEUE_ENV_TOTAL_MAX	IPC_Q_ENV_TOTAL_MAX	/* all of them */
 #define QUEUE_SPACE_CACHE_MS	1000	/* how long a fstatvfs result holds */
 #define QUEUE_ENV_SUFFIX	".env"
-/* An id plus ".env" and the NUL. */
-#define QUEUE_NAME_MAX		(ENVELOPE_ID_MAX + sizeof(QUEUE_ENV_SUFFIX))
+#define QUEUE_HIST_SUFFIX	".hist"
+/* An id plus the longest suffix (".hist") and the NUL. */
+#define QUEUE_NAME_MAX		(ENVELOPE_ID_MAX + sizeof(QUEUE_HIST_SUFFIX))
 
 /* What a flush does with an item of its batch (doc/design.md §7, §12). */
 enum queue_tx_kind {
@@ -47,7 +51,7 @@ enum queue_tx_kind {
 				   as above, then t->done */
 	QUEUE_TX_UPDATE,	/* incoming/ID.env replaces queue/ID.env
 				   (the content stays), then t->done */
-	QUEUE_TX_REMOVE,	/* queue/ID.env, then queue/ID, unlinked,
+	QUEUE_TX_REMOVE,	/* queue/ID.env, queue/ID, queue/ID.hist unlinked,
 				   then t->done */
 };
 
@@ -193,6 +197,8 @@ int	queue_corrupt(struct queue *, int dirfd, const char *dirname,
  * valid (envelope_id_valid) or buf is too small.
  */
 int	queue_env_name(char *buf, size_t size, const char *id);
+/* Writes "ID.hist" for a valid id into buf; as queue_env_name. */
+int	queue_hist_name(char *buf, size_t size, const char *id);
 /*
  * Renames name in fromfd to the same name in tofd without replacing an
  * existing file (RENAME_NOREPLACE, or a check first where the file system

@@ -1,7 +1,13 @@
 /*
- * queue_ctl.c: the queue process's side of `sealpost queue` (see
- * queue_ctl.h, doc/design.md §3): queries from the master wait in order
- * and are answered one batch per loop round. A batch walks the runner's
+ * queue_ctl.c: the queue process's side of `sealpost queue`, `show` and
+ * the operations (see queue_ctl.h, doc/design.md §3, §12): a query on
+ * one message (show, or an operation with an id) is answered at once;
+ * listings and operations on a selection wait in order and are answered
+ * one batch per loop round. An operation's batch applies it
+ * (queue_admin.c) to at most QUEUE_CTL_OP_BATCH matching messages and
+ * answers an IPC_QUEUE_DONE record for each. Show sends the envelope,
+ * the history and the content as descriptors (memory files for what is
+ * only in memory), never a path: the CLI does not read the spool. A batch walks the runner's
  * message tree from the first id after the query's `after`, in id
  * (arrival) order; an active message is judged on its envelope in
  * memory, any other on queue/ID.env read from disk (doc/design.md §12:
@@ -13,8 +19,12 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -32,12 +42,15 @@ struct queue_ctl_wait {
 /* What a batch got through, for its END and the debug log. */
 struct queue_ctl_walk {
 	char		 last[IPC_Q_ID_MAX + 1];
+	char		 until[IPC_Q_ID_MAX + 1];	/* an operation's
+						   bound, or "" */
 	size_t		 bytes;		/* frames sent */
 	size_t		 reads;		/* envelopes read */
 	uint32_t	 count;		/* messages sent */
 	int		 more;		/* stopped before the end */
 	int		 broken;	/* a send failed */
 	uint64_t	 ctlno;		/* the query's number */
+	char		 who[64];	/* an operation's asker, for the log */
 	uint8_t		 pack[IPC_PAYLOAD_MAX];	/* IPC_QUEUE_DATA */
 	size_t		 packlen;	/* header included */
 	uint32_t	 packn;		/* records in it */
@@ -67,6 +80,8 @@ queue_ctl_end(struct queue_ctl *ctl, uint64_t ctlno, int status,
 		memcpy(end.last, w->last, sizeof(end.last));
 		end.count = w->count;
 	}
+	if (w != NULL)
+		memcpy(end.until, w->until, sizeof(end.until));
 	if (text != NULL &&
 	    strlcpy(end.text, text, sizeof(end.text)) >= sizeof(end.text))
 		log_debug("queue: listing answer cut: %s", text);
@@ -148,12 +163,252 @@ queue_ctl_send_msg(struct queue_ctl *ctl, uint64_t ctlno,
 	for (i = 0; i < env->nrcpt && sent < it.nrcpt; i++) {
 		if (!queue_list_waiting(&env->rcpt[i]))
 			continue;
-		queue_list_rcpt(&rc, ctlno, &env->rcpt[i], m->active);
+		queue_list_rcpt(&rc, ctlno, &env->rcpt[i], m->active,
+		    env->held != 0);
 		queue_ctl_pack(ctl, w, IPC_QUEUE_RCPT, &rc, sizeof(rc));
 		sent++;
 	}
 	w->bytes += bytes;
 	w->count++;
+}
+
+/* Who asked q, for the admin line: "uid 0 (root)". */
+static void
+queue_ctl_who(const struct ipc_queue_query *q, char *who, size_t size)
+{
+	/* user is terminated: queue_list_query_check */
+	if (snprintf(who, size, "uid %u%s%s%s", q->uid,
+	    q->user[0] != '\0' ? " (" : "", q->user,
+	    q->user[0] != '\0' ? ")" : "") >= (int)size)
+		log_debug("queue: asker's name cut");
+}
+
+/* Packs the DONE record of what operation op did to message id. */
+static void
+queue_ctl_done(struct queue_ctl *ctl, struct queue_ctl_walk *w,
+    const char *id, int result, const char *text)
+{
+	struct ipc_queue_done d;
+
+	memset(&d, 0, sizeof(d));
+	d.ctl = w->ctlno;
+	(void)strlcpy(d.id, id, sizeof(d.id));
+	d.result = result;
+	(void)strlcpy(d.text, text, sizeof(d.text));
+	queue_ctl_pack(ctl, w, IPC_QUEUE_DONE, &d, sizeof(d));
+	w->bytes += sizeof(struct ipc_queue_rec) + sizeof(d);
+	w->count++;
+}
+
+/* Applies operation op to m (which may be freed) and packs its record. */
+static void
+queue_ctl_op(struct queue_ctl *ctl, struct queue_msg *m, int op,
+    struct queue_ctl_walk *w)
+{
+	char id[IPC_Q_ID_MAX + 1], text[sizeof(((struct ipc_queue_done *)0)->
+	    text)];
+	int rv;
+
+	(void)strlcpy(id, m->id, sizeof(id));
+	rv = queue_admin_op(ctl->q->run, m, op, w->who, text, sizeof(text));
+	queue_ctl_done(ctl, w, id, rv, text);
+}
+
+/* An operation on the message q->id: one DONE record, then the END. */
+static void
+queue_ctl_op_one(struct queue_ctl *ctl, const struct ipc_queue_query *q)
+{
+	struct queue_ctl_walk w;
+	struct queue_msg *m;
+
+	memset(&w, 0, sizeof(w));
+	w.ctlno = q->ctl;
+	w.packlen = sizeof(struct ipc_queue_data);
+	queue_ctl_who(q, w.who, sizeof(w.who));
+	queue_admin_forget_reset(ctl->q->run);
+	if ((m = queue_run_find(ctl->q->run, q->id)) == NULL) {
+		queue_ctl_done(ctl, &w, q->id, IPC_QUEUE_R_UNKNOWN,
+		    "no such message in the queue");
+		queue_admin_log(q->id, queue_admin_opname(q->op), w.who,
+		    "unknown", "no such message in the queue");
+	} else
+		queue_ctl_op(ctl, m, q->op, &w);
+	queue_ctl_flush_pack(ctl, &w);
+	if (!w.broken)
+		(void)queue_ctl_end(ctl, q->ctl, 0, &w, NULL);
+}
+
+/*
+ * A descriptor reading len octets of data from offset 0, for sealpost
+ * show: a memory file, since the CLI may not read the spool. Returns it,
+ * or -1 (errno set).
+ */
+static int
+queue_ctl_memfd(const char *name, const void *data, size_t len)
+{
+	const char *p = data;
+	ssize_t n;
+	int fd, e;
+
+	if ((fd = memfd_create(name, MFD_CLOEXEC)) == -1)
+		return -1;
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			e = errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (lseek(fd, 0, SEEK_SET) == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* The envelope of m as it is now: in memory when active, else its file. */
+static int
+queue_ctl_env_fd(struct queue_ctl *ctl, const struct queue_msg *m)
+{
+	char name[QUEUE_NAME_MAX], *buf = NULL;
+	size_t size = 4096, len;
+	int rv, fd;
+
+	if (m->env == NULL) {
+		if (queue_env_name(name, sizeof(name), m->id) == -1) {
+			errno = EINVAL;
+			return -1;
+		}
+		return openat(ctl->q->queue_fd, name, O_RDONLY | O_NOFOLLOW |
+		    O_CLOEXEC);
+	}
+	for (;;) {
+		if ((buf = realloc(buf, size)) == NULL)
+			fatal("queue: envelope of %s", m->id);
+		if ((rv = envelope_write(m->env, buf, size, &len)) != -1)
+			break;
+		size = len;
+	}
+	if (rv != 0)
+		fatalx("queue: envelope of %s does not check", m->id);
+	fd = queue_ctl_memfd("envelope", buf, len);
+	free(buf);
+	return fd;
+}
+
+/* Sends the descriptor fd (taken over) as a file of kind for query ctlno. */
+static int
+queue_ctl_file(struct queue_ctl *ctl, uint64_t ctlno, int kind, int active,
+    int fd)
+{
+	struct ipc_queue_file f;
+
+	memset(&f, 0, sizeof(f));
+	f.ctl = ctlno;
+	f.kind = kind;
+	f.active = active != 0;
+	return ipc_send(ctl->master, IPC_QUEUE_FILE, &f, sizeof(f), fd);
+}
+
+/*
+ * The history of m as it is now: its file, or when lines are still in
+ * memory a memory file of both (the file could grow with those very
+ * lines before the CLI reads it). Returns a descriptor, -1 when there is
+ * no history, or -2 (errno set).
+ */
+static int
+queue_ctl_hist_fd(struct queue_ctl *ctl, const struct queue_msg *m)
+{
+	char name[QUEUE_NAME_MAX];
+	struct buf b;
+	int fd, e;
+
+	if (queue_hist_name(name, sizeof(name), m->id) == -1)
+		fatalx("queue: history name of %s", m->id);
+	fd = openat(ctl->q->queue_fd, name, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1 && errno != ENOENT)
+		return -2;
+	if (m->hist.len == 0)
+		return fd;	/* the file, or -1: none */
+	buf_init(&b, QUEUE_RUN_HIST_FILE_MAX + QUEUE_RUN_HIST_MAX);
+	if (fd != -1) {
+		e = buf_read_fd(&b, fd);
+		close(fd);
+		if (e == -1) {
+			e = errno;
+			buf_free(&b);
+			errno = e;
+			return -2;
+		}
+	}
+	if (buf_append(&b, m->hist.data, m->hist.len) == -1) {
+		buf_free(&b);
+		errno = ENOMEM;
+		return -2;
+	}
+	fd = queue_ctl_memfd("history", b.data, b.len);
+	buf_free(&b);
+	return fd == -1 ? -2 : fd;
+}
+
+/*
+ * sealpost show: the envelope, the history and the content, each as a
+ * read-only descriptor, then END. Every descriptor is opened before any
+ * is sent, so that the answer is whole or an error.
+ */
+static void
+queue_ctl_show(struct queue_ctl *ctl, const struct ipc_queue_query *q)
+{
+	struct queue_msg *m;
+	char text[128], who[64];
+	const char *what = NULL;
+	int efd = -1, hfd = -1, cfd = -1;
+
+	queue_ctl_who(q, who, sizeof(who));
+	if ((m = queue_run_find(ctl->q->run, q->id)) == NULL) {
+		queue_admin_log(q->id, "show", who, "unknown",
+		    "no such message in the queue");
+		(void)queue_ctl_end(ctl, q->ctl, 3, NULL,
+		    "no such message in the queue");
+		return;
+	}
+	if ((efd = queue_ctl_env_fd(ctl, m)) == -1)
+		what = "envelope";
+	else if ((hfd = queue_ctl_hist_fd(ctl, m)) == -2)
+		what = "history";
+	else if ((cfd = openat(ctl->q->queue_fd, m->id, O_RDONLY |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1)
+		what = "content";
+	if (what != NULL) {
+		/* ENOENT: it left the queue meanwhile */
+		(void)snprintf(text, sizeof(text), "cannot open its %s: %s",
+		    what, strerror(errno));
+		log_warnx("queue: show %s: %s", m->id, text);
+		if (efd != -1)
+			close(efd);
+		if (hfd >= 0)
+			close(hfd);
+		(void)queue_ctl_end(ctl, q->ctl, 2, NULL, text);
+		return;
+	}
+	/* a failed send ends us through the master channel's error */
+	if (queue_ctl_file(ctl, q->ctl, IPC_QUEUE_F_ENVELOPE, m->active,
+	    efd) == -1 ||
+	    (hfd >= 0 && queue_ctl_file(ctl, q->ctl, IPC_QUEUE_F_HISTORY,
+	    m->active, hfd) == -1) ||
+	    queue_ctl_file(ctl, q->ctl, IPC_QUEUE_F_CONTENT, m->active,
+	    cfd) == -1)
+		return;
+	queue_admin_log(m->id, "show", who, "done", "");
+	(void)queue_ctl_end(ctl, q->ctl, 0, NULL, NULL);
 }
 
 /* The walk looked at id last. */
@@ -201,16 +456,30 @@ queue_ctl_batch(struct queue_ctl *ctl, const struct ipc_queue_query *q)
 	memcpy(w.last, q->after, sizeof(w.last));
 	w.ctlno = q->ctl;
 	w.packlen = sizeof(struct ipc_queue_data);
+	queue_ctl_who(q, w.who, sizeof(w.who));
+	/*
+	 * An operation on a selection touches what was queued when it
+	 * began: the first batch bounds it to the newest id then, and the
+	 * CLI sends that bound back. Bounces it makes and mail that comes
+	 * meanwhile sort after it (ids grow with time, doc/design.md §7).
+	 */
+	if (q->op != IPC_QUEUE_LIST) {
+		if (q->until[0] != '\0')
+			memcpy(w.until, q->until, sizeof(w.until));
+		else if ((m = RB_MAX(queue_msg_tree, &run->msgs)) != NULL)
+			(void)strlcpy(w.until, m->id, sizeof(w.until));
+	}
+	queue_admin_forget_reset(run);
 	for (m = queue_ctl_first(run, q->after); m != NULL; m = next) {
-		if (w.count == q->max || w.bytes >= QUEUE_LIST_BYTES_MAX) {
+		if (q->op != IPC_QUEUE_LIST && strcmp(m->id, w.until) > 0)
+			break;	/* the end of the selection */
+		if (w.count == q->max || w.bytes >= QUEUE_LIST_BYTES_MAX ||
+		    (q->op != IPC_QUEUE_LIST && w.count ==
+		    QUEUE_CTL_OP_BATCH)) {
 			w.more = 1;
 			break;
 		}
 		next = RB_NEXT(queue_msg_tree, &run->msgs, m);
-		if (m->removed) {
-			queue_ctl_saw(&w, m->id);
-			continue;
-		}
 		/*
 		 * Active (or just committed and not yet active): its envelope
 		 * is in memory and newer than the file's. Else read it.
@@ -233,13 +502,22 @@ queue_ctl_batch(struct queue_ctl *ctl, const struct ipc_queue_query *q)
 			}
 			env = &disk;
 		}
-		if (queue_list_match(q, env, m->active))
+		queue_ctl_saw(&w, m->id);
+		if (!queue_list_match(q, env, m->active))
+			;
+		else if (q->op == IPC_QUEUE_LIST)
 			queue_ctl_send_msg(ctl, q->ctl, m, env, &w);
+		else {
+			if (env == &disk)
+				envelope_free(&disk);
+			env = NULL;
+			/* m may be gone after it: w.last is set already */
+			queue_ctl_op(ctl, m, q->op, &w);
+		}
 		if (env == &disk)
 			envelope_free(&disk);
 		if (w.broken)
 			return;	/* the master channel's error ends us */
-		queue_ctl_saw(&w, m->id);
 	}
 	log_debug("queue: listing %llu: %u message%s sent, %zu envelope%s "
 	    "read, %zu bytes%s", (unsigned long long)q->ctl, w.count,
@@ -261,8 +539,13 @@ queue_ctl_timer(void *arg)
 
 	if ((qw = TAILQ_FIRST(&ctl->waiting)) == NULL)
 		return;
-	/* the master has not read the last batches yet: wait for it */
-	if (ipc_pending(ctl->master) > QUEUE_CTL_PENDING_MAX) {
+	/*
+	 * The master has not read the last batches yet, or the messages an
+	 * operation's last batch loaded are still being written: wait.
+	 */
+	if (ipc_pending(ctl->master) > QUEUE_CTL_PENDING_MAX ||
+	    (qw->q.op != IPC_QUEUE_LIST && ctl->q->run->nopload >=
+	    QUEUE_CTL_OP_BATCH)) {
 		loop_timer_set(loop, &ctl->timer, QUEUE_CTL_RETRY_MS,
 		    queue_ctl_timer, ctl);
 		return;
@@ -298,6 +581,15 @@ queue_ctl_query(struct queue_ctl *ctl, const struct ipc_msg *msg)
 	memcpy(&q, msg->data, sizeof(q));
 	if (queue_list_query_check(&q, why, sizeof(why)) == -1) {
 		queue_ctl_refuse(ctl, ctlno, why);
+		return;
+	}
+	/* one message: at once */
+	if (q.op == IPC_QUEUE_SHOW) {
+		queue_ctl_show(ctl, &q);
+		return;
+	}
+	if (q.id[0] != '\0') {
+		queue_ctl_op_one(ctl, &q);
 		return;
 	}
 	if (ctl->nwaiting >= QUEUE_CTL_WAIT_MAX) {

@@ -1,9 +1,11 @@
 /*
- * queue_ctl.h: the queue process's answers to `sealpost queue` (doc/design.md
- * §3, issue 11): the master relays a CLI's IPC_QUEUE_QUERY on the queue's
- * master channel; queue_ctl.c walks the runner's messages in id order
- * and answers one batch (IPC_QUEUE_ITEM and its IPC_QUEUE_RCPT frames per
- * message, then IPC_QUEUE_END) on the same channel. The pure checks,
+ * queue_ctl.h: the queue process's answers to `sealpost queue`, `show`
+ * and the operations (doc/design.md §3, §12): the master relays a CLI's
+ * IPC_QUEUE_QUERY on the queue's master channel; queue_ctl.c walks the
+ * runner's messages in id order and answers one batch (items and
+ * recipients, or DONE records, packed in IPC_QUEUE_DATA, then
+ * IPC_QUEUE_END) on the same channel; show answers IPC_QUEUE_FILE frames
+ * with descriptors. The pure checks,
  * filters and frames are queue_list.c's.
  * Linked by the queue binary.
  */
@@ -28,6 +30,9 @@
 #define QUEUE_CTL_PENDING_MAX	(4 * 1024 * 1024)
 /* How often a batch that waits for the master to read looks again. */
 #define QUEUE_CTL_RETRY_MS	10
+/* Messages an operation's batch touches at most (each may be loaded and
+   written: the batch stays short and the active set bounded). */
+#define QUEUE_CTL_OP_BATCH	100
 
 struct queue_ctl_wait;
 

@@ -341,6 +341,11 @@ queue_flush_remove(struct queue *q, struct queue_tx *t)
 	}
 	if (unlinkat(q->queue_fd, t->id, 0) == -1 && errno != ENOENT)
 		log_warn("queue: remove queue/%s", t->id);
+	/* the history last: start-up recovery removes one left alone */
+	if (queue_hist_name(envname, sizeof(envname), t->id) == -1)
+		fatalx("queue: history name of %s", t->id);
+	if (unlinkat(q->queue_fd, envname, 0) == -1 && errno != ENOENT)
+		log_warn("queue: remove queue/%s", envname);
 	t->renamed = 2;
 	return 0;
 }

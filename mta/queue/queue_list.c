@@ -55,8 +55,33 @@ int
 queue_list_query_check(const struct ipc_queue_query *q, char *why,
     size_t whysize)
 {
-	if (q->op != IPC_QUEUE_LIST)
+	int one;
+
+	if (q->op < IPC_QUEUE_LIST || q->op >= IPC_QUEUE_OP_MAX)
 		return queue_list_bad(why, whysize, "unknown operation");
+	if (!queue_list_terminated(q->id, sizeof(q->id)))
+		return queue_list_bad(why, whysize, "id: not terminated");
+	if (!queue_list_terminated(q->user, sizeof(q->user)))
+		return queue_list_bad(why, whysize, "user: not terminated");
+	if (!queue_list_terminated(q->until, sizeof(q->until)))
+		return queue_list_bad(why, whysize, "until: not terminated");
+	if (q->until[0] != '\0' &&
+	    !envelope_id_valid(q->until, strlen(q->until)))
+		return queue_list_bad(why, whysize, "until: not a queue id");
+	one = q->id[0] != '\0';
+	if (one && !envelope_id_valid(q->id, strlen(q->id)))
+		return queue_list_bad(why, whysize, "id: not a queue id");
+	if (q->op == IPC_QUEUE_LIST && one)
+		return queue_list_bad(why, whysize, "a listing takes no id");
+	if (q->op == IPC_QUEUE_SHOW && !one)
+		return queue_list_bad(why, whysize, "show: which message?");
+	if (one)
+		return 0;	/* one message: the selection is not read */
+	/* an operation on a selection must say which: all, or a filter */
+	if (q->op != IPC_QUEUE_LIST && !q->all && q->domain[0] == '\0' &&
+	    q->states == 0 && q->failure[0] == '\0' && q->older_than == 0)
+		return queue_list_bad(why, whysize,
+		    "an operation needs an id, a filter or all");
 	if (q->max < 1 || q->max > IPC_QUEUE_BATCH_MAX)
 		return queue_list_bad(why, whysize, "batch size out of range");
 	if (!queue_list_terminated(q->after, sizeof(q->after)))
@@ -88,10 +113,12 @@ queue_list_waiting(const struct envelope_rcpt *r)
 }
 
 enum ipc_queue_state
-queue_list_state(const struct envelope_rcpt *r, int active)
+queue_list_state(const struct envelope_rcpt *r, int active, int held)
 {
 	if (active)
 		return IPC_QUEUE_S_ACTIVE;
+	if (held)
+		return IPC_QUEUE_S_HELD;
 	return r->state == ENVELOPE_RCPT_DEFERRED ? IPC_QUEUE_S_DEFERRED :
 	    IPC_QUEUE_S_PENDING;
 }
@@ -133,7 +160,8 @@ queue_list_match(const struct ipc_queue_query *q, const struct envelope *e,
 			dom = queue_list_domain_is(r, domain);
 		if (q->states != 0 && !st)
 			st = (q->states &
-			    (UINT32_C(1) << queue_list_state(r, active))) != 0;
+			    (UINT32_C(1) << queue_list_state(r, active,
+			    e->held != 0))) != 0;
 		if (q->failure[0] != '\0' && !fail)
 			fail = strcmp(r->failure, q->failure) == 0;
 	}
@@ -196,6 +224,7 @@ queue_list_item(struct ipc_queue_item *it, uint64_t ctl,
 	/* never (only local recipients wait): none, as the CLI reads 0 */
 	it->due = due == QUEUE_SCHED_NEVER ? 0 : due;
 	it->active = active != 0;
+	it->held = e->held;
 	it->requiretls = e->requiretls != 0;
 	for (i = 0; i < e->nrcpt; i++)
 		if (queue_list_waiting(&e->rcpt[i]))
@@ -209,13 +238,13 @@ queue_list_item(struct ipc_queue_item *it, uint64_t ctl,
 
 void
 queue_list_rcpt(struct ipc_queue_rcpt *out, uint64_t ctl,
-    const struct envelope_rcpt *r, int active)
+    const struct envelope_rcpt *r, int active, int held)
 {
 	memset(out, 0, sizeof(*out));
 	out->ctl = ctl;
 	queue_list_copy(out->addr, sizeof(out->addr), r->addr,
 	    sizeof(r->addr));
-	out->state = queue_list_state(r, active);
+	out->state = queue_list_state(r, active, held);
 	out->attempts = r->attempts;
 	out->last_attempt = r->last_attempt;
 	out->next_retry = r->next_retry;
@@ -229,4 +258,6 @@ queue_list_rcpt(struct ipc_queue_rcpt *out, uint64_t ctl,
 	queue_list_copy(out->mx, sizeof(out->mx), r->mx, sizeof(r->mx));
 	queue_list_copy(out->text, sizeof(out->text), r->error.text,
 	    sizeof(r->error.text));
+	queue_list_copy(out->policy, sizeof(out->policy), r->policy,
+	    sizeof(r->policy));
 }

@@ -22,9 +22,12 @@
 #define QUEUE_LIST_READS_PER_MSG	4
 
 /*
- * Checks a query as it came from the master: op LIST, 1 <= max <=
- * IPC_QUEUE_BATCH_MAX, after, domain and failure NUL-terminated inside
- * their fields, after "" or a queue id (envelope_id_valid: every id the
+ * Checks a query as it came from the master: a known op; id and user
+ * NUL-terminated, id "" or a queue id (envelope_id_valid); LIST without
+ * an id, SHOW with one; an id given, nothing else is read. Else (a
+ * listing, or an operation on a selection, which needs all or a filter):
+ * 1 <= max <= IPC_QUEUE_BATCH_MAX, after, domain and failure
+ * NUL-terminated inside their fields, after "" or a queue id (envelope_id_valid: every id the
  * runner knows passes it), domain of [a-z0-9.-] only, states of known
  * bits only, failure of [a-z-] only. Returns 0, or -1 with why (if not
  * NULL) filled with a short text for the END frame; never fails on
@@ -38,11 +41,11 @@ int	queue_list_waiting(const struct envelope_rcpt *r);
 
 /*
  * The state a waiting recipient shows: ACTIVE for every waiting
- * recipient of a message being delivered (active), else PENDING or
- * DEFERRED as in the envelope.
+ * recipient of a message being delivered (active), else HELD for one of
+ * a held message, else PENDING or DEFERRED as in the envelope.
  */
 enum ipc_queue_state queue_list_state(const struct envelope_rcpt *r,
-	    int active);
+	    int active, int held);
 
 /*
  * Whether message e (active: being delivered) passes every filter of q,
@@ -79,11 +82,12 @@ void	queue_list_item(struct ipc_queue_item *it, uint64_t ctl,
 	    uint32_t nsend);
 
 /*
- * Fills *out for the waiting recipient r of a message (active as
- * above), answering query ctl: its address, state, attempts, times and
- * last error (code 0 and empty strings when it has none).
+ * Fills *out for the waiting recipient r of a message (active and
+ * held as for queue_list_state), answering query ctl: its address,
+ * state, attempts, times and last error with the policy source that
+ * demanded the failed check (code 0 and empty strings when it has none).
  */
 void	queue_list_rcpt(struct ipc_queue_rcpt *out, uint64_t ctl,
-	    const struct envelope_rcpt *r, int active);
+	    const struct envelope_rcpt *r, int active, int held);
 
 #endif

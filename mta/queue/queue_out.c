@@ -21,6 +21,34 @@
 #include "queue_run.h"
 
 static void	queue_out_chan_end(struct queue_run *, const char *);
+static void	queue_out_history(struct queue_msg *, const struct queue_job *,
+		    const struct ipc_out_result *, enum envelope_rcpt_state,
+		    int64_t);
+
+/*
+ * Defers recipient number i of job j (out) that got no result from
+ * smtpout, for why; its history says so too.
+ */
+static void
+queue_out_no_result(struct queue_run *run, struct queue_job *j, size_t i,
+    const struct reason *why, int64_t now)
+{
+	struct queue_msg *m = j->m;
+	struct ipc_out_result lost;
+	enum envelope_rcpt_state st;
+
+	st = queue_sched_apply(&run->sc, m->env, &m->env->rcpt[j->idx[i]],
+	    QUEUE_SCHED_DEFERRED, why, "", "", now);
+	if (st == ENVELOPE_RCPT_EXPIRED)
+		m->needs_dsn[j->idx[i]] |= QUEUE_RUN_DSN_FAIL;
+	m->dirty = 1;
+	memset(&lost, 0, sizeof(lost));
+	lost.index = j->idx[i];
+	lost.code = why->code;
+	(void)strlcpy(lost.dsn, why->dsn, sizeof(lost.dsn));
+	(void)strlcpy(lost.text, why->text, sizeof(lost.text));
+	queue_out_history(m, j, &lost, st, now);
+}
 
 /* ---- destinations and jobs ---- */
 
@@ -256,17 +284,9 @@ queue_out_chan_end(struct queue_run *run, const char *why)
 		if (!j->sent)
 			continue;
 		m = j->m;
-		for (i = 0; i < j->n; i++) {
-			struct envelope_rcpt *rc = &m->env->rcpt[j->idx[i]];
-
-			if (j->got[i])
-				continue;
-			if (queue_sched_apply(&run->sc, m->env, rc,
-			    QUEUE_SCHED_DEFERRED, &lost, "", "", now) ==
-			    ENVELOPE_RCPT_EXPIRED)
-				m->needs_dsn[j->idx[i]] |= QUEUE_RUN_DSN_FAIL;
-			m->dirty = 1;
-		}
+		for (i = 0; i < j->n; i++)
+			if (!j->got[i])
+				queue_out_no_result(run, j, i, &lost, now);
 		queue_out_job_free(run, j);
 		n++;
 		queue_run_write(run, m);
@@ -274,6 +294,80 @@ queue_out_chan_end(struct queue_run *run, const char *why)
 	if (n > 0)
 		log_warnx("queue: %zu delivery job%s lost with the channel; "
 		    "their recipients are deferred", n, n == 1 ? "" : "s");
+}
+
+/* Whether field[0..size) is a C string of [a-z0-9-] (or empty). */
+static int
+queue_out_token(const char *field, size_t size)
+{
+	size_t n = strnlen(field, size);
+
+	return n < size &&
+	    strspn(field, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
+}
+
+/* Copies the result's string field src[0..size) into dst, terminated. */
+static void
+queue_out_str(char *dst, size_t dstsize, const char *src, size_t size)
+{
+	size_t n = strnlen(src, size);
+
+	if (n >= dstsize)
+		n = dstsize - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/*
+ * Keeps the facts of r, the result of attempt of job j, for m's history
+ * (doc/design.md §12): a line in memory, appended to queue/ID.hist before
+ * the envelope is next written (a message delivered at once never has
+ * one).
+ */
+static void
+queue_out_history(struct queue_msg *m, const struct queue_job *j,
+    const struct ipc_out_result *r, enum envelope_rcpt_state st,
+    int64_t now)
+{
+	struct history_rec h;
+	char line[HISTORY_LINE_MAX];
+	int len;
+
+	memset(&h, 0, sizeof(h));
+	h.time = now;
+	h.attempt = j->attempt;
+	h.rcpt = r->index;
+	h.result = st == ENVELOPE_RCPT_SENT ? HISTORY_SENT :
+	    st == ENVELOPE_RCPT_BOUNCED ? HISTORY_BOUNCED :
+	    st == ENVELOPE_RCPT_EXPIRED ? HISTORY_EXPIRED : HISTORY_DEFERRED;
+	h.code = r->code >= 200 && r->code <= 599 ? r->code :
+	    st == ENVELOPE_RCPT_SENT ? 250 : st == ENVELOPE_RCPT_BOUNCED ?
+	    550 : 451;
+#define QUEUE_OUT_H(field) \
+	queue_out_str(h.field, sizeof(h.field), r->field, sizeof(r->field))
+	QUEUE_OUT_H(dsn);
+	QUEUE_OUT_H(failure);
+	QUEUE_OUT_H(mx);
+	QUEUE_OUT_H(ip);
+	QUEUE_OUT_H(policy);
+	QUEUE_OUT_H(policy_src);
+	QUEUE_OUT_H(tls);
+	QUEUE_OUT_H(cipher);
+	QUEUE_OUT_H(verify);
+	QUEUE_OUT_H(cert);
+	QUEUE_OUT_H(tls_fail);
+	QUEUE_OUT_H(text);
+#undef QUEUE_OUT_H
+	if ((len = history_format(&h, line, sizeof(line))) == -1) {
+		log_warnx("queue: %s: attempt %u of recipient %u does not "
+		    "fit the history", m->id, j->attempt, r->index);
+		return;
+	}
+	/* a record for the admin: never a reason to stop (§12) */
+	if (buf_append(&m->hist, line, (size_t)len) == -1)
+		log_warnx("queue: %s: too much history in memory; attempt %u "
+		    "of recipient %u is not recorded", m->id, j->attempt,
+		    r->index);
 }
 
 static void
@@ -284,6 +378,7 @@ queue_out_result(struct queue_run *run, const struct ipc_out_result *r)
 	struct reason why;
 	enum envelope_rcpt_state st;
 	char failure[sizeof(r->failure)], mx[sizeof(r->mx)];
+	int64_t now;
 	size_t i;
 
 	if (j == NULL || !j->sent || r->outcome < IPC_OUT_SENT ||
@@ -304,13 +399,13 @@ queue_out_result(struct queue_run *run, const struct ipc_out_result *r)
 	 * input before it reaches an envelope (a failure type outside
 	 * [a-z0-9-] could not be written, doc/design.md §3).
 	 */
-	memcpy(failure, r->failure, sizeof(failure));
-	failure[sizeof(failure) - 1] = '\0';
-	if (failure[strspn(failure, "abcdefghijklmnopqrstuvwxyz0123456789-")]
-	    != '\0') {
-		queue_out_chan_end(run, "malformed failure type in a result");
+	if (!queue_out_token(r->failure, sizeof(r->failure)) ||
+	    !queue_out_token(r->policy_src, sizeof(r->policy_src))) {
+		queue_out_chan_end(run, "malformed failure type or policy "
+		    "source in a result");
 		return;
 	}
+	memcpy(failure, r->failure, sizeof(failure));
 	j->got[i] = 1;
 	rc = &j->m->env->rcpt[r->index];
 	memset(&why, 0, sizeof(why));
@@ -326,9 +421,14 @@ queue_out_result(struct queue_run *run, const struct ipc_out_result *r)
 	}
 	memcpy(mx, r->mx, sizeof(mx));
 	mx[sizeof(mx) - 1] = '\0';
+	now = queue_run_now();
 	st = queue_sched_apply(&run->sc, j->m->env, rc,
-	    (enum queue_sched_outcome)r->outcome, &why, failure, mx,
-	    queue_run_now());
+	    (enum queue_sched_outcome)r->outcome, &why, failure, mx, now);
+	/* a TLS failure names the policy that demanded the check */
+	if (st != ENVELOPE_RCPT_SENT && failure[0] != '\0')
+		queue_out_str(rc->policy, sizeof(rc->policy), r->policy_src,
+		    sizeof(r->policy_src));
+	queue_out_history(j->m, j, r, st, now);
 	if (st == ENVELOPE_RCPT_BOUNCED || st == ENVELOPE_RCPT_EXPIRED)
 		j->m->needs_dsn[r->index] |= QUEUE_RUN_DSN_FAIL;
 	/*
@@ -365,10 +465,7 @@ queue_out_done(struct queue_run *run, const struct ipc_out_done *d)
 		if (!j->got[i]) {
 			log_warnx("queue: %s: smtpout gave no result for "
 			    "recipient %u", m->id, j->idx[i]);
-			(void)queue_sched_apply(&run->sc, m->env,
-			    &m->env->rcpt[j->idx[i]], QUEUE_SCHED_DEFERRED,
-			    &why, "", "", queue_run_now());
-			m->dirty = 1;
+			queue_out_no_result(run, j, i, &why, queue_run_now());
 		}
 	queue_out_job_free(run, j);
 	queue_run_write(run, m);

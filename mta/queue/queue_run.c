@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -224,7 +225,7 @@ queue_run_settings(struct queue *q, const struct ipc_queue_settings *qs)
 
 /* ---- messages ---- */
 
-static struct queue_msg *
+struct queue_msg *
 queue_run_find(struct queue_run *run, const char *id)
 {
 	struct queue_msg key;
@@ -246,6 +247,7 @@ queue_run_insert(struct queue_run *run, const char *id, int64_t due)
 	m->fd = -1;
 	m->heapidx = QUEUE_RUN_NOT_IN_HEAP;
 	m->due = due;
+	buf_init(&m->hist, QUEUE_RUN_HIST_MAX);
 	if (RB_INSERT(queue_msg_tree, &run->msgs, m) != NULL)
 		fatalx("queue: message %s registered twice", id);
 	run->nmsgs++;
@@ -322,6 +324,14 @@ queue_run_release(struct queue_run *run, struct queue_msg *m)
 	free(m->relayed_mx);
 	m->relayed_mx = NULL;
 	m->needs_warn = 0;
+	/* written with the envelope (or gone with the message) */
+	buf_free(&m->hist);
+	buf_init(&m->hist, QUEUE_RUN_HIST_MAX);
+	m->op = 0;
+	if (m->opload) {
+		run->nopload--;
+		m->opload = 0;
+	}
 	m->active = 0;
 	run->nactive--;
 }
@@ -336,6 +346,16 @@ queue_run_deactivate(struct queue_run *run, struct queue_msg *m)
 	m->due = queue_sched_due(&run->sc, m->env);
 	queue_run_release(run, m);
 	if (m->due != QUEUE_SCHED_NEVER)
+		queue_heap_push(run, m);
+	queue_run_kick(run);
+}
+
+void
+queue_run_schedule(struct queue_run *run, struct queue_msg *m, int64_t due)
+{
+	queue_heap_remove(run, m);
+	m->due = due;
+	if (due != QUEUE_SCHED_NEVER)
 		queue_heap_push(run, m);
 	queue_run_kick(run);
 }
@@ -360,17 +380,10 @@ queue_run_bad_rcpts(struct queue_run *run, struct queue_msg *m,
 	}
 }
 
-/*
- * Loads m's envelope and makes its jobs. Returns 0, or -1 when m is gone
- * (its files were unreadable and moved to corrupt/).
- */
-static int
-queue_run_activate(struct queue_run *run, struct queue_msg *m, int64_t now)
+int
+queue_run_load(struct queue_run *run, struct queue_msg *m, int64_t now,
+    int content)
 {
-	struct queue_sched_group *g;
-	uint32_t *bad;
-	size_t nbad, i;
-	ssize_t ng;
 	char why[512], envname[QUEUE_NAME_MAX];
 	int rv = 0, e = 0;
 
@@ -382,8 +395,8 @@ queue_run_activate(struct queue_run *run, struct queue_msg *m, int64_t now)
 		rv = queue_env_read(run->q, m->id, m->env, why, sizeof(why));
 	}
 	m->fd = -1;
-	if (rv == 0 && (m->fd = openat(run->q->queue_fd, m->id, O_RDONLY |
-	    O_NOFOLLOW | O_CLOEXEC)) == -1) {
+	if (rv == 0 && content && (m->fd = openat(run->q->queue_fd, m->id,
+	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
 		e = errno;
 		(void)snprintf(why, sizeof(why), "cannot open content: %s",
 		    strerror(e));
@@ -399,6 +412,7 @@ queue_run_activate(struct queue_run *run, struct queue_msg *m, int64_t now)
 		envelope_free(m->env);
 		free(m->env);
 		m->env = NULL;
+		queue_heap_remove(run, m);
 		m->due = now + QUEUE_RUN_STALL_MS / 1000;
 		queue_heap_push(run, m);
 		return -1;
@@ -418,8 +432,31 @@ queue_run_activate(struct queue_run *run, struct queue_msg *m, int64_t now)
 	}
 	if ((m->needs_dsn = calloc(m->env->nrcpt, 1)) == NULL)
 		fatal("queue: %s", m->id);
+	queue_heap_remove(run, m);
 	m->active = 1;
 	run->nactive++;
+	return 0;
+}
+
+/*
+ * Loads m's envelope and makes its jobs. Returns 0, or -1 when m is gone
+ * (its files were unreadable and moved to corrupt/) or waits (no
+ * descriptor now).
+ */
+static int
+queue_run_activate(struct queue_run *run, struct queue_msg *m, int64_t now)
+{
+	struct queue_sched_group *g;
+	uint32_t *bad;
+	size_t nbad, i;
+	ssize_t ng;
+
+	if (queue_run_load(run, m, now, 1) == -1)
+		return -1;
+	/* sealpost flush: what waits for a retry is due now */
+	if (m->flush)
+		(void)queue_sched_flush(&run->sc, m->env, now);
+	m->flush = 0;
 	m->needs_warn = queue_sched_warn_due(&run->sc, m->env, now);
 	/* all final but still here (a crash before the removal): remove */
 	if (m->needs_warn || queue_sched_all_final(m->env))
@@ -525,14 +562,60 @@ queue_run_env_done(struct queue *q, struct queue_tx *t)
 		return;
 	}
 	if (remove) {
-		log_info("queue: %s: removed (every recipient is done)",
-		    m->id);
+		if (m->deleting)
+			log_info("queue: %s: removed (deleted by %s)", m->id,
+			    m->op_by);
+		else
+			log_info("queue: %s: removed (every recipient is "
+			    "done)", m->id);
 		queue_run_release(run, m);
 		queue_run_forget(run, m);
 		queue_run_kick(run);
 		return;
 	}
 	queue_run_write(run, m);
+}
+
+/*
+ * Appends the history lines m has in memory to queue/ID.hist, before its
+ * envelope is written (doc/design.md §12). Not made durable on its own:
+ * the history is a record for the admin, the envelope is the truth; a
+ * line that cannot be written is logged and dropped, never a reason to
+ * hold the envelope back.
+ */
+static void
+queue_run_write_hist(struct queue_run *run, struct queue_msg *m)
+{
+	char name[QUEUE_NAME_MAX];
+	struct stat st;
+	ssize_t w;
+	int fd;
+
+	if (m->hist.len == 0)
+		return;
+	if (queue_hist_name(name, sizeof(name), m->id) == -1)
+		fatalx("queue: history name of %s", m->id);
+	if ((fd = openat(run->q->queue_fd, name, O_WRONLY | O_APPEND |
+	    O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
+		log_warn("queue: open queue/%s", name);
+	} else if (fstat(fd, &st) == -1) {
+		log_warn("queue: fstat queue/%s", name);
+		close(fd);
+	} else if ((uint64_t)st.st_size + m->hist.len >
+	    QUEUE_RUN_HIST_FILE_MAX) {
+		/* a bound on what one message may take of the disk */
+		log_warnx("queue: %s: the history has reached %d MiB; "
+		    "this attempt is not recorded in it", m->id,
+		    QUEUE_RUN_HIST_FILE_MAX / (1024 * 1024));
+		close(fd);
+	} else {
+		if ((w = write(fd, m->hist.data, m->hist.len)) !=
+		    (ssize_t)m->hist.len)
+			log_warn("queue: write queue/%s (%zd of %zu)", name,
+			    w, m->hist.len);
+		close(fd);
+	}
+	buf_reset(&m->hist);
 }
 
 /*
@@ -559,12 +642,13 @@ queue_run_write_env(struct queue_run *run, struct queue_msg *m)
 	t->arg = m;
 	m->writing = 1;
 	m->dirty = 0;
-	if (queue_sched_all_final(m->env)) {
+	if (m->deleting || queue_sched_all_final(m->env)) {
 		t->kind = QUEUE_TX_REMOVE;
 		queue_flush_add(q, t);
 		return;
 	}
 	t->kind = QUEUE_TX_UPDATE;
+	queue_run_write_hist(run, m);
 	for (;;) {
 		if ((buf = realloc(buf, size)) == NULL)
 			fatal("queue: envelope of %s", m->id);
@@ -688,6 +772,9 @@ queue_run_write(struct queue_run *run, struct queue_msg *m)
 
 	if (m->writing || m->stalled || !m->active)
 		return;
+	/* an operation that waited for the attempt in progress */
+	if (m->op != 0 && m->njobs == 0)
+		queue_admin_apply(run, m);
 	if ((n = queue_run_dsn_idx(m, QUEUE_RUN_DSN_FAIL, &idx)) > 0) {
 		(void)queue_run_notice(run, m, QUEUE_DSN_FAILURE, idx, n);
 		return;
@@ -707,7 +794,8 @@ queue_run_write(struct queue_run *run, struct queue_msg *m)
 		 * came, its DONE not yet): the removal waits for that DONE,
 		 * which calls this again, so that no job outlives its message.
 		 */
-		if (m->njobs > 0 && queue_sched_all_final(m->env))
+		if (m->njobs > 0 && (m->deleting ||
+		    queue_sched_all_final(m->env)))
 			return;
 		queue_run_write_env(run, m);
 		return;

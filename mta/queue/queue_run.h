@@ -14,7 +14,9 @@
 
 #include "lib/ipc.h"
 #include "lib/loop.h"
+#include "lib/buf.h"
 #include "smtp/envelope.h"
+#include "smtp/history.h"
 #include "queue.h"
 #include "queue_dsn.h"
 #include "queue_sched.h"
@@ -29,6 +31,11 @@
 #define QUEUE_RUN_BURST		256
 /* How long a write that failed (full disk) waits before it is retried. */
 #define QUEUE_RUN_STALL_MS	10000
+/* History octets an active message keeps before they are written (one
+   attempt of 10,000 recipients with long replies fits). */
+#define QUEUE_RUN_HIST_MAX	(32 * 1024 * 1024)
+/* queue/ID.hist grows no larger: later attempts are not recorded. */
+#define QUEUE_RUN_HIST_FILE_MAX	(4 * 1024 * 1024)
 
 struct queue_dest;
 
@@ -49,6 +56,17 @@ struct queue_msg {
 						/* per recipient, for success
 						   notices only (else NULL) */
 	int			 needs_warn;	/* delay warning to make */
+	struct buf		 hist;		/* history lines not yet in
+						   queue/ID.hist */
+	int			 op;		/* enum ipc_queue_op waiting
+						   for the jobs out to end:
+						   DELETE or BOUNCE, or 0 */
+	char			 op_by[64];	/* who asked, for the log */
+	int			 deleting;	/* sealpost delete, applied:
+						   the next write removes it */
+	int			 flush;		/* sealpost flush: deferred
+						   recipients are due at the
+						   activation */
 	unsigned		 njobs;		/* waiting or out */
 	int			 active;
 	int			 writing;	/* a bounce or envelope write
@@ -56,7 +74,8 @@ struct queue_msg {
 	int			 dirty;		/* changed since the last
 						   write started */
 	int			 stalled;	/* on run->stalled */
-	int			 removed;
+	int			 opload;	/* active for an operation only
+						   (counted in run->nopload) */
 };
 
 RB_HEAD(queue_msg_tree, queue_msg);
@@ -115,6 +134,11 @@ struct queue_run {
 	TAILQ_HEAD(, queue_dest) ready;		/* dests that may send */
 	unsigned		 out;		/* jobs with smtpout */
 	TAILQ_HEAD(, queue_msg)	 stalled;	/* writes to retry */
+	size_t			 nopload;	/* messages an operation
+						   loaded, not yet written */
+	/* domains whose plans a requeue forgot in this batch */
+	char			(*forgot)[QUEUE_SCHED_DOMAIN_MAX + 1];
+	size_t			 nforgot, forgotcap;
 
 	struct ipc_chan		 chan;		/* to smtpout */
 	int			 chan_open;
@@ -129,6 +153,20 @@ struct queue_run {
 int64_t	queue_run_now(void);
 /* Looks at the schedule after this round of the loop. */
 void	queue_run_kick(struct queue_run *);
+/* The message id, or NULL. */
+struct queue_msg *queue_run_find(struct queue_run *, const char *id);
+/*
+ * Makes the inactive m active without any job: its envelope read (unless
+ * it came with the commit), its content open (if content), out of the
+ * schedule.
+ * Returns 0; -1 when m is gone (unreadable: moved to corrupt/, m freed)
+ * or must wait (out of descriptors: rescheduled a little later).
+ */
+int	queue_run_load(struct queue_run *, struct queue_msg *m, int64_t now,
+	    int content);
+/* Puts the inactive m in the schedule at due (out of it first). */
+void	queue_run_schedule(struct queue_run *, struct queue_msg *m,
+	    int64_t due);
 /*
  * Makes m's changes durable, one step at a time: notices first, then the
  * envelope or the removal; then, with no job left, deactivates m.
@@ -159,6 +197,29 @@ void	queue_out_dispatch(struct queue_run *);
  */
 int	queue_bounce_start(struct queue_run *, struct queue_msg *m,
 	    enum queue_dsn_kind kind, const uint32_t *idx, size_t n);
+/* ---- queue_admin.c: sealpost hold, release, flush, delete, requeue ---- */
+
+/*
+ * Applies operation op (enum ipc_queue_op, not LIST or SHOW) to m for
+ * who ("uid 0 (root)"), logs it (the admin line, doc/design.md §9) and
+ * says what came of it in text. On a message being delivered, what
+ * cannot wait is done at once (a hold stops its jobs that are not out
+ * yet) and the rest once the jobs out end (IPC_QUEUE_R_LATER). m may be
+ * freed (a message found unreadable). Returns an enum ipc_queue_result.
+ */
+int	queue_admin_op(struct queue_run *, struct queue_msg *m, int op,
+	    const char *who, char *text, size_t textsize);
+/* The admin line (doc/design.md §9): op asked of message id by who, and
+ * what came of it (result, text). */
+void	queue_admin_log(const char *id, const char *op, const char *who,
+	    const char *result, const char *text);
+/* "hold", "delete", ... for the log. */
+const char *queue_admin_opname(int op);
+/* A requeue's batch starts: no domain forgotten in it yet. */
+void	queue_admin_forget_reset(struct queue_run *);
+/* Applies m's waiting operation (m->op) now that no job is out. */
+void	queue_admin_apply(struct queue_run *, struct queue_msg *m);
+
 /* Called by queue_bounce.c when the DSN of m is durable (or failed). */
 void	queue_run_dsn_done(struct queue_run *, struct queue_msg *m,
 	    enum queue_dsn_kind kind, const uint32_t *idx, size_t n, int error);

@@ -82,6 +82,8 @@ queue_sched_due(const struct queue_sched_conf *c, const struct envelope *e)
 	int64_t due = QUEUE_SCHED_NEVER;
 	size_t i;
 
+	if (e->held != 0)
+		return QUEUE_SCHED_NEVER;	/* until released */
 	for (i = 0; i < e->nrcpt; i++) {
 		const struct envelope_rcpt *r = &e->rcpt[i];
 
@@ -97,7 +99,53 @@ int
 queue_sched_expired(const struct queue_sched_conf *c,
     const struct envelope *e, int64_t now)
 {
-	return now - e->arrival >= (int64_t)c->queue_lifetime;
+	/* the time held does not count (doc/design.md §12) */
+	if (e->held != 0)
+		return 0;
+	return now - e->arrival - e->held_total >= (int64_t)c->queue_lifetime;
+}
+
+int
+queue_sched_hold(struct envelope *e, int64_t now)
+{
+	if (e->held != 0)
+		return 0;
+	/* 0 means "not held": a clock at the epoch still holds */
+	e->held = now > 0 ? now : 1;
+	return 1;
+}
+
+int
+queue_sched_release(const struct queue_sched_conf *c, struct envelope *e,
+    int64_t now)
+{
+	if (e->held == 0)
+		return 0;
+	if (now > e->held)
+		e->held_total += now - e->held;
+	e->held = 0;
+	(void)queue_sched_flush(c, e, now);
+	return 1;
+}
+
+size_t
+queue_sched_flush(const struct queue_sched_conf *c, struct envelope *e,
+    int64_t now)
+{
+	size_t i, n = 0;
+
+	if (e->held != 0)
+		return 0;
+	for (i = 0; i < e->nrcpt; i++) {
+		struct envelope_rcpt *r = &e->rcpt[i];
+
+		if (!queue_sched_is_remote_open(c, r))
+			continue;
+		n++;
+		if (r->next_retry > now)
+			r->next_retry = now;
+	}
+	return n;
 }
 
 int
@@ -135,6 +183,8 @@ queue_sched_groups(const struct queue_sched_conf *c, const struct envelope *e,
 	*out = NULL;
 	*bad = NULL;
 	*nbad = 0;
+	if (e->held != 0)
+		return 0;
 	for (i = 0; i < e->nrcpt; i++) {
 		const struct envelope_rcpt *r = &e->rcpt[i];
 
@@ -193,6 +243,7 @@ queue_sched_apply(const struct queue_sched_conf *c, const struct envelope *e,
 {
 	r->attempts++;
 	r->last_attempt = now;
+	r->policy[0] = '\0';	/* the caller says whose, if anyone's */
 	if (outcome == QUEUE_SCHED_SENT || error == NULL) {
 		r->state = ENVELOPE_RCPT_SENT;
 		r->next_retry = 0;
@@ -226,7 +277,7 @@ queue_sched_warn_due(const struct queue_sched_conf *c,
 {
 	size_t i;
 
-	if (c->delay_warning_time == 0 || e->warned != 0 ||
+	if (c->delay_warning_time == 0 || e->warned != 0 || e->held != 0 ||
 	    e->from[0] == '\0' ||
 	    now - e->arrival < (int64_t)c->delay_warning_time)
 		return 0;

@@ -57,14 +57,40 @@ int	queue_sched_is_remote_open(const struct queue_sched_conf *,
 /*
  * When the message is next due: the earliest next_retry of its open
  * remote recipients (0 for one never tried: at once), or
- * QUEUE_SCHED_NEVER when none is open.
+ * QUEUE_SCHED_NEVER when none is open or it is held.
  */
 int64_t	queue_sched_due(const struct queue_sched_conf *,
 	    const struct envelope *e);
 
-/* Whether the message's lifetime is over at now. */
+/*
+ * Whether the message's lifetime is over at now: queue_lifetime after
+ * its arrival, not counting the time it was held (held_total); never
+ * while it is held.
+ */
 int	queue_sched_expired(const struct queue_sched_conf *,
 	    const struct envelope *e, int64_t now);
+
+/*
+ * sealpost hold: e is held from now on (no job, no expiry, no delay
+ * warning, QUEUE_SCHED_NEVER due). Returns 1, or 0 when it already was.
+ */
+int	queue_sched_hold(struct envelope *e, int64_t now);
+
+/*
+ * sealpost release: e is held no more; the time it was held is added to
+ * held_total and its open remote recipients are due at now. Returns 1, or
+ * 0 when it was not held.
+ */
+int	queue_sched_release(const struct queue_sched_conf *, struct envelope *e,
+	    int64_t now);
+
+/*
+ * sealpost flush: the open remote recipients of e that wait for a retry
+ * are due at now. Returns how many recipients are open and remote (0:
+ * nothing to try; also 0 while e is held).
+ */
+size_t	queue_sched_flush(const struct queue_sched_conf *, struct envelope *e,
+	    int64_t now);
 
 /* Whether every recipient is final (sent, bounced, expired). */
 int	queue_sched_all_final(const struct envelope *e);
@@ -81,7 +107,7 @@ struct queue_sched_group {
 
 /*
  * Groups the recipients of e that are open, remote and due at now
- * (next_retry <= now) by domain, in the order of their first recipient.
+ * (next_retry <= now) by domain (none while e is held), in the order of their first recipient.
  * A recipient whose address has no usable domain is not grouped; it is
  * reported in *bad (indices, owned by the caller to free) so that the
  * caller bounces it. Returns the number of groups (>= 0) with *out
@@ -101,7 +127,7 @@ enum queue_sched_outcome {
 
 /*
  * Applies one attempt's result to r at now: attempts and last_attempt
- * counted; SENT makes it sent (its error cleared); BOUNCED bounced with
+ * counted, its policy source cleared (the caller sets it); SENT makes it sent (its error cleared); BOUNCED bounced with
  * the error; DEFERRED deferred with the error and next_retry after the
  * backoff, or expired when the message's lifetime is over at now.
  * error may be NULL for SENT. Returns the new state.
@@ -113,7 +139,7 @@ enum envelope_rcpt_state queue_sched_apply(const struct queue_sched_conf *,
 
 /*
  * Whether a delay warning is due for e at now: warnings on, none sent
- * yet, a non-null sender, the message older than delay_warning_time,
+ * yet, not held, a non-null sender, the message older than delay_warning_time,
  * and at least one deferred recipient whose NOTIFY asks for delays (or
  * gave no NOTIFY).
  */

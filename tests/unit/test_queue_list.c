@@ -56,7 +56,7 @@ static const struct {
 	    BIT(IPC_QUEUE_S_ACTIVE), UT_NONE, NULL },
 	/* op */
 	{ 0, 10, "", "", "", 0, UT_NONE, "operation" },
-	{ IPC_QUEUE_LIST + 1, 10, "", "", "", 0, UT_NONE, "operation" },
+	{ IPC_QUEUE_OP_MAX, 10, "", "", "", 0, UT_NONE, "operation" },
 	{ -1, 10, "", "", "", 0, UT_NONE, "operation" },
 	/* max */
 	{ IPC_QUEUE_LIST, 0, "", "", "", 0, UT_NONE, "batch size" },
@@ -161,6 +161,88 @@ test_query_check(void **state)
 			fail_msg("row %zu: \"%s\" lacks \"%s\"", i, why,
 			    qcases[i].why);
 	}
+}
+
+/* Show and the operations: one message by id, or a selection. */
+static void
+test_op_check(void **state)
+{
+	static const struct {
+		int32_t		 op;
+		uint32_t	 max;
+		const char	*id, *domain;
+		int32_t		 all;
+		int64_t		 older;
+		const char	*why;	/* NULL: accepted */
+	} t[] = {
+		{ IPC_QUEUE_SHOW, 0, "0123456789ABcd", "", 0, 0, NULL },
+		{ IPC_QUEUE_SHOW, 0, "", "", 0, 0, "which message" },
+		{ IPC_QUEUE_SHOW, 0, "../x", "", 0, 0, "not a queue id" },
+		{ IPC_QUEUE_SHOW, 0, "0123456789AB/d", "", 0, 0,
+		    "not a queue id" },
+		{ IPC_QUEUE_SHOW, 0, "0123456789A", "", 0, 0,
+		    "not a queue id" },
+		{ IPC_QUEUE_LIST, 10, "0123456789ABcd", "", 0, 0, "no id" },
+		/* an id: the selection is not read, not even max */
+		{ IPC_QUEUE_HOLD, 0, "0123456789ABcd", "", 0, 0, NULL },
+		{ IPC_QUEUE_DELETE, 0, "0123456789ABcd", "UPPER", 0, 0, NULL },
+		{ IPC_QUEUE_RELEASE, 0, "0123456789AB-d", "", 0, 0,
+		    "not a queue id" },
+		/* a selection: all, or a filter, and a batch size */
+		{ IPC_QUEUE_DELETE, 100, "", "", 0, 0, "needs an id" },
+		{ IPC_QUEUE_DELETE, 100, "", "", 1, 0, NULL },
+		{ IPC_QUEUE_BOUNCE, 100, "", "example.net", 0, 0, NULL },
+		{ IPC_QUEUE_FLUSH, 100, "", "", 0, 1000, NULL },
+		{ IPC_QUEUE_REQUEUE, 0, "", "", 1, 0, "batch size" },
+		{ IPC_QUEUE_HOLD, 100, "", "Example.net", 0, 0, "domain" },
+		{ IPC_QUEUE_OP_MAX, 100, "", "", 1, 0, "unknown operation" },
+		{ 0, 100, "", "", 1, 0, "unknown operation" },
+	};
+	struct ipc_queue_query q;
+	char why[128];
+	size_t i;
+	int rv;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		q = query(t[i].op, t[i].max, "", t[i].domain, 0, "");
+		assert_true(strlcpy(q.id, t[i].id, sizeof(q.id)) <
+		    sizeof(q.id));
+		q.all = t[i].all;
+		q.older_than = t[i].older;
+		memset(why, 'X', sizeof(why));
+		rv = queue_list_query_check(&q, why, sizeof(why));
+		if (t[i].why == NULL) {
+			if (rv != 0)
+				fail_msg("row %zu: refused: %s", i, why);
+			continue;
+		}
+		if (rv != -1)
+			fail_msg("row %zu: accepted", i);
+		if (strstr(why, t[i].why) == NULL)
+			fail_msg("row %zu: \"%s\" lacks \"%s\"", i, why,
+			    t[i].why);
+	}
+	/* the id and user fields must be terminated in their arrays */
+	q = query(IPC_QUEUE_HOLD, 10, "", "", 0, "");
+	q.all = 1;
+	memset(q.id, 'a', sizeof(q.id));
+	assert_int_equal(queue_list_query_check(&q, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "id"));
+	memset(q.id, 0, sizeof(q.id));
+	memset(q.user, 'a', sizeof(q.user));
+	assert_int_equal(queue_list_query_check(&q, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "user"));
+	/* the bound of a selection: a queue id, terminated */
+	memset(q.user, 0, sizeof(q.user));
+	memset(q.until, 'a', sizeof(q.until));
+	assert_int_equal(queue_list_query_check(&q, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "until"));
+	(void)strlcpy(q.until, "../0123456789", sizeof(q.until));
+	assert_int_equal(queue_list_query_check(&q, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "until: not a queue id"));
+	(void)strlcpy(q.until, "0123456789abcdef", sizeof(q.until));
+	assert_int_equal(queue_list_query_check(&q, why, sizeof(why)), 0);
 }
 
 /* The refusal's text is cut to the caller's buffer, or not written. */
@@ -345,16 +427,20 @@ test_state(void **state)
 {
 	static const struct {
 		enum envelope_rcpt_state st;
-		int			 active, waiting;
+		int			 active, held, waiting;
 		enum ipc_queue_state	 want;
 	} t[] = {
-		{ ENVELOPE_RCPT_PENDING, 0, 1, IPC_QUEUE_S_PENDING },
-		{ ENVELOPE_RCPT_DEFERRED, 0, 1, IPC_QUEUE_S_DEFERRED },
-		{ ENVELOPE_RCPT_PENDING, 1, 1, IPC_QUEUE_S_ACTIVE },
-		{ ENVELOPE_RCPT_DEFERRED, 1, 1, IPC_QUEUE_S_ACTIVE },
-		{ ENVELOPE_RCPT_SENT, 0, 0, 0 },
-		{ ENVELOPE_RCPT_BOUNCED, 0, 0, 0 },
-		{ ENVELOPE_RCPT_EXPIRED, 1, 0, 0 },
+		{ ENVELOPE_RCPT_PENDING, 0, 0, 1, IPC_QUEUE_S_PENDING },
+		{ ENVELOPE_RCPT_DEFERRED, 0, 0, 1, IPC_QUEUE_S_DEFERRED },
+		{ ENVELOPE_RCPT_PENDING, 1, 0, 1, IPC_QUEUE_S_ACTIVE },
+		{ ENVELOPE_RCPT_DEFERRED, 1, 0, 1, IPC_QUEUE_S_ACTIVE },
+		/* held: shown held, unless its hold waits for an attempt */
+		{ ENVELOPE_RCPT_PENDING, 0, 1, 1, IPC_QUEUE_S_HELD },
+		{ ENVELOPE_RCPT_DEFERRED, 0, 1, 1, IPC_QUEUE_S_HELD },
+		{ ENVELOPE_RCPT_DEFERRED, 1, 1, 1, IPC_QUEUE_S_ACTIVE },
+		{ ENVELOPE_RCPT_SENT, 0, 0, 0, 0 },
+		{ ENVELOPE_RCPT_BOUNCED, 0, 1, 0, 0 },
+		{ ENVELOPE_RCPT_EXPIRED, 1, 0, 0, 0 },
 	};
 	struct envelope_rcpt r;
 	size_t i;
@@ -365,8 +451,8 @@ test_state(void **state)
 		r.state = t[i].st;
 		assert_int_equal(queue_list_waiting(&r), t[i].waiting);
 		if (t[i].waiting)
-			assert_int_equal(queue_list_state(&r, t[i].active),
-			    t[i].want);
+			assert_int_equal(queue_list_state(&r, t[i].active,
+			    t[i].held), t[i].want);
 	}
 }
 
@@ -435,6 +521,7 @@ test_item(void **state)
 	assert_true(strlcpy(e[0].from, "\xe7\x94\xa8\xe6\x88\xb7@example.org",
 	    sizeof(e[0].from)) < sizeof(e[0].from));
 	e[1].from[0] = '\0';	/* <> */
+	e[2].held = 123456;
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		memset(&it, 'X', sizeof(it));
 		queue_list_item(&it, 77 + i, &e[t[i].msg], t[i].due,
@@ -447,6 +534,7 @@ test_item(void **state)
 		assert_true(it.due == t[i].wantdue);
 		assert_int_equal(it.active, t[i].active);
 		assert_int_equal(it.requiretls, t[i].msg == 0);
+		assert_true(it.held == e[t[i].msg].held);
 		if (it.nrcpt != t[i].nrcpt || it.nomitted != t[i].nomitted ||
 		    it.ndone != t[i].ndone)
 			fail_msg("row %zu: nrcpt %u nomitted %u ndone %u", i,
@@ -467,8 +555,9 @@ test_rcpt(void **state)
 	messages(e);
 	/* deferred, with its last error */
 	r = &e[0].rcpt[1];
+	(void)strlcpy(e[0].rcpt[1].policy, "dane", sizeof(r->policy));
 	memset(&out, 'X', sizeof(out));
-	queue_list_rcpt(&out, 9, r, 0);
+	queue_list_rcpt(&out, 9, r, 0, 0);
 	assert_int_equal(out.ctl, 9);
 	assert_string_equal(out.addr, "carol@two.test");
 	assert_int_equal(out.state, IPC_QUEUE_S_DEFERRED);
@@ -480,13 +569,17 @@ test_rcpt(void **state)
 	assert_string_equal(out.failure, "tlsa-invalid");
 	assert_string_equal(out.mx, "mx1.two.test");
 	assert_string_equal(out.text, "no TLSA record matches");
+	assert_string_equal(out.policy, "dane");
 	/* the same, active */
-	queue_list_rcpt(&out, 9, r, 1);
+	queue_list_rcpt(&out, 9, r, 1, 0);
 	assert_int_equal(out.state, IPC_QUEUE_S_ACTIVE);
+	/* the same, held */
+	queue_list_rcpt(&out, 9, r, 0, 1);
+	assert_int_equal(out.state, IPC_QUEUE_S_HELD);
 	/* never tried, no error: everything empty, nothing left over */
 	r = &e[0].rcpt[4];
 	memset(&out, 'X', sizeof(out));
-	queue_list_rcpt(&out, 10, r, 0);
+	queue_list_rcpt(&out, 10, r, 0, 0);
 	assert_string_equal(out.addr, "\xc3\xa4rger@b\xc3\xbc" "cher.example");
 	assert_int_equal(out.state, IPC_QUEUE_S_PENDING);
 	assert_int_equal(out.attempts, 0);
@@ -497,8 +590,9 @@ test_rcpt(void **state)
 	assert_string_equal(out.failure, "");
 	assert_string_equal(out.mx, "");
 	assert_string_equal(out.text, "");
+	assert_string_equal(out.policy, "");
 	/* deferred without a failure type */
-	queue_list_rcpt(&out, 11, &e[2].rcpt[0], 0);
+	queue_list_rcpt(&out, 11, &e[2].rcpt[0], 0, 0);
 	assert_int_equal(out.code, 421);
 	assert_string_equal(out.failure, "");
 	assert_string_equal(out.mx, "mx1.two.test");
@@ -550,7 +644,7 @@ test_unterminated(void **state)
 	assert_int_equal((unsigned char)it.from[sizeof(it.from) - 3], 0xa9);
 	assert_int_equal(it.nrcpt, 1);
 
-	queue_list_rcpt(&out, 1, r, 0);
+	queue_list_rcpt(&out, 1, r, 0, 0);
 	assert_int_equal(strlen(out.addr), sizeof(out.addr) - 1);
 	assert_int_equal(strlen(out.dsn), sizeof(out.dsn) - 1);
 	assert_int_equal(strlen(out.failure), sizeof(out.failure) - 1);
@@ -577,7 +671,7 @@ test_cut_not_utf8(void **state)
 	r->error.code = 451;
 	/* continuation octets only: no character start to back off to */
 	memset(r->mx, 0x80, sizeof(r->mx));
-	queue_list_rcpt(&out, 1, r, 0);
+	queue_list_rcpt(&out, 1, r, 0, 0);
 	assert_int_equal(strlen(out.mx), sizeof(out.mx) - 1);
 	envelope_free(&e);
 }
@@ -587,6 +681,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_query_check),
+		cmocka_unit_test(test_op_check),
 		cmocka_unit_test(test_query_check_why),
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_match_empty),

@@ -1,7 +1,8 @@
 /*
  * test_queue_sched.c: unit tests for mta/queue/queue_sched.c, the queue
  * runner's pure decisions (doc/design.md §12): backoff, domains, due
- * times, grouping into jobs, applying results, expiry, delay warnings.
+ * times, grouping into jobs, applying results, expiry, delay warnings,
+ * hold, release and flush.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -256,6 +257,84 @@ test_warn(void **state)
 	envelope_free(&e);
 }
 
+/* sealpost hold, release and flush (doc/design.md §12) */
+static void
+test_hold(void **state)
+{
+	struct queue_sched_conf c = conf();
+	struct envelope e = sample();
+	struct queue_sched_group *g;
+	uint32_t *bad;
+	size_t nbad;
+	struct reason why;
+
+	(void)state;
+	c.delay_warning_time = 3600;
+	assert_int_equal(queue_sched_hold(&e, 1000100), 1);
+	assert_true(e.held == 1000100);
+	/* a second hold changes nothing: the first time stays */
+	assert_int_equal(queue_sched_hold(&e, 1000200), 0);
+	assert_true(e.held == 1000100);
+	/* held: never due, no job, no expiry, no warning, nothing to flush */
+	assert_true(queue_sched_due(&c, &e) == QUEUE_SCHED_NEVER);
+	assert_int_equal(queue_sched_groups(&c, &e, 1000200, &g, &bad,
+	    &nbad), 0);
+	assert_null(bad);
+	assert_int_equal(queue_sched_expired(&c, &e, 1000000 + 9 * 86400), 0);
+	assert_int_equal(queue_sched_warn_due(&c, &e, 1000000 + 86400), 0);
+	assert_int_equal(queue_sched_flush(&c, &e, 1000200), 0);
+	/* released after 3 days: the deferred one is due now, the three
+	   days are not counted toward the 5 days of queue_lifetime */
+	e.rcpt[1].next_retry = 1000100 + 4 * 86400;
+	assert_int_equal(queue_sched_release(&c, &e, 1000100 + 3 * 86400), 1);
+	assert_true(e.held == 0);
+	assert_true(e.held_total == 3 * 86400);
+	assert_true(e.rcpt[1].next_retry == 1000100 + 3 * 86400);
+	assert_int_equal(queue_sched_expired(&c, &e, 1000000 + 5 * 86400),
+	    0);
+	assert_int_equal(queue_sched_expired(&c, &e, 1000000 + 8 * 86400 -
+	    1), 0);
+	assert_int_equal(queue_sched_expired(&c, &e, 1000000 + 8 * 86400),
+	    1);
+	(void)reason_set(&why, 451, "4.4.1", "no answer");
+	assert_int_equal(queue_sched_apply(&c, &e, &e.rcpt[1],
+	    QUEUE_SCHED_DEFERRED, &why, "", "", 1000000 + 6 * 86400),
+	    ENVELOPE_RCPT_DEFERRED);
+	/* a release of what is not held does nothing */
+	assert_int_equal(queue_sched_release(&c, &e, 2000000), 0);
+	assert_true(e.held_total == 3 * 86400);
+	/* what hold and release write still checks */
+	assert_int_equal(envelope_check(&e, NULL), 0);
+	envelope_free(&e);
+}
+
+static void
+test_flush(void **state)
+{
+	struct queue_sched_conf c = conf();
+	struct envelope e = sample();
+
+	(void)state;
+	/* 0, 1, 2, 5 are remote and open, 6 has no domain (open: bounced
+	   by the runner); 3 is sent and 4 local */
+	assert_int_equal(queue_sched_flush(&c, &e, 1000050), 5);
+	assert_true(e.rcpt[1].next_retry == 1000050);
+	assert_true(e.rcpt[5].next_retry == 1000050);
+	assert_true(queue_sched_due(&c, &e) == 0);
+	/* nothing earlier is moved later */
+	e.rcpt[0].state = ENVELOPE_RCPT_SENT;
+	e.rcpt[2].state = ENVELOPE_RCPT_SENT;
+	e.rcpt[6].state = ENVELOPE_RCPT_SENT;
+	e.rcpt[5].next_retry = 1000010;
+	assert_int_equal(queue_sched_flush(&c, &e, 1000050), 2);
+	assert_true(e.rcpt[5].next_retry == 1000010);
+	/* nothing open: nothing to flush */
+	e.rcpt[1].state = ENVELOPE_RCPT_SENT;
+	e.rcpt[5].state = ENVELOPE_RCPT_SENT;
+	assert_int_equal(queue_sched_flush(&c, &e, 1000050), 0);
+	envelope_free(&e);
+}
+
 int
 main(void)
 {
@@ -265,6 +344,8 @@ main(void)
 		cmocka_unit_test(test_due_and_groups),
 		cmocka_unit_test(test_apply),
 		cmocka_unit_test(test_warn),
+		cmocka_unit_test(test_hold),
+		cmocka_unit_test(test_flush),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
