@@ -142,8 +142,8 @@ enum cli_queue_cmd cli_queue_args(int argc, char **argv, int64_t now,
  */
 int	cli_queue_duration(const char *arg, int64_t *secs, const char **why);
 /*
- * A comma-separated list of state names (pending, deferred, active; any
- * case) as bits 1 << enum ipc_queue_state. Returns 0, or -1 with *why.
+ * A comma-separated list of state names (pending, deferred, active,
+ * held; any case) as bits 1 << enum ipc_queue_state. Returns 0, or -1 with *why.
  * Pure.
  */
 int	cli_queue_states(const char *arg, uint32_t *bits, const char **why);
@@ -194,7 +194,7 @@ enum cli_queue_p cli_queue_pager_feed(struct cli_queue_pager *,
 struct cli_queue_tally {
 	uint64_t	messages;
 	uint64_t	size;		/* octets of those messages */
-	uint64_t	state[3];	/* recipients per ipc_queue_state */
+	uint64_t	state[4];	/* recipients per ipc_queue_state */
 	uint64_t	omitted;	/* waiting recipients not listed */
 };
 /* Counts a message (and its omitted recipients), a recipient. Pure. */
@@ -231,6 +231,19 @@ int	cli_queue_fmt_total(struct buf *b, const struct cli_queue_tally *,
  * §3.9) becomes \ufffd. Pure.
  */
 int	cli_queue_json_str(struct buf *b, const char *s, size_t len);
+/*
+ * ,"key": and the NUL-terminated s as cli_queue_json_str writes it (null
+ * for "" when null_if_empty). Returns 0 or -1. Pure.
+ */
+int	cli_queue_json_field(struct buf *b, const char *key, const char *s,
+	    int null_if_empty);
+/*
+ * ,"key": and t as an RFC 3339 time in UTC in quotes, or null for 0 when
+ * null0. Returns 0, or -1 (errno EINVAL for a time gmtime_r cannot
+ * take). Pure.
+ */
+int	cli_queue_json_time(struct buf *b, const char *key, int64_t t,
+	    int null0);
 /* Shared by cli_queue_fmt.c and cli_queue_sum.c: */
 /* "" for 1, else "s". */
 const char *cli_queue_plural(uint64_t n);
@@ -280,5 +293,138 @@ int	cli_queue_fmt_sum_tail(struct buf *b, const struct cli_queue_sum *,
 	    int json, int filtered);
 /* Frees the summary and its counters; NULL is fine. */
 void	cli_queue_sum_free(struct cli_queue_sum *);
+
+/*
+ * The next record of an IPC_QUEUE_DATA frame data[0..len) at *off (the
+ * first after struct ipc_queue_data): its type, where its struct is and
+ * how long (the struct its type names), *off moved past it. Returns 0,
+ * or -1 when the record is cut or not an ITEM, RCPT or DONE. Pure.
+ */
+int	cli_queue_unpack(const uint8_t *data, size_t len, size_t *off,
+	    uint32_t *type, const uint8_t **rec, size_t *reclen);
+
+/* ---- flush, hold, release, delete, requeue (cli_queue_op.c, pure parts in
+ * cli_queue_fmt.c) ---- */
+struct ipc_queue_done;
+/*
+ * sealpost flush|hold|release|requeue [--json] [-v] ID ... | --domain D |
+ * --all, sealpost delete [--bounce] ...: one operation on each message
+ * named, or on every message of the selection, through sealpostd
+ * (doc/design.md §3). Returns 0 (every message done, later or nothing
+ * to do), EX_NOINPUT (an ID unknown), EX_TEMPFAIL (one failed),
+ * EX_USAGE, EX_DATAERR (a bad ID; nothing sent), EX_UNAVAILABLE,
+ * EX_NOPERM, EX_PROTOCOL, EX_IOERR or EX_OSERR.
+ */
+int	cli_queue_op(struct cli *, int argc, char **argv);
+enum cli_queue_op_cmd {
+	CLI_QUEUE_OP_RUN,	/* q and o are filled in */
+	CLI_QUEUE_OP_HELP,	/* -h or --help */
+	CLI_QUEUE_OP_USAGE,	/* a bad command line: err says why */
+	CLI_QUEUE_OP_BADID,	/* an argument is no queue id: err says
+				   which (sealpost: is to go before) */
+};
+struct cli_queue_op_opts {
+	int		 op;		/* enum ipc_queue_op */
+	int		 json;		/* --json */
+	int		 verbose;	/* -v: a line per message of a
+					   selection too */
+	int		 selection;	/* --domain or --all */
+	const char	**ids;		/* the caller's, argc entries */
+	int		 nids;
+};
+/*
+ * The command line of an operation (argv[0] is flush, hold, release,
+ * delete or requeue): fills q (ctl 0, op, max IPC_QUEUE_BATCH_MAX, the
+ * domain or all = 1; id is the caller's to set per ID) and o (o->ids must
+ * point to argc entries, which take the IDs in order), or err
+ * (NUL-terminated, cut to errlen > 0). Every ID is checked with
+ * envelope_id_valid before it returns RUN. Pure.
+ */
+enum cli_queue_op_cmd cli_queue_op_args(int argc, char **argv,
+	    struct ipc_queue_query *q, struct cli_queue_op_opts *o, char *err,
+	    size_t errlen);
+/*
+ * Checks arg as a queue ID (envelope_id_valid). Returns 0, or -1 with err
+ * (cut to errlen > 0) saying `cmd: "ARG": not a queue id (12 to 40
+ * letters and digits)`, ARG escaped: '"' and '\' with a backslash,
+ * control octets and non-ASCII as \xNN, cut after 64 octets. Pure.
+ */
+int	cli_queue_id_arg(const char *cmd, const char *arg, char *err,
+	    size_t errlen);
+/* The command word of an operation ("delete --bounce" for BOUNCE). */
+const char *cli_queue_op_name(int op);
+/*
+ * Whether a DONE record checks: id of [0-9A-Za-z], 1..40, text
+ * terminated, result an enum ipc_queue_result. Pure.
+ */
+int	cli_queue_done_ok(const struct ipc_queue_done *);
+/*
+ * What an operation did to one message: with json, one JSON object line
+ * {"id","result","text"} appended to out; else a line on out (done,
+ * later, noop: "ID: held", "ID: held once the delivery in progress
+ * ends", "ID: nothing to do: not held") or on err (unknown, failed:
+ * "ID: no such message in the queue", "ID: could not hold: text").
+ * Returns 0 or -1 (errno as buf_append).
+ */
+int	cli_queue_fmt_done(struct buf *out, struct buf *err, int op,
+	    const struct ipc_queue_done *, int json);
+/*
+ * The count of an operation, text only: "sealpost: 3 messages
+ * deleted", with ", 1 of them once the delivery in progress ends" when
+ * later > 0. Returns 0 or -1.
+ */
+int	cli_queue_fmt_op_total(struct buf *b, int op, uint64_t done,
+	    uint64_t later);
+
+/* ---- sealpost show (cli_show.c, pure: cli_show_fmt.c) ---- */
+/*
+ * sealpost show [--body] [--json] ID: the message's envelope, attempt
+ * history and header (and body) from the files the queue process passes
+ * (doc/design.md §3). Returns 0, EX_NOINPUT (no such message),
+ * EX_TEMPFAIL (the queue could not), EX_USAGE, EX_DATAERR (a bad ID),
+ * EX_UNAVAILABLE, EX_NOPERM, EX_PROTOCOL, EX_IOERR or EX_OSERR.
+ */
+int	cli_show(struct cli *, int argc, char **argv);
+enum cli_show_cmd {
+	CLI_SHOW_RUN,
+	CLI_SHOW_HELP,
+	CLI_SHOW_USAGE,		/* err says why */
+	CLI_SHOW_BADID,		/* err says which, as cli_queue_id_arg */
+};
+struct cli_show_opts {
+	int		 json;	/* --json */
+	int		 body;	/* --body */
+	const char	*id;	/* checked */
+};
+/* The command line of sealpost show (argv[0] is "show"). Pure. */
+enum cli_show_cmd cli_show_args(int argc, char **argv, struct cli_show_opts *,
+	    char *err, size_t errlen);
+/* What cli_show_fmt formats: the files' bytes, as (ptr, len). */
+struct cli_show_in {
+	const char	*env;		/* the envelope's text form */
+	size_t		 envlen;
+	const char	*hist;		/* history lines, in file order */
+	size_t		 histlen;
+	const char	*content;	/* the message, or its start: at
+					   least the header */
+	size_t		 contentlen;
+	int		 active;	/* being delivered now */
+	int		 body;		/* --body: the content whole */
+	int		 json;
+	int64_t		 now;		/* for "2 h 5 min ago" */
+};
+/*
+ * The whole show output appended to b: text (local times) or one JSON
+ * object line (RFC 3339 UTC times). Returns 0; -1 with errno ENOBUFS or
+ * ENOMEM; -2 when the envelope does not parse (why says where, cut to
+ * whysize > 0). Pure (but for the time zone localtime_r reads).
+ */
+int	cli_show_fmt(struct buf *b, const struct cli_show_in *, char *why,
+	    size_t whysize);
+/*
+ * How much of content[0..len) is the header: up to and including the
+ * first empty line (CRLF or LF), or all of it when there is none. Pure.
+ */
+size_t	cli_show_header_len(const char *content, size_t len);
 
 #endif

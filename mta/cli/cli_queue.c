@@ -39,7 +39,8 @@ static const char cli_queue_usage_text[] =
     "usage: sealpost queue [--json] [--summary] [--domain domain]\n"
     "           [--state state[,state]] [--failure type]\n"
     "           [--older-than duration]\n"
-    "  states: pending, deferred, active; durations: 90s, 30m, 2h, 3d, 1w\n"
+    "  states: pending, deferred, active, held;\n"
+    "  durations: 90s, 30m, 2h, 3d, 1w\n"
     "  mailq [option ...] is sealpost queue [option ...]\n";
 
 /* The command line main() goes on with when run as mailq, kept to exit. */
@@ -156,12 +157,7 @@ cli_queue_summary(struct cli_queue_run *r)
 	    r->o->filtered);
 }
 
-/*
- * The next record of a packed frame data[0..len) at *off: its type,
- * where its struct is and how long (the struct its type names). Returns
- * 0, or -1 when the record is cut or of a type that is not ITEM or RCPT.
- */
-static int
+int
 cli_queue_unpack(const uint8_t *data, size_t len, size_t *off,
     uint32_t *type, const uint8_t **rec, size_t *reclen)
 {
@@ -172,7 +168,8 @@ cli_queue_unpack(const uint8_t *data, size_t len, size_t *off,
 		return -1;
 	memcpy(&h, data + *off, sizeof(h));
 	n = h.type == IPC_QUEUE_ITEM ? sizeof(struct ipc_queue_item) :
-	    h.type == IPC_QUEUE_RCPT ? sizeof(struct ipc_queue_rcpt) : 0;
+	    h.type == IPC_QUEUE_RCPT ? sizeof(struct ipc_queue_rcpt) :
+	    h.type == IPC_QUEUE_DONE ? sizeof(struct ipc_queue_done) : 0;
 	if (n == 0 || len - *off - sizeof(h) < n)
 		return -1;
 	*type = h.type;

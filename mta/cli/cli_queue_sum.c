@@ -299,17 +299,20 @@ cli_queue_fmt_sum_tail(struct buf *b, const struct cli_queue_sum *s,
     int json, int filtered)
 {
 	const struct cli_queue_tally *t = &s->t;
-	uint64_t rcpts = t->state[0] + t->state[1] + t->state[2];
+	uint64_t rcpts = t->state[0] + t->state[1] + t->state[2] +
+	    t->state[3];
 
 	if (json)
 		return buf_printf(b, "],\"messages\":%llu,"
 		    "\"recipients\":%llu,\"size\":%llu,\"pending\":%llu,"
-		    "\"deferred\":%llu,\"active\":%llu,\"omitted\":%llu}\n",
+		    "\"deferred\":%llu,\"active\":%llu,\"held\":%llu,"
+		    "\"omitted\":%llu}\n",
 		    (unsigned long long)t->messages, (unsigned long long)rcpts,
 		    (unsigned long long)t->size,
 		    (unsigned long long)t->state[IPC_QUEUE_S_PENDING],
 		    (unsigned long long)t->state[IPC_QUEUE_S_DEFERRED],
 		    (unsigned long long)t->state[IPC_QUEUE_S_ACTIVE],
+		    (unsigned long long)t->state[IPC_QUEUE_S_HELD],
 		    (unsigned long long)t->omitted);
 	if (t->messages == 0)
 		return cli_queue_fmt_total(b, t, filtered);

@@ -32,6 +32,12 @@ static const struct {
 	{ "policy", cli_policy, "show the outbound plan for a domain" },
 	{ "tlsa", cli_tlsa, "print the TLSA records to publish" },
 	{ "queue", cli_queue, "list the queue (also run as mailq)" },
+	{ "show", cli_show, "show a queued message and its attempts" },
+	{ "flush", cli_queue_op, "try queued messages now" },
+	{ "hold", cli_queue_op, "keep queued messages from delivery" },
+	{ "release", cli_queue_op, "let held messages go again" },
+	{ "delete", cli_queue_op, "remove queued messages (--bounce: DSN)" },
+	{ "requeue", cli_queue_op, "forget the plans of messages, try now" },
 	{ "help", cli_help, "show this help" },
 };
 

@@ -14,14 +14,11 @@ import json
 import os
 import pwd
 import re
-import smtplib
-import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import inbound_lib  # noqa: E402
+import queue_lib  # noqa: E402
 from inbound_lib import Daemon, Tap, testnet_setup  # noqa: E402
 
 tap = Tap()
@@ -51,66 +48,25 @@ def conf_lines():
 
 
 def send(rcpt, tag):
-    body = ("Subject: %s\r\nFrom: <%s>\r\n\r\nbody\r\n" % (tag, SENDER))
-    s = smtplib.SMTP("127.0.0.1", 2525, local_hostname="client.example",
-                     timeout=20)
-    try:
-        s.ehlo()
-        s.mail(SENDER)
-        code, resp = s.rcpt(rcpt)
-        if code != 250:
-            raise RuntimeError("RCPT %s: %d %r" % (rcpt, code, resp))
-        code, resp = s.data(body.encode())
-        return re.search(rb"queued as ([A-Za-z0-9]+)",
-                         resp).group(1).decode()
-    finally:
-        s.quit()
+    return queue_lib.send([rcpt], tag, SENDER)
 
 
 def wait_deferred(qid, timeout=60):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        for _, kv in inbound_lib.log_events(d, "out"):
-            if kv.get("id") == qid and kv.get("result") == "deferred":
-                return kv
-        time.sleep(0.2)
-    return {}
+    return (queue_lib.wait_for(
+        lambda: queue_lib.out_lines(d, qid, "deferred"), timeout) or
+        [{}])[0]
 
 
 def wait_listed_deferred(qids, timeout=30):
     """Until sealpost queue --json shows every message of qids deferred
     (the queue has taken smtpout's results), or timeout seconds."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        code, out, err = cli("queue", "--json")
-        states = {}
-        for ln in out.splitlines():
-            try:
-                o = json.loads(ln)
-            except ValueError:
-                continue
-            states[o.get("id")] = [r.get("state")
-                                   for r in o.get("recipients") or []]
-        if all(states.get(i) == ["deferred"] for i in qids):
-            return
-        time.sleep(0.2)
+    queue_lib.wait_for(lambda: all(
+        queue_lib.states(o) == ["deferred"] for o in
+        [queue_lib.listing(d, build).get(i) for i in qids]), timeout)
 
 
 def cli(*args, user=None, argv0=None):
-    exe = os.path.join(build, "sealpost")
-    pre = []
-    if argv0 is not None:
-        link = os.path.join(d.dir, argv0)
-        if not os.path.exists(link):
-            os.symlink(exe, link)
-        exe = link
-    if user is not None:
-        pw = pwd.getpwnam(user)
-        pre = ["setpriv", "--reuid", str(pw.pw_uid), "--regid",
-               str(pw.pw_gid), "--clear-groups"]
-    p = subprocess.run(pre + [exe, "-f", d.conf] + list(args),
-                       capture_output=True, text=True, timeout=60)
-    return p.returncode, p.stdout, p.stderr
+    return queue_lib.cli(d, build, *args, user=user, argv0=argv0)
 
 
 def main():

@@ -217,9 +217,11 @@ test_states(void **state)
 		{ "Deferred,ACTIVE,pending", 1,
 		    B(PENDING) | B(DEFERRED) | B(ACTIVE) },
 		{ "active,active", 1, B(ACTIVE) },
+		{ "held", 1, B(HELD) }, { "HELD,pending", 1,
+		    B(HELD) | B(PENDING) },
 		{ "", 0, 0 }, { ",", 0, 0 }, { "pending,", 0, 0 },
 		{ ",pending", 0, 0 }, { "pending,,active", 0, 0 },
-		{ "held", 0, 0 }, { "pend", 0, 0 }, { "pendingx", 0, 0 },
+		{ "hold", 0, 0 }, { "pend", 0, 0 }, { "pendingx", 0, 0 },
 		{ "pending deferred", 0, 0 }, { " pending", 0, 0 },
 	};
 	const char *why;
@@ -312,8 +314,9 @@ static const struct args_case {
 	    "", 0, "--domain: not a domain name (an empty label): a..b" },
 	{ { "queue", "--domain", "user@example.org" }, CLI_QUEUE_USAGE, 0, 0,
 	    0, "", 0, "", 0, "not a domain name" },
-	{ { "queue", "--state", "held" }, CLI_QUEUE_USAGE, 0, 0, 0, "", 0, "",
-	    0, "--state: not a state (pending, deferred or active): held" },
+	{ { "queue", "--state", "hold" }, CLI_QUEUE_USAGE, 0, 0, 0, "", 0, "",
+	    0, "--state: not a state (pending, deferred, active or held): "
+	    "hold" },
 	{ { "queue", "--state", "" }, CLI_QUEUE_USAGE, 0, 0, 0, "", 0, "", 0,
 	    "--state: an empty state name" },
 	{ { "queue", "--failure", "tlsa" }, CLI_QUEUE_USAGE, 0, 0, 0, "", 0,
@@ -717,6 +720,13 @@ test_item_text(void **state)
 	assert_string_equal(str(&b), "ABC123                        "
 	    "12345678901  Sat Dec  5 07:01:02  <>  (active)  (REQUIRETLS)\n");
 	buf_reset(&b);
+	it.held = it.arrival;
+	it.active = 0;
+	assert_int_equal(cli_queue_fmt_item(&b, &it, 0), 0);
+	assert_string_equal(str(&b), "ABC123                        "
+	    "12345678901  Sat Dec  5 07:01:02  <>  (held)  (REQUIRETLS)\n");
+	it.held = 0;
+	buf_reset(&b);
 	(void)strlcpy(it.from, "\x1b[2Jevil\xff@example.org", sizeof(it.from));
 	it.active = it.requiretls = 0;
 	it.size = 0;
@@ -797,6 +807,9 @@ static const struct rcpt_case {
 	{ "a@b", IPC_QUEUE_S_DEFERRED, 1, 0, 451, "4.3.0", "", "", "abcdefghij",
 	    30, "    a@b  deferred  attempts 1\n"
 	    "        451 4.3.0: abcdefghij\n" },
+	/* a held message's recipients */
+	{ "bob@example.net", IPC_QUEUE_S_HELD, 2, NOW + 21838, 0, "", "", "",
+	    "", 80, "    bob@example.net  held  attempts 2\n" },
 };
 
 static void
@@ -826,6 +839,29 @@ test_rcpt_text(void **state)
 			fail_msg("case %zu: got\n%swant\n%s", i, str(&b),
 			    c->want);
 	}
+	/* the policy source that demanded the failed check (issue 11) */
+	r = mkrcpt("bob@example.net", IPC_QUEUE_S_DEFERRED);
+	r.attempts = 3;
+	r.next_retry = NOW + 21838;
+	r.code = 451;
+	(void)strlcpy(r.dsn, "4.7.5", sizeof(r.dsn));
+	(void)strlcpy(r.failure, "tlsa-invalid", sizeof(r.failure));
+	(void)strlcpy(r.mx, "mx1.example.net", sizeof(r.mx));
+	(void)strlcpy(r.policy, "dane", sizeof(r.policy));
+	buf_reset(&b);
+	assert_int_equal(cli_queue_fmt_rcpt(&b, &r, 0, 1, NOW, 80), 0);
+	assert_string_equal(str(&b),
+	    "    bob@example.net  deferred  attempts 3  next 14:05\n"
+	    "        451 4.7.5 tlsa-invalid (dane) at mx1.example.net\n");
+	r = mkrcpt("bob@example.net", IPC_QUEUE_S_DEFERRED);
+	r.attempts = 1;
+	(void)strlcpy(r.policy, "mta-sts", sizeof(r.policy));
+	(void)strlcpy(r.text, "no MX matches", sizeof(r.text));
+	buf_reset(&b);
+	assert_int_equal(cli_queue_fmt_rcpt(&b, &r, 0, 1, NOW, 80), 0);
+	assert_string_equal(str(&b),
+	    "    bob@example.net  deferred  attempts 1\n"
+	    "        (mta-sts): no MX matches\n");
 	/* the longest reason a frame can hold, cut at the width */
 	r = mkrcpt("a@b", IPC_QUEUE_S_DEFERRED);
 	r.code = 451;
@@ -866,6 +902,7 @@ test_json_objects(void **state)
 	(void)strlcpy(r1.failure, "tlsa-invalid", sizeof(r1.failure));
 	(void)strlcpy(r1.mx, "mx1.example.net", sizeof(r1.mx));
 	(void)strlcpy(r1.text, "no\tmatch\n\xff", sizeof(r1.text));
+	(void)strlcpy(r1.policy, "dane", sizeof(r1.policy));
 	assert_int_equal(cli_queue_fmt_item(&b, &it, 1), 0);
 	assert_int_equal(cli_queue_fmt_rcpt(&b, &r1, 1, 1, NOW, 80), 0);
 	assert_int_equal(cli_queue_fmt_rcpt(&b, &r2, 1, 0, NOW, 80), 0);
@@ -874,17 +911,19 @@ test_json_objects(void **state)
 	    "{\"id\":\"0005e1a2b3c4d5e6f708192a3b4c5\","
 	    "\"arrival\":\"2026-12-05T07:01:02Z\",\"size\":4096,"
 	    "\"from\":\"alice@example.org\",\"active\":false,"
-	    "\"requiretls\":true,\"due\":\"2026-12-05T08:11:02Z\",\"done\":1,"
+	    "\"requiretls\":true,\"due\":\"2026-12-05T08:11:02Z\","
+	    "\"held\":null,\"done\":1,"
 	    "\"recipients\":["
 	    "{\"address\":\"bob@example.net\",\"state\":\"deferred\","
 	    "\"attempts\":3,\"last_attempt\":\"2026-12-05T07:51:02Z\","
 	    "\"next_attempt\":\"2026-12-05T14:05:00Z\",\"code\":451,"
 	    "\"dsn\":\"4.7.5\",\"failure\":\"tlsa-invalid\","
+	    "\"policy\":\"dane\","
 	    "\"mx\":\"mx1.example.net\",\"text\":\"no\\tmatch\\n\\ufffd\"},"
 	    "{\"address\":\"\\\"c\\\\d\\\"@example.net\",\"state\":\"pending\","
 	    "\"attempts\":0,\"last_attempt\":null,\"next_attempt\":null,"
-	    "\"code\":null,\"dsn\":null,\"failure\":null,\"mx\":null,"
-	    "\"text\":null}],\"omitted\":3}\n");
+	    "\"code\":null,\"dsn\":null,\"failure\":null,\"policy\":null,"
+	    "\"mx\":null,\"text\":null}],\"omitted\":3}\n");
 	/* no recipients, the null sender, active, no due time */
 	buf_reset(&b);
 	it.nrcpt = 0;
@@ -894,12 +933,14 @@ test_json_objects(void **state)
 	it.active = 1;
 	it.requiretls = 0;
 	it.due = 0;
+	it.held = it.arrival;
 	assert_int_equal(cli_queue_fmt_item(&b, &it, 1), 0);
 	assert_int_equal(cli_queue_fmt_item_end(&b, &it, 1), 0);
 	assert_string_equal(str(&b),
 	    "{\"id\":\"0005e1a2b3c4d5e6f708192a3b4c5\","
 	    "\"arrival\":\"2026-12-05T07:01:02Z\",\"size\":4096,\"from\":\"\","
-	    "\"active\":true,\"requiretls\":false,\"due\":null,\"done\":0,"
+	    "\"active\":true,\"requiretls\":false,\"due\":null,"
+	    "\"held\":\"2026-12-05T07:01:02Z\",\"done\":0,"
 	    "\"recipients\":[],\"omitted\":0}\n");
 	buf_free(&b);
 }
@@ -1033,7 +1074,7 @@ test_summary(void **state)
 	assert_string_equal(sum_print(s, &b, 0, 0), "Mail queue is empty\n");
 	assert_string_equal(sum_print(s, &b, 1, 0), "{\"domains\":[],"
 	    "\"messages\":0,\"recipients\":0,\"size\":0,\"pending\":0,"
-	    "\"deferred\":0,\"active\":0,\"omitted\":0}\n");
+	    "\"deferred\":0,\"active\":0,\"held\":0,\"omitted\":0}\n");
 	cli_queue_sum_free(s);
 
 	assert_non_null(s = cli_queue_sum_new());
@@ -1075,7 +1116,7 @@ test_summary(void **state)
 	    "{\"domain\":\"[192.0.2.1]\",\"recipients\":1,\"messages\":1,"
 	    "\"size\":30,\"failure\":\"4.4.2\",\"failure_count\":1}],"
 	    "\"messages\":3,\"recipients\":10,\"size\":1230,\"pending\":2,"
-	    "\"deferred\":7,\"active\":1,\"omitted\":5}\n");
+	    "\"deferred\":7,\"active\":1,\"held\":0,\"omitted\":5}\n");
 	cli_queue_sum_free(s);	buf_free(&b);
 }
 
@@ -1127,6 +1168,230 @@ test_summary_many(void **state)
 	buf_free(&b);
 }
 
+/* ---- flush, hold, release, delete, requeue (issue 11) ---- */
+
+#define QID	"0005e1a2b3c4d5e6f708192a3b4c5"
+
+static const struct op_case {
+	const char	*argv[8];
+	enum cli_queue_op_cmd want;
+	int		 op, json, verbose, selection, all, nids;
+	const char	*domain;
+	const char	*err;		/* a part of it, or NULL */
+} op_cases[] = {
+	{ { "hold", QID }, CLI_QUEUE_OP_RUN, IPC_QUEUE_HOLD, 0, 0, 0, 0, 1,
+	    "", NULL },
+	{ { "release", "--json", QID, QID "0" }, CLI_QUEUE_OP_RUN,
+	    IPC_QUEUE_RELEASE, 1, 0, 0, 0, 2, "", NULL },
+	{ { "flush", "--all" }, CLI_QUEUE_OP_RUN, IPC_QUEUE_FLUSH, 0, 0, 1, 1,
+	    0, "", NULL },
+	{ { "delete", "--domain", "Example.NET.", "-v" }, CLI_QUEUE_OP_RUN,
+	    IPC_QUEUE_DELETE, 0, 1, 1, 0, 0, "example.net", NULL },
+	{ { "delete", "--bounce", "--domain=example.org" }, CLI_QUEUE_OP_RUN,
+	    IPC_QUEUE_BOUNCE, 0, 0, 1, 0, 0, "example.org", NULL },
+	{ { "requeue", "--", QID }, CLI_QUEUE_OP_RUN, IPC_QUEUE_REQUEUE, 0, 0,
+	    0, 0, 1, "", NULL },
+	{ { "hold", "-h" }, CLI_QUEUE_OP_HELP, 0, 0, 0, 0, 0, 0, "", NULL },
+	{ { "flush" }, CLI_QUEUE_OP_USAGE, 0, 0, 0, 0, 0, 0, "",
+	    "flush --all" },
+	{ { "delete" }, CLI_QUEUE_OP_USAGE, 0, 0, 0, 0, 0, 0, "",
+	    "no message given" },
+	{ { "delete", "--bounce" }, CLI_QUEUE_OP_USAGE, 0, 0, 0, 0, 0, 0, "",
+	    "no message given" },
+	{ { "hold", "--bounce", QID }, CLI_QUEUE_OP_USAGE, 0, 0, 0, 0, 0, 0,
+	    "", "unknown option --bounce" },
+	{ { "hold", "--all", QID }, CLI_QUEUE_OP_USAGE, 0, 0, 0, 0, 0, 0, "",
+	    "only one of them" },
+	{ { "hold", "--all", "--domain", "a.example" }, CLI_QUEUE_OP_USAGE, 0,
+	    0, 0, 0, 0, 0, "", "only one of them" },
+	{ { "hold", "--all", "--all" }, CLI_QUEUE_OP_USAGE, 0, 0, 0, 0, 0, 0,
+	    "", "given twice" },
+	{ { "hold", "--domain" }, CLI_QUEUE_OP_USAGE, 0, 0, 0, 0, 0, 0, "",
+	    "--domain needs a value" },
+	{ { "hold", "--domain", "a..b" }, CLI_QUEUE_OP_USAGE, 0, 0, 0, 0, 0,
+	    0, "", "--domain: not a domain name" },
+	{ { "hold", "../x" }, CLI_QUEUE_OP_BADID, 0, 0, 0, 0, 0, 0, "",
+	    "hold: \"../x\": not a queue id (12 to 40 letters and digits)" },
+	{ { "hold", QID, "ABC-DEF-123456" }, CLI_QUEUE_OP_BADID, 0, 0, 0, 0,
+	    0, 0, "", "hold: \"ABC-DEF-123456\": not a queue id" },
+	{ { "release", "" }, CLI_QUEUE_OP_BADID, 0, 0, 0, 0, 0, 0, "",
+	    "release: \"\": not a queue id" },
+	{ { "flush", "ABCDEFGHIJK" }, CLI_QUEUE_OP_BADID, 0, 0, 0, 0, 0, 0, "",
+	    "not a queue id" },
+	{ { "flush", "0123456789012345678901234567890123456789A" },
+	    CLI_QUEUE_OP_BADID, 0, 0, 0, 0, 0, 0, "", "not a queue id" },
+	{ { "delete", "--bounce", "a\x1b[2J\"\\\xc3\xa9" }, CLI_QUEUE_OP_BADID,
+	    0, 0, 0, 0, 0, 0, "", "delete --bounce: \"a\\x1B[2J\\\"\\\\"
+	    "\\xC3\\xA9\": not a queue id" },
+	{ { "hold", "-x" }, CLI_QUEUE_OP_USAGE, 0, 0, 0, 0, 0, 0, "",
+	    "unknown option -x" },
+	{ { "purge", QID }, CLI_QUEUE_OP_USAGE, 0, 0, 0, 0, 0, 0, "",
+	    "not an operation" },
+};
+
+static void
+test_op_args(void **state)
+{
+	struct ipc_queue_query q;
+	struct cli_queue_op_opts o;
+	const char *ids[8];
+	char err[300];
+	size_t i;
+	int argc;
+
+	(void)state;
+	for (i = 0; i < sizeof(op_cases) / sizeof(op_cases[0]); i++) {
+		const struct op_case *c = &op_cases[i];
+		enum cli_queue_op_cmd r;
+
+		for (argc = 0; argc < 8 && c->argv[argc] != NULL; argc++)
+			;
+		memset(&o, 0, sizeof(o));
+		o.ids = ids;
+		r = cli_queue_op_args(argc, (char **)(uintptr_t)c->argv, &q,
+		    &o, err, sizeof(err));
+		if (r != c->want)
+			fail_msg("case %zu (%s): %d, want %d: %s", i,
+			    c->argv[1] ? c->argv[1] : "", r, c->want, err);
+		if (c->err != NULL && strstr(err, c->err) == NULL)
+			fail_msg("case %zu: err %s, want %s", i, err, c->err);
+		if (r != CLI_QUEUE_OP_RUN)
+			continue;
+		assert_int_equal(q.ctl, 0);
+		assert_int_equal(q.op, c->op);
+		assert_int_equal(o.op, c->op);
+		assert_int_equal(q.max, IPC_QUEUE_BATCH_MAX);
+		assert_int_equal(q.all, c->all);
+		assert_string_equal(q.domain, c->domain);
+		assert_string_equal(q.id, "");
+		assert_string_equal(q.after, "");
+		assert_int_equal(q.uid, 0);
+		assert_string_equal(q.user, "");
+		assert_int_equal(o.json, c->json);
+		assert_int_equal(o.verbose, c->verbose);
+		assert_int_equal(o.selection, c->selection);
+		assert_int_equal(o.nids, c->nids);
+	}
+	/* an overlong ID is cut in the message */
+	{
+		char longid[300];
+		const char *argv[] = { "hold", longid };
+
+		memset(longid, 'a', sizeof(longid) - 1);
+		longid[sizeof(longid) - 1] = '\0';
+		o.ids = ids;
+		assert_int_equal(cli_queue_op_args(2,
+		    (char **)(uintptr_t)argv, &q, &o, err, sizeof(err)),
+		    CLI_QUEUE_OP_BADID);
+		assert_non_null(strstr(err, "aaaa...\": not a queue id"));
+	}
+}
+
+static struct ipc_queue_done
+mkdone(const char *id, int result, const char *text)
+{
+	struct ipc_queue_done d;
+
+	memset(&d, 0, sizeof(d));
+	(void)strlcpy(d.id, id, sizeof(d.id));
+	d.result = result;
+	(void)strlcpy(d.text, text, sizeof(d.text));
+	return d;
+}
+
+static void
+test_op_done(void **state)
+{
+	static const struct {
+		int		 op, result;
+		const char	*text;
+		int		 json;
+		const char	*out, *err;
+	} cases[] = {
+		{ IPC_QUEUE_HOLD, IPC_QUEUE_R_DONE, "", 0, QID ": held\n", "" },
+		{ IPC_QUEUE_HOLD, IPC_QUEUE_R_LATER, "", 0,
+		    QID ": held once the delivery in progress ends\n", "" },
+		{ IPC_QUEUE_RELEASE, IPC_QUEUE_R_NOOP, "not held", 0,
+		    QID ": nothing to do: not held\n", "" },
+		{ IPC_QUEUE_FLUSH, IPC_QUEUE_R_LATER, "", 0,
+		    QID ": being delivered now\n", "" },
+		{ IPC_QUEUE_DELETE, IPC_QUEUE_R_UNKNOWN, "", 0, "",
+		    QID ": no such message in the queue\n" },
+		{ IPC_QUEUE_BOUNCE, IPC_QUEUE_R_FAILED, "disk\x1b full", 0, "",
+		    QID ": could not bounce: disk? full\n" },
+		{ IPC_QUEUE_REQUEUE, IPC_QUEUE_R_DONE, "", 0,
+		    QID ": requeued\n", "" },
+		{ IPC_QUEUE_HOLD, IPC_QUEUE_R_DONE, "", 1,
+		    "{\"id\":\"" QID "\",\"result\":\"done\",\"text\":null}\n",
+		    "" },
+		{ IPC_QUEUE_DELETE, IPC_QUEUE_R_UNKNOWN, "", 1,
+		    "{\"id\":\"" QID "\",\"result\":\"unknown\","
+		    "\"text\":null}\n",
+		    "" },
+		{ IPC_QUEUE_RELEASE, IPC_QUEUE_R_NOOP, "not \"held\"", 1,
+		    "{\"id\":\"" QID "\",\"result\":\"noop\","
+		    "\"text\":\"not \\\"held\\\"\"}\n", "" },
+		{ IPC_QUEUE_FLUSH, IPC_QUEUE_R_FAILED, "no\n", 1,
+		    "{\"id\":\"" QID "\",\"result\":\"failed\","
+		    "\"text\":\"no\\n\"}\n", "" },
+		{ IPC_QUEUE_HOLD, IPC_QUEUE_R_LATER, "", 1,
+		    "{\"id\":\"" QID "\",\"result\":\"later\",\"text\":null}\n",
+		    "" },
+	};
+	struct ipc_queue_done d;
+	struct buf out, err;
+	size_t i;
+
+	(void)state;
+	buf_init(&out, 65536);
+	buf_init(&err, 65536);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		d = mkdone(QID, cases[i].result, cases[i].text);
+		assert_true(cli_queue_done_ok(&d));
+		buf_reset(&out);
+		buf_reset(&err);
+		assert_int_equal(cli_queue_fmt_done(&out, &err, cases[i].op,
+		    &d, cases[i].json), 0);
+		if (strcmp(str(&out), cases[i].out) != 0 ||
+		    strcmp(str(&err), cases[i].err) != 0)
+			fail_msg("case %zu: out %s err %s", i, str(&out),
+			    str(&err));
+	}
+	/* malformed records */
+	d = mkdone(QID, 5, "");
+	assert_false(cli_queue_done_ok(&d));
+	d = mkdone(QID, -1, "");
+	assert_false(cli_queue_done_ok(&d));
+	d = mkdone("../x", 0, "");
+	assert_false(cli_queue_done_ok(&d));
+	d = mkdone("", 0, "");
+	assert_false(cli_queue_done_ok(&d));
+	d = mkdone(QID, 0, "");
+	memset(d.text, 'x', sizeof(d.text));
+	assert_false(cli_queue_done_ok(&d));
+	d = mkdone(QID, 0, "");
+	memset(d.id, 'A', sizeof(d.id));
+	assert_false(cli_queue_done_ok(&d));
+	/* the counts */
+	buf_reset(&out);
+	assert_int_equal(cli_queue_fmt_op_total(&out, IPC_QUEUE_DELETE, 3, 0),
+	    0);
+	assert_string_equal(str(&out), "sealpost: 3 messages deleted\n");
+	buf_reset(&out);
+	assert_int_equal(cli_queue_fmt_op_total(&out, IPC_QUEUE_BOUNCE, 1, 1),
+	    0);
+	assert_string_equal(str(&out), "sealpost: 1 message bounced, 1 of "
+	    "them once the delivery in progress ends\n");
+	buf_reset(&out);
+	assert_int_equal(cli_queue_fmt_op_total(&out, IPC_QUEUE_HOLD, 0, 0),
+	    0);
+	assert_string_equal(str(&out), "sealpost: 0 messages held\n");
+	assert_string_equal(cli_queue_op_name(IPC_QUEUE_BOUNCE),
+	    "delete --bounce");
+	buf_free(&out);
+	buf_free(&err);
+}
+
 int
 main(void)
 {
@@ -1146,6 +1411,8 @@ main(void)
 		cmocka_unit_test(test_total),
 		cmocka_unit_test(test_summary),
 		cmocka_unit_test(test_summary_many),
+		cmocka_unit_test(test_op_args),
+		cmocka_unit_test(test_op_done),
 	};
 
 	if (setenv("TZ", "UTC", 1) == -1)
