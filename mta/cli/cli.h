@@ -244,7 +244,18 @@ int	cli_queue_json_field(struct buf *b, const char *key, const char *s,
  */
 int	cli_queue_json_time(struct buf *b, const char *key, int64_t t,
 	    int null0);
-/* Shared by cli_queue_fmt.c and cli_queue_sum.c: */
+/* Shared by cli_queue_fmt.c, cli_queue_opfmt.c and cli_queue_sum.c: */
+/* Octets of a refused argument shown in an error. */
+#define CLI_QUEUE_ARG_SHOW	80
+/*
+ * The value of option name at argv[*i]: "--name=value" or "--name value"
+ * (then *i moves on). Returns it (NULL: not this option), and sets
+ * *missing when the value is not there.
+ */
+const char *cli_queue_optval(int argc, char **argv, int *i, const char *name,
+	    int *missing);
+/* Whether s[0..size) holds a NUL. */
+int	cli_queue_terminated(const char *s, size_t size);
 /* "" for 1, else "s". */
 const char *cli_queue_plural(uint64_t n);
 /* The columns s[0..len) takes (a code point each). */
