@@ -13,6 +13,21 @@ import time
 import inbound_lib
 
 
+def conf_lines(table, command_timeout="10s"):
+    """A sealpostd of the test internet on 127.0.0.1:2525 whose deferred
+    mail waits an hour (retry_min = retry_max = 1h), with the admin's
+    table at table."""
+    return ["hostname = sealpost.example",
+            "listen = 127.0.0.1:2525 smtp",
+            "local_domains = sealpost.example",
+            "dns_resolver = %s" % os.environ["TESTNET_RESOLVER"],
+            "tls_ca_file = %s" % os.environ["TESTNET_CA"],
+            "retry_min = 1h", "retry_max = 1h", "queue_lifetime = 1d",
+            "smtpout_connect_timeout = 3s",
+            "smtpout_command_timeout = %s" % command_timeout,
+            "tls_policy_file = %s" % table]
+
+
 def send(rcpts, tag, sender, port=2525):
     """One message from sender to rcpts (a list) over SMTP on 127.0.0.1:
     returns its queue id. Raises when a recipient is refused."""

@@ -38,15 +38,7 @@ d = None
 
 
 def conf_lines():
-    return ["hostname = sealpost.example",
-            "listen = 127.0.0.1:2525 smtp",
-            "local_domains = sealpost.example",
-            "dns_resolver = %s" % os.environ["TESTNET_RESOLVER"],
-            "tls_ca_file = %s" % os.environ["TESTNET_CA"],
-            "retry_min = 1h", "retry_max = 1h", "queue_lifetime = 1d",
-            "smtpout_connect_timeout = 3s",
-            "smtpout_command_timeout = 20s",
-            "tls_policy_file = %s" % table]
+    return queue_lib.conf_lines(table, "20s")
 
 
 def cli(*args, user=None):
