@@ -50,6 +50,9 @@ enum ipc_type {
 	/* master -> queue + smtpout, smtpout + policy: their channels */
 	IPC_OUT_CHANNEL,	/* queue <-> smtpout; struct ipc_link + fd */
 	IPC_PLAN_CHANNEL,	/* smtpout <-> policy; struct ipc_link + fd */
+	IPC_LOCAL_CHANNEL,	/* queue <-> local; struct ipc_link + fd: the
+				   same jobs as to smtpout (IPC_OUT_*) for
+				   the recipients of local_domains */
 	/* queue <-> smtpout: delivery jobs (doc/design.md §12) */
 	IPC_OUT_JOB,		/* queue -> smtpout: struct ipc_out_job + fd */
 	IPC_OUT_RCPT,		/* queue -> smtpout: struct ipc_out_rcpt */
@@ -119,6 +122,7 @@ struct ipc_queue_settings {
 	uint32_t	smtpout_concurrency;
 	uint32_t	smtpout_destination_concurrency;
 	char		bounce_notice_recipient[256];
+	int32_t		local_delivery;	/* local_transport is not none */
 };
 
 /* Verdicts of the master's connection counter. */

@@ -37,6 +37,8 @@ static const char *const conf_smtpin_tls_names[] = { "required", "offered",
 static const char *const conf_tls_floor_names[] = { "encrypt", "verify",
     NULL };
 static const char *const conf_af_names[] = { "any", "ipv4", "ipv6", NULL };
+static const char *const conf_local_transport_names[] = { "none", "maildir",
+    NULL };
 
 #define CONF_F(f)	offsetof(struct conf, f), \
 			sizeof(((struct conf *)0)->f)
@@ -127,6 +129,10 @@ static const struct conf_key conf_keys[] = {
 	    CONF_F(smtpout_destination_concurrency), 0, 10000, 1, NULL },
 	{ "smtpout_address_family", CONF_T_ENUM,
 	    CONF_F(smtpout_address_family), 0, 0, 0, conf_af_names },
+	{ "local_transport", CONF_T_ENUM, CONF_F(local_transport), 0, 0, 0,
+	    conf_local_transport_names },
+	{ "local_maildir", CONF_T_STRING, CONF_F(local_maildir), 0, 0, 0,
+	    NULL },
 	{ "smtpout_connect_timeout", CONF_T_DURATION,
 	    CONF_F(smtpout_connect_timeout), 0, 3600, 1, NULL },
 	{ "smtpout_command_timeout", CONF_T_DURATION,
@@ -264,6 +270,8 @@ conf_defaults(struct conf *c)
 	c->smtpout_concurrency = 100;
 	c->smtpout_destination_concurrency = 20;
 	c->smtpout_address_family = CONF_AF_ANY;
+	c->local_transport = CONF_LOCAL_NONE;
+	conf_set_str(c->local_maildir, sizeof(c->local_maildir), "Maildir");
 	c->policy_memory_time = 7 * 86400;
 	c->mta_sts_fetch_timeout = 60;
 	c->smtpout_connect_timeout = 30;
@@ -447,6 +455,21 @@ conf_validate(struct conf *c, char *err, size_t errlen)
 			return conf_key_error(c, "bounce_notice_recipient",
 			    err, errlen, "\"%s\" is not an address; a user "
 			    "name such as postmaster, or user@domain", bnr);
+	}
+	{
+		/* a path below the recipient's home, never above it */
+		const char *md = c->local_maildir, *p;
+		int bad = md[0] == '\0' || md[0] == '/';
+
+		for (p = md; !bad && *p != '\0'; p = strchr(p, '/') ?
+		    strchr(p, '/') + 1 : p + strlen(p))
+			if (strncmp(p, "..", 2) == 0 && (p[2] == '/' ||
+			    p[2] == '\0'))
+				bad = 1;
+		if (bad)
+			return conf_key_error(c, "local_maildir", err, errlen,
+			    "\"%s\" is not a directory below the home; write "
+			    "it relative, e.g. Maildir", md);
 	}
 	if (c->retry_min > c->retry_max) {
 		conf_duration_text(lo, sizeof(lo), c->retry_min);

@@ -52,6 +52,12 @@ enum conf_address_family {
 	CONF_AF_IPV6,
 };
 
+/* How mail for local_domains is delivered (doc/design.md §12). */
+enum conf_local_transport {
+	CONF_LOCAL_NONE,	/* not at all: local recipients wait */
+	CONF_LOCAL_MAILDIR,	/* into ~user/local_maildir */
+};
+
 struct conf_listen {
 	struct sockaddr_storage	ss;
 	socklen_t		sslen;
@@ -121,6 +127,9 @@ struct conf {
 	char			smtpout_auth_file[CONF_PATH_MAX];
 	unsigned		policy_memory_time;	/* seconds, 0 = off */
 	unsigned		mta_sts_fetch_timeout;	/* seconds */
+	enum conf_local_transport local_transport;
+	char			local_maildir[CONF_PATH_MAX];	/* relative
+							   to the home */
 
 	/*
 	 * The line that set each key, 0 while it has its default; indexed

@@ -1,19 +1,208 @@
 /*
- * local_main.c: main of the local process, local delivery into Maildir or
- * LMTP (doc/design.md §2). Stays root so that it can switch to each
- * recipient at delivery time. For now it only answers the master.
+ * local_main.c: main of the local process (see local.h, doc/design.md
+ * §2, §12): the channel from the queue (IPC_LOCAL_CHANNEL), its jobs,
+ * one delivery after the other, and an out line per recipient (§9,
+ * mx=local, tls=local: the message does not leave the host). Stays root
+ * so that local_deliver.c can become each recipient.
  * Linked by the local binary.
  */
 #include "config.h"
 
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "lib/child.h"
+#include "lib/ipc.h"
+#include "lib/log.h"
+#include "local.h"
+#include "smtp/envelope.h"
+
+/* The job being received: its recipients come one frame each. */
+struct local_job {
+	struct ipc_out_job	 j;
+	int			 fd;
+	struct ipc_out_rcpt	*rcpt;
+	uint32_t		 n;
+};
+
+struct local_proc {
+	struct child		 c;
+	struct ipc_chan		 chan;		/* to the queue */
+	int			 open;
+	struct local_job	*job;		/* NULL between jobs */
+};
+
+static void
+local_job_free(struct local_job *lj)
+{
+	if (lj == NULL)
+		return;
+	if (lj->fd != -1)
+		close(lj->fd);
+	free(lj->rcpt);
+	free(lj);
+}
+
+static void
+local_chan_close(struct local_proc *p)
+{
+	if (p->open)
+		ipc_chan_close(&p->chan);
+	p->open = 0;
+	local_job_free(p->job);
+	p->job = NULL;
+}
+
+/* The out line of recipient r of job j (doc/design.md §9). */
+static void
+local_log_out(const struct ipc_out_job *j, const struct ipc_out_rcpt *r,
+    const struct local_result *res)
+{
+	struct log_kv kv;
+	int64_t delay = (int64_t)time(NULL) - j->arrival;
+
+	log_kv_init(&kv, "out");
+	log_kv_str(&kv, "id", j->id);
+	log_kv_str(&kv, "rcpt", r->addr);
+	log_kv_str(&kv, "domain", j->domain);
+	log_kv_str(&kv, "mx", "local");
+	log_kv_str(&kv, "policy", "local");
+	log_kv_str(&kv, "tls", "local");
+	log_kv_str(&kv, "result", res->outcome == IPC_OUT_SENT ? "sent" :
+	    res->outcome == IPC_OUT_BOUNCED ? "bounced" : j->final ?
+	    "expired" : "deferred");
+	log_kv_str(&kv, "dsn", res->dsn);
+	log_kv_fmt(&kv, "reply", "%d %s %s", res->code, res->dsn, res->text);
+	log_kv_fmt(&kv, "delay", "%lld", (long long)(delay < 0 ? 0 : delay));
+	log_kv_fmt(&kv, "attempt", "%u", j->attempt);
+	log_kv_emit(&kv);
+}
+
+/* Every recipient of the job is here: deliver each, answer, end it. */
+static void
+local_job_run(struct local_proc *p)
+{
+	struct local_job *lj = p->job;
+	struct ipc_out_result out;
+	struct ipc_out_done done;
+	struct local_result res;
+	uint32_t i;
+
+	for (i = 0; i < lj->n && p->open; i++) {
+		local_deliver(&p->c.conf, &lj->j, lj->fd, &lj->rcpt[i], &res);
+		local_log_out(&lj->j, &lj->rcpt[i], &res);
+		memset(&out, 0, sizeof(out));
+		out.job = lj->j.job;
+		out.index = lj->rcpt[i].index;
+		out.outcome = res.outcome;
+		out.code = res.code;
+		(void)strlcpy(out.dsn, res.dsn, sizeof(out.dsn));
+		(void)strlcpy(out.mx, "local", sizeof(out.mx));
+		(void)strlcpy(out.text, res.text, sizeof(out.text));
+		(void)strlcpy(out.policy, "local", sizeof(out.policy));
+		(void)strlcpy(out.tls, "local", sizeof(out.tls));
+		if (ipc_send(&p->chan, IPC_OUT_RESULT, &out, sizeof(out), -1) ==
+		    -1)
+			return;	/* the error callback closes it */
+	}
+	memset(&done, 0, sizeof(done));
+	done.job = lj->j.job;
+	(void)ipc_send(&p->chan, IPC_OUT_DONE, &done, sizeof(done), -1);
+	local_job_free(lj);
+	p->job = NULL;
+}
+
+/* A frame of the queue that is not what the protocol allows: fatal,
+ * as for smtpout (doc/design.md §3); the master starts us again. */
+static void __attribute__((__noreturn__))
+local_bad(struct local_proc *p, const char *why)
+{
+	fatalx("%s: malformed job from the queue: %s", p->c.title, why);
+}
+
+static void
+local_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
+{
+	struct local_proc *p = arg;
+	struct local_job *lj = p->job;
+	struct ipc_out_rcpt r;
+
+	(void)ch;
+	if (msg->type == IPC_OUT_JOB) {
+		if (lj != NULL || msg->fd == -1 ||
+		    msg->len != sizeof(lj->j))
+			local_bad(p, "a job without its content, or inside "
+			    "another");
+		if ((lj = calloc(1, sizeof(*lj))) == NULL)
+			fatal("%s: job", p->c.title);
+		memcpy(&lj->j, msg->data, sizeof(lj->j));
+		lj->fd = msg->fd;
+		if (lj->j.nrcpt == 0 || lj->j.nrcpt > ENVELOPE_RCPT_MAX ||
+		    memchr(lj->j.id, '\0', sizeof(lj->j.id)) == NULL ||
+		    memchr(lj->j.from, '\0', sizeof(lj->j.from)) == NULL ||
+		    memchr(lj->j.domain, '\0', sizeof(lj->j.domain)) == NULL)
+			local_bad(p, "a job that does not check");
+		if ((lj->rcpt = calloc(lj->j.nrcpt, sizeof(*lj->rcpt))) ==
+		    NULL)
+			fatal("%s: job", p->c.title);
+		p->job = lj;
+		return;
+	}
+	if (msg->type != IPC_OUT_RCPT || lj == NULL || msg->fd != -1 ||
+	    msg->len != sizeof(r))
+		local_bad(p, "a recipient out of place");
+	memcpy(&r, msg->data, sizeof(r));
+	if (r.job != lj->j.job || memchr(r.addr, '\0', sizeof(r.addr)) ==
+	    NULL)
+		local_bad(p, "a recipient of another job");
+	lj->rcpt[lj->n++] = r;
+	if (lj->n == lj->j.nrcpt)
+		local_job_run(p);
+}
+
+static void
+local_err(struct ipc_chan *ch, enum ipc_err e, void *arg)
+{
+	struct local_proc *p = arg;
+
+	(void)ch;
+	/* the queue went away: a new one links us again */
+	log_warnx("%s: channel to the queue: %s", p->c.title,
+	    ipc_strerror(e));
+	local_chan_close(p);
+}
+
+static void
+local_master_msg(struct child *c, const struct ipc_msg *msg)
+{
+	struct local_proc *p = (struct local_proc *)c;
+
+	if (msg->type != IPC_LOCAL_CHANNEL || msg->fd == -1 ||
+	    msg->len != sizeof(struct ipc_link))
+		fatalx("%s: malformed message %u from master", c->title,
+		    msg->type);
+	local_chan_close(p);
+	if (ipc_chan_init(&p->chan, c->loop, msg->fd, "queue",
+	    IPC_ALLOW(IPC_OUT_JOB) | IPC_ALLOW(IPC_OUT_RCPT), local_msg,
+	    local_err, p) == -1) {
+		log_warn("%s: channel to the queue", c->title);
+		close(msg->fd);
+		return;
+	}
+	p->open = 1;
+	log_debug("%s: linked to the queue", c->title);
+}
 
 int
 main(int argc, char **argv)
 {
-	struct child c;
+	static struct local_proc p;
 
-	child_init(&c, PROC_LOCAL, argc, argv);
-	child_drop(&c);
-	child_run(&c);
+	child_init(&p.c, PROC_LOCAL, argc, argv);
+	child_drop(&p.c);
+	child_master_allow(&p.c, IPC_ALLOW(IPC_LOCAL_CHANNEL),
+	    local_master_msg);
+	child_run(&p.c);
 }

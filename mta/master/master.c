@@ -222,6 +222,7 @@ master_child_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 		memcpy(&pong, msg->data, sizeof(pong));
 		k->pong_seq = pong.seq;
 		master_ctl_pong(m);
+		master_notify_pong(m);
 		return;
 	case IPC_QUEUE_LOST:
 		if (k->role != PROC_SMTPIN || msg->len != 0)
@@ -363,6 +364,12 @@ master_link_delivery(struct master *m, struct master_child *k)
 	case PROC_QUEUE:
 		master_link_pair(m, k, master_running(m, PROC_SMTPOUT),
 		    IPC_OUT_CHANNEL);
+		master_link_pair(m, k, master_running(m, PROC_LOCAL),
+		    IPC_LOCAL_CHANNEL);
+		break;
+	case PROC_LOCAL:
+		master_link_pair(m, master_running(m, PROC_QUEUE), k,
+		    IPC_LOCAL_CHANNEL);
 		break;
 	case PROC_SMTPOUT:
 		master_link_pair(m, master_running(m, PROC_QUEUE), k,
@@ -587,6 +594,7 @@ master_shutdown(struct master *m, int signo)
 		return;
 	log_info("received signal %d; shutting down", signo);
 	m->shutting_down = 1;
+	master_notify_stopping(m);
 	for (i = 0; i < m->nchildren; i++) {
 		loop_timer_cancel(m->loop, &m->children[i].restart_timer);
 		if (m->children[i].pid > 0)
@@ -622,6 +630,7 @@ master_queue_settings(struct master *m)
 	(void)strlcpy(qs.bounce_notice_recipient,
 	    m->conf.bounce_notice_recipient,
 	    sizeof(qs.bounce_notice_recipient));
+	qs.local_delivery = m->conf.local_transport != CONF_LOCAL_NONE;
 	for (i = 0; i < m->nchildren; i++)
 		if (m->children[i].role == PROC_QUEUE &&
 		    m->children[i].pid > 0 && m->children[i].chan_open)
@@ -776,8 +785,11 @@ master_signal(int signo, void *arg)
 		master_reap(m);
 		break;
 	case SIGHUP:
-		if (!m->shutting_down)
+		if (!m->shutting_down) {
+			master_notify_reloading(m);
 			master_reload(m);
+			master_notify_wait_ready(m);
+		}
 		break;
 	case SIGUSR1:
 		master_log_rotate(m);
@@ -843,6 +855,7 @@ master_main(struct master *m)
 	unsigned i, nsmtpin;
 
 	log_init(LOG_DEST_STDERR, "sealpostd", NULL, m->verbose);
+	master_notify_init(m);
 	if (m->conffile != NULL)
 		master_absolute(m->abs_conffile, sizeof(m->abs_conffile),
 		    m->conffile, 0);
@@ -880,7 +893,7 @@ master_main(struct master *m)
 	master_ctl_open(m);
 
 	if (!m->debug) {
-		if (daemon(0, 0) == -1)
+		if (!m->foreground && daemon(0, 0) == -1)
 			fatal("daemon");
 		if (m->conf.log_file[0] != '\0')
 			log_init(LOG_DEST_FILE, "sealpostd", m->conf.log_file,
@@ -914,6 +927,7 @@ master_main(struct master *m)
 	(void)master_add_child(m, PROC_LOCAL, 0);
 	for (i = 0; i < m->nchildren; i++)
 		master_spawn(&m->children[i]);
+	master_notify_wait_ready(m);
 
 	log_info("sealpostd started (%s, %zu listener%s, %zu child processes%s)",
 	    m->conf.path, m->nlisten, m->nlisten == 1 ? "" : "s",

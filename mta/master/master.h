@@ -14,6 +14,7 @@
 #include "lib/ipc.h"
 #include "lib/loop.h"
 #include "lib/proc.h"
+#include "master_notify.h"
 
 #define MASTER_MAX_CHILDREN	80
 #define MASTER_PING_TIMEOUT_MS	1000
@@ -53,6 +54,7 @@ struct master {
 	int			 builtin;
 	const char		*devdir;
 	int			 debug, verbose;
+	int			 foreground;	/* -F: no daemon(3) */
 	char			 libexec[CONF_PATH_MAX];
 	char			 abs_conffile[CONF_PATH_MAX];
 	char			 abs_devdir[CONF_PATH_MAX];
@@ -78,6 +80,7 @@ struct master {
 	uint32_t		 link_gen;	/* delivery channels made */
 	char			 ticket_file[CONF_PATH_MAX];
 
+	struct master_notify	 notify;	/* master_notify.c */
 	struct pidfh		*pidfh;
 	int			 shutting_down;
 	struct loop_timer	 kill_timer;

@@ -29,9 +29,11 @@ static void
 usage(FILE *f, int status)
 {
 	fprintf(f,
-	    "usage: sealpostd [-dnv] [-f file] [-L dir] [-u dir]\n"
+	    "usage: sealpostd [-dFnv] [-f file] [-L dir] [-u dir]\n"
 	    "       sealpostd -h | --help | -V | --version\n"
 	    "  -d       stay in the foreground and log to standard error\n"
+	    "  -F       stay in the foreground, log as configured (syslog or\n"
+	    "           log_file): for a service manager such as systemd\n"
 	    "  -f file  read file instead of %s\n"
 	    "           (without -f and without that file: a built-in\n"
 	    "           configuration that listens on 127.0.0.1:2525 only)\n"
@@ -90,10 +92,13 @@ main(int argc, char **argv)
 	    sizeof(m.libexec))
 		return SEALPOSTD_EX_FAIL;	/* a build with a long prefix */
 	sealpostd_long_options(argc, argv);
-	while ((ch = getopt(argc, argv, "df:hL:nu:vV")) != -1) {
+	while ((ch = getopt(argc, argv, "dFf:hL:nu:vV")) != -1) {
 		switch (ch) {
 		case 'd':
 			m.debug = 1;
+			break;
+		case 'F':
+			m.foreground = 1;	/* doc/design.md §2 */
 			break;
 		case 'f':
 			file = optarg;

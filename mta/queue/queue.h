@@ -288,7 +288,7 @@ void	queue_run_add(struct queue *, const struct envelope *env);
 void	queue_run_committed(struct queue *, const char *id,
 	    struct envelope **env);
 /* queue_out.c: takes fd, the channel to smtpout (IPC_OUT_CHANNEL). */
-void	queue_out_channel(struct queue *, int fd);
+void	queue_out_channel(struct queue *, int which, int fd);
 /* A reload: takes the runner's keys from the new configuration. */
 void	queue_run_settings(struct queue *, const struct ipc_queue_settings *);
 

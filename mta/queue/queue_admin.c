@@ -154,16 +154,18 @@ queue_admin_forget(struct queue_run *run, const struct envelope *e)
 	struct ipc_forget f;
 	size_t i;
 
-	if (!run->chan_open)
+	struct queue_link *lk = &run->link[QUEUE_LINK_SMTPOUT];
+
+	if (!lk->open)
 		return -1;
 	for (i = 0; i < e->nrcpt; i++) {
 		memset(&f, 0, sizeof(f));
-		if (!queue_sched_is_remote_open(&run->sc, &e->rcpt[i]) ||
+		if (!queue_sched_is_open(&run->sc, &e->rcpt[i]) ||
 		    queue_sched_domain(e->rcpt[i].addr, f.domain,
 		    sizeof(f.domain)) == -1 ||
 		    queue_admin_forgot(run, f.domain))
 			continue;
-		if (ipc_send(&run->chan, IPC_OUT_FORGET, &f, sizeof(f), -1) ==
+		if (ipc_send(&lk->chan, IPC_OUT_FORGET, &f, sizeof(f), -1) ==
 		    -1)
 			return -1;	/* its error callback ends it */
 	}

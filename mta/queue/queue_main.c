@@ -19,6 +19,7 @@
 #include "lib/log.h"
 #include "queue.h"
 #include "queue_ctl.h"
+#include "queue_run.h"
 
 #define QUEUE_NOFILE_MAX	65536
 
@@ -74,9 +75,10 @@ queue_master_msg(struct child *c, const struct ipc_msg *msg)
 		queue_ctl_query(&p->ctl, msg);
 		return;
 	}
-	if (msg->type == IPC_OUT_CHANNEL && msg->len == sizeof(struct ipc_link)
-	    && msg->fd != -1) {
-		queue_out_channel(&p->q, msg->fd);
+	if ((msg->type == IPC_OUT_CHANNEL || msg->type == IPC_LOCAL_CHANNEL) &&
+	    msg->len == sizeof(struct ipc_link) && msg->fd != -1) {
+		queue_out_channel(&p->q, msg->type == IPC_LOCAL_CHANNEL ?
+		    QUEUE_LINK_LOCAL : QUEUE_LINK_SMTPOUT, msg->fd);
 		return;
 	}
 	if (msg->type != IPC_QUEUE_CHANNEL ||
@@ -112,7 +114,7 @@ main(int argc, char **argv)
 	(void)queue_recover(&p.q);
 	child_master_allow(&p.c, IPC_ALLOW(IPC_QUEUE_CHANNEL) |
 	    IPC_ALLOW(IPC_QUEUE_SETTINGS) | IPC_ALLOW(IPC_OUT_CHANNEL) |
-	    IPC_ALLOW(IPC_QUEUE_QUERY),
+	    IPC_ALLOW(IPC_LOCAL_CHANNEL) | IPC_ALLOW(IPC_QUEUE_QUERY),
 	    queue_master_msg);
 	child_run(&p.c);
 }

@@ -20,7 +20,7 @@
 #include "queue.h"
 #include "queue_run.h"
 
-static void	queue_out_chan_end(struct queue_run *, const char *);
+static void	queue_out_chan_end(struct queue_link *, const char *);
 static void	queue_out_history(struct queue_msg *, const struct queue_job *,
 		    const struct ipc_out_result *, enum envelope_rcpt_state,
 		    int64_t);
@@ -63,6 +63,7 @@ queue_out_dest(struct queue_run *run, const char *domain)
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		fatal("queue: destination %s", domain);
 	(void)strlcpy(d->domain, domain, sizeof(d->domain));
+	d->local = queue_sched_is_local(&run->sc, domain);
 	TAILQ_INIT(&d->waiting);
 	(void)RB_INSERT(queue_dest_tree, &run->dests, d);
 	return d;
@@ -124,7 +125,7 @@ queue_out_job_free(struct queue_run *run, struct queue_job *j)
 	RB_REMOVE(queue_job_tree, &run->jobs, j);
 	if (j->sent) {
 		d->active--;
-		run->out--;
+		run->link[d->local].out--;
 	} else {
 		TAILQ_REMOVE(&d->waiting, j, entry);
 		d->nwaiting--;
@@ -143,7 +144,7 @@ queue_out_job_free(struct queue_run *run, struct queue_job *j)
  * halfway through the job.
  */
 static int
-queue_out_send_job(struct queue_run *run, struct queue_job *j)
+queue_out_send_job(struct queue_link *lk, struct queue_job *j)
 {
 	const struct envelope *e = j->m->env;
 	struct ipc_out_job oj;
@@ -172,7 +173,7 @@ queue_out_send_job(struct queue_run *run, struct queue_job *j)
 		log_warn("queue: dup content of %s", e->id);
 		return -2;
 	}
-	if (ipc_send(&run->chan, IPC_OUT_JOB, &oj, sizeof(oj), fd) == -1)
+	if (ipc_send(&lk->chan, IPC_OUT_JOB, &oj, sizeof(oj), fd) == -1)
 		return -1;
 	for (i = 0; i < j->n; i++) {
 		const struct envelope_rcpt *r = &e->rcpt[j->idx[i]];
@@ -183,7 +184,7 @@ queue_out_send_job(struct queue_run *run, struct queue_job *j)
 		or.notify = r->notify;
 		(void)strlcpy(or.addr, r->addr, sizeof(or.addr));
 		(void)strlcpy(or.orcpt, r->orcpt, sizeof(or.orcpt));
-		if (ipc_send(&run->chan, IPC_OUT_RCPT, &or, sizeof(or), -1) ==
+		if (ipc_send(&lk->chan, IPC_OUT_RCPT, &or, sizeof(or), -1) ==
 		    -1)
 			return -1;
 	}
@@ -193,28 +194,48 @@ queue_out_send_job(struct queue_run *run, struct queue_job *j)
 static void
 queue_out_send_timer(void *arg)
 {
-	queue_out_dispatch(arg);
+	struct queue_link *lk = arg;
+
+	queue_out_dispatch(lk->run);
 }
 
+/* How many jobs lk may have out. */
+static unsigned
+queue_out_limit(const struct queue_link *lk)
+{
+	return lk == &lk->run->link[QUEUE_LINK_LOCAL] ?
+	    QUEUE_RUN_LOCAL_CONCURRENCY : lk->run->concurrency;
+}
+
+/*
+ * Destinations take turns: each ready one sends a job and goes to the
+ * end of the line while it may send more. A destination whose link is
+ * closed or full stays where it is and is looked at again at the next
+ * dispatch (a job ends, a link opens).
+ */
 void
 queue_out_dispatch(struct queue_run *run)
 {
-	struct queue_dest *d;
+	struct queue_dest *d, *next;
+	struct queue_link *lk;
 	struct queue_job *j;
 
-	while (run->chan_open && run->out < run->concurrency &&
-	    (d = TAILQ_FIRST(&run->ready)) != NULL) {
-		if (ipc_pending(&run->chan) > QUEUE_RUN_PENDING_MAX) {
-			loop_timer_set(run->q->loop, &run->send_timer, 50,
-			    queue_out_send_timer, run);
-			return;
+	for (d = TAILQ_FIRST(&run->ready); d != NULL; d = next) {
+		next = TAILQ_NEXT(d, ready);
+		lk = &run->link[d->local];
+		if (!lk->open || lk->out >= queue_out_limit(lk))
+			continue;
+		if (ipc_pending(&lk->chan) > QUEUE_RUN_PENDING_MAX) {
+			loop_timer_set(run->q->loop, &lk->send_timer, 50,
+			    queue_out_send_timer, lk);
+			continue;
 		}
 		TAILQ_REMOVE(&run->ready, d, ready);
 		d->on_ready = 0;
 		j = TAILQ_FIRST(&d->waiting);
 		TAILQ_REMOVE(&d->waiting, j, entry);
 		d->nwaiting--;
-		switch (queue_out_send_job(run, j)) {
+		switch (queue_out_send_job(lk, j)) {
 		case -2:
 			/*
 			 * Nothing was sent (out of descriptors): the job
@@ -224,29 +245,32 @@ queue_out_dispatch(struct queue_run *run)
 			TAILQ_INSERT_HEAD(&d->waiting, j, entry);
 			d->nwaiting++;
 			queue_out_dest_ready(run, d);
-			loop_timer_set(run->q->loop, &run->send_timer, 1000,
-			    queue_out_send_timer, run);
+			loop_timer_set(run->q->loop, &lk->send_timer, 1000,
+			    queue_out_send_timer, lk);
 			return;
 		case -1:
 			/*
 			 * Part of it may have gone: the channel cannot be
 			 * trusted any more, and ending it settles every
-			 * job that was out.
+			 * job that was out on it.
 			 */
 			j->sent = 1;
 			d->active++;
-			run->out++;
-			queue_out_chan_end(run, "cannot send a job");
+			lk->out++;
+			queue_out_chan_end(lk, "cannot send a job");
 			return;
 		}
 		j->sent = 1;
 		d->active++;
-		run->out++;
+		lk->out++;
+		/* at the end of the line: the loop reaches it again */
 		queue_out_dest_ready(run, d);
+		if (next == NULL)
+			next = d->on_ready ? d : NULL;
 	}
 }
 
-/* ---- the channel to smtpout ---- */
+/* ---- the channels to smtpout and to the local process ---- */
 
 static struct queue_job *
 queue_out_job(struct queue_run *run, uint64_t num)
@@ -257,20 +281,21 @@ queue_out_job(struct queue_run *run, uint64_t num)
 	return RB_FIND(queue_job_tree, &run->jobs, &key);
 }
 
-/* Ends the channel (broken, or smtpout said nonsense). */
+/* Ends lk's channel (broken, or its peer said nonsense). */
 static void
-queue_out_chan_end(struct queue_run *run, const char *why)
+queue_out_chan_end(struct queue_link *lk, const char *why)
 {
+	struct queue_run *run = lk->run;
 	struct queue_job *j, *next;
 	struct queue_msg *m;
 	struct reason lost;
 	int64_t now = queue_run_now();
 	size_t i, n = 0;
 
-	log_warnx("queue: channel to smtpout: %s", why);
-	ipc_chan_close(&run->chan);
-	run->chan_open = 0;
-	loop_timer_cancel(run->q->loop, &run->send_timer);
+	log_warnx("queue: channel to %s: %s", lk->name, why);
+	ipc_chan_close(&lk->chan);
+	lk->open = 0;
+	loop_timer_cancel(run->q->loop, &lk->send_timer);
 	/*
 	 * Jobs that were out are lost without results: their recipients
 	 * count an attempt and are deferred like any failure (backoff,
@@ -281,7 +306,7 @@ queue_out_chan_end(struct queue_run *run, const char *why)
 	(void)reason_set(&lost, 451, "4.3.0", "the delivery agent stopped "
 	    "during the attempt");
 	RB_FOREACH_SAFE(j, queue_job_tree, &run->jobs, next) {
-		if (!j->sent)
+		if (!j->sent || &run->link[j->d->local] != lk)
 			continue;
 		m = j->m;
 		for (i = 0; i < j->n; i++)
@@ -371,8 +396,9 @@ queue_out_history(struct queue_msg *m, const struct queue_job *j,
 }
 
 static void
-queue_out_result(struct queue_run *run, const struct ipc_out_result *r)
+queue_out_result(struct queue_link *lk, const struct ipc_out_result *r)
 {
+	struct queue_run *run = lk->run;
 	struct queue_job *j = queue_out_job(run, r->job);
 	struct envelope_rcpt *rc;
 	struct reason why;
@@ -381,16 +407,16 @@ queue_out_result(struct queue_run *run, const struct ipc_out_result *r)
 	int64_t now;
 	size_t i;
 
-	if (j == NULL || !j->sent || r->outcome < IPC_OUT_SENT ||
-	    r->outcome > IPC_OUT_BOUNCED) {
-		queue_out_chan_end(run, "result for no job");
+	if (j == NULL || !j->sent || &run->link[j->d->local] != lk ||
+	    r->outcome < IPC_OUT_SENT || r->outcome > IPC_OUT_BOUNCED) {
+		queue_out_chan_end(lk, "result for no job");
 		return;
 	}
 	for (i = 0; i < j->n; i++)
 		if (j->idx[i] == r->index)
 			break;
 	if (i == j->n || j->got[i]) {
-		queue_out_chan_end(run, "result for a recipient not in the "
+		queue_out_chan_end(lk, "result for a recipient not in the "
 		    "job");
 		return;
 	}
@@ -401,7 +427,7 @@ queue_out_result(struct queue_run *run, const struct ipc_out_result *r)
 	 */
 	if (!queue_out_token(r->failure, sizeof(r->failure)) ||
 	    !queue_out_token(r->policy_src, sizeof(r->policy_src))) {
-		queue_out_chan_end(run, "malformed failure type or policy "
+		queue_out_chan_end(lk, "malformed failure type or policy "
 		    "source in a result");
 		return;
 	}
@@ -448,15 +474,16 @@ queue_out_result(struct queue_run *run, const struct ipc_out_result *r)
 }
 
 static void
-queue_out_done(struct queue_run *run, const struct ipc_out_done *d)
+queue_out_done(struct queue_link *lk, const struct ipc_out_done *d)
 {
+	struct queue_run *run = lk->run;
 	struct queue_job *j = queue_out_job(run, d->job);
 	struct queue_msg *m;
 	struct reason why;
 	size_t i;
 
-	if (j == NULL || !j->sent) {
-		queue_out_chan_end(run, "end of no job");
+	if (j == NULL || !j->sent || &run->link[j->d->local] != lk) {
+		queue_out_chan_end(lk, "end of no job");
 		return;
 	}
 	m = j->m;
@@ -475,24 +502,24 @@ queue_out_done(struct queue_run *run, const struct ipc_out_done *d)
 static void
 queue_out_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 {
-	struct queue_run *run = arg;
+	struct queue_link *lk = arg;
 	struct ipc_out_result r;
 	struct ipc_out_done d;
 
 	(void)ch;
 	if (msg->fd != -1) {
 		close(msg->fd);
-		queue_out_chan_end(run, "unexpected descriptor");
+		queue_out_chan_end(lk, "unexpected descriptor");
 		return;
 	}
 	if (msg->type == IPC_OUT_RESULT && msg->len == sizeof(r)) {
 		memcpy(&r, msg->data, sizeof(r));
-		queue_out_result(run, &r);
+		queue_out_result(lk, &r);
 	} else if (msg->type == IPC_OUT_DONE && msg->len == sizeof(d)) {
 		memcpy(&d, msg->data, sizeof(d));
-		queue_out_done(run, &d);
+		queue_out_done(lk, &d);
 	} else {
-		queue_out_chan_end(run, "malformed message");
+		queue_out_chan_end(lk, "malformed message");
 	}
 }
 
@@ -504,22 +531,25 @@ queue_out_err(struct ipc_chan *ch, enum ipc_err e, void *arg)
 }
 
 void
-queue_out_channel(struct queue *q, int fd)
+queue_out_channel(struct queue *q, int which, int fd)
 {
 	struct queue_run *run = q->run;
+	struct queue_link *lk = &run->link[which];
 
-	if (run->chan_open)
-		queue_out_chan_end(run, "replaced by a new one");
-	if (ipc_chan_init(&run->chan, q->loop, fd, "smtpout",
+	lk->run = run;
+	lk->name = which == QUEUE_LINK_LOCAL ? "local" : "smtpout";
+	if (lk->open)
+		queue_out_chan_end(lk, "replaced by a new one");
+	if (ipc_chan_init(&lk->chan, q->loop, fd, lk->name,
 	    IPC_ALLOW(IPC_OUT_RESULT) | IPC_ALLOW(IPC_OUT_DONE),
-	    queue_out_msg, queue_out_err, run) == -1) {
-		log_warn("queue: channel to smtpout");
+	    queue_out_msg, queue_out_err, lk) == -1) {
+		log_warn("queue: channel to %s", lk->name);
 		close(fd);
 		return;
 	}
 	/* jobs are small; a slow reader is watched with ipc_pending */
-	ipc_chan_set_outmax(&run->chan, 4 * QUEUE_RUN_PENDING_MAX);
-	run->chan_open = 1;
-	log_debug("queue: linked to smtpout");
+	ipc_chan_set_outmax(&lk->chan, 4 * QUEUE_RUN_PENDING_MAX);
+	lk->open = 1;
+	log_debug("queue: linked to %s", lk->name);
 	queue_out_dispatch(run);
 }

@@ -190,11 +190,16 @@ queue_run_init(struct queue *q)
 	run->sc.retry_max = c->retry_max;
 	run->sc.queue_lifetime = c->queue_lifetime;
 	run->sc.delay_warning_time = c->delay_warning_time;
+	run->sc.local_delivery = c->local_transport != CONF_LOCAL_NONE;
 	run->active_limit = queue_run_active_limit(c->queue_active_limit);
 	run->concurrency = c->smtpout_concurrency;
 	run->dest_concurrency = c->smtpout_destination_concurrency;
 	run->bounce_size_limit = c->bounce_size_limit;
 	queue_run_notice_rcpt(run, c->bounce_notice_recipient, c->hostname);
+	run->link[QUEUE_LINK_SMTPOUT].run = run;
+	run->link[QUEUE_LINK_SMTPOUT].name = "smtpout";
+	run->link[QUEUE_LINK_LOCAL].run = run;
+	run->link[QUEUE_LINK_LOCAL].name = "local";
 	RB_INIT(&run->msgs);
 	RB_INIT(&run->jobs);
 	RB_INIT(&run->dests);
@@ -212,6 +217,7 @@ queue_run_settings(struct queue *q, const struct ipc_queue_settings *qs)
 	run->sc.retry_max = qs->retry_max;
 	run->sc.queue_lifetime = qs->queue_lifetime;
 	run->sc.delay_warning_time = qs->delay_warning_time;
+	run->sc.local_delivery = qs->local_delivery != 0;
 	run->active_limit = queue_run_active_limit(qs->queue_active_limit);
 	run->concurrency = qs->smtpout_concurrency;
 	run->dest_concurrency = qs->smtpout_destination_concurrency;

@@ -38,6 +38,23 @@
 #define QUEUE_RUN_HIST_FILE_MAX	(4 * 1024 * 1024)
 
 struct queue_dest;
+struct queue_run;
+
+/* Where jobs go: smtpout, or the local process (local_domains). */
+#define QUEUE_LINK_SMTPOUT	0
+#define QUEUE_LINK_LOCAL	1
+/* Jobs out to the local process at most (each a delivery in turn). */
+#define QUEUE_RUN_LOCAL_CONCURRENCY	4
+
+/* A channel that jobs go out on, and what is out on it. */
+struct queue_link {
+	struct queue_run	*run;
+	const char		*name;		/* "smtpout", "local" */
+	struct ipc_chan		 chan;
+	int			 open;
+	unsigned		 out;		/* jobs with it */
+	struct loop_timer	 send_timer;	/* it reads slowly */
+};
 
 /* A message of queue/ as the runner knows it. */
 struct queue_msg {
@@ -108,6 +125,8 @@ struct queue_dest {
 	size_t			 nwaiting;
 	unsigned		 active;	/* jobs out */
 	int			 on_ready;
+	int			 local;		/* a local domain: its jobs go
+						   to the local process */
 };
 
 RB_HEAD(queue_dest_tree, queue_dest);
@@ -132,7 +151,6 @@ struct queue_run {
 	uint64_t		 nextjob;
 	struct queue_dest_tree	 dests;
 	TAILQ_HEAD(, queue_dest) ready;		/* dests that may send */
-	unsigned		 out;		/* jobs with smtpout */
 	TAILQ_HEAD(, queue_msg)	 stalled;	/* writes to retry */
 	size_t			 nopload;	/* messages an operation
 						   loaded, not yet written */
@@ -140,11 +158,9 @@ struct queue_run {
 	char			(*forgot)[QUEUE_SCHED_DOMAIN_MAX + 1];
 	size_t			 nforgot, forgotcap;
 
-	struct ipc_chan		 chan;		/* to smtpout */
-	int			 chan_open;
+	struct queue_link	 link[2];	/* QUEUE_LINK_* */
 	struct loop_timer	 timer;		/* next due message */
 	struct loop_timer	 stall_timer;
-	struct loop_timer	 send_timer;	/* smtpout reads slowly */
 };
 
 /* ---- queue_run.c ---- */

@@ -62,7 +62,7 @@ queue_sched_is_local(const struct queue_sched_conf *c, const char *domain)
 }
 
 int
-queue_sched_is_remote_open(const struct queue_sched_conf *c,
+queue_sched_is_open(const struct queue_sched_conf *c,
     const struct envelope_rcpt *r)
 {
 	char domain[QUEUE_SCHED_DOMAIN_MAX + 1];
@@ -73,7 +73,7 @@ queue_sched_is_remote_open(const struct queue_sched_conf *c,
 	/* no domain: open, so that the runner bounces it */
 	if (queue_sched_domain(r->addr, domain, sizeof(domain)) == -1)
 		return 1;
-	return !queue_sched_is_local(c, domain);
+	return c->local_delivery || !queue_sched_is_local(c, domain);
 }
 
 int64_t
@@ -87,7 +87,7 @@ queue_sched_due(const struct queue_sched_conf *c, const struct envelope *e)
 	for (i = 0; i < e->nrcpt; i++) {
 		const struct envelope_rcpt *r = &e->rcpt[i];
 
-		if (!queue_sched_is_remote_open(c, r))
+		if (!queue_sched_is_open(c, r))
 			continue;
 		if (r->next_retry < due)
 			due = r->next_retry;
@@ -139,7 +139,7 @@ queue_sched_flush(const struct queue_sched_conf *c, struct envelope *e,
 	for (i = 0; i < e->nrcpt; i++) {
 		struct envelope_rcpt *r = &e->rcpt[i];
 
-		if (!queue_sched_is_remote_open(c, r))
+		if (!queue_sched_is_open(c, r))
 			continue;
 		n++;
 		if (r->next_retry > now)
@@ -188,7 +188,7 @@ queue_sched_groups(const struct queue_sched_conf *c, const struct envelope *e,
 	for (i = 0; i < e->nrcpt; i++) {
 		const struct envelope_rcpt *r = &e->rcpt[i];
 
-		if (!queue_sched_is_remote_open(c, r) || r->next_retry > now)
+		if (!queue_sched_is_open(c, r) || r->next_retry > now)
 			continue;
 		if (queue_sched_domain(r->addr, domain, sizeof(domain)) == -1) {
 			uint32_t *nb = reallocarray(*bad, *nbad + 1,

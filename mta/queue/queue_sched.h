@@ -27,6 +27,8 @@ struct queue_sched_conf {
 	/* domains delivered by the local transport, lower case */
 	const char	(*local_domains)[256];
 	size_t		nlocal_domains;
+	int		local_delivery;	/* local_transport is not none: their
+					   recipients are delivered too */
 };
 
 /*
@@ -47,11 +49,12 @@ int	queue_sched_domain(const char *addr, char *out, size_t size);
 int	queue_sched_is_local(const struct queue_sched_conf *, const char *domain);
 
 /*
- * Whether recipient r waits for a delivery attempt by smtpout: pending or
- * deferred, and not for a local domain (the local transport is a later
- * part, doc/design.md §12: such recipients stay pending).
+ * Whether recipient r waits for a delivery attempt: pending or deferred,
+ * by smtpout, or for a local domain by the local process when local
+ * delivery is on (local_transport; when it is none such recipients stay
+ * pending, doc/design.md §12).
  */
-int	queue_sched_is_remote_open(const struct queue_sched_conf *,
+int	queue_sched_is_open(const struct queue_sched_conf *,
 	    const struct envelope_rcpt *r);
 
 /*

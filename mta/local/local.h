@@ -1,0 +1,41 @@
+/*
+ * local.h: the local process (doc/design.md §2, §12): it takes delivery
+ * jobs for the recipients of local_domains from the queue, on the same
+ * protocol as smtpout's (IPC_OUT_JOB + content fd, IPC_OUT_RCPT;
+ * IPC_OUT_RESULT per recipient, IPC_OUT_DONE), and delivers each
+ * recipient into its Maildir as that user (local_transport = maildir).
+ * It stays root for one reason: to become each recipient, in a child
+ * forked for that one delivery, before anything of the recipient's is
+ * opened. Shared by local_main.c (the channel and the jobs) and
+ * local_deliver.c (one recipient).
+ * Linked by the local binary.
+ */
+#ifndef SEALPOST_LOCAL_H
+#define SEALPOST_LOCAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ipc_msg.h"
+#include "lib/conf.h"
+
+/* What a delivery to one recipient came to, for its IPC_OUT_RESULT. */
+struct local_result {
+	int	outcome;		/* enum ipc_out_outcome */
+	int	code;
+	char	dsn[16];
+	char	text[400];
+};
+
+/*
+ * Delivers the message of job j (its content open on fd) to recipient
+ * r, as the user r's local part names (a '+' extension is not part of
+ * it), into that user's local_maildir; fills *res. A user that does not
+ * exist is a permanent failure (550 5.1.1); anything that could go well
+ * later (a full disk, a child that died) a temporary one. Blocks for the
+ * one delivery.
+ */
+void	local_deliver(const struct conf *, const struct ipc_out_job *j,
+	    int fd, const struct ipc_out_rcpt *r, struct local_result *res);
+
+#endif

@@ -1,0 +1,187 @@
+/*
+ * local_deliver.c: one local delivery (see local.h, doc/design.md §12):
+ * the recipient's local part names a system user; a child forked for
+ * this delivery drops to that user (groups, gid, uid, checked) before it
+ * opens anything of the user's, then writes the message into the user's
+ * Maildir (local_maildir.c) and reports through a pipe. The parent never
+ * touches the user's files. RFC 5321 §4.4 (Return-Path), the
+ * Delivered-To convention of Postfix and qmail.
+ * Linked by the local binary.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "local.h"
+#include "local_maildir.h"
+#include "reason.h"
+
+/* Fills *res. */
+static void
+local_result(struct local_result *res, int outcome, int code,
+    const char *dsn, const char *text)
+{
+	memset(res, 0, sizeof(*res));
+	res->outcome = outcome;
+	res->code = code;
+	(void)strlcpy(res->dsn, dsn, sizeof(res->dsn));
+	(void)strlcpy(res->text, text, sizeof(res->text));
+}
+
+/*
+ * The user name of addr: its local part in lower case, without a '+'
+ * extension. Returns 0, or -1 when there is none that can be a login.
+ */
+static int
+local_user(const char *addr, char *user, size_t size)
+{
+	const char *at = strrchr(addr, '@');
+	size_t n, i;
+
+	if (at == NULL || at == addr)
+		return -1;
+	n = (size_t)(at - addr);
+	for (i = 0; i < n && addr[i] != '+'; i++)
+		;
+	n = i;
+	if (n == 0 || n >= size)
+		return -1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)addr[i];
+
+		/* what useradd(8) allows, and no quoting, no path */
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		    (c == '-' && i > 0)))
+			return -1;
+		user[i] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+	}
+	user[n] = '\0';
+	return 0;
+}
+
+/*
+ * Closes every descriptor from 3 on but a and b: the user's process
+ * holds nothing of ours (the channels to the master and the queue).
+ */
+static void
+local_keep_fds(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+
+	if (lo > 3)
+		(void)close_range(3, (unsigned)lo - 1, 0);
+	if (hi > lo + 1)
+		(void)close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+	(void)close_range((unsigned)hi + 1, ~0U, 0);
+}
+
+/*
+ * In the child: become pw, open its home, deliver; writes the result to
+ * wfd and exits. Never returns.
+ */
+static void __attribute__((__noreturn__))
+local_child(const struct conf *c, const struct ipc_out_job *j, int fd,
+    const struct ipc_out_rcpt *r, const struct passwd *pw, int wfd)
+{
+	struct local_result res;
+	struct reason why;
+	char prepend[2 * IPC_ADDR_MAX + 64], name[256];
+	int home, n;
+
+	(void)signal(SIGPIPE, SIG_DFL);
+	local_keep_fds(fd, wfd);
+	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
+	    setuid(pw->pw_uid) == -1 || getuid() != pw->pw_uid ||
+	    geteuid() != pw->pw_uid || (pw->pw_uid != 0 && setuid(0) != -1)) {
+		local_result(&res, IPC_OUT_DEFERRED, 451, "4.3.0",
+		    "cannot become the recipient's user");
+		goto out;
+	}
+	if ((home = open(pw->pw_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1) {
+		/* a home that is not there may be one being restored */
+		local_result(&res, IPC_OUT_DEFERRED, 451, "4.3.0",
+		    errno == ENOENT ? "the recipient's home directory does not "
+		    "exist" : "cannot open the recipient's home directory");
+		goto out;
+	}
+	n = snprintf(prepend, sizeof(prepend), "Return-Path: <%s>\n"
+	    "Delivered-To: %s\n", j->from, r->addr);
+	if (n < 0 || (size_t)n >= sizeof(prepend))
+		prepend[0] = '\0';
+	memset(&why, 0, sizeof(why));
+	if (local_maildir_deliver(home, c->local_maildir, fd, prepend,
+	    c->hostname, &why, name, sizeof(name)) == 0)
+		local_result(&res, IPC_OUT_SENT, 250, "2.0.0", name);
+	else
+		local_result(&res, why.code >= 500 ? IPC_OUT_BOUNCED :
+		    IPC_OUT_DEFERRED, why.code, why.dsn, why.text);
+	close(home);
+out:
+	(void)write(wfd, &res, sizeof(res));
+	_exit(0);
+}
+
+void
+local_deliver(const struct conf *c, const struct ipc_out_job *j, int fd,
+    const struct ipc_out_rcpt *r, struct local_result *res)
+{
+	struct passwd *pw;
+	char user[64];
+	int p[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	if (local_user(r->addr, user, sizeof(user)) == -1 ||
+	    (pw = getpwnam(user)) == NULL) {
+		/* an alias or a mailbox elsewhere is issue 12's next part */
+		local_result(res, IPC_OUT_BOUNCED, 550, "5.1.1",
+		    "no such user here");
+		return;
+	}
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		log_warn("local: delivery to %s: pipe", r->addr);
+		local_result(res, IPC_OUT_DEFERRED, 451, "4.3.0",
+		    "cannot start the delivery");
+		return;
+	}
+	if ((pid = fork()) == -1) {
+		log_warn("local: delivery to %s: fork", r->addr);
+		close(p[0]);
+		close(p[1]);
+		local_result(res, IPC_OUT_DEFERRED, 451, "4.3.0",
+		    "cannot start the delivery");
+		return;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		local_child(c, j, fd, r, pw, p[1]);
+	}
+	close(p[1]);
+	do
+		n = read(p[0], res, sizeof(*res));
+	while (n == -1 && errno == EINTR);
+	close(p[0]);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof(*res)) {
+		log_warnx("local: the delivery to %s ended without a result",
+		    r->addr);
+		local_result(res, IPC_OUT_DEFERRED, 451, "4.3.0",
+		    "the delivery ended without a result");
+		return;
+	}
+	res->dsn[sizeof(res->dsn) - 1] = '\0';
+	res->text[sizeof(res->text) - 1] = '\0';
+}
