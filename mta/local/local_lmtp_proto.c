@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "local_lmtp_proto.h"
+#include "smtp/smtp_client.h"
 
 /* Per recipient, in the caller's accepted[] (scratch). */
 enum local_lmtp_rc {
@@ -38,31 +39,6 @@ static const struct local_lmtp_kw local_lmtp_kws[] = {
 	{ "ENHANCEDSTATUSCODES", LOCAL_LMTP_ENHANCED },
 };
 
-/* Is t[0..len) the word w, ignoring case? */
-static int
-local_lmtp_word(const char *t, size_t len, const char *w)
-{
-	return strlen(w) == len && strncasecmp(t, w, len) == 0;
-}
-
-/* A decimal number of at most 19 digits; -1 if t[0..len) is not one. */
-static int
-local_lmtp_number(const char *t, size_t len, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	if (len == 0 || len > 19)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (t[i] < '0' || t[i] > '9')
-			return -1;
-		v = v * 10 + (uint64_t)(t[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
 int
 local_lmtp_lhlo_parse(const struct smtp_proto_reply_acc *acc,
     struct local_lmtp_caps *out)
@@ -81,14 +57,14 @@ local_lmtp_lhlo_parse(const struct smtp_proto_reply_acc *acc,
 			;
 		for (k = 0; k < sizeof(local_lmtp_kws) /
 		    sizeof(local_lmtp_kws[0]); k++) {
-			if (!local_lmtp_word(t, kwlen, local_lmtp_kws[k].name))
+			if (!smtp_client_word(t, kwlen, local_lmtp_kws[k].name))
 				continue;
 			if (local_lmtp_kws[k].bit == LOCAL_LMTP_SIZE) {
 				/* "SIZE" alone: offered, no limit */
 				plen = kwlen < len ? len - kwlen - 1 : 0;
 				if (plen == 0)
 					out->ext |= LOCAL_LMTP_SIZE;
-				else if (local_lmtp_number(t + kwlen + 1, plen,
+				else if (smtp_client_number(t + kwlen + 1, plen,
 				    &v) == 0) {
 					out->ext |= LOCAL_LMTP_SIZE;
 					out->size = v;
@@ -99,40 +75,6 @@ local_lmtp_lhlo_parse(const struct smtp_proto_reply_acc *acc,
 		}
 	}
 	return 0;
-}
-
-/* ---- dot-stuffing ---- */
-
-void
-local_lmtp_dot_init(struct local_lmtp_dot *d)
-{
-	d->bol = 1;
-}
-
-size_t
-local_lmtp_dot_encode(struct local_lmtp_dot *d, const char *in, size_t len,
-    char *out)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < len; i++) {
-		if (d->bol && in[i] == '.')
-			out[n++] = '.';
-		out[n++] = in[i];
-		d->bol = in[i] == '\n';
-	}
-	return n;
-}
-
-size_t
-local_lmtp_dot_end(const struct local_lmtp_dot *d, char *out)
-{
-	if (d->bol) {
-		memcpy(out, ".\r\n", 3);
-		return 3;
-	}
-	memcpy(out, "\r\n.\r\n", 5);
-	return 5;
 }
 
 /* ---- results ---- */

@@ -44,31 +44,6 @@ struct local_lmtp_caps {
 int	local_lmtp_lhlo_parse(const struct smtp_proto_reply_acc *acc,
 	    struct local_lmtp_caps *out);
 
-/*
- * The dot-stuffing encoder of the content: a line that starts with '.'
- * gets another '.'; line ends are kept as they are (the queue's content
- * is CRLF, and LMTP is SMTP-like). The state carries across chunks, so a
- * chunk may end anywhere. (smtpout has the same encoder, but a process
- * folder may not include another's, doc/design.md §4.)
- */
-struct local_lmtp_dot {
-	int	bol;		/* the next byte starts a line */
-};
-
-void	local_lmtp_dot_init(struct local_lmtp_dot *);
-/*
- * Encodes in[0..len) into out, which must have room for 2 * len octets.
- * Returns the octets written.
- */
-size_t	local_lmtp_dot_encode(struct local_lmtp_dot *, const char *in,
-	    size_t len, char *out);
-/*
- * Writes the end of data into out (room for 5 octets): ".\r\n" after a
- * complete line, "\r\n.\r\n" when the content did not end in LF.
- * Returns the octets written.
- */
-size_t	local_lmtp_dot_end(const struct local_lmtp_dot *, char *out);
-
 /* What happened to one recipient. */
 enum local_lmtp_status {
 	LOCAL_LMTP_OPEN = 0,		/* not decided yet */

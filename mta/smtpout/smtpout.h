@@ -23,6 +23,7 @@
 #include "lib/buf.h"
 #include "lib/child.h"
 #include "lib/tls.h"
+#include "smtp/smtp_client.h"
 #include "smtp/smtp_proto.h"
 #include "smtpout_proto.h"
 
@@ -166,7 +167,7 @@ struct smtpout_sess {
 	uint32_t		 naccepted;
 	/* DATA */
 	uint64_t		 off;
-	struct smtpout_proto_dot dot;
+	struct smtp_client_dot dot;
 	int			 end_queued;
 };
 

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "smtp/envelope.h"
+#include "smtp/smtp_client.h"
 #include "smtpout_proto.h"
 
 struct smtpout_proto_kw {
@@ -31,31 +32,6 @@ static const struct smtpout_proto_kw smtpout_proto_kws[] = {
 	{ "ENHANCEDSTATUSCODES", SMTPOUT_PROTO_ENHANCED },
 };
 
-/* Is t[0..len) the word w, ignoring case? */
-static int
-smtpout_proto_word(const char *t, size_t len, const char *w)
-{
-	return strlen(w) == len && strncasecmp(t, w, len) == 0;
-}
-
-/* A decimal number of at most 19 digits; -1 if t[0..len) is not one. */
-static int
-smtpout_proto_number(const char *t, size_t len, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	if (len == 0 || len > 19)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (t[i] < '0' || t[i] > '9')
-			return -1;
-		v = v * 10 + (uint64_t)(t[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
 /* The AUTH mechanisms we know among the words of p[0..len). */
 static unsigned
 smtpout_proto_mechs(const char *p, size_t len)
@@ -68,9 +44,9 @@ smtpout_proto_mechs(const char *p, size_t len)
 			i++;
 		for (j = i; j < len && p[j] != ' '; j++)
 			;
-		if (smtpout_proto_word(p + i, j - i, "PLAIN"))
+		if (smtp_client_word(p + i, j - i, "PLAIN"))
 			m |= SMTPOUT_PROTO_AUTH_PLAIN;
-		else if (smtpout_proto_word(p + i, j - i, "LOGIN"))
+		else if (smtp_client_word(p + i, j - i, "LOGIN"))
 			m |= SMTPOUT_PROTO_AUTH_LOGIN;
 		i = j;
 	}
@@ -101,7 +77,7 @@ smtpout_proto_ehlo_parse(const struct smtp_proto_reply_acc *acc,
 		}
 		for (k = 0; k < sizeof(smtpout_proto_kws) /
 		    sizeof(smtpout_proto_kws[0]); k++) {
-			if (!smtpout_proto_word(t, kwlen,
+			if (!smtp_client_word(t, kwlen,
 			    smtpout_proto_kws[k].name))
 				continue;
 			switch (smtpout_proto_kws[k].bit) {
@@ -109,7 +85,7 @@ smtpout_proto_ehlo_parse(const struct smtp_proto_reply_acc *acc,
 				/* "SIZE" alone: no fixed limit (RFC 1870 §4) */
 				if (plen == 0)
 					out->size = 0;
-				else if (smtpout_proto_number(p, plen, &n) ==
+				else if (smtp_client_number(p, plen, &n) ==
 				    0)
 					out->size = n;
 				else
@@ -273,49 +249,6 @@ smtpout_proto_rcpt(char *dst, size_t size, const char *addr,
 	return (int)n;
 }
 
-void
-smtpout_proto_dot_init(struct smtpout_proto_dot *d)
-{
-	d->bol = 1;
-}
-
-/*
- * A line at a time: only the first octet of a line can need a dot, so
- * everything up to and including the next LF is copied in one block
- * (memchr and memcpy; a 100 KB message has few lines that start with a
- * dot, most have none). The state is whether the last octet was an LF.
- */
-size_t
-smtpout_proto_dot_encode(struct smtpout_proto_dot *d, const char *in,
-    size_t len, char *out)
-{
-	const char *lf;
-	size_t i = 0, n = 0, seg;
-
-	while (i < len) {
-		if (d->bol && in[i] == '.')
-			out[n++] = '.';
-		lf = memchr(in + i, '\n', len - i);
-		seg = lf != NULL ? (size_t)(lf - (in + i)) + 1 : len - i;
-		memcpy(out + n, in + i, seg);
-		n += seg;
-		i += seg;
-		d->bol = lf != NULL;
-	}
-	return n;
-}
-
-size_t
-smtpout_proto_dot_end(const struct smtpout_proto_dot *d, char *out)
-{
-	if (d->bol) {
-		memcpy(out, ".\r\n", 3);
-		return 3;
-	}
-	memcpy(out, "\r\n.\r\n", 5);
-	return 5;
-}
-
 int
 smtpout_proto_base64(char *dst, size_t size, const void *src, size_t len)
 {
@@ -387,7 +320,7 @@ smtpout_proto_cred_parse(const char *line, size_t len,
 	hl = i - s;
 	colon = memchr(line + s, ':', hl);
 	if (colon != NULL) {
-		if (smtpout_proto_number(colon + 1,
+		if (smtp_client_number(colon + 1,
 		    (size_t)(line + s + hl - colon - 1), &port) == -1 ||
 		    port == 0 || port > 65535) {
 			*why = "bad port";

@@ -88,29 +88,6 @@ int	smtpout_proto_rcpt(char *dst, size_t size, const char *addr,
 	    unsigned notify, const char *orcpt, unsigned ext);
 
 /*
- * The dot-stuffing encoder: a line that starts with '.' gets another '.'
- * (RFC 5321 §4.5.2). Its state carries across chunks, so a chunk may end
- * anywhere, between CR and LF or right before the dot.
- */
-struct smtpout_proto_dot {
-	int	bol;		/* the next byte starts a line */
-};
-
-void	smtpout_proto_dot_init(struct smtpout_proto_dot *);
-/*
- * Encodes in[0..len) into out, which must have room for 2 * len octets.
- * Returns the octets written.
- */
-size_t	smtpout_proto_dot_encode(struct smtpout_proto_dot *, const char *in,
-	    size_t len, char *out);
-/*
- * Writes the end of data into out (room for 5 octets): ".\r\n" after a
- * complete line, "\r\n.\r\n" when the content did not end in LF (RFC
- * 5321 §4.1.1.4). Returns the octets written.
- */
-size_t	smtpout_proto_dot_end(const struct smtpout_proto_dot *, char *out);
-
-/*
  * Base64 (RFC 4648 §4, with padding) of src[0..len) into dst[0..size),
  * NUL-terminated. Returns the length, or -1 when dst is too small.
  */

@@ -39,7 +39,7 @@ smtpout_sess_fill(struct smtpout_sess *s)
 	while (!s->end_queued && s->out.len < SMTPOUT_CHUNK) {
 		left = job->j.size - s->off;
 		if (left == 0) {
-			n = smtpout_proto_dot_end(&s->dot, smtpout_txn_encoded);
+			n = smtp_client_dot_end(&s->dot, smtpout_txn_encoded);
 			if (buf_append(&s->out, smtpout_txn_encoded, n) == -1)
 				return smtpout_sess_abort(s,
 				    SMTPOUT_PROTO_F_LOST, "buffering data");
@@ -64,7 +64,7 @@ smtpout_sess_fill(struct smtpout_sess *s)
 			return -1;
 		}
 		s->off += (uint64_t)r;
-		n = smtpout_proto_dot_encode(&s->dot, smtpout_txn_chunk,
+		n = smtp_client_dot_encode(&s->dot, smtpout_txn_chunk,
 		    (size_t)r, smtpout_txn_encoded);
 		if (buf_append(&s->out, smtpout_txn_encoded, n) == -1)
 			return smtpout_sess_abort(s, SMTPOUT_PROTO_F_LOST,
@@ -337,7 +337,7 @@ smtpout_sess_data(struct smtpout_sess *s)
 	s->state = SMTPOUT_S_BODY;
 	s->off = 0;
 	s->end_queued = 0;
-	smtpout_proto_dot_init(&s->dot);
+	smtp_client_dot_init(&s->dot);
 	smtpout_sess_arm(s, s->so->conf->smtpout_data_timeout);
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "smtpout/smtpout_proto.h"
+#include "smtp/smtp_client.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -146,22 +147,22 @@ static void
 fuzz_dot(const char *in, size_t len, size_t chunk)
 {
 	static char out[2 * FUZZ_DOT_MAX + 8], want[2 * FUZZ_DOT_MAX + 8];
-	struct smtpout_proto_dot d;
+	struct smtp_client_dot d;
 	size_t i, c, n = 0, wn, e;
 	int bol = 1;
 
 	if (len > FUZZ_DOT_MAX)
 		len = FUZZ_DOT_MAX;
-	smtpout_proto_dot_init(&d);
+	smtp_client_dot_init(&d);
 	for (i = 0; i < len; i += c) {
 		c = len - i < chunk ? len - i : chunk;
-		n += smtpout_proto_dot_encode(&d, in + i, c, out + n);
+		n += smtp_client_dot_encode(&d, in + i, c, out + n);
 		FUZZ_CHECK(n <= 2 * (i + c));
 	}
 	wn = fuzz_dot_ref(&bol, in, len, want);
 	FUZZ_CHECK(n == wn && memcmp(out, want, n) == 0);
 	FUZZ_CHECK(d.bol == bol);
-	e = smtpout_proto_dot_end(&d, out + n);
+	e = smtp_client_dot_end(&d, out + n);
 	FUZZ_CHECK((e == 3 && bol) || (e == 5 && !bol));
 	FUZZ_CHECK(memcmp(out + n + e - 3, ".\r\n", 3) == 0);
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "local/local_lmtp_proto.h"
+#include "smtp/smtp_client.h"
 
 /* ---- LHLO ---- */
 
@@ -99,7 +100,7 @@ static const struct dot_case dot_cases[] = {
 static void
 test_dot(void **state)
 {
-	struct local_lmtp_dot d;
+	struct smtp_client_dot d;
 	char out[256];
 	size_t i, cut, n, len;
 
@@ -108,12 +109,12 @@ test_dot(void **state)
 		len = strlen(dot_cases[i].in);
 		/* every place a chunk can end */
 		for (cut = 0; cut <= len; cut++) {
-			local_lmtp_dot_init(&d);
-			n = local_lmtp_dot_encode(&d, dot_cases[i].in, cut,
+			smtp_client_dot_init(&d);
+			n = smtp_client_dot_encode(&d, dot_cases[i].in, cut,
 			    out);
-			n += local_lmtp_dot_encode(&d, dot_cases[i].in + cut,
+			n += smtp_client_dot_encode(&d, dot_cases[i].in + cut,
 			    len - cut, out + n);
-			n += local_lmtp_dot_end(&d, out + n);
+			n += smtp_client_dot_end(&d, out + n);
 			out[n] = '\0';
 			assert_string_equal(out, dot_cases[i].out);
 		}

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "smtp/envelope.h"
+#include "smtp/smtp_client.h"
 #include "smtpout/smtpout_proto.h"
 
 /* ---- EHLO ---- */
@@ -243,15 +244,15 @@ dot_ref(int *bol, const char *in, size_t len, char *out)
 static void
 dot_run(const char *in, size_t k, char *out)
 {
-	struct smtpout_proto_dot d;
+	struct smtp_client_dot d;
 	size_t len = strlen(in), i, n = 0, c;
 
-	smtpout_proto_dot_init(&d);
+	smtp_client_dot_init(&d);
 	for (i = 0; i < len; i += c) {
 		c = len - i < k ? len - i : k;
-		n += smtpout_proto_dot_encode(&d, in + i, c, out + n);
+		n += smtp_client_dot_encode(&d, in + i, c, out + n);
 	}
-	n += smtpout_proto_dot_end(&d, out + n);
+	n += smtp_client_dot_end(&d, out + n);
 	out[n] = '\0';
 }
 
@@ -280,7 +281,7 @@ test_dot_random(void **state)
 {
 	static const char alpha[] = ".\r\na";
 	char in[64], out[2 * sizeof(in) + 8], want[2 * sizeof(in) + 8];
-	struct smtpout_proto_dot d;
+	struct smtp_client_dot d;
 	uint32_t x = 12345;
 	size_t len, i, k, c, n, wn;
 	int bol, round;
@@ -296,10 +297,10 @@ test_dot_random(void **state)
 		bol = 1;
 		wn = dot_ref(&bol, in, len, want);
 		for (k = 1; k <= 17; k++) {
-			smtpout_proto_dot_init(&d);
+			smtp_client_dot_init(&d);
 			for (i = n = 0; i < len; i += c) {
 				c = len - i < k ? len - i : k;
-				n += smtpout_proto_dot_encode(&d, in + i, c,
+				n += smtp_client_dot_encode(&d, in + i, c,
 				    out + n);
 			}
 			if (n != wn || memcmp(out, want, n) != 0 ||
