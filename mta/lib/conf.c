@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -37,8 +38,6 @@ static const char *const conf_smtpin_tls_names[] = { "required", "offered",
 static const char *const conf_tls_floor_names[] = { "encrypt", "verify",
     NULL };
 static const char *const conf_af_names[] = { "any", "ipv4", "ipv6", NULL };
-static const char *const conf_local_transport_names[] = { "none", "maildir",
-    NULL };
 
 #define CONF_F(f)	offsetof(struct conf, f), \
 			sizeof(((struct conf *)0)->f)
@@ -129,8 +128,14 @@ static const struct conf_key conf_keys[] = {
 	    CONF_F(smtpout_destination_concurrency), 0, 10000, 1, NULL },
 	{ "smtpout_address_family", CONF_T_ENUM,
 	    CONF_F(smtpout_address_family), 0, 0, 0, conf_af_names },
-	{ "local_transport", CONF_T_ENUM, CONF_F(local_transport), 0, 0, 0,
-	    conf_local_transport_names },
+	{ "local_transport", CONF_T_STRING, CONF_F(local_transport_text), 0,
+	    0, 0, NULL },
+	{ "local_lmtp_connect_timeout", CONF_T_DURATION,
+	    CONF_F(local_lmtp_connect_timeout), 0, 3600, 1, NULL },
+	{ "local_lmtp_command_timeout", CONF_T_DURATION,
+	    CONF_F(local_lmtp_command_timeout), 0, 3600, 1, NULL },
+	{ "local_lmtp_data_timeout", CONF_T_DURATION,
+	    CONF_F(local_lmtp_data_timeout), 0, 3600, 1, NULL },
 	{ "local_maildir", CONF_T_STRING, CONF_F(local_maildir), 0, 0, 0,
 	    NULL },
 	{ "smtpout_connect_timeout", CONF_T_DURATION,
@@ -208,6 +213,8 @@ conf_listen_kind_name(enum conf_listen_kind k)
 		return "submission";
 	case CONF_LISTEN_SMTPS:
 		return "smtps";
+	case CONF_LISTEN_PICKUP:
+		return "pickup";
 	}
 	return "?";
 }
@@ -271,6 +278,11 @@ conf_defaults(struct conf *c)
 	c->smtpout_destination_concurrency = 20;
 	c->smtpout_address_family = CONF_AF_ANY;
 	c->local_transport = CONF_LOCAL_NONE;
+	conf_set_str(c->local_transport_text, sizeof(c->local_transport_text),
+	    "none");
+	c->local_lmtp_connect_timeout = 30;
+	c->local_lmtp_command_timeout = 300;
+	c->local_lmtp_data_timeout = 600;
 	conf_set_str(c->local_maildir, sizeof(c->local_maildir), "Maildir");
 	c->policy_memory_time = 7 * 86400;
 	c->mta_sts_fetch_timeout = 60;
@@ -419,6 +431,92 @@ conf_unknown_key(const char *key, const char *fname, int line, char *err,
 
 /* ---- checks that concern more than one key ----------------------------- */
 
+/*
+ * local_transport: none, maildir, lmtp:unix:/path or lmtp:inet:host:port
+ * (host a DNS name or an address, an IPv6 one in brackets), parsed into
+ * local_transport and local_lmtp_* (doc/design.md §12). Returns 0, or -1
+ * with the message in err.
+ */
+static int
+conf_local_transport_parse(struct conf *c, char *err, size_t errlen)
+{
+	static const char allowed[] = "none, maildir, lmtp:unix:/path or "
+	    "lmtp:inet:host:port (an IPv6 address in brackets)";
+	const char *t = c->local_transport_text, *h, *colon, *end, *bad;
+	const char *errstr;
+	struct in6_addr a6;
+	size_t n, i;
+
+	c->local_lmtp_path[0] = c->local_lmtp_host[0] = '\0';
+	c->local_lmtp_port = 0;
+	if (strcmp(t, "none") == 0) {
+		c->local_transport = CONF_LOCAL_NONE;
+		return 0;
+	}
+	if (strcmp(t, "maildir") == 0) {
+		c->local_transport = CONF_LOCAL_MAILDIR;
+		return 0;
+	}
+	c->local_transport = CONF_LOCAL_LMTP;
+	if (strncmp(t, "lmtp:unix:", 10) == 0) {
+		t += 10;
+		if (t[0] != '/' || strchr(t, ' ') != NULL ||
+		    strlen(t) >= sizeof(c->local_lmtp_path) ||
+		    strlen(t) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			return conf_key_error(c, "local_transport", err,
+			    errlen, "\"%s\": the socket must be an absolute "
+			    "path of at most %zu bytes; allowed: %s",
+			    c->local_transport_text, sizeof(((struct
+			    sockaddr_un *)0)->sun_path) - 1, allowed);
+		conf_set_str(c->local_lmtp_path, sizeof(c->local_lmtp_path),
+		    t);
+		return 0;
+	}
+	bad = "unknown transport";
+	if (strncmp(t, "lmtp:inet:", 10) != 0)
+		goto fail;
+	h = t + 10;
+	if (h[0] == '[') {
+		bad = "an IPv6 address in brackets that does not parse";
+		if ((end = strchr(h, ']')) == NULL || end[1] != ':')
+			goto fail;
+		n = (size_t)(end - h - 1);
+		if (n == 0 || n >= sizeof(c->local_lmtp_host))
+			goto fail;
+		memcpy(c->local_lmtp_host, h + 1, n);
+		c->local_lmtp_host[n] = '\0';
+		if (inet_pton(AF_INET6, c->local_lmtp_host, &a6) != 1)
+			goto fail;
+		colon = end + 1;
+	} else {
+		bad = "no port";
+		if ((colon = strrchr(h, ':')) == NULL)
+			goto fail;
+		bad = "no host, or a host that is not a name or an address "
+		    "(an IPv6 address goes in brackets)";
+		if (colon == h ||
+		    (size_t)(colon - h) >= sizeof(c->local_lmtp_host))
+			goto fail;
+		n = (size_t)(colon - h);
+		for (i = 0; i < n; i++)
+			if (!isalnum((unsigned char)h[i]) && h[i] != '.' &&
+			    h[i] != '-' && h[i] != '_')
+				goto fail;
+		memcpy(c->local_lmtp_host, h, n);
+		c->local_lmtp_host[n] = '\0';
+	}
+	bad = "no port, or a port that is not 1 to 65535";
+	c->local_lmtp_port = (unsigned)strtonum(colon + 1, 1, 65535, &errstr);
+	if (errstr != NULL)
+		goto fail;
+	return 0;
+fail:
+	c->local_lmtp_host[0] = '\0';
+	c->local_lmtp_port = 0;
+	return conf_key_error(c, "local_transport", err, errlen, "\"%s\": %s; "
+	    "allowed: %s", c->local_transport_text, bad, allowed);
+}
+
 static int
 conf_validate(struct conf *c, char *err, size_t errlen)
 {
@@ -471,6 +569,8 @@ conf_validate(struct conf *c, char *err, size_t errlen)
 			    "\"%s\" is not a directory below the home; write "
 			    "it relative, e.g. Maildir", md);
 	}
+	if (conf_local_transport_parse(c, err, errlen) == -1)
+		return -1;
 	if (c->retry_min > c->retry_max) {
 		conf_duration_text(lo, sizeof(lo), c->retry_min);
 		conf_duration_text(hi, sizeof(hi), c->retry_max);

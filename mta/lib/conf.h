@@ -34,7 +34,15 @@ enum conf_listen_kind {
 	CONF_LISTEN_SMTP,		/* port 25: STARTTLS offered */
 	CONF_LISTEN_SUBMISSION,		/* 587: STARTTLS before AUTH/MAIL */
 	CONF_LISTEN_SMTPS,		/* 465: implicit TLS (RFC 8314) */
+	CONF_LISTEN_PICKUP,		/* unix:/path: local submission by
+					   sendmail(8), doc/design.md §6 */
 };
+
+/*
+ * The pickup socket sealpostd always opens in run_dir, besides the
+ * listeners of `listen` (doc/design.md §3): sendmail(8) finds it there.
+ */
+#define CONF_PICKUP_SOCKET	"pickup"
 
 enum conf_smtpin_tls {
 	CONF_SMTPIN_TLS_REQUIRED,
@@ -56,13 +64,14 @@ enum conf_address_family {
 enum conf_local_transport {
 	CONF_LOCAL_NONE,	/* not at all: local recipients wait */
 	CONF_LOCAL_MAILDIR,	/* into ~user/local_maildir */
+	CONF_LOCAL_LMTP,	/* LMTP to local_lmtp_path or _host:_port */
 };
 
 struct conf_listen {
 	struct sockaddr_storage	ss;
 	socklen_t		sslen;
 	enum conf_listen_kind	kind;
-	char			text[80];	/* as written, for logs */
+	char			text[120];	/* as written, for logs */
 };
 
 struct conf {
@@ -130,6 +139,18 @@ struct conf {
 	enum conf_local_transport local_transport;
 	char			local_maildir[CONF_PATH_MAX];	/* relative
 							   to the home */
+	/* local_transport as written; conf_validate parses it into
+	   local_transport and the three below (doc/design.md §12) */
+	char			local_transport_text[CONF_PATH_MAX + 16];
+	char			local_lmtp_path[CONF_PATH_MAX];	/* lmtp:unix:
+							   "" for inet */
+	char			local_lmtp_host[CONF_DOMAIN_MAX]; /* lmtp:inet:
+							   name or address,
+							   no brackets */
+	unsigned		local_lmtp_port;
+	unsigned		local_lmtp_connect_timeout;	/* seconds */
+	unsigned		local_lmtp_command_timeout;	/* seconds */
+	unsigned		local_lmtp_data_timeout;	/* seconds */
 
 	/*
 	 * The line that set each key, 0 while it has its default; indexed
@@ -166,7 +187,8 @@ int	conf_load(struct conf *c, const char *path, char *err, size_t errlen);
  * directories under dir. Returns 0, or -1 if dir is too long.
  */
 int	conf_devmode(struct conf *c, const char *dir);
-/* The keyword for a listener kind ("smtp", "submission", "smtps"). */
+/* The keyword for a listener kind ("smtp", "submission", "smtps",
+   "pickup"). */
 const char *conf_listen_kind_name(enum conf_listen_kind);
 /*
  * The line of the file that set key, or 0 when the key kept its default

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "conf.h"
 #include "conf_priv.h"
@@ -416,13 +417,35 @@ conf_nexthop_ok(const char *v)
 	return errstr == NULL;
 }
 
+/*
+ * unix:/path (an absolute path that fits sun_path) for the pickup kind
+ * (doc/design.md §6). Returns 0 or -1.
+ */
+static int
+conf_listen_unix(const char *addr, struct conf_listen *l)
+{
+	struct sockaddr_un *sun;
+	const char *path = addr + 5;
+	size_t plen = strlen(path);
+
+	memset(&l->ss, 0, sizeof(l->ss));
+	sun = (struct sockaddr_un *)(void *)&l->ss;
+	if (path[0] != '/' || plen >= sizeof(sun->sun_path))
+		return -1;
+	sun->sun_family = AF_UNIX;
+	memcpy(sun->sun_path, path, plen + 1);
+	l->sslen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+	    plen + 1);
+	return 0;
+}
+
 static int
 conf_listen(const char *item, struct conf_listen *l)
 {
-	char addr[80];
+	char addr[120];
 	const char *sp;
 	size_t alen;
-	int n;
+	int n, isunix;
 
 	sp = strpbrk(item, " \t");
 	if (sp == NULL)
@@ -434,24 +457,37 @@ conf_listen(const char *item, struct conf_listen *l)
 	addr[alen] = '\0';
 	while (isspace((unsigned char)*sp))
 		sp++;
+	isunix = strncmp(addr, "unix:", 5) == 0;
 	if (strcmp(sp, "smtp") == 0)
 		l->kind = CONF_LISTEN_SMTP;
 	else if (strcmp(sp, "submission") == 0)
 		l->kind = CONF_LISTEN_SUBMISSION;
 	else if (strcmp(sp, "smtps") == 0)
 		l->kind = CONF_LISTEN_SMTPS;
+	else if (strcmp(sp, "pickup") == 0)
+		l->kind = CONF_LISTEN_PICKUP;
 	else
 		return -2;
-	/*
-	 * address:port with an explicit port: a listener needs one, and an
-	 * IPv6 address needs brackets to tell its last group from the port.
-	 */
-	if (strrchr(addr, ':') == NULL || addr[alen - 1] == ']' ||
-	    (addr[0] != '[' && strchr(addr, ':') != strrchr(addr, ':')))
-		return -1;
-	if ((n = conf_hostport(addr, &l->ss)) < 0)
-		return -1;
-	l->sslen = (socklen_t)n;
+	/* local submission only on a UNIX socket, the network never on one */
+	if (isunix != (l->kind == CONF_LISTEN_PICKUP))
+		return -3;
+	if (isunix) {
+		if (conf_listen_unix(addr, l) == -1)
+			return -1;
+	} else {
+		/*
+		 * address:port with an explicit port: a listener needs one,
+		 * and an IPv6 address needs brackets to tell its last group
+		 * from the port.
+		 */
+		if (strrchr(addr, ':') == NULL || addr[alen - 1] == ']' ||
+		    (addr[0] != '[' &&
+		    strchr(addr, ':') != strrchr(addr, ':')))
+			return -1;
+		if ((n = conf_hostport(addr, &l->ss)) < 0)
+			return -1;
+		l->sslen = (socklen_t)n;
+	}
 	if (strlcpy(l->text, addr, sizeof(l->text)) >= sizeof(l->text))
 		return -1;
 	return 0;
@@ -587,7 +623,12 @@ conf_item_listen(const struct conf_set *x, char *item, void *field)
 		    "separate listen entries with commas", item);
 	if (r == -2)
 		return conf_set_err(x, "'%s': unknown kind '%s'; the kind is "
-		    "smtp, submission or smtps", item, kind);
+		    "smtp, submission or smtps, or pickup on unix:/path", item,
+		    kind);
+	if (r == -3)
+		return conf_set_err(x, "'%s': the pickup kind listens on "
+		    "unix:/path and only there; write e.g. "
+		    "unix:/run/sealpost/submit pickup", item);
 	return conf_set_err(x, "'%s' is not 'address:port kind'; write "
 	    "entries such as 0.0.0.0:25 smtp or [::]:587 submission, "
 	    "separated by commas", item);

@@ -1,9 +1,11 @@
 /*
  * local_main.c: main of the local process (see local.h, doc/design.md
  * §2, §12): the channel from the queue (IPC_LOCAL_CHANNEL), its jobs,
- * one delivery after the other, and an out line per recipient (§9,
- * mx=local, tls=local: the message does not leave the host). Stays root
- * so that local_deliver.c can become each recipient.
+ * one delivery after the other (one recipient at a time into Maildir,
+ * or a job's recipients in one LMTP session, local_lmtp.c), and an out
+ * line per recipient (§9; mx=local, tls=local where the message does not
+ * leave the host). Stays root so that local_deliver.c can become each
+ * recipient, and connects to the LMTP socket as root.
  * Linked by the local binary.
  */
 #include "config.h"
@@ -17,6 +19,7 @@
 #include "lib/ipc.h"
 #include "lib/log.h"
 #include "local.h"
+#include "local_lmtp.h"
 #include "smtp/envelope.h"
 
 /* The job being received: its recipients come one frame each. */
@@ -58,7 +61,7 @@ local_chan_close(struct local_proc *p)
 /* The out line of recipient r of job j (doc/design.md §9). */
 static void
 local_log_out(const struct ipc_out_job *j, const struct ipc_out_rcpt *r,
-    const struct local_result *res)
+    const struct local_result *res, const struct local_lmtp_facts *f)
 {
 	struct log_kv kv;
 	int64_t delay = (int64_t)time(NULL) - j->arrival;
@@ -67,9 +70,15 @@ local_log_out(const struct ipc_out_job *j, const struct ipc_out_rcpt *r,
 	log_kv_str(&kv, "id", j->id);
 	log_kv_str(&kv, "rcpt", r->addr);
 	log_kv_str(&kv, "domain", j->domain);
-	log_kv_str(&kv, "mx", "local");
+	log_kv_str(&kv, "mx", f->mx);
+	if (f->ip[0] != '\0')
+		log_kv_str(&kv, "ip", f->ip);
 	log_kv_str(&kv, "policy", "local");
-	log_kv_str(&kv, "tls", "local");
+	log_kv_str(&kv, "tls", f->tls);
+	if (f->cipher[0] != '\0') {
+		log_kv_str(&kv, "cipher", f->cipher);
+		log_kv_str(&kv, "verify", f->verify);
+	}
 	log_kv_str(&kv, "result", res->outcome == IPC_OUT_SENT ? "sent" :
 	    res->outcome == IPC_OUT_BOUNCED ? "bounced" : j->final ?
 	    "expired" : "deferred");
@@ -80,33 +89,67 @@ local_log_out(const struct ipc_out_job *j, const struct ipc_out_rcpt *r,
 	log_kv_emit(&kv);
 }
 
-/* Every recipient of the job is here: deliver each, answer, end it. */
+/*
+ * The out line and the IPC_OUT_RESULT of recipient r. Returns 0, or -1
+ * when the channel broke (its error callback closes it).
+ */
+static int
+local_answer(struct local_proc *p, const struct ipc_out_job *j,
+    const struct ipc_out_rcpt *r, const struct local_result *res,
+    const struct local_lmtp_facts *f)
+{
+	struct ipc_out_result out;
+
+	local_log_out(j, r, res, f);
+	memset(&out, 0, sizeof(out));
+	out.job = j->job;
+	out.index = r->index;
+	out.outcome = res->outcome;
+	out.code = res->code;
+	(void)strlcpy(out.dsn, res->dsn, sizeof(out.dsn));
+	(void)strlcpy(out.mx, f->mx, sizeof(out.mx));
+	(void)strlcpy(out.text, res->text, sizeof(out.text));
+	(void)strlcpy(out.ip, f->ip, sizeof(out.ip));
+	(void)strlcpy(out.policy, "local", sizeof(out.policy));
+	(void)strlcpy(out.tls, f->tls, sizeof(out.tls));
+	(void)strlcpy(out.cipher, f->cipher, sizeof(out.cipher));
+	(void)strlcpy(out.verify, f->verify, sizeof(out.verify));
+	return ipc_send(&p->chan, IPC_OUT_RESULT, &out, sizeof(out), -1);
+}
+
+/* Every recipient of the job is here: deliver, answer each, end it. */
 static void
 local_job_run(struct local_proc *p)
 {
+	static const struct local_lmtp_facts maildir = { .mx = "local",
+	    .tls = "local", .verify = "local" };
 	struct local_job *lj = p->job;
-	struct ipc_out_result out;
+	struct local_lmtp_facts f;
 	struct ipc_out_done done;
-	struct local_result res;
-	uint32_t i;
+	struct local_result res, *all;
+	uint32_t i, n = lj->n;
 
-	for (i = 0; i < lj->n && p->open; i++) {
-		local_deliver(&p->c.conf, &lj->j, lj->fd, &lj->rcpt[i], &res);
-		local_log_out(&lj->j, &lj->rcpt[i], &res);
-		memset(&out, 0, sizeof(out));
-		out.job = lj->j.job;
-		out.index = lj->rcpt[i].index;
-		out.outcome = res.outcome;
-		out.code = res.code;
-		(void)strlcpy(out.dsn, res.dsn, sizeof(out.dsn));
-		(void)strlcpy(out.mx, "local", sizeof(out.mx));
-		(void)strlcpy(out.text, res.text, sizeof(out.text));
-		(void)strlcpy(out.policy, "local", sizeof(out.policy));
-		(void)strlcpy(out.tls, "local", sizeof(out.tls));
-		if (ipc_send(&p->chan, IPC_OUT_RESULT, &out, sizeof(out), -1) ==
-		    -1)
-			return;	/* the error callback closes it */
-	}
+	if (p->c.conf.local_transport == CONF_LOCAL_LMTP) {
+		/* one session for all of them (doc/design.md §12) */
+		if ((all = calloc(n, sizeof(*all))) == NULL)
+			fatal("%s: job", p->c.title);
+		local_lmtp_deliver(&p->c.conf, &lj->j, lj->fd, lj->rcpt, n,
+		    all, &f);
+		for (i = 0; i < n && p->open; i++)
+			if (local_answer(p, &lj->j, &lj->rcpt[i], &all[i], &f) ==
+			    -1)
+				break;
+		free(all);
+		if (i < n)
+			return;	/* the error callback closed it: lj is gone */
+	} else
+		for (i = 0; i < lj->n && p->open; i++) {
+			local_deliver(&p->c.conf, &lj->j, lj->fd, &lj->rcpt[i],
+			    &res);
+			if (local_answer(p, &lj->j, &lj->rcpt[i], &res,
+			    &maildir) == -1)
+				return;	/* the error callback closes it */
+		}
 	memset(&done, 0, sizeof(done));
 	done.job = lj->j.job;
 	(void)ipc_send(&p->chan, IPC_OUT_DONE, &done, sizeof(done), -1);
@@ -199,8 +242,11 @@ int
 main(int argc, char **argv)
 {
 	static struct local_proc p;
+	char err[512];
 
 	child_init(&p.c, PROC_LOCAL, argc, argv);
+	if (local_lmtp_setup(&p.c.conf, err, sizeof(err)) == -1)
+		fatalx("%s: %s", p.c.title, err);
 	child_drop(&p.c);
 	child_master_allow(&p.c, IPC_ALLOW(IPC_LOCAL_CHANNEL),
 	    local_master_msg);

@@ -13,11 +13,13 @@
 #include <netinet/tcp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <libutil.h>
@@ -156,6 +158,44 @@ master_listen_find(const struct conf *c, const struct conf_listen *l)
  * so it could not be bound again, and connections queued on it survive a
  * reload. Returns 0, or -1 with every socket it opened closed again.
  */
+/*
+ * A listening UNIX socket for local submission (the pickup kind,
+ * doc/design.md §3, §6) at the address l: any local user may connect
+ * (mode 0666, as Postfix's postdrop lets anyone submit; smtpin records
+ * the uid), owned by root (the master). A socket left there by an
+ * earlier run is replaced; anything else at the path is not. Returns the
+ * socket, or -1 with errno set.
+ */
+static int
+master_bind_unix(const struct sockaddr_storage *ss, socklen_t sslen)
+{
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)
+	    (const void *)ss;
+	struct stat st;
+	int s, saved;
+
+	if (lstat(sun->sun_path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			errno = EEXIST;
+			return -1;
+		}
+		if (unlink(sun->sun_path) == -1)
+			return -1;
+	}
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s == -1)
+		return -1;
+	if (bind(s, (const struct sockaddr *)ss, sslen) == -1 ||
+	    chmod(sun->sun_path, 0666) == -1 ||
+	    listen(s, MASTER_LISTEN_BACKLOG) == -1) {
+		saved = errno;
+		close(s);
+		errno = saved;
+		return -1;
+	}
+	return s;
+}
+
 static int
 master_bind(const struct conf *c, int *fds, const struct conf *old,
     const int *oldfds)
@@ -170,15 +210,18 @@ master_bind(const struct conf *c, int *fds, const struct conf *old,
 			fds[i] = oldfds[k];
 			continue;
 		}
-		s = socket(l->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC |
-		    SOCK_NONBLOCK, 0);
-		if (s == -1 ||
+		if (l->ss.ss_family == AF_UNIX)
+			s = master_bind_unix(&l->ss, l->sslen);
+		else
+			s = socket(l->ss.ss_family, SOCK_STREAM |
+			    SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (s == -1 || (l->ss.ss_family != AF_UNIX && (
 		    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one,
 		    sizeof(one)) == -1 ||
 		    (l->ss.ss_family == AF_INET6 && setsockopt(s, IPPROTO_IPV6,
 		    IPV6_V6ONLY, &one, sizeof(one)) == -1) ||
 		    bind(s, (const struct sockaddr *)&l->ss, l->sslen) == -1 ||
-		    listen(s, MASTER_LISTEN_BACKLOG) == -1) {
+		    listen(s, MASTER_LISTEN_BACKLOG) == -1))) {
 			log_warn("listen %s (%s)", l->text,
 			    conf_listen_kind_name(l->kind));
 			if (s != -1)
@@ -192,6 +235,39 @@ master_bind(const struct conf *c, int *fds, const struct conf *old,
 		fds[i] = s;
 	}
 	return 0;
+}
+
+/*
+ * The pickup socket in run_dir that sendmail(8) finds from the
+ * configuration alone, always open whatever `listen` says (doc/design.md
+ * §3): a host's cron mail must not depend on a line of the file. run_dir
+ * changes only with a restart, so a reload keeps it. Fatal on failure.
+ */
+static void
+master_pickup_open(struct master *m)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_un *sun = (struct sockaddr_un *)(void *)&ss;
+	socklen_t sslen;
+	size_t i;
+
+	master_path(m->pickup_path, sizeof(m->pickup_path), m->conf.run_dir,
+	    CONF_PICKUP_SOCKET);
+	memset(&ss, 0, sizeof(ss));
+	sun->sun_family = AF_UNIX;
+	if (strlcpy(sun->sun_path, m->pickup_path, sizeof(sun->sun_path)) >=
+	    sizeof(sun->sun_path))
+		fatalx("pickup socket path too long: %s", m->pickup_path);
+	sslen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+	    strlen(sun->sun_path) + 1);
+	for (i = 0; i < m->conf.nlisten; i++)
+		if (m->conf.listen[i].sslen == sslen &&
+		    memcmp(&m->conf.listen[i].ss, &ss, sslen) == 0)
+			fatalx("listen: %s is the pickup socket sealpostd "
+			    "always opens; remove it from listen or name "
+			    "another path", m->conf.listen[i].text);
+	if ((m->pickup_fd = master_bind_unix(&ss, sslen)) == -1)
+		fatal("pickup socket %s", m->pickup_path);
 }
 
 static void	master_spawn(struct master_child *);
@@ -238,7 +314,9 @@ master_child_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 		if (k->role != PROC_SMTPIN || msg->len != sizeof(a))
 			break;
 		memcpy(&a, msg->data, sizeof(a));
-		if (a.family != AF_INET && a.family != AF_INET6)
+		/* AF_UNIX: a pickup connection, counted per uid */
+		if (a.family != AF_INET && a.family != AF_INET6 &&
+		    a.family != AF_UNIX)
 			break;
 		if (msg->type == IPC_ANVIL_DISCONNECT) {
 			master_anvil_disconnect(m, idx, &a);
@@ -407,7 +485,7 @@ master_spawn(struct master_child *k)
 	struct master *m = k->m;
 	char path[CONF_PATH_MAX], inst[16];
 	char *argv[12];
-	int fds[1 + CONF_MAX_LISTEN], sp[2], argc = 0;
+	int fds[2 + CONF_MAX_LISTEN], sp[2], argc = 0;
 	size_t nfds = 0, i;
 
 	if (m->shutting_down)
@@ -440,9 +518,12 @@ master_spawn(struct master_child *k)
 	argv[argc] = NULL;
 
 	fds[nfds++] = sp[1];
-	if (k->role == PROC_SMTPIN)
+	if (k->role == PROC_SMTPIN) {
 		for (i = 0; i < m->nlisten; i++)
 			fds[nfds++] = m->listen_fds[i];
+		/* after the listeners, as smtpin_main.c expects it */
+		fds[nfds++] = m->pickup_fd;
+	}
 	k->pid = proc_spawn(path, argv, fds, nfds);
 	close(sp[1]);
 	if (k->pid == -1) {
@@ -506,6 +587,11 @@ master_finish(struct master *m)
 	master_ctl_close(m);
 	for (i = 0; i < m->nlisten; i++)
 		close(m->listen_fds[i]);
+	/* sendmail(8) then says at once that sealpostd does not run */
+	if (m->pickup_path[0] != '\0') {
+		close(m->pickup_fd);
+		(void)unlink(m->pickup_path);
+	}
 	if (m->pidfh != NULL)
 		(void)pidfile_remove(m->pidfh);
 	log_info("sealpostd stopped");
@@ -890,6 +976,7 @@ master_main(struct master *m)
 	if (master_bind(&m->conf, m->listen_fds, NULL, NULL) == -1)
 		fatalx("cannot open the listeners");
 	m->nlisten = m->conf.nlisten;
+	master_pickup_open(m);
 	master_ctl_open(m);
 
 	if (!m->debug) {

@@ -63,6 +63,10 @@ struct master {
 	time_t			 started;
 	int			 listen_fds[CONF_MAX_LISTEN];
 	size_t			 nlisten;
+	/* run_dir/pickup, always open, after the listeners for smtpin
+	   (doc/design.md §3) */
+	int			 pickup_fd;
+	char			 pickup_path[CONF_PATH_MAX];
 	struct master_child	 children[MASTER_MAX_CHILDREN];
 	size_t			 nchildren;
 

@@ -57,6 +57,8 @@ struct smtpin_sess {
 	unsigned		 port;		/* the listener's port */
 	int			 cleartext_ok;	/* in smtpin_cleartext_networks */
 	int			 relay_ok;	/* in relay_networks */
+	/* the pickup kind: the client's uid (SO_PEERCRED), else -1 */
+	long			 peer_uid;
 	int			 counted;	/* anvil said yes: tell it at close */
 	enum smtpin_state	 state;
 	uint32_t		 events;	/* registered epoll events */

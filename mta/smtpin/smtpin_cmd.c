@@ -84,7 +84,9 @@ smtpin_cmd_ehlo(struct smtpin_sess *s, const struct smtp_proto_cmd *c)
 	lines[n++] = "ENHANCEDSTATUSCODES";
 	lines[n++] = "SMTPUTF8";
 	lines[n++] = "DSN";
-	if (!s->tls_active && s->kind != CONF_LISTEN_SMTPS)
+	/* the pickup socket is no network hop: nothing to encrypt (§6) */
+	if (!s->tls_active && s->kind != CONF_LISTEN_SMTPS &&
+	    s->kind != CONF_LISTEN_PICKUP)
 		lines[n++] = "STARTTLS";
 	if (s->tls_active)
 		lines[n++] = "REQUIRETLS";	/* RFC 8689 §4: only in TLS */
@@ -267,6 +269,9 @@ smtpin_cmd_line(struct smtpin_sess *s, const char *line, size_t len)
 		if (s->tls_active)
 			smtpin_refuse(s, 0, NULL, 503, "5.5.1",
 			    "Error: TLS already active");
+		else if (s->kind == CONF_LISTEN_PICKUP)
+			smtpin_refuse(s, 0, NULL, 502, "5.5.1",
+			    "Error: no TLS on the local pickup socket");
 		else {
 			smtpin_tx_reset(s);
 			smtpin_session_starttls(s);

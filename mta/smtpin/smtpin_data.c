@@ -292,11 +292,18 @@ smtpin_data_received(struct smtpin_sess *s)
 		if (n < 0 || (size_t)n >= sizeof(forpart))
 			forpart[0] = '\0';
 	}
-	n = snprintf(s->fbuf, SMTPIN_FILE_BUF,
-	    "Received: from %s ([%s%s])\r\n\tby %s (sealpost) with %s id %s%s%s;"
-	    "\r\n\t%s\r\n", s->helo_name,
-	    strchr(s->peer_ip, ':') != NULL ? "IPv6:" : "", s->peer_ip,
-	    c->hostname, proto, s->env.id, tlsinfo, forpart, date);
+	if (s->kind == CONF_LISTEN_PICKUP)
+		/* local submission: the uid is what is known (§6) */
+		n = snprintf(s->fbuf, SMTPIN_FILE_BUF,
+		    "Received: from local (uid %ld)\r\n\tby %s (sealpost) "
+		    "with %s id %s%s;\r\n\t%s\r\n", s->peer_uid,
+		    c->hostname, proto, s->env.id, forpart, date);
+	else
+		n = snprintf(s->fbuf, SMTPIN_FILE_BUF,
+		    "Received: from %s ([%s%s])\r\n\tby %s (sealpost) with "
+		    "%s id %s%s%s;\r\n\t%s\r\n", s->helo_name,
+		    strchr(s->peer_ip, ':') != NULL ? "IPv6:" : "", s->peer_ip,
+		    c->hostname, proto, s->env.id, tlsinfo, forpart, date);
 	if (n < 0 || n >= SMTPIN_FILE_BUF)
 		return -1;
 	s->flen = (size_t)n;
@@ -451,7 +458,10 @@ smtpin_data_finish(struct smtpin_sess *s)
 	/* RFC 8689 §5: with REQUIRETLS the TLS-Required field is ignored */
 	s->env.tlsrequired_no = !s->env.requiretls &&
 	    smtp_data_tlsrequired_no(&s->data);
-	(void)strlcpy(s->env.client_ip, s->peer_ip, sizeof(s->env.client_ip));
+	/* local submission has no address: "-" (sealpost-envelope(5)) */
+	if (s->kind != CONF_LISTEN_PICKUP)
+		(void)strlcpy(s->env.client_ip, s->peer_ip,
+		    sizeof(s->env.client_ip));
 	(void)strlcpy(s->env.client_helo, s->helo_name,
 	    sizeof(s->env.client_helo));
 	if (s->tls_active)

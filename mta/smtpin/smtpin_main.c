@@ -2,7 +2,8 @@
  * smtpin_main.c: main of the smtpin process, the SMTP server
  * (doc/design.md §6), the top of its layers (smtpin.h). It loads the TLS
  * credentials while still root, inherits the listening sockets from the
- * master at fds 4.. (in the order of `listen`), drops privileges, and
+ * master at fds 4.. (in the order of `listen`, then the pickup socket of
+ * run_dir, doc/design.md §3), drops privileges, and
  * then accepts connections. Every connection is
  * counted by the master (one count over all smtpin processes, so limits
  * hold however the kernel spreads connections) before it is greeted.
@@ -28,7 +29,8 @@ struct smtpin_listener {
 	enum conf_listen_kind	 kind;
 };
 
-static struct smtpin_listener	listeners[CONF_MAX_LISTEN];
+/* `listen`, then the pickup socket that the master always passes */
+static struct smtpin_listener	listeners[CONF_MAX_LISTEN + 1];
 
 static struct smtpin_sess *
 smtpin_find_conn(struct smtpin *srv, uint64_t conn)
@@ -60,6 +62,12 @@ smtpin_anvil_fill(const struct smtpin_sess *s, struct ipc_anvil *a)
 	memset(a, 0, sizeof(*a));
 	a->conn = s->conn;
 	a->family = s->peer.ss_family;
+	if (s->peer.ss_family == AF_UNIX) {
+		/* a local user counts as one address: the per-IP limit
+		   holds per uid (doc/design.md §6) */
+		memcpy(a->addr, &s->peer_uid, sizeof(s->peer_uid));
+		return;
+	}
 	if (s->peer.ss_family == AF_INET)
 		memcpy(a->addr, &((const struct sockaddr_in *)(const void *)
 		    &s->peer)->sin_addr, 4);
@@ -78,7 +86,8 @@ smtpin_accept(int fd, uint32_t events, void *arg)
 	struct sockaddr_storage ss;
 	struct smtpin_sess *s;
 	struct ipc_anvil a;
-	socklen_t sslen;
+	struct ucred cred;
+	socklen_t sslen, credlen;
 	int c, one = 1, n;
 
 	(void)events;
@@ -94,13 +103,29 @@ smtpin_accept(int fd, uint32_t events, void *arg)
 			return;
 		}
 		/* no Nagle delays on replies (doc/design.md §6) */
-		(void)setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one,
-		    sizeof(one));
+		if (l->kind != CONF_LISTEN_PICKUP)
+			(void)setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one,
+			    sizeof(one));
+		else {
+			/* who submits is recorded, never guessed (§6) */
+			credlen = sizeof(cred);
+			if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred,
+			    &credlen) == -1 || credlen != sizeof(cred)) {
+				log_warn("%s: pickup: SO_PEERCRED",
+				    srv->child.title);
+				close(c);
+				continue;
+			}
+			memset(&ss, 0, sizeof(ss));
+			ss.ss_family = AF_UNIX;
+		}
 		if ((s = smtpin_session_new(srv, c, l->kind, &ss)) == NULL) {
 			log_warn("%s: new session", srv->child.title);
 			close(c);
 			continue;
 		}
+		if (l->kind == CONF_LISTEN_PICKUP)
+			s->peer_uid = (long)cred.uid;
 		smtpin_anvil_fill(s, &a);
 		if (ipc_send(&srv->child.master, IPC_ANVIL_CONNECT, &a,
 		    sizeof(a), -1) == -1)
@@ -187,7 +212,7 @@ smtpin_drain(struct smtpin *srv)
 	if (srv->draining)
 		return;
 	srv->draining = 1;
-	for (i = 0; i < srv->conf->nlisten; i++) {
+	for (i = 0; i <= srv->conf->nlisten; i++) {
 		loop_fd_del(srv->child.loop, PROC_FD_FIRST + (int)i);
 		close(PROC_FD_FIRST + (int)i);
 	}
@@ -277,9 +302,10 @@ main(int argc, char **argv)
 	child_master_allow(&srv.child, IPC_ALLOW(IPC_QUEUE_CHANNEL) |
 	    IPC_ALLOW(IPC_ANVIL_VERDICT) | IPC_ALLOW(IPC_DRAIN),
 	    smtpin_master_msg);
-	for (i = 0; i < srv.conf->nlisten; i++) {
+	for (i = 0; i <= srv.conf->nlisten; i++) {
 		listeners[i].srv = &srv;
-		listeners[i].kind = srv.conf->listen[i].kind;
+		listeners[i].kind = i < srv.conf->nlisten ?
+		    srv.conf->listen[i].kind : CONF_LISTEN_PICKUP;
 		/*
 		 * Every smtpin process waits on the same listeners: without
 		 * EPOLLEXCLUSIVE each connection would wake all of them, and
@@ -289,7 +315,8 @@ main(int argc, char **argv)
 		    EPOLLIN | EPOLLEXCLUSIVE, smtpin_accept, &listeners[i]) ==
 		    -1)
 			fatal("%s: listener %s", srv.child.title,
-			    srv.conf->listen[i].text);
+			    i < srv.conf->nlisten ? srv.conf->listen[i].text :
+			    CONF_PICKUP_SOCKET);
 	}
 	child_drop(&srv.child);
 	child_run(&srv.child);

@@ -64,7 +64,10 @@ smtpin_log_in(struct smtpin_sess *s, const char *result, const char *rcpt,
 	if (s->env.id[0] != '\0')
 		log_kv_str(&kv, "id", s->env.id);
 	log_kv_str(&kv, "client", s->peer_ip);
-	log_kv_fmt(&kv, "port", "%u", s->port);
+	if (s->kind == CONF_LISTEN_PICKUP)
+		log_kv_fmt(&kv, "uid", "%ld", s->peer_uid);
+	else
+		log_kv_fmt(&kv, "port", "%u", s->port);
 	log_kv_str(&kv, "listener", conf_listen_kind_name(s->kind));
 	log_kv_str(&kv, "helo", s->helo_name);
 	log_kv_str(&kv, "tls", s->tls_active ? s->tls_version : "none");
@@ -220,7 +223,17 @@ smtpin_session_new(struct smtpin *srv, int fd, enum conf_listen_kind kind,
 	s->qfd = -1;
 	s->pre_fd = -1;
 	s->pre_status = -1;
-	if (ss->ss_family == AF_INET)
+	s->peer_uid = -1;
+	if (ss->ss_family == AF_UNIX) {
+		/*
+		 * The pickup socket (doc/design.md §6): local, never a
+		 * network hop, so no TLS is needed; relay is allowed as for
+		 * Postfix's local submission; the uid is recorded instead.
+		 */
+		(void)strlcpy(s->peer_ip, "local", sizeof(s->peer_ip));
+		s->cleartext_ok = 1;
+		s->relay_ok = 1;
+	} else if (ss->ss_family == AF_INET)
 		(void)inet_ntop(AF_INET, &((const struct sockaddr_in *)
 		    (const void *)ss)->sin_addr, s->peer_ip,
 		    sizeof(s->peer_ip));
@@ -228,12 +241,15 @@ smtpin_session_new(struct smtpin *srv, int fd, enum conf_listen_kind kind,
 		(void)inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
 		    (const void *)ss)->sin6_addr, s->peer_ip,
 		    sizeof(s->peer_ip));
-	s->cleartext_ok = kind == CONF_LISTEN_SMTP &&
-	    (c->smtpin_tls == CONF_SMTPIN_TLS_OFFERED ||
-	    netaddr_match_list(c->smtpin_cleartext_networks,
-	    c->nsmtpin_cleartext_networks, (const struct sockaddr *)ss));
-	s->relay_ok = netaddr_match_list(c->relay_networks,
-	    c->nrelay_networks, (const struct sockaddr *)ss);
+	if (ss->ss_family != AF_UNIX) {
+		s->cleartext_ok = kind == CONF_LISTEN_SMTP &&
+		    (c->smtpin_tls == CONF_SMTPIN_TLS_OFFERED ||
+		    netaddr_match_list(c->smtpin_cleartext_networks,
+		    c->nsmtpin_cleartext_networks,
+		    (const struct sockaddr *)ss));
+		s->relay_ok = netaddr_match_list(c->relay_networks,
+		    c->nrelay_networks, (const struct sockaddr *)ss);
+	}
 	buf_init(&s->in, SMTPIN_IN_MAX);
 	buf_init(&s->out, SMTPIN_OUT_MAX);
 	envelope_init(&s->env);
@@ -264,13 +280,15 @@ smtpin_anvil_release(struct smtpin_sess *s)
 	memset(&a, 0, sizeof(a));
 	a.conn = s->conn;
 	a.family = s->peer.ss_family;
-	if (s->peer.ss_family == AF_INET)
+	if (s->peer.ss_family == AF_UNIX)	/* as smtpin_anvil_fill */
+		memcpy(a.addr, &s->peer_uid, sizeof(s->peer_uid));
+	else if (s->peer.ss_family == AF_INET)
 		memcpy(a.addr, &((const struct sockaddr_in *)(const void *)
 		    &s->peer)->sin_addr, 4);
 	else
 		memcpy(a.addr, &((const struct sockaddr_in6 *)(const void *)
 		    &s->peer)->sin6_addr, 16);
-	a.exempt = s->relay_ok;
+	a.exempt = s->relay_ok && s->peer.ss_family != AF_UNIX;
 	(void)ipc_send(&s->srv->child.master, IPC_ANVIL_DISCONNECT, &a,
 	    sizeof(a), -1);
 }

@@ -357,6 +357,44 @@ test_bad_files(void **state)
 		{ "listen = 127.0.0.1:25 smtp\npolicy_user = Bad\n",
 		    "test.conf:2: policy_user: 'Bad' is not a valid user "
 		    "name" },
+		/* local delivery (issue 12) */
+		{ "listen = 127.0.0.1:25 smtp\nlocal_transport = lmtp:tcp:x\n",
+		    "test.conf:2: local_transport: \"lmtp:tcp:x\": unknown "
+		    "transport; allowed: none, maildir, lmtp:unix:/path or "
+		    "lmtp:inet:host:port" },
+		{ "listen = 127.0.0.1:25 smtp\n"
+		    "local_transport = lmtp:unix:relative\n",
+		    "test.conf:2: local_transport: \"lmtp:unix:relative\": the "
+		    "socket must be an absolute path" },
+		{ "listen = 127.0.0.1:25 smtp\n"
+		    "local_transport = lmtp:inet:host\n",
+		    "test.conf:2: local_transport: \"lmtp:inet:host\": no "
+		    "port" },
+		{ "listen = 127.0.0.1:25 smtp\n"
+		    "local_transport = lmtp:inet:host:70000\n",
+		    "test.conf:2: local_transport: \"lmtp:inet:host:70000\": no "
+		    "port, or a port that is not 1 to 65535" },
+		{ "listen = 127.0.0.1:25 smtp\n"
+		    "local_transport = lmtp:inet:::1:24\n",
+		    "test.conf:2: local_transport: \"lmtp:inet:::1:24\": no "
+		    "host, or a host that is not a name or an address (an IPv6 "
+		    "address goes in brackets)" },
+		{ "listen = 127.0.0.1:25 smtp\nlocal_maildir = ../x\n",
+		    "test.conf:2: local_maildir: \"../x\" is not a directory "
+		    "below the home" },
+		{ "listen = 127.0.0.1:25 smtp\nlocal_maildir = /abs\n",
+		    "test.conf:2: local_maildir: \"/abs\" is not a directory "
+		    "below the home" },
+		/* the pickup kind: on unix:/path, and only there */
+		{ "listen = 127.0.0.1:25 pickup\n",
+		    "test.conf:1: listen: '127.0.0.1:25 pickup': the pickup kind "
+		    "listens on unix:/path and only there" },
+		{ "listen = unix:/tmp/p smtp\n",
+		    "test.conf:1: listen: 'unix:/tmp/p smtp': the pickup kind "
+		    "listens on unix:/path and only there" },
+		{ "listen = unix:relative pickup\n",
+		    "test.conf:1: listen: 'unix:relative pickup' is not "
+		    "'address:port kind'" },
 	};
 	struct conf *c = test_malloc(sizeof(*c));
 	char err[CONF_ERR_MAX];
@@ -371,6 +409,31 @@ test_bad_files(void **state)
 			fail_msg("case %zu: got \"%s\", want \"%s...\"", i, err,
 			    cases[i].err);
 	}
+	test_free(c);
+}
+
+/* What local delivery and the pickup kind accept (issue 12). */
+static void
+test_local_and_pickup(void **state)
+{
+	struct conf *c = test_malloc(sizeof(*c));
+	char err[CONF_ERR_MAX];
+
+	(void)state;
+	assert_int_equal(parse(c, "listen = unix:/run/x/submit pickup, "
+	    "127.0.0.1:25 smtp\nlocal_transport = lmtp:inet:[::1]:24\n",
+	    err, sizeof(err)), 0);
+	assert_int_equal(c->nlisten, 2);
+	assert_int_equal(c->listen[0].kind, CONF_LISTEN_PICKUP);
+	assert_int_equal(c->local_transport, CONF_LOCAL_LMTP);
+	assert_int_equal(parse(c, "listen = 127.0.0.1:25 smtp\n"
+	    "local_transport = lmtp:unix:/run/dovecot/lmtp\n"
+	    "local_maildir = Mail/inbox/\n", err, sizeof(err)), 0);
+	assert_int_equal(c->local_transport, CONF_LOCAL_LMTP);
+	assert_string_equal(c->local_maildir, "Mail/inbox/");
+	assert_int_equal(parse(c, "listen = 127.0.0.1:25 smtp\n"
+	    "local_transport = maildir\n", err, sizeof(err)), 0);
+	assert_int_equal(c->local_transport, CONF_LOCAL_MAILDIR);
 	test_free(c);
 }
 
@@ -427,6 +490,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_key_lines),
 		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_local_and_pickup),
 		cmocka_unit_test(test_nul_and_cr_rejected),
 		cmocka_unit_test(test_builtin_and_devmode),
 	};

@@ -1,0 +1,724 @@
+/*
+ * sendmail.c: the sendmail(8) command, sealpost-sendmail (also run as
+ * sendmail, mailq and newaliases): takes a message on standard input and
+ * submits it over SMTP to the pickup socket in run_dir, where smtpin
+ * records the submitter's uid (doc/design.md §3, §6); no set-id bit, no
+ * spool directory anyone may write. -bs relays an SMTP session to that
+ * socket, -bp and mailq run `sealpost queue`, -q `sealpost flush --all`.
+ * Exit codes are sendmail's (sysexits(3), sendmail(8)). The pure half is
+ * sendmail_args.c.
+ * RFC 5321 (submission), RFC 5322 (the fields it adds).
+ * Linked by the sealpost-sendmail binary.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/conf.h"
+#include "sendmail.h"
+
+/* seconds per reply and per write, RFC 5321 §4.5.3.2 */
+#define SENDMAIL_TIMEOUT	300
+#define SENDMAIL_REPLY_MAX	4096	/* one reply line */
+#define SENDMAIL_CHUNK		(64 * 1024)
+
+struct sendmail_conn {
+	int	 fd;
+	char	 in[SENDMAIL_REPLY_MAX];
+	size_t	 inlen;
+	char	 last[SENDMAIL_REPLY_MAX];	/* the last reply line */
+};
+
+static void
+sendmail_usage(void)
+{
+	fprintf(stderr,
+	    "usage: sendmail [-t] [-i] [-oi] [-f sender] [-F name] [-C config]"
+	    " [--] recipient ...\n"
+	    "       sendmail -bs | -bp | -bi | -q [-C config]\n"
+	    "sendmail(8) says more, and lists the exit codes.\n");
+}
+
+/* The sealpost(8) binary: next to this one, else the installed one. */
+static void
+sendmail_sealpost_path(char *path, size_t size)
+{
+	char self[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			n = snprintf(path, size, "%s/sealpost", self);
+			if (n > 0 && (size_t)n < size &&
+			    access(path, X_OK) == 0)
+				return;
+		}
+	}
+	n = snprintf(path, size, "%s/sealpost", SP_SBINDIR);
+	if (n < 0 || (size_t)n >= size)
+		path[0] = '\0';
+}
+
+/* -bp, -q and mailq: sealpost(8) does the work. Never returns. */
+static void
+sendmail_exec_sealpost(char **argv)
+{
+	char path[PATH_MAX];
+
+	sendmail_sealpost_path(path, sizeof(path));
+	(void)execv(path, argv);
+	fprintf(stderr, "sendmail: cannot run %s: %s\n", path,
+	    strerror(errno));
+	exit(EX_UNAVAILABLE);
+}
+
+static void
+sendmail_exec_op(const struct sendmail_opts *o, const char *op,
+    const char *arg)
+{
+	char *argv[8];
+	int argc = 0;
+
+	argv[argc++] = (char *)"sealpost";
+	if (o->config != NULL) {
+		argv[argc++] = (char *)"-f";
+		argv[argc++] = (char *)o->config;
+	}
+	argv[argc++] = (char *)op;
+	if (arg != NULL)
+		argv[argc++] = (char *)arg;
+	argv[argc] = NULL;
+	sendmail_exec_sealpost(argv);
+}
+
+/*
+ * Connects to the pickup socket of c. Returns the socket, or exits with
+ * EX_UNAVAILABLE when sealpostd does not accept there.
+ */
+static int
+sendmail_connect(const struct conf *c)
+{
+	struct sockaddr_un sun;
+	struct timeval tv = { SENDMAIL_TIMEOUT, 0 };
+	int s, n, saved;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s", c->run_dir,
+	    CONF_PICKUP_SOCKET);
+	if (n < 0 || (size_t)n >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "sendmail: pickup socket path too long: "
+		    "%s/%s\n", c->run_dir, CONF_PICKUP_SOCKET);
+		exit(EX_CONFIG);
+	}
+	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(s, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		saved = errno;
+		fprintf(stderr, "sendmail: sealpostd does not accept mail at "
+		    "%s: %s (is it running?)\n", sun.sun_path,
+		    strerror(saved));
+		exit(EX_UNAVAILABLE);
+	}
+	(void)setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return s;
+}
+
+static int
+sendmail_write(int fd, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Reads one whole reply (its lines up to "NNN "). Returns its code, or -1
+ * when the connection broke or timed out, or 0 for a reply that is no
+ * SMTP reply; the last line is in c->last.
+ */
+static int
+sendmail_reply(struct sendmail_conn *c)
+{
+	char *nl;
+	size_t len;
+	ssize_t n;
+
+	for (;;) {
+		while ((nl = memchr(c->in, '\n', c->inlen)) != NULL) {
+			len = (size_t)(nl - c->in);
+			if (len > 0 && c->in[len - 1] == '\r')
+				len--;
+			memcpy(c->last, c->in, len);
+			c->last[len] = '\0';
+			c->inlen -= (size_t)(nl - c->in) + 1;
+			memmove(c->in, nl + 1, c->inlen);
+			if (len < 3 || c->last[0] < '2' || c->last[0] > '5' ||
+			    c->last[1] < '0' || c->last[1] > '9' ||
+			    c->last[2] < '0' || c->last[2] > '9' ||
+			    (len > 3 && c->last[3] != ' ' &&
+			    c->last[3] != '-'))
+				return 0;
+			if (len == 3 || c->last[3] == ' ')
+				return (c->last[0] - '0') * 100 +
+				    (c->last[1] - '0') * 10 + c->last[2] - '0';
+		}
+		if (c->inlen == sizeof(c->in))
+			return 0;
+		n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		c->inlen += (size_t)n;
+	}
+}
+
+/*
+ * Sends the command line verb, arg, end and CRLF, and reads its reply; as
+ * sendmail_reply.
+ */
+static int
+sendmail_cmd(struct sendmail_conn *c, const char *verb, const char *arg,
+    const char *end)
+{
+	char line[SENDMAIL_ADDR_MAX + 128];
+	int n;
+
+	n = snprintf(line, sizeof(line), "%s%s%s\r\n", verb, arg, end);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return 0;
+	if (sendmail_write(c->fd, line, (size_t)n) == -1)
+		return -1;
+	return sendmail_reply(c);
+}
+
+/*
+ * The exit code for a reply that is not the one expected at step (the
+ * default for a 5xx), after saying why on standard error.
+ */
+static int
+sendmail_fail(const struct sendmail_conn *c, int code, const char *step,
+    int on5xx)
+{
+	if (code == -1) {
+		fprintf(stderr, "sendmail: connection to sealpostd lost at "
+		    "%s; the message was not submitted\n", step);
+		return EX_TEMPFAIL;
+	}
+	if (code == 0 || code < 400) {
+		fprintf(stderr, "sendmail: unexpected reply at %s: %s\n",
+		    step, c->last);
+		return EX_SOFTWARE;
+	}
+	fprintf(stderr, "sendmail: %s refused: %s\n", step, c->last);
+	return code < 500 ? EX_TEMPFAIL : on5xx;
+}
+
+/* Appends @hostname to an address without a domain (Postfix's myorigin). */
+static int
+sendmail_qualify(char *out, size_t size, const char *addr, const char *host)
+{
+	int n;
+
+	if (addr[0] == '\0' || strchr(addr, '@') != NULL)
+		n = snprintf(out, size, "%s", addr);
+	else
+		n = snprintf(out, size, "%s@%s", addr, host);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/*
+ * Reads the message from standard input into msg as CRLF lines (bare LF
+ * or CRLF as read), up to a lone "." when o->dot_ends. Returns 0 or an
+ * exit code after saying why.
+ */
+static int
+sendmail_read(const struct sendmail_opts *o, const struct conf *c,
+    struct buf *msg)
+{
+	struct buf in;
+	size_t off = 0, keep, used, lineno = 0;
+	int r, broken = 0;
+
+	buf_init(&in, c->message_size_limit + 64 * 1024);
+	if (buf_read_fd(&in, STDIN_FILENO) == -1) {
+		fprintf(stderr, "sendmail: reading the message: %s\n",
+		    errno == ENOBUFS ? "larger than message_size_limit" :
+		    strerror(errno));
+		buf_free(&in);
+		return errno == ENOBUFS ? EX_DATAERR : EX_IOERR;
+	}
+	buf_init(msg, c->message_size_limit + 128 * 1024);
+	while (off < in.len) {
+		lineno++;
+		r = sendmail_line(in.data + off, in.len - off,
+		    o->dot_ends && !broken, &keep, &used);
+		broken = used == keep && off + used < in.len;
+		if (r == 1)
+			break;
+		if (r == -1) {
+			fprintf(stderr, "sendmail: line %zu: a NUL octet; "
+			    "SMTP does not carry binary data (encode it with "
+			    "MIME)\n", lineno);
+			buf_free(&in);
+			buf_free(msg);
+			return EX_DATAERR;
+		}
+		if (buf_append(msg, in.data + off, keep) == -1 ||
+		    buf_append(msg, "\r\n", 2) == -1) {
+			fprintf(stderr, "sendmail: the message is larger than "
+			    "message_size_limit\n");
+			buf_free(&in);
+			buf_free(msg);
+			return EX_DATAERR;
+		}
+		off += used;
+	}
+	buf_free(&in);
+	return 0;
+}
+
+/* A display name for From:, quoted when it is more than atoms. */
+static int
+sendmail_from_field(struct buf *b, const char *name, const char *addr)
+{
+	size_t i;
+	int plain = name[0] != '\0';
+
+	if (name[0] == '\0')
+		return buf_printf(b, "From: %s\r\n", addr);
+	for (i = 0; name[i] != '\0'; i++)
+		if (strchr("()<>[]:;@\\,.\"", name[i]) != NULL)
+			plain = 0;
+	if (plain)
+		return buf_printf(b, "From: %s <%s>\r\n", name, addr);
+	if (buf_puts(b, "From: \"") == -1)
+		return -1;
+	for (i = 0; name[i] != '\0'; i++)
+		if ((name[i] == '"' || name[i] == '\\') &&
+		    buf_append(b, "\\", 1) == -1)
+			return -1;
+		else if (buf_append(b, &name[i], 1) == -1)
+			return -1;
+	return buf_printf(b, "\" <%s>\r\n", addr);
+}
+
+/*
+ * The fields a message needs and lacks: From:, Date:, Message-ID:
+ * (RFC 5322 §3.6), added here rather than by the daemon, which never
+ * rewrites a message (doc/design.md §6). Appended to out.
+ */
+static int
+sendmail_add_fields(struct buf *out, const char *hdr, size_t hlen,
+    const char *fullname, const char *from, const char *host)
+{
+	char date[64];
+	struct tm tm;
+	time_t now = time(NULL);
+
+	if (!sendmail_hdr_has(hdr, hlen, "From") &&
+	    sendmail_from_field(out, fullname, from) == -1)
+		return -1;
+	if (!sendmail_hdr_has(hdr, hlen, "Date")) {
+		if (localtime_r(&now, &tm) == NULL ||
+		    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z",
+		    &tm) == 0 ||
+		    buf_printf(out, "Date: %s\r\n", date) == -1)
+			return -1;
+	}
+	if (!sendmail_hdr_has(hdr, hlen, "Message-ID") &&
+	    buf_printf(out, "Message-ID: <%lld.%08x%08x@%s>\r\n",
+	    (long long)now, arc4random(), arc4random(), host) == -1)
+		return -1;
+	return 0;
+}
+
+/* The content, dot-stuffed (RFC 5321 §4.5.2), then the final dot. */
+static int
+sendmail_send_data(int fd, const char *msg, size_t len)
+{
+	char chunk[SENDMAIL_CHUNK + 8];
+	size_t off = 0, n = 0, ll;
+	const char *nl;
+
+	while (off < len) {
+		nl = memchr(msg + off, '\n', len - off);
+		ll = nl == NULL ? len - off : (size_t)(nl - msg - off) + 1;
+		if (n + ll + 1 > SENDMAIL_CHUNK) {
+			if (sendmail_write(fd, chunk, n) == -1)
+				return -1;
+			n = 0;
+		}
+		if (msg[off] == '.')
+			chunk[n++] = '.';
+		if (ll > SENDMAIL_CHUNK) {	/* never: lines are short */
+			if (sendmail_write(fd, chunk, n) == -1 ||
+			    sendmail_write(fd, msg + off, ll) == -1)
+				return -1;
+			n = 0;
+		} else {
+			memcpy(chunk + n, msg + off, ll);
+			n += ll;
+		}
+		off += ll;
+	}
+	if (sendmail_write(fd, chunk, n) == -1)
+		return -1;
+	return sendmail_write(fd, ".\r\n", 3);
+}
+
+/* Whether any octet of p[0..len) is not ASCII (BODY=8BITMIME). */
+static int
+sendmail_8bit(const char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)p[i] >= 0x80)
+			return 1;
+	return 0;
+}
+
+/*
+ * The one place of the command that writes MAIL (doc/design.md §1.1,
+ * tests/lint/mailgate): only over a UNIX socket, the local pickup hop,
+ * which is never a network hop and needs no TLS; anything else exits
+ * EX_SOFTWARE. param is "<sender>" and its parameters. Returns the reply
+ * code as sendmail_reply.
+ */
+static int
+sendmail_gate_mail(struct sendmail_conn *c, const char *param)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &sslen) == -1 ||
+	    ss.ss_family != AF_UNIX) {
+		fprintf(stderr, "sendmail: not the local pickup socket; "
+		    "refusing to send\n");
+		exit(EX_SOFTWARE);
+	}
+	return sendmail_cmd(c, "MAIL FROM:", param, "");
+}
+
+/* The SMTP transaction with smtpin. Returns an exit code. */
+static int
+sendmail_submit(const struct conf *conf, const char *sender,
+    const struct sendmail_rcpts *r, const char *msg, size_t len)
+{
+	struct sendmail_conn *c;
+	char param[SENDMAIL_ADDR_MAX + 64];
+	size_t i, refused = 0, deferred = 0;
+	int code, ex = 0, n;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		fprintf(stderr, "sendmail: out of memory\n");
+		return EX_OSERR;
+	}
+	c->fd = sendmail_connect(conf);
+	if ((code = sendmail_reply(c)) != 220) {
+		ex = sendmail_fail(c, code, "the greeting", EX_UNAVAILABLE);
+		goto out;
+	}
+	if ((code = sendmail_cmd(c, "EHLO ", "localhost", "")) != 250) {
+		ex = sendmail_fail(c, code, "EHLO", EX_SOFTWARE);
+		goto out;
+	}
+	n = snprintf(param, sizeof(param), "<%s>%s", sender,
+	    sendmail_8bit(msg, len) ? " BODY=8BITMIME" : "");
+	if (n < 0 || (size_t)n >= sizeof(param)) {
+		ex = EX_DATAERR;
+		goto out;
+	}
+	if ((code = sendmail_gate_mail(c, param)) != 250) {
+		ex = sendmail_fail(c, code, "the sender", EX_DATAERR);
+		goto out;
+	}
+	for (i = 0; i < r->n; i++) {
+		code = sendmail_cmd(c, "RCPT TO:<", r->addr[i], ">");
+		if (code == 250 || code == 251)
+			continue;
+		if (code < 400) {
+			ex = sendmail_fail(c, code, "a recipient", EX_NOUSER);
+			goto out;
+		}
+		fprintf(stderr, "sendmail: recipient %s refused: %s\n",
+		    r->addr[i], c->last);
+		if (code < 500)
+			deferred++;
+		else
+			refused++;
+	}
+	/*
+	 * All or nothing: a caller told of a refusal may send again without
+	 * a duplicate to those that took it (sendmail(8), EXIT STATUS).
+	 */
+	if (refused > 0 || deferred > 0) {
+		fprintf(stderr, "sendmail: the message was not submitted\n");
+		(void)sendmail_cmd(c, "QUIT", "", "");
+		ex = refused > 0 ? EX_NOUSER : EX_TEMPFAIL;
+		goto out;
+	}
+	if ((code = sendmail_cmd(c, "DATA", "", "")) != 354) {
+		ex = sendmail_fail(c, code, "DATA", EX_DATAERR);
+		goto out;
+	}
+	if (sendmail_send_data(c->fd, msg, len) == -1) {
+		ex = sendmail_fail(c, -1, "the message", EX_DATAERR);
+		goto out;
+	}
+	if ((code = sendmail_reply(c)) != 250) {
+		ex = sendmail_fail(c, code, "the message", EX_DATAERR);
+		goto out;
+	}
+	(void)sendmail_cmd(c, "QUIT", "", "");
+out:
+	close(c->fd);
+	free(c);
+	return ex;
+}
+
+/*
+ * -bs: relays an SMTP session between standard input and output and the
+ * pickup socket. A bare LF from the input becomes CRLF (what a person at
+ * a terminal types), since smtpin ends no line at a bare LF. Returns an
+ * exit code.
+ */
+static int
+sendmail_smtp(const struct conf *conf)
+{
+	struct pollfd pfd[2];
+	char in[SENDMAIL_CHUNK], out[2 * SENDMAIL_CHUNK];
+	int s = sendmail_connect(conf), in_open = 1, prev_cr = 0;
+	size_t i, n;
+	ssize_t r;
+	int pr;
+
+	for (;;) {
+		pfd[0].fd = in_open ? STDIN_FILENO : -1;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = s;
+		pfd[1].events = POLLIN;
+		if ((pr = poll(pfd, 2, SENDMAIL_TIMEOUT * 1000)) <= 0) {
+			if (pr == -1 && errno == EINTR)
+				continue;
+			fprintf(stderr, "sendmail: -bs: timed out\n");
+			return EX_TEMPFAIL;
+		}
+		if (pfd[1].revents != 0) {
+			r = read(s, in, sizeof(in));
+			if (r == -1 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				break;		/* smtpin closed: QUIT */
+			if (sendmail_write(STDOUT_FILENO, in, (size_t)r) == -1)
+				return EX_IOERR;
+		}
+		if (in_open && pfd[0].revents != 0) {
+			r = read(STDIN_FILENO, in, sizeof(in));
+			if (r == -1 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				in_open = 0;
+				(void)shutdown(s, SHUT_WR);
+				continue;
+			}
+			for (i = n = 0; i < (size_t)r; i++) {
+				if (in[i] == '\n' && !prev_cr)
+					out[n++] = '\r';
+				out[n++] = in[i];
+				prev_cr = in[i] == '\r';
+			}
+			if (sendmail_write(s, out, n) == -1)
+				break;
+		}
+	}
+	close(s);
+	return 0;
+}
+
+/* The message mode: read, complete, submit. Returns an exit code. */
+static int
+sendmail_send(const struct sendmail_opts *o, const struct conf *conf)
+{
+	struct sendmail_rcpts *r;
+	struct passwd *pw;
+	struct buf msg, out;
+	char login[SENDMAIL_ADDR_MAX + 1], sender[SENDMAIL_ADDR_MAX + 1];
+	char fullname[SENDMAIL_NAME_MAX + 1], err[256];
+	char addr[SENDMAIL_ADDR_MAX + 1];
+	size_t hlen, i;
+	int ex;
+
+	if ((pw = getpwuid(getuid())) == NULL) {
+		fprintf(stderr, "sendmail: uid %ld has no user name\n",
+		    (long)getuid());
+		return EX_NOUSER;
+	}
+	if (sendmail_qualify(login, sizeof(login), pw->pw_name,
+	    conf->hostname) == -1) {
+		fprintf(stderr, "sendmail: user name too long\n");
+		return EX_USAGE;
+	}
+	/* -f as Postfix takes it: any address; smtpin records the uid */
+	if (o->have_sender) {
+		if (sendmail_qualify(sender, sizeof(sender), o->sender,
+		    conf->hostname) == -1) {
+			fprintf(stderr, "sendmail: -f: too long\n");
+			return EX_USAGE;
+		}
+	} else
+		(void)strlcpy(sender, login, sizeof(sender));
+	if (o->fullname[0] != '\0')
+		(void)strlcpy(fullname, o->fullname, sizeof(fullname));
+	else {
+		/* the GECOS full name, as Postfix's sendmail takes it */
+		(void)strlcpy(fullname, pw->pw_gecos != NULL ? pw->pw_gecos :
+		    "", sizeof(fullname));
+		fullname[strcspn(fullname, ",")] = '\0';
+		for (i = 0; fullname[i] != '\0'; i++)
+			if ((unsigned char)fullname[i] < ' ')
+				fullname[0] = '\0';
+	}
+	if ((ex = sendmail_read(o, conf, &msg)) != 0)
+		return ex;
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		fprintf(stderr, "sendmail: out of memory\n");
+		buf_free(&msg);
+		return EX_OSERR;
+	}
+	hlen = sendmail_hdr_len(msg.data, msg.len);
+	/* Postfix: -t adds the header's recipients to the command line's */
+	for (i = 0; i < o->nrcpt; i++)
+		if (sendmail_addr_list(o->rcpt[i], strlen(o->rcpt[i]), r, err,
+		    sizeof(err)) == -1) {
+			fprintf(stderr, "sendmail: %s: %s\n", o->rcpt[i], err);
+			ex = EX_USAGE;
+			goto out;
+		}
+	if (o->extract) {
+		if (sendmail_hdr_rcpts(msg.data, hlen, r, err,
+		    sizeof(err)) == -1) {
+			fprintf(stderr, "sendmail: -t: %s\n", err);
+			ex = EX_DATAERR;
+			goto out;
+		}
+		i = sendmail_hdr_strip_bcc(msg.data, hlen);
+		memmove(msg.data + i, msg.data + hlen, msg.len - hlen);
+		msg.len -= hlen - i;
+		hlen = i;
+	}
+	if (r->n == 0) {
+		fprintf(stderr, "sendmail: no recipients found\n");
+		ex = o->extract ? EX_DATAERR : EX_USAGE;
+		goto out;
+	}
+	for (i = 0; i < r->n; i++) {
+		if (sendmail_qualify(addr, sizeof(addr), r->addr[i],
+		    conf->hostname) == -1) {
+			fprintf(stderr, "sendmail: recipient too long: %s\n",
+			    r->addr[i]);
+			ex = EX_DATAERR;
+			goto out;
+		}
+		(void)strlcpy(r->addr[i], addr, sizeof(r->addr[i]));
+	}
+	buf_init(&out, msg.len + 2048);
+	if (buf_append(&out, msg.data, hlen) == -1 ||
+	    sendmail_add_fields(&out, msg.data, hlen, fullname,
+	    sender[0] != '\0' ? sender : login, conf->hostname) == -1 ||
+	    /* a message without the empty line gets one (RFC 5322 §3.5) */
+	    (msg.len - hlen < 2 || memcmp(msg.data + hlen, "\r\n", 2) != 0 ?
+	    buf_append(&out, "\r\n", 2) : 0) == -1 ||
+	    buf_append(&out, msg.data + hlen, msg.len - hlen) == -1) {
+		fprintf(stderr, "sendmail: out of memory\n");
+		buf_free(&out);
+		ex = EX_OSERR;
+		goto out;
+	}
+	ex = sendmail_submit(conf, sender, r, out.data, out.len);
+	buf_free(&out);
+out:
+	buf_free(&msg);
+	free(r);
+	return ex;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sendmail_opts o;
+	struct conf *conf;
+	char err[CONF_ERR_MAX];
+	const char *file;
+	int ex;
+
+	if ((ex = sendmail_args_parse(argc, argv, &o, err, sizeof(err))) !=
+	    0) {
+		fprintf(stderr, "sendmail: %s\n", err);
+		sendmail_usage();
+		return ex;
+	}
+	switch (o.mode) {
+	case SENDMAIL_MODE_ALIASES:
+		printf("sendmail: sealpost reads the aliases text files "
+		    "itself when they change; there is no database to "
+		    "build\n");
+		return 0;
+	case SENDMAIL_MODE_QUEUE:
+		if (o.rcpt == NULL) {
+			/* mailq [option ...]: sealpost(8) takes its name */
+			argv[0] = (char *)"mailq";
+			sendmail_exec_sealpost(argv);
+		}
+		sendmail_exec_op(&o, "queue", NULL);
+		break;
+	case SENDMAIL_MODE_FLUSH:
+		sendmail_exec_op(&o, "flush", "--all");
+		break;
+	default:
+		break;
+	}
+	if ((conf = calloc(1, sizeof(*conf))) == NULL) {
+		fprintf(stderr, "sendmail: out of memory\n");
+		return EX_OSERR;
+	}
+	file = o.config;
+	if (file == NULL && access(SP_CONFFILE, F_OK) == 0)
+		file = SP_CONFFILE;
+	if (conf_load(conf, file, err, sizeof(err)) == -1) {
+		fprintf(stderr, "sendmail: %s\n", err);
+		free(conf);
+		return EX_CONFIG;
+	}
+	ex = o.mode == SENDMAIL_MODE_SMTP ? sendmail_smtp(conf) :
+	    sendmail_send(&o, conf);
+	free(conf);
+	return ex;
+}
