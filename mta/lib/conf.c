@@ -38,6 +38,7 @@ static const char *const conf_smtpin_tls_names[] = { "required", "offered",
 static const char *const conf_tls_floor_names[] = { "encrypt", "verify",
     NULL };
 static const char *const conf_af_names[] = { "any", "ipv4", "ipv6", NULL };
+static const char *const conf_no_yes_names[] = { "no", "yes", NULL };
 
 #define CONF_F(f)	offsetof(struct conf, f), \
 			sizeof(((struct conf *)0)->f)
@@ -138,6 +139,8 @@ static const struct conf_key conf_keys[] = {
 	    CONF_F(local_lmtp_data_timeout), 0, 3600, 1, NULL },
 	{ "local_maildir", CONF_T_STRING, CONF_F(local_maildir), 0, 0, 0,
 	    NULL },
+	{ "local_min_uid", CONF_T_UINT, CONF_F(local_min_uid), 0, 2147483647,
+	    0, NULL },
 	{ "smtpout_connect_timeout", CONF_T_DURATION,
 	    CONF_F(smtpout_connect_timeout), 0, 3600, 1, NULL },
 	{ "smtpout_command_timeout", CONF_T_DURATION,
@@ -151,6 +154,22 @@ static const struct conf_key conf_keys[] = {
 	{ "smtpout_reuse_limit", CONF_T_UINT, CONF_F(smtpout_reuse_limit), 0,
 	    100000, 1, NULL },
 	{ "smtpout_auth_file", CONF_T_PATH, CONF_F(smtpout_auth_file), 0, 0,
+	    0, NULL },
+	{ "auth_backend", CONF_T_STRING, CONF_F(auth_backend_text), 0, 0, 0,
+	    NULL },
+	{ "smtpin_auth_on_smtp", CONF_T_ENUM, CONF_F(smtpin_auth_on_smtp), 0,
+	    0, 0, conf_no_yes_names },
+	{ "auth_fail_window", CONF_T_DURATION, CONF_F(auth_fail_window), 0,
+	    86400, 1, NULL },
+	{ "auth_fail_max_per_ip", CONF_T_UINT, CONF_F(auth_fail_max_per_ip),
+	    0, 100000, 0, NULL },
+	{ "auth_fail_max_per_login", CONF_T_UINT,
+	    CONF_F(auth_fail_max_per_login), 0, 100000, 0, NULL },
+	{ "auth_fail_delay", CONF_T_DURATION, CONF_F(auth_fail_delay), 0, 60,
+	    0, NULL },
+	{ "auth_fail_delay_max", CONF_T_DURATION, CONF_F(auth_fail_delay_max),
+	    0, 300, 0, NULL },
+	{ "sender_login_file", CONF_T_PATH, CONF_F(sender_login_file), 0, 0,
 	    0, NULL },
 	{ "policy_memory_time", CONF_T_DURATION, CONF_F(policy_memory_time),
 	    0, 3650 * 86400, 0, NULL },
@@ -284,6 +303,7 @@ conf_defaults(struct conf *c)
 	c->local_lmtp_command_timeout = 300;
 	c->local_lmtp_data_timeout = 600;
 	conf_set_str(c->local_maildir, sizeof(c->local_maildir), "Maildir");
+	c->local_min_uid = 1000;
 	c->policy_memory_time = 7 * 86400;
 	c->mta_sts_fetch_timeout = 60;
 	c->smtpout_connect_timeout = 30;
@@ -292,6 +312,13 @@ conf_defaults(struct conf *c)
 	c->smtpout_data_done_timeout = 600;
 	c->smtpout_reuse_time = 5;
 	c->smtpout_reuse_limit = 100;
+	/* SMTP AUTH (doc/design.md §6): off until auth_backend is set */
+	c->auth_backend = CONF_AUTH_NONE;
+	c->auth_fail_window = 600;
+	c->auth_fail_max_per_ip = 10;
+	c->auth_fail_max_per_login = 20;
+	c->auth_fail_delay = 1;
+	c->auth_fail_delay_max = 15;
 	/* listen: an explicit file must say where to listen; see validate. */
 }
 
@@ -517,6 +544,47 @@ fail:
 	    "allowed: %s", c->local_transport_text, bad, allowed);
 }
 
+/*
+ * auth_backend: empty (AUTH offered nowhere) or file:/absolute/path;
+ * dovecot: is refused until it is built (doc/design.md §6). Also checks
+ * that auth_fail_delay is not above auth_fail_delay_max. Fills
+ * auth_backend and auth_file. Returns 0, or -1 with the message in err.
+ * Pure: the file itself is checked by whoever reads it.
+ */
+static int
+conf_auth_backend_parse(struct conf *c, char *err, size_t errlen)
+{
+	const char *t = c->auth_backend_text;
+
+	c->auth_backend = CONF_AUTH_NONE;
+	c->auth_file[0] = '\0';
+	if (c->auth_fail_delay > c->auth_fail_delay_max)
+		return conf_key_error(c, conf_key_line(c, "auth_fail_delay") ?
+		    "auth_fail_delay" : "auth_fail_delay_max", err, errlen,
+		    "auth_fail_delay (%us) is above auth_fail_delay_max (%us); "
+		    "the first delay must not exceed the longest",
+		    c->auth_fail_delay, c->auth_fail_delay_max);
+	if (t[0] == '\0')
+		return 0;
+	if (strncmp(t, "file:", 5) == 0) {
+		if (t[5] != '/' || strlcpy(c->auth_file, t + 5,
+		    sizeof(c->auth_file)) >= sizeof(c->auth_file)) {
+			c->auth_file[0] = '\0';
+			return conf_key_error(c, "auth_backend", err, errlen,
+			    "\"%s\": not an absolute path of at most %d "
+			    "octets; write file:/etc/sealpost/passwd", t,
+			    CONF_PATH_MAX - 1);
+		}
+		c->auth_backend = CONF_AUTH_FILE;
+		return 0;
+	}
+	if (strncmp(t, "dovecot:", 8) == 0)
+		return conf_key_error(c, "auth_backend", err, errlen,
+		    "dovecot: not supported yet; use file:");
+	return conf_key_error(c, "auth_backend", err, errlen, "\"%s\": "
+	    "unknown backend; allowed: file:/path (a password file)", t);
+}
+
 static int
 conf_validate(struct conf *c, char *err, size_t errlen)
 {
@@ -570,6 +638,8 @@ conf_validate(struct conf *c, char *err, size_t errlen)
 			    "it relative, e.g. Maildir", md);
 	}
 	if (conf_local_transport_parse(c, err, errlen) == -1)
+		return -1;
+	if (conf_auth_backend_parse(c, err, errlen) == -1)
 		return -1;
 	if (c->retry_min > c->retry_max) {
 		conf_duration_text(lo, sizeof(lo), c->retry_min);

@@ -28,7 +28,7 @@
 #define CONF_MAX_DOMAINS	64
 #define CONF_ERR_MAX		1024	/* file:line: key: two paths, advice */
 #define CONF_FILE_MAX		(1024 * 1024)
-#define CONF_KEYS_MAX		64	/* room for the line of each key */
+#define CONF_KEYS_MAX		96	/* room for the line of each key */
 
 enum conf_listen_kind {
 	CONF_LISTEN_SMTP,		/* port 25: STARTTLS offered */
@@ -58,6 +58,12 @@ enum conf_address_family {
 	CONF_AF_ANY,
 	CONF_AF_IPV4,
 	CONF_AF_IPV6,
+};
+
+/* Who checks SMTP AUTH passwords (doc/design.md §6); auth_backend. */
+enum conf_auth_backend {
+	CONF_AUTH_NONE,		/* unset: AUTH is offered nowhere */
+	CONF_AUTH_FILE,		/* file:PATH, lib/passwd_file.h */
 };
 
 /* How mail for local_domains is delivered (doc/design.md §12). */
@@ -151,6 +157,18 @@ struct conf {
 	unsigned		local_lmtp_connect_timeout;	/* seconds */
 	unsigned		local_lmtp_command_timeout;	/* seconds */
 	unsigned		local_lmtp_data_timeout;	/* seconds */
+	unsigned		local_min_uid;	/* no Maildir below it */
+	/* SMTP AUTH on submission (doc/design.md §6, issue 12) */
+	char			auth_backend_text[CONF_PATH_MAX + 16];
+	enum conf_auth_backend	auth_backend;	/* from auth_backend_text */
+	char			auth_file[CONF_PATH_MAX];	/* file:PATH */
+	int			smtpin_auth_on_smtp;	/* 0 no, 1 yes */
+	unsigned		auth_fail_window;	/* seconds */
+	unsigned		auth_fail_max_per_ip;	/* 0: no limit */
+	unsigned		auth_fail_max_per_login; /* 0: no limit */
+	unsigned		auth_fail_delay;	/* seconds */
+	unsigned		auth_fail_delay_max;	/* seconds */
+	char			sender_login_file[CONF_PATH_MAX];
 
 	/*
 	 * The line that set each key, 0 while it has its default; indexed

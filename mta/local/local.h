@@ -19,6 +19,9 @@
 #include "ipc_msg.h"
 #include "lib/conf.h"
 
+/* How long one Maildir delivery may take before its child is killed. */
+#define LOCAL_DELIVER_TIMEOUT_MS	(10 * 60 * 1000)
+
 /* What a delivery to one recipient came to, for its IPC_OUT_RESULT. */
 struct local_result {
 	int	outcome;		/* enum ipc_out_outcome */
@@ -31,9 +34,10 @@ struct local_result {
  * Delivers the message of job j (its content open on fd) to recipient
  * r, as the user r's local part names (a '+' extension is not part of
  * it), into that user's local_maildir; fills *res. A user that does not
- * exist is a permanent failure (550 5.1.1); anything that could go well
- * later (a full disk, a child that died) a temporary one. Blocks for the
- * one delivery.
+ * exist, root, or a system account below local_min_uid is a permanent
+ * failure (550 5.1.1); anything that could go well later (a full disk,
+ * a child that died or took longer than LOCAL_DELIVER_TIMEOUT_MS) a
+ * temporary one. Blocks for the one delivery.
  */
 void	local_deliver(const struct conf *, const struct ipc_out_job *j,
 	    int fd, const struct ipc_out_rcpt *r, struct local_result *res);

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -133,6 +134,30 @@ out:
 	_exit(0);
 }
 
+/*
+ * Reads the child's result from fd, waiting at most ms. Returns the
+ * octets read (a short count: no result), or -2 on the deadline.
+ */
+static ssize_t
+local_wait_result(int fd, struct local_result *res, int ms)
+{
+	struct pollfd pfd;
+	ssize_t n;
+	int rv;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	do
+		rv = poll(&pfd, 1, ms);
+	while (rv == -1 && errno == EINTR);
+	if (rv == 0)
+		return -2;
+	do
+		n = read(fd, res, sizeof(*res));
+	while (n == -1 && errno == EINTR);
+	return n;
+}
+
 void
 local_deliver(const struct conf *c, const struct ipc_out_job *j, int fd,
     const struct ipc_out_rcpt *r, struct local_result *res)
@@ -146,6 +171,20 @@ local_deliver(const struct conf *c, const struct ipc_out_job *j, int fd,
 	if (local_user(r->addr, user, sizeof(user)) == -1 ||
 	    (pw = getpwnam(user)) == NULL) {
 		/* an alias or a mailbox elsewhere is issue 12's next part */
+		local_result(res, IPC_OUT_BOUNCED, 550, "5.1.1",
+		    "no such user here");
+		return;
+	}
+	/*
+	 * System accounts (below local_min_uid) have no mailbox: mail for
+	 * man@ or postgres@ is not written into their homes, and root's is
+	 * never written as root (doc/design.md §12); their mail is for
+	 * aliases to route.
+	 */
+	if (pw->pw_uid == 0 || pw->pw_uid < c->local_min_uid) {
+		log_info("local: %s: user %s has uid %lu, below local_min_uid "
+		    "%u: no mailbox", r->addr, user, (unsigned long)pw->pw_uid,
+		    c->local_min_uid);
 		local_result(res, IPC_OUT_BOUNCED, 550, "5.1.1",
 		    "no such user here");
 		return;
@@ -169,12 +208,25 @@ local_deliver(const struct conf *c, const struct ipc_out_job *j, int fd,
 		local_child(c, j, fd, r, pw, p[1]);
 	}
 	close(p[1]);
-	do
-		n = read(p[0], res, sizeof(*res));
-	while (n == -1 && errno == EINTR);
+	/*
+	 * The child runs as the user, who may stop it (or hang it on a
+	 * file system of theirs): it gets a deadline, then SIGKILL, so one
+	 * recipient cannot stop every local delivery.
+	 */
+	n = local_wait_result(p[0], res, LOCAL_DELIVER_TIMEOUT_MS);
 	close(p[0]);
+	if (n == -2) {
+		log_warnx("local: the delivery to %s took longer than %d s; "
+		    "killed", r->addr, LOCAL_DELIVER_TIMEOUT_MS / 1000);
+		(void)kill(pid, SIGKILL);
+	}
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 		;
+	if (n == -2) {
+		local_result(res, IPC_OUT_DEFERRED, 451, "4.3.0",
+		    "the delivery took too long");
+		return;
+	}
 	if (n != (ssize_t)sizeof(*res)) {
 		log_warnx("local: the delivery to %s ended without a result",
 		    r->addr);

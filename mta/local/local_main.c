@@ -10,6 +10,8 @@
  */
 #include "config.h"
 
+#include <grp.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -144,8 +146,18 @@ local_job_run(struct local_proc *p)
 			return;	/* the error callback closed it: lj is gone */
 	} else
 		for (i = 0; i < lj->n && p->open; i++) {
-			local_deliver(&p->c.conf, &lj->j, lj->fd, &lj->rcpt[i],
-			    &res);
+			/* a job sent before a reload turned delivery off */
+			if (p->c.conf.local_transport == CONF_LOCAL_NONE) {
+				memset(&res, 0, sizeof(res));
+				res.outcome = IPC_OUT_DEFERRED;
+				res.code = 451;
+				(void)strlcpy(res.dsn, "4.3.0", sizeof(res.dsn));
+				(void)strlcpy(res.text, "local delivery is off "
+				    "(local_transport = none)",
+				    sizeof(res.text));
+			} else
+				local_deliver(&p->c.conf, &lj->j, lj->fd,
+				    &lj->rcpt[i], &res);
 			if (local_answer(p, &lj->j, &lj->rcpt[i], &res,
 			    &maildir) == -1)
 				return;	/* the error callback closes it */
@@ -238,6 +250,22 @@ local_master_msg(struct child *c, const struct ipc_msg *msg)
 	log_debug("%s: linked to the queue", c->title);
 }
 
+/* Becomes user (its group alone), for good; fatal when it cannot. */
+static void
+local_drop(const char *user)
+{
+	struct passwd *pw;
+
+	if ((pw = getpwnam(user)) == NULL)
+		fatalx("local: user %s does not exist", user);
+	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
+	    setuid(pw->pw_uid) == -1)
+		fatal("local: cannot become %s", user);
+	if (getuid() != pw->pw_uid || geteuid() != pw->pw_uid ||
+	    (pw->pw_uid != 0 && setuid(0) != -1))
+		fatalx("local: still privileged after becoming %s", user);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -248,6 +276,14 @@ main(int argc, char **argv)
 	if (local_lmtp_setup(&p.c.conf, err, sizeof(err)) == -1)
 		fatalx("%s: %s", p.c.title, err);
 	child_drop(&p.c);
+	/*
+	 * Over LMTP the store delivers as the user: root is needed for
+	 * nothing, and the session parses a peer's replies (TLS over TCP),
+	 * so the process becomes the unprivileged user first
+	 * (doc/design.md §1, §2).
+	 */
+	if (p.c.conf.local_transport == CONF_LOCAL_LMTP && !p.c.conf.devmode)
+		local_drop(p.c.conf.user);
 	child_master_allow(&p.c, IPC_ALLOW(IPC_LOCAL_CHANNEL),
 	    local_master_msg);
 	child_run(&p.c);

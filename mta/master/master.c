@@ -172,7 +172,8 @@ master_bind_unix(const struct sockaddr_storage *ss, socklen_t sslen)
 	const struct sockaddr_un *sun = (const struct sockaddr_un *)
 	    (const void *)ss;
 	struct stat st;
-	int s, saved;
+	mode_t old;
+	int s, saved, rv;
 
 	if (lstat(sun->sun_path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
@@ -185,9 +186,15 @@ master_bind_unix(const struct sockaddr_storage *ss, socklen_t sslen)
 	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s == -1)
 		return -1;
-	if (bind(s, (const struct sockaddr *)ss, sslen) == -1 ||
-	    chmod(sun->sun_path, 0666) == -1 ||
-	    listen(s, MASTER_LISTEN_BACKLOG) == -1) {
+	/*
+	 * The mode comes from the umask at bind: no chmod by path
+	 * afterwards, which a rename in a directory others may write could
+	 * turn onto another file.
+	 */
+	old = umask(0111);
+	rv = bind(s, (const struct sockaddr *)ss, sslen);
+	(void)umask(old);
+	if (rv == -1 || listen(s, MASTER_LISTEN_BACKLOG) == -1) {
 		saved = errno;
 		close(s);
 		errno = saved;

@@ -28,6 +28,7 @@
 
 #include "lib/buf.h"
 #include "lib/log.h"
+#include "lib/passwd_file.h"
 #include "lib/tls.h"
 #include "master.h"
 #include "policy/route.h"
@@ -767,6 +768,45 @@ master_check_auth_file(const struct conf *c, char *err, size_t errlen)
 }
 
 /*
+ * auth_backend = file:PATH: the password file smtpin will read before
+ * its chroot must check whole (passwd_file_check), and the hashes in it
+ * are not for every user of the host to read.
+ */
+static int
+master_check_smtpin_auth(const struct conf *c, char *err, size_t errlen)
+{
+	gnutls_datum_t d;
+	struct stat st;
+	struct reason why;
+	const char *ewhy;
+	size_t line = 0;
+	int fd;
+
+	if (c->auth_backend != CONF_AUTH_FILE)
+		return 0;
+	if ((fd = master_check_open(c->auth_file, &st, &ewhy)) == -1)
+		return conf_key_error(c, "auth_backend", err, errlen, "%s: %s",
+		    c->auth_file, ewhy);
+	close(fd);
+	if (!c->devmode && (st.st_mode & 007) != 0)
+		return conf_key_error(c, "auth_backend", err, errlen, "%s "
+		    "holds password hashes and is readable by others; chmod "
+		    "o-rwx %s", c->auth_file, c->auth_file);
+	if (master_check_read(c->auth_file, &d, &ewhy) == -1)
+		return conf_key_error(c, "auth_backend", err, errlen, "%s: %s",
+		    c->auth_file, ewhy);
+	memset(&why, 0, sizeof(why));
+	if (passwd_file_check((const char *)d.data, d.size, &line, &why) ==
+	    -1) {
+		master_check_free(&d);
+		return conf_key_error(c, "auth_backend", err, errlen,
+		    "%s:%zu: %s", c->auth_file, line, why.text);
+	}
+	master_check_free(&d);
+	return 0;
+}
+
+/*
  * What delivery needs: a readable table, safe credentials, and a trust
  * store wherever the verify requirement can apply (the floor, the
  * relayhost, a table entry): without one every such delivery would be
@@ -779,7 +819,8 @@ master_check_delivery(const struct conf *c, char *err, size_t errlen)
 	const char *need = NULL;
 
 	if (master_check_policy_file(c, &table_verify, err, errlen) == -1 ||
-	    master_check_auth_file(c, err, errlen) == -1)
+	    master_check_auth_file(c, err, errlen) == -1 ||
+	    master_check_smtpin_auth(c, err, errlen) == -1)
 		return -1;
 	if (c->tls_floor == CONF_TLS_FLOOR_VERIFY)
 		need = "tls_floor = verify";

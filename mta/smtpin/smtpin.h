@@ -5,11 +5,14 @@
  *   smtpin_main.c     listeners, the master's verdicts, the queue channel;
  *                     wires the layers together
  *   smtpin_cmd.c      command lines and the commands, with their policy
+ *   smtpin_auth.c     AUTH (RFC 4954): the exchange, the password file,
+ *                     the failure limits and delays, sender ownership
+ *                     (beside cmd: called by it, calling below it)
  *   smtpin_data.c     the transaction: the early file, DATA, the commit
  *                     through the queue, the Received header
  *   smtpin_session.c  one connection's I/O: TLS, replies, timers, the
  *                     `in` log line, ending a connection
- * RFC 5321, 3207, 8314, 1870, 6152, 2920, 3463, 6531, 3461, 8689.
+ * RFC 5321, 3207, 8314, 1870, 6152, 2920, 3463, 6531, 3461, 8689, 4954.
  * Linked by the smtpin binary.
  */
 #ifndef SEALPOST_SMTPIN_H
@@ -24,7 +27,9 @@
 #include "lib/loop.h"
 #include "lib/tls.h"
 #include "reason.h"
+#include "smtp/auth_limit.h"
 #include "smtp/envelope.h"
+#include "smtp/sasl.h"
 #include "smtp/smtp_addr.h"
 #include "smtp/smtp_data.h"
 #include "smtp/smtp_proto.h"
@@ -38,6 +43,7 @@ enum smtpin_state {
 	SMTPIN_ANVIL,		/* waiting for the master's verdict */
 	SMTPIN_HANDSHAKE,	/* TLS handshake (465, or after STARTTLS) */
 	SMTPIN_COMMAND,		/* reading commands */
+	SMTPIN_AUTH_DELAY,	/* a failed AUTH waits out its delay */
 	SMTPIN_OPENING,		/* DATA: waiting for the queue's file */
 	SMTPIN_DATA,		/* reading the message */
 	SMTPIN_COMMITTING,	/* waiting for the queue's commit */
@@ -88,8 +94,15 @@ struct smtpin_sess {
 
 	int			 helo;		/* 0 none, 1 HELO, 2 EHLO */
 	char			 helo_name[SMTP_PROTO_DOMAIN_MAX + 1];
-	/* the authenticated user (AUTH, not offered yet): empty */
+	/* the authenticated user (AUTH, smtpin_auth.c), else empty */
 	char			 auth_user[ENVELOPE_USER_MAX + 1];
+	/* an AUTH exchange is under way: lines are its responses */
+	int			 sasl_active;
+	struct sasl_exch	 sasl;		/* wiped when it ends */
+	/* after a failed AUTH's delay: the reply, and whether to close */
+	struct reason		 auth_reply;
+	int			 auth_close;
+	struct loop_timer	 auth_timer;
 	unsigned		 errors;
 	unsigned		 commands;
 
@@ -152,6 +165,12 @@ struct smtpin {
 	int			 queue_low_space;
 	int			 draining;	/* reload: no new sessions */
 	const char		*local_domains[CONF_MAX_DOMAINS];
+	/* AUTH (smtpin_auth.c): files read before the chroot, the limits */
+	char			*passwd_text;	/* auth_backend = file: */
+	size_t			 passwd_len;
+	char			*sender_map;	/* sender_login_file, or NULL */
+	size_t			 sender_map_len;
+	struct auth_limit	*auth_limit;
 };
 
 /* ---- smtpin_session.c: one connection ---- */
@@ -228,6 +247,28 @@ void	smtpin_data_committed(struct smtpin_sess *,
 void	smtpin_data_queue_lost(struct smtpin_sess *);
 /* struct smtpin_ops.teardown */
 int	smtpin_data_teardown(struct smtpin_sess *);
+
+/* ---- smtpin_auth.c: AUTH (RFC 4954; doc/design.md §6) ---- */
+
+/*
+ * Reads the password file and sender_login_file and makes the failure
+ * table, before the chroot. Exits (fatalx, naming file:line) on a file
+ * that does not check: sealpostd checks them first, so this means the
+ * file changed in between.
+ */
+void	smtpin_auth_init(struct smtpin *);
+/* Does s offer AUTH now (EHLO's AUTH line)? Returns 1 or 0. */
+int	smtpin_auth_offered(const struct smtpin_sess *);
+/* The AUTH command; arg,arglen is the text after "AUTH ". */
+void	smtpin_auth_cmd(struct smtpin_sess *, const char *arg, size_t arglen);
+/* A line while an exchange is under way (sasl_active). */
+void	smtpin_auth_response(struct smtpin_sess *, const char *line,
+	    size_t len);
+/*
+ * May the authenticated s use sender (not empty)? Returns 1, or 0 after
+ * refusing MAIL with 553 5.7.1 (logged).
+ */
+int	smtpin_auth_sender_ok(struct smtpin_sess *, const char *sender);
 
 /* ---- smtpin_cmd.c: commands ---- */
 

@@ -6,7 +6,8 @@
  * extensions raise it), greeting state, the inbound TLS policy (530
  * before STARTTLS where TLS is required), MAIL and RCPT with their ESMTP
  * parameters (SIZE, BODY, SMTPUTF8, DSN, REQUIRETLS, AUTH), relay control
- * and the recipient limit. Parsing is done by the pure smtp_proto.c and
+ * (relay_networks, or a login: AUTH itself is smtpin_auth.c) and the
+ * recipient limit. Parsing is done by the pure smtp_proto.c and
  * smtp_addr.c; this file decides and answers.
  *
  * What is logged (doc/design.md §9): refusals that matter to an audit
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lib/log.h"
 #include "smtpin.h"
@@ -36,6 +38,8 @@ smtpin_cmd_ext(const struct smtpin_sess *s)
 	    SMTP_PROTO_EXT_DSN | SMTP_PROTO_EXT_SMTPUTF8;
 	if (s->tls_active)
 		ext |= SMTP_PROTO_EXT_REQUIRETLS;
+	if (smtpin_auth_offered(s) || s->auth_user[0] != '\0')
+		ext |= SMTP_PROTO_EXT_AUTH;
 	return ext;
 }
 
@@ -57,7 +61,7 @@ smtpin_cmd_ehlo(struct smtpin_sess *s, const struct smtp_proto_cmd *c)
 {
 	const struct conf *conf = s->srv->conf;
 	char size[32], line[1024];
-	const char *lines[12];
+	const char *lines[13];
 	size_t n = 0;
 	int len;
 
@@ -90,6 +94,9 @@ smtpin_cmd_ehlo(struct smtpin_sess *s, const struct smtp_proto_cmd *c)
 		lines[n++] = "STARTTLS";
 	if (s->tls_active)
 		lines[n++] = "REQUIRETLS";	/* RFC 8689 §4: only in TLS */
+	/* inside TLS only, on submission and smtps (doc/design.md §6) */
+	if (smtpin_auth_offered(s))
+		lines[n++] = "AUTH PLAIN LOGIN";
 	len = smtp_proto_reply(line, sizeof(line), 250, NULL, lines, n);
 	if (len > 0)
 		smtpin_reply_raw(s, line, (size_t)len);
@@ -149,6 +156,12 @@ smtpin_cmd_mail(struct smtpin_sess *s, const struct smtp_proto_cmd *c)
 	    sizeof(s->env.from)) {
 		smtpin_refuse(s, 0, NULL, 501, "5.1.7",
 		    "Error: address too long");
+		return;
+	}
+	/* a login sends as the addresses it owns; <> always (§6) */
+	if (s->auth_user[0] != '\0' && addr.addr[0] != '\0' &&
+	    !smtpin_auth_sender_ok(s, addr.addr)) {
+		s->env.from[0] = '\0';
 		return;
 	}
 	s->env.body = p.body == SMTP_ADDR_BODY_8BITMIME ?
@@ -218,7 +231,8 @@ smtpin_cmd_rcpt(struct smtpin_sess *s, const struct smtp_proto_cmd *c)
 		    addr.domain_lc, s->srv->local_domains,
 		    conf->nlocal_domains) >= 0;
 	}
-	if (!local && !s->relay_ok) {
+	/* relay_networks, or a login (doc/design.md §6) */
+	if (!local && !s->relay_ok && s->auth_user[0] == '\0') {
 		smtpin_refuse(s, 1, mailbox, 554, "5.7.1",
 		    "Relay access denied");
 		return;
@@ -244,6 +258,12 @@ smtpin_cmd_line(struct smtpin_sess *s, const char *line, size_t len)
 	struct smtp_proto_cmd c;
 	struct reason why;
 
+	if (s->sasl_active) {
+		/* a response of the AUTH exchange, not a command */
+		smtpin_session_command_timer(s);
+		smtpin_auth_response(s, line, len);
+		return;
+	}
 	if (++s->commands > s->srv->conf->smtpin_max_commands) {
 		(void)reason_set(&why, 421, "4.7.0", "%s",
 		    "Error: too many commands");
@@ -255,6 +275,14 @@ smtpin_cmd_line(struct smtpin_sess *s, const char *line, size_t len)
 	}
 	smtpin_session_command_timer(s);
 	memset(&why, 0, sizeof(why));
+	/*
+	 * AUTH with an initial response is longer than smtp_proto allows
+	 * for a command (RFC 4954 §4: 12,288 octets): split it here.
+	 */
+	if (len > 5 && strncasecmp(line, "AUTH ", 5) == 0) {
+		smtpin_auth_cmd(s, line + 5, len - 5);
+		return;
+	}
 	if (smtp_proto_parse_cmd(line, len, smtpin_cmd_ext(s), &c, &why) ==
 	    -1) {
 		smtpin_refuse_reason(s, 0, NULL, &why);
@@ -293,6 +321,9 @@ smtpin_cmd_line(struct smtpin_sess *s, const char *line, size_t len)
 		else
 			smtpin_data_begin(s);
 		break;
+	case SMTP_PROTO_AUTH:
+		smtpin_auth_cmd(s, c.arg, c.arglen);
+		break;
 	case SMTP_PROTO_RSET:
 		smtpin_tx_reset(s);
 		smtpin_reply(s, 250, "2.0.0", "Ok");
@@ -310,7 +341,8 @@ smtpin_cmd_line(struct smtpin_sess *s, const char *line, size_t len)
 		break;
 	case SMTP_PROTO_HELP:
 		smtpin_reply(s, 214, "2.0.0", "Commands: EHLO HELO MAIL RCPT "
-		    "DATA RSET NOOP QUIT VRFY HELP STARTTLS");
+		    "DATA RSET NOOP QUIT VRFY HELP STARTTLS%s",
+		    smtpin_auth_offered(s) ? " AUTH" : "");
 		break;
 	default:
 		smtpin_refuse(s, 0, NULL, 502, "5.5.1",
@@ -327,7 +359,8 @@ smtpin_cmd_line(struct smtpin_sess *s, const char *line, size_t len)
 void
 smtpin_cmd_input(struct smtpin_sess *s)
 {
-	char line[SMTP_PROTO_LINE_MAX_EXT + 2];
+	/* room for an AUTH line or response (RFC 4954 §4) */
+	char line[SASL_LINE_MAX + 2];
 	const char *nl;
 	size_t linelen, max;
 
@@ -342,6 +375,9 @@ smtpin_cmd_input(struct smtpin_sess *s)
 			return;
 		max = smtp_proto_line_max(s->in.data, s->in.len,
 		    smtpin_cmd_ext(s));
+		if (s->sasl_active || (s->in.len >= 5 &&
+		    strncasecmp(s->in.data, "AUTH ", 5) == 0))
+			max = SASL_LINE_MAX;
 		nl = memchr(s->in.data, '\n', s->in.len);
 		if (nl == NULL) {
 			if (s->in.len >= max) {
@@ -352,6 +388,12 @@ smtpin_cmd_input(struct smtpin_sess *s)
 			return;
 		}
 		linelen = (size_t)(nl - s->in.data);
+		if (s->sasl_active && (s->skipping || linelen == 0 ||
+		    s->in.data[linelen - 1] != '\r')) {
+			/* a response that is refused ends the exchange */
+			s->sasl_active = 0;
+			sasl_exch_clear(&s->sasl);
+		}
 		if (s->skipping) {
 			s->skipping = 0;
 			buf_consume(&s->in, linelen + 1);

@@ -464,6 +464,9 @@ smtpin_data_finish(struct smtpin_sess *s)
 		    sizeof(s->env.client_ip));
 	(void)strlcpy(s->env.client_helo, s->helo_name,
 	    sizeof(s->env.client_helo));
+	/* the login of AUTH (sealpost-envelope(5) client_user) */
+	(void)strlcpy(s->env.client_user, s->auth_user,
+	    sizeof(s->env.client_user));
 	if (s->tls_active)
 		(void)snprintf(s->env.client_tls, sizeof(s->env.client_tls),
 		    "%s:%s", s->tls_version, s->tls_cipher);

@@ -299,6 +299,8 @@ main(int argc, char **argv)
 	if (tls_server_init(&srv.tls, srv.conf, ticket, err, sizeof(err)) ==
 	    -1)
 		fatalx("%s: %s", srv.child.title, err);
+	/* the password file and sender_login_file, also before the drop */
+	smtpin_auth_init(&srv);
 	child_master_allow(&srv.child, IPC_ALLOW(IPC_QUEUE_CHANNEL) |
 	    IPC_ALLOW(IPC_ANVIL_VERDICT) | IPC_ALLOW(IPC_DRAIN),
 	    smtpin_master_msg);

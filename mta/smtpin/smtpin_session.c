@@ -310,6 +310,7 @@ smtpin_session_end(struct smtpin_sess *s)
 		loop_timer_cancel(l, &s->cmd_timer);
 		loop_timer_cancel(l, &s->session_timer);
 		loop_timer_cancel(l, &s->data_timer);
+		loop_timer_cancel(l, &s->auth_timer);
 		loop_fd_del(l, s->fd);
 		if (s->tls != NULL) {
 			if (s->tls_active)
@@ -323,6 +324,10 @@ smtpin_session_end(struct smtpin_sess *s)
 		buf_free(&s->out);
 		smtpin_anvil_release(s);
 	}
+	/* an AUTH exchange cut short holds a password: wipe it */
+	s->sasl_active = 0;
+	sasl_exch_clear(&s->sasl);
+	explicit_bzero(&s->auth_reply, sizeof(s->auth_reply));
 	if (srv->ops.teardown(s)) {
 		/* a commit in flight: its answer ends s (doc/design.md §6) */
 		s->client_gone = 1;
@@ -388,6 +393,7 @@ smtpin_session_close_after_reply(struct smtpin_sess *s)
 		return;
 	loop_timer_cancel(s->srv->child.loop, &s->cmd_timer);
 	loop_timer_cancel(s->srv->child.loop, &s->data_timer);
+	loop_timer_cancel(s->srv->child.loop, &s->auth_timer);
 	/* a client that does not take the last reply is dropped in 10 s */
 	loop_timer_set(s->srv->child.loop, &s->session_timer, 10000,
 	    smtpin_session_timeout, s);
@@ -590,6 +596,7 @@ smtpin_session_update(struct smtpin_sess *s)
 			    EPOLLIN;
 		break;
 	case SMTPIN_COMMAND:
+	case SMTPIN_AUTH_DELAY:
 	case SMTPIN_DATA:
 	case SMTPIN_OPENING:
 	case SMTPIN_COMMITTING:
