@@ -118,6 +118,24 @@ int	master_check_delivery(const struct conf *c, char *err, size_t errlen);
 /* Runs the master until shutdown; returns the exit status. */
 int	master_main(struct master *);
 
+/* ---- master_listen.c ---- */
+
+/* The index of a listener of c on the same address as l, or -1. */
+int	master_listen_find(const struct conf *c, const struct conf_listen *l);
+/*
+ * Opens the listeners of c into fds. A listener whose address old (may be
+ * NULL) already has keeps that socket (oldfds): the children hold it too,
+ * so it could not be bound again, and connections queued on it survive a
+ * reload. Returns 0, or -1 with every socket it opened closed again.
+ */
+int	master_bind(const struct conf *c, int *fds, const struct conf *old,
+	    const int *oldfds);
+/*
+ * Opens run_dir/pickup, the pickup socket sealpost-sendmail finds from
+ * the configuration alone, into m->pickup_fd. Fatal on failure.
+ */
+void	master_pickup_open(struct master *m);
+
 /* master_anvil.c: connection counting for all smtpin processes */
 /* Counts a new connection of smtpin child; returns an ipc_anvil_verdict. */
 int	master_anvil_connect(struct master *, size_t child,
