@@ -90,10 +90,21 @@ enum ipc_type {
 	/* requeue: forget the plans of a domain (doc/design.md §8) */
 	IPC_OUT_FORGET,		/* queue -> smtpout: struct ipc_forget */
 	IPC_PLAN_FORGET,	/* smtpout -> policy: struct ipc_forget */
+	/* AUTH against Dovecot (doc/design.md §6): smtpin, chrooted and
+	   unprivileged, gets its auth-client socket from the master */
+	IPC_AUTH_CONNECT,	/* smtpin -> master: connect me to the
+				   auth_backend socket; no payload */
+	IPC_AUTH_SOCKET,	/* master -> smtpin: struct ipc_auth_socket
+				   + the connected fd (none on failure) */
 	IPC_TYPE_MAX		/* must stay <= 64: allow-lists are bitmasks */
 };
 
 #define IPC_ALLOW(t)	((uint64_t)1 << (t))
+
+/* IPC_AUTH_SOCKET: 0 with the fd, or connect(2)'s errno without one. */
+struct ipc_auth_socket {
+	int32_t		error;
+};
 
 struct ipc_pong {
 	pid_t		pid;

@@ -4,7 +4,8 @@
  * submits it over SMTP to the pickup socket in run_dir, where smtpin
  * records the submitter's uid (doc/design.md §3, §6); no set-id bit, no
  * spool directory anyone may write. -bs relays an SMTP session to that
- * socket, -bp and mailq run `sealpost queue`, -q `sealpost flush --all`.
+ * socket, -bp and mailq run `sealpost queue`, -q `sealpost flush --all`,
+ * -bi and newaliases check the alias files (smtp/aliases_load.c).
  * Exit codes are sendmail's (sysexits(3), sendmail(8)). The pure half is
  * sendmail_args.c.
  * RFC 5321 (submission), RFC 5322 (the fields it adds).
@@ -27,19 +28,13 @@
 
 #include "lib/buf.h"
 #include "lib/conf.h"
+#include "lib/pickup.h"
 #include "sendmail.h"
+#include "smtp/aliases_load.h"
 
 /* seconds per reply and per write, RFC 5321 §4.5.3.2 */
 #define SENDMAIL_TIMEOUT	300
-#define SENDMAIL_REPLY_MAX	4096	/* one reply line */
 #define SENDMAIL_CHUNK		(64 * 1024)
-
-struct sendmail_conn {
-	int	 fd;
-	char	 in[SENDMAIL_REPLY_MAX];
-	size_t	 inlen;
-	char	 last[SENDMAIL_REPLY_MAX];	/* the last reply line */
-};
 
 static void
 sendmail_usage(void)
@@ -114,108 +109,21 @@ sendmail_exec_op(const struct sendmail_opts *o, const char *op,
 static int
 sendmail_connect(const struct conf *c)
 {
-	struct sockaddr_un sun;
-	struct timeval tv = { SENDMAIL_TIMEOUT, 0 };
-	int s, n, saved;
+	char path[CONF_PATH_MAX + 16];
+	int s;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s", c->run_dir,
-	    CONF_PICKUP_SOCKET);
-	if (n < 0 || (size_t)n >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "sendmail: pickup socket path too long: "
-		    "%s/%s\n", c->run_dir, CONF_PICKUP_SOCKET);
-		exit(EX_CONFIG);
-	}
-	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    connect(s, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		saved = errno;
+	if ((s = pickup_connect(c->run_dir, SENDMAIL_TIMEOUT, path,
+	    sizeof(path))) == -1) {
+		if (errno == ENAMETOOLONG) {
+			fprintf(stderr, "sendmail: pickup socket path too "
+			    "long: %s\n", path);
+			exit(EX_CONFIG);
+		}
 		fprintf(stderr, "sendmail: sealpostd does not accept mail at "
-		    "%s: %s (is it running?)\n", sun.sun_path,
-		    strerror(saved));
+		    "%s: %s (is it running?)\n", path, strerror(errno));
 		exit(EX_UNAVAILABLE);
 	}
-	(void)setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	(void)setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	return s;
-}
-
-static int
-sendmail_write(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/*
- * Reads one whole reply (its lines up to "NNN "). Returns its code, or -1
- * when the connection broke or timed out, or 0 for a reply that is no
- * SMTP reply; the last line is in c->last.
- */
-static int
-sendmail_reply(struct sendmail_conn *c)
-{
-	char *nl;
-	size_t len;
-	ssize_t n;
-
-	for (;;) {
-		while ((nl = memchr(c->in, '\n', c->inlen)) != NULL) {
-			len = (size_t)(nl - c->in);
-			if (len > 0 && c->in[len - 1] == '\r')
-				len--;
-			memcpy(c->last, c->in, len);
-			c->last[len] = '\0';
-			c->inlen -= (size_t)(nl - c->in) + 1;
-			memmove(c->in, nl + 1, c->inlen);
-			if (len < 3 || c->last[0] < '2' || c->last[0] > '5' ||
-			    c->last[1] < '0' || c->last[1] > '9' ||
-			    c->last[2] < '0' || c->last[2] > '9' ||
-			    (len > 3 && c->last[3] != ' ' &&
-			    c->last[3] != '-'))
-				return 0;
-			if (len == 3 || c->last[3] == ' ')
-				return (c->last[0] - '0') * 100 +
-				    (c->last[1] - '0') * 10 + c->last[2] - '0';
-		}
-		if (c->inlen == sizeof(c->in))
-			return 0;
-		n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		c->inlen += (size_t)n;
-	}
-}
-
-/*
- * Sends the command line verb, arg, end and CRLF, and reads its reply; as
- * sendmail_reply.
- */
-static int
-sendmail_cmd(struct sendmail_conn *c, const char *verb, const char *arg,
-    const char *end)
-{
-	char line[SENDMAIL_ADDR_MAX + 128];
-	int n;
-
-	n = snprintf(line, sizeof(line), "%s%s%s\r\n", verb, arg, end);
-	if (n < 0 || (size_t)n >= sizeof(line))
-		return 0;
-	if (sendmail_write(c->fd, line, (size_t)n) == -1)
-		return -1;
-	return sendmail_reply(c);
 }
 
 /*
@@ -223,7 +131,7 @@ sendmail_cmd(struct sendmail_conn *c, const char *verb, const char *arg,
  * default for a 5xx), after saying why on standard error.
  */
 static int
-sendmail_fail(const struct sendmail_conn *c, int code, const char *step,
+sendmail_fail(const struct pickup_conn *c, int code, const char *step,
     int on5xx)
 {
 	if (code == -1) {
@@ -371,15 +279,15 @@ sendmail_send_data(int fd, const char *msg, size_t len)
 		nl = memchr(msg + off, '\n', len - off);
 		ll = nl == NULL ? len - off : (size_t)(nl - msg - off) + 1;
 		if (n + ll + 1 > SENDMAIL_CHUNK) {
-			if (sendmail_write(fd, chunk, n) == -1)
+			if (pickup_write(fd, chunk, n) == -1)
 				return -1;
 			n = 0;
 		}
 		if (msg[off] == '.')
 			chunk[n++] = '.';
 		if (ll > SENDMAIL_CHUNK) {	/* never: lines are short */
-			if (sendmail_write(fd, chunk, n) == -1 ||
-			    sendmail_write(fd, msg + off, ll) == -1)
+			if (pickup_write(fd, chunk, n) == -1 ||
+			    pickup_write(fd, msg + off, ll) == -1)
 				return -1;
 			n = 0;
 		} else {
@@ -388,9 +296,9 @@ sendmail_send_data(int fd, const char *msg, size_t len)
 		}
 		off += ll;
 	}
-	if (sendmail_write(fd, chunk, n) == -1)
+	if (pickup_write(fd, chunk, n) == -1)
 		return -1;
-	return sendmail_write(fd, ".\r\n", 3);
+	return pickup_write(fd, ".\r\n", 3);
 }
 
 /* Whether any octet of p[0..len) is not ASCII (BODY=8BITMIME). */
@@ -410,10 +318,10 @@ sendmail_8bit(const char *p, size_t len)
  * tests/lint/mailgate): only over a UNIX socket, the local pickup hop,
  * which is never a network hop and needs no TLS; anything else exits
  * EX_SOFTWARE. param is "<sender>" and its parameters. Returns the reply
- * code as sendmail_reply.
+ * code as pickup_reply.
  */
 static int
-sendmail_gate_mail(struct sendmail_conn *c, const char *param)
+sendmail_gate_mail(struct pickup_conn *c, const char *param)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
@@ -424,7 +332,7 @@ sendmail_gate_mail(struct sendmail_conn *c, const char *param)
 		    "refusing to send\n");
 		exit(EX_SOFTWARE);
 	}
-	return sendmail_cmd(c, "MAIL FROM:", param, "");
+	return pickup_cmd(c, "MAIL FROM:", param, "");
 }
 
 /* The SMTP transaction with smtpin. Returns an exit code. */
@@ -432,7 +340,7 @@ static int
 sendmail_submit(const struct conf *conf, const char *sender,
     const struct sendmail_rcpts *r, const char *msg, size_t len)
 {
-	struct sendmail_conn *c;
+	struct pickup_conn *c;
 	char param[SENDMAIL_ADDR_MAX + 64];
 	size_t i, refused = 0, deferred = 0;
 	int code, ex = 0, n;
@@ -442,11 +350,11 @@ sendmail_submit(const struct conf *conf, const char *sender,
 		return EX_OSERR;
 	}
 	c->fd = sendmail_connect(conf);
-	if ((code = sendmail_reply(c)) != 220) {
+	if ((code = pickup_reply(c)) != 220) {
 		ex = sendmail_fail(c, code, "the greeting", EX_UNAVAILABLE);
 		goto out;
 	}
-	if ((code = sendmail_cmd(c, "EHLO ", "localhost", "")) != 250) {
+	if ((code = pickup_cmd(c, "EHLO ", "localhost", "")) != 250) {
 		ex = sendmail_fail(c, code, "EHLO", EX_SOFTWARE);
 		goto out;
 	}
@@ -461,7 +369,7 @@ sendmail_submit(const struct conf *conf, const char *sender,
 		goto out;
 	}
 	for (i = 0; i < r->n; i++) {
-		code = sendmail_cmd(c, "RCPT TO:<", r->addr[i], ">");
+		code = pickup_cmd(c, "RCPT TO:<", r->addr[i], ">");
 		if (code == 250 || code == 251)
 			continue;
 		if (code < 400) {
@@ -481,11 +389,11 @@ sendmail_submit(const struct conf *conf, const char *sender,
 	 */
 	if (refused > 0 || deferred > 0) {
 		fprintf(stderr, "sendmail: the message was not submitted\n");
-		(void)sendmail_cmd(c, "QUIT", "", "");
+		(void)pickup_cmd(c, "QUIT", "", "");
 		ex = refused > 0 ? EX_NOUSER : EX_TEMPFAIL;
 		goto out;
 	}
-	if ((code = sendmail_cmd(c, "DATA", "", "")) != 354) {
+	if ((code = pickup_cmd(c, "DATA", "", "")) != 354) {
 		ex = sendmail_fail(c, code, "DATA", EX_DATAERR);
 		goto out;
 	}
@@ -493,11 +401,11 @@ sendmail_submit(const struct conf *conf, const char *sender,
 		ex = sendmail_fail(c, -1, "the message", EX_DATAERR);
 		goto out;
 	}
-	if ((code = sendmail_reply(c)) != 250) {
+	if ((code = pickup_reply(c)) != 250) {
 		ex = sendmail_fail(c, code, "the message", EX_DATAERR);
 		goto out;
 	}
-	(void)sendmail_cmd(c, "QUIT", "", "");
+	(void)pickup_cmd(c, "QUIT", "", "");
 out:
 	close(c->fd);
 	free(c);
@@ -537,7 +445,7 @@ sendmail_smtp(const struct conf *conf)
 				continue;
 			if (r <= 0)
 				break;		/* smtpin closed: QUIT */
-			if (sendmail_write(STDOUT_FILENO, in, (size_t)r) == -1)
+			if (pickup_write(STDOUT_FILENO, in, (size_t)r) == -1)
 				return EX_IOERR;
 		}
 		if (in_open && pfd[0].revents != 0) {
@@ -555,7 +463,7 @@ sendmail_smtp(const struct conf *conf)
 				out[n++] = in[i];
 				prev_cr = in[i] == '\r';
 			}
-			if (sendmail_write(s, out, n) == -1)
+			if (pickup_write(s, out, n) == -1)
 				break;
 		}
 	}
@@ -670,6 +578,57 @@ out:
 	return ex;
 }
 
+/*
+ * newaliases, -bi: there is no database to build (the local process
+ * reads the text files and notices their changes, doc/design.md §12);
+ * checks alias_file and virtual_alias_file with the same loader and
+ * prints every diagnostic (file:line: what). Returns 0 (also when a
+ * file does not exist: no aliases), or EX_DATAERR when a file has
+ * errors or cannot be read.
+ */
+static int
+sendmail_newaliases(const struct conf *c)
+{
+	const char *path[2] = { c->alias_file, c->virtual_alias_file };
+	/* :include: files read as whoever runs newaliases */
+	static const struct aliases_load_as as = { 0, 0, 0 };
+	struct aliases_load l;
+	size_t k, i;
+	int ex = 0, warning, rv;
+	const char *d;
+
+	for (k = 0; k < 2; k++) {
+		if (path[k][0] == '\0')
+			continue;
+		rv = aliases_load(&l, path[k], k == 0 ? ALIASES_LOCAL :
+		    ALIASES_VIRTUAL, k == 0 ? c->alias_file_allow : 0, &as);
+		if (rv == -1) {
+			fprintf(stderr, "newaliases: %s\n", l.err);
+			ex = EX_DATAERR;
+			aliases_load_free(&l);
+			continue;
+		}
+		if (l.missing) {	/* no file: no aliases, as the daemon */
+			printf("newaliases: %s (no aliases)\n", l.err);
+			aliases_load_free(&l);
+			continue;
+		}
+		for (i = 0; (d = aliases_diag(l.tab, i, &warning)) != NULL;
+		    i++)
+			fprintf(stderr, "newaliases: %s%s\n", warning ?
+			    "warning: " : "", d);
+		if (aliases_diag_dropped(l.tab) > 0)
+			fprintf(stderr, "newaliases: %s: %zu more problems\n",
+			    path[k], aliases_diag_dropped(l.tab));
+		printf("newaliases: %s: %zu entries, %zu errors\n", path[k],
+		    aliases_count(l.tab), aliases_error_count(l.tab));
+		if (aliases_error_count(l.tab) > 0)
+			ex = EX_DATAERR;
+		aliases_load_free(&l);
+	}
+	return ex;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -687,10 +646,7 @@ main(int argc, char **argv)
 	}
 	switch (o.mode) {
 	case SENDMAIL_MODE_ALIASES:
-		printf("sendmail: sealpost reads the aliases text files "
-		    "itself when they change; there is no database to "
-		    "build\n");
-		return 0;
+		break;	/* newaliases: after the configuration */
 	case SENDMAIL_MODE_QUEUE:
 		if (o.rcpt == NULL) {
 			/* mailq [option ...]: sealpost(8) takes its name */
@@ -717,7 +673,8 @@ main(int argc, char **argv)
 		free(conf);
 		return EX_CONFIG;
 	}
-	ex = o.mode == SENDMAIL_MODE_SMTP ? sendmail_smtp(conf) :
+	ex = o.mode == SENDMAIL_MODE_ALIASES ? sendmail_newaliases(conf) :
+	    o.mode == SENDMAIL_MODE_SMTP ? sendmail_smtp(conf) :
 	    sendmail_send(&o, conf);
 	free(conf);
 	return ex;

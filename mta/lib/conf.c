@@ -141,6 +141,8 @@ static const struct conf_key conf_keys[] = {
 	    NULL },
 	{ "local_min_uid", CONF_T_UINT, CONF_F(local_min_uid), 0, 2147483647,
 	    0, NULL },
+	{ "local_recipients", CONF_T_STRING, CONF_F(local_recipients_text), 0,
+	    0, 0, NULL },
 	{ "smtpout_connect_timeout", CONF_T_DURATION,
 	    CONF_F(smtpout_connect_timeout), 0, 3600, 1, NULL },
 	{ "smtpout_command_timeout", CONF_T_DURATION,
@@ -171,6 +173,18 @@ static const struct conf_key conf_keys[] = {
 	    0, 300, 0, NULL },
 	{ "sender_login_file", CONF_T_PATH, CONF_F(sender_login_file), 0, 0,
 	    0, NULL },
+	{ "alias_file", CONF_T_PATH, CONF_F(alias_file), 0, 0, 0, NULL },
+	{ "alias_file_allow", CONF_T_STRING, CONF_F(alias_file_allow_text), 0,
+	    0, 0, NULL },
+	{ "virtual_alias_file", CONF_T_PATH, CONF_F(virtual_alias_file), 0, 0,
+	    0, NULL },
+	{ "virtual_alias_domains", CONF_T_DOMAINS,
+	    CONF_L(virtual_alias_domains, nvirtual_alias_domains), 0, NULL },
+	{ "recipient_delimiter", CONF_T_STRING, CONF_F(recipient_delimiter),
+	    0, 0, 0, NULL },
+	{ "alias_expansion_limit", CONF_T_UINT, CONF_F(alias_expansion_limit),
+	    0, 100000, 1, NULL },
+	{ "default_privs", CONF_T_NAME, CONF_F(default_privs), 0, 0, 0, NULL },
 	{ "policy_memory_time", CONF_T_DURATION, CONF_F(policy_memory_time),
 	    0, 3650 * 86400, 0, NULL },
 	{ "mta_sts_fetch_timeout", CONF_T_DURATION,
@@ -304,6 +318,9 @@ conf_defaults(struct conf *c)
 	c->local_lmtp_data_timeout = 600;
 	conf_set_str(c->local_maildir, sizeof(c->local_maildir), "Maildir");
 	c->local_min_uid = 1000;
+	conf_set_str(c->local_recipients_text, sizeof(c->local_recipients_text),
+	    "passwd");
+	c->local_rcpt_passwd = 1;
 	c->policy_memory_time = 7 * 86400;
 	c->mta_sts_fetch_timeout = 60;
 	c->smtpout_connect_timeout = 30;
@@ -319,6 +336,12 @@ conf_defaults(struct conf *c)
 	c->auth_fail_max_per_login = 20;
 	c->auth_fail_delay = 1;
 	c->auth_fail_delay_max = 15;
+	/* aliases (doc/design.md §12): /etc/aliases, no |cmd or /file */
+	conf_set_str(c->alias_file, sizeof(c->alias_file), "/etc/aliases");
+	conf_set_str(c->recipient_delimiter, sizeof(c->recipient_delimiter),
+	    "+");
+	c->alias_expansion_limit = 1000;
+	conf_set_str(c->default_privs, sizeof(c->default_privs), "nobody");
 	/* listen: an explicit file must say where to listen; see validate. */
 }
 
@@ -545,11 +568,60 @@ fail:
 }
 
 /*
- * auth_backend: empty (AUTH offered nowhere) or file:/absolute/path;
- * dovecot: is refused until it is built (doc/design.md §6). Also checks
- * that auth_fail_delay is not above auth_fail_delay_max. Fills
- * auth_backend and auth_file. Returns 0, or -1 with the message in err.
- * Pure: the file itself is checked by whoever reads it.
+ * local_recipients: who exists in local_domains at RCPT time
+ * (doc/design.md §6): "any" alone, or "passwd" and/or one "file:/path",
+ * separated by spaces or commas. Fills local_rcpt_any, local_rcpt_passwd
+ * and local_rcpt_file. Returns 0, or -1 with the message in err.
+ */
+static int
+conf_local_recipients_parse(struct conf *c, char *err, size_t errlen)
+{
+	static const char allowed[] = "any, or passwd and/or file:/path";
+	const char *t = c->local_recipients_text, *w;
+	size_t n;
+	int any = 0;
+
+	c->local_rcpt_any = c->local_rcpt_passwd = 0;
+	c->local_rcpt_file[0] = '\0';
+	for (;;) {
+		t += strspn(t, " ,\t");
+		if (*t == '\0')
+			break;
+		w = t;
+		n = strcspn(t, " ,\t");
+		t += n;
+		if (n == 3 && strncmp(w, "any", 3) == 0)
+			any = 1;
+		else if (n == 6 && strncmp(w, "passwd", 6) == 0)
+			c->local_rcpt_passwd = 1;
+		else if (n > 6 && strncmp(w, "file:/", 6) == 0 &&
+		    n - 5 < sizeof(c->local_rcpt_file) &&
+		    c->local_rcpt_file[0] == '\0') {
+			memcpy(c->local_rcpt_file, w + 5, n - 5);
+			c->local_rcpt_file[n - 5] = '\0';
+		} else
+			return conf_key_error(c, "local_recipients", err,
+			    errlen, "\"%.*s\" is not allowed (%s; one file "
+			    "at most)", (int)n, w, allowed);
+	}
+	if (any && (c->local_rcpt_passwd || c->local_rcpt_file[0] != '\0'))
+		return conf_key_error(c, "local_recipients", err, errlen,
+		    "\"any\" stands alone");
+	if (!any && !c->local_rcpt_passwd && c->local_rcpt_file[0] == '\0')
+		return conf_key_error(c, "local_recipients", err, errlen,
+		    "empty; allowed: %s", allowed);
+	c->local_rcpt_any = any;
+	return 0;
+}
+
+/*
+ * auth_backend: empty (AUTH offered nowhere), file:/absolute/path or
+ * dovecot:/absolute/path, Dovecot's auth-client socket, which the master
+ * connects to for smtpin (doc/design.md §6; it must fit a sun_path).
+ * Also checks that auth_fail_delay is not above auth_fail_delay_max.
+ * Fills auth_backend, auth_file and auth_socket. Returns 0, or -1 with
+ * the message in err. Pure: the file itself is checked by whoever reads
+ * it, the socket by whoever connects (Dovecot may start after us).
  */
 static int
 conf_auth_backend_parse(struct conf *c, char *err, size_t errlen)
@@ -558,6 +630,7 @@ conf_auth_backend_parse(struct conf *c, char *err, size_t errlen)
 
 	c->auth_backend = CONF_AUTH_NONE;
 	c->auth_file[0] = '\0';
+	c->auth_socket[0] = '\0';
 	if (c->auth_fail_delay > c->auth_fail_delay_max)
 		return conf_key_error(c, conf_key_line(c, "auth_fail_delay") ?
 		    "auth_fail_delay" : "auth_fail_delay_max", err, errlen,
@@ -578,11 +651,84 @@ conf_auth_backend_parse(struct conf *c, char *err, size_t errlen)
 		c->auth_backend = CONF_AUTH_FILE;
 		return 0;
 	}
-	if (strncmp(t, "dovecot:", 8) == 0)
-		return conf_key_error(c, "auth_backend", err, errlen,
-		    "dovecot: not supported yet; use file:");
+	if (strncmp(t, "dovecot:", 8) == 0) {
+		/* 108: sizeof(sun_path) on Linux, with its NUL */
+		if (t[8] != '/' || strlen(t + 8) >= 108 ||
+		    strlcpy(c->auth_socket, t + 8, sizeof(c->auth_socket)) >=
+		    sizeof(c->auth_socket)) {
+			c->auth_socket[0] = '\0';
+			return conf_key_error(c, "auth_backend", err, errlen,
+			    "\"%s\": not an absolute socket path of at most "
+			    "107 octets; write "
+			    "dovecot:/run/dovecot/auth-client", t);
+		}
+		c->auth_backend = CONF_AUTH_DOVECOT;
+		return 0;
+	}
 	return conf_key_error(c, "auth_backend", err, errlen, "\"%s\": "
-	    "unknown backend; allowed: file:/path (a password file)", t);
+	    "unknown backend; allowed: file:/path (a password file), "
+	    "dovecot:/path (Dovecot's auth-client socket)", t);
+}
+
+/*
+ * The alias keys (doc/design.md §12): alias_file_allow into its flags
+ * (commands, files, included; included alone means nothing), and not
+ * with local_transport = lmtp, where the local process runs as user and
+ * cannot become the alias file's owner; recipient_delimiter one
+ * character that can be part of a local part; no domain both local and
+ * virtual; default_privs not root.
+ * Returns 0, or -1 with the message in err.
+ */
+static int
+conf_alias_parse(struct conf *c, char *err, size_t errlen)
+{
+	char text[sizeof(c->alias_file_allow_text)], *p, *w;
+	const char *d = c->recipient_delimiter;
+	size_t i, j;
+
+	c->alias_file_allow = 0;
+	(void)strlcpy(text, c->alias_file_allow_text, sizeof(text));
+	for (p = text; (w = strsep(&p, ", \t")) != NULL;) {
+		if (*w == '\0')
+			continue;
+		if (strcmp(w, "commands") == 0)
+			c->alias_file_allow |= CONF_ALIAS_ALLOW_COMMANDS;
+		else if (strcmp(w, "files") == 0)
+			c->alias_file_allow |= CONF_ALIAS_ALLOW_FILES;
+		else if (strcmp(w, "included") == 0)
+			c->alias_file_allow |= CONF_ALIAS_ALLOW_INCLUDED;
+		else
+			return conf_key_error(c, "alias_file_allow", err,
+			    errlen, "\"%s\" is not a kind of target; allowed: "
+			    "commands, files, included (or nothing)", w);
+	}
+	if ((c->alias_file_allow & (CONF_ALIAS_ALLOW_COMMANDS |
+	    CONF_ALIAS_ALLOW_FILES)) != 0 &&
+	    c->local_transport == CONF_LOCAL_LMTP)
+		return conf_key_error(c, "alias_file_allow", err, errlen,
+		    "commands and files need local_transport = maildir (with "
+		    "lmtp the local process cannot become the alias file's "
+		    "owner); leave it empty");
+	if (d[0] != '\0' && (strchr("@<>()[]\\,;:\"/|", d[0]) != NULL ||
+	    (unsigned char)d[0] <= ' ' || (unsigned char)d[0] >= 0x7f))
+		return conf_key_error(c, "recipient_delimiter", err, errlen,
+		    "\"%s\" cannot separate a user from an extension; one "
+		    "character such as + or -, or empty for none", d);
+	for (i = 0; i < c->nvirtual_alias_domains; i++)
+		for (j = 0; j < c->nlocal_domains; j++)
+			if (strcmp(c->virtual_alias_domains[i],
+			    c->local_domains[j]) == 0)
+				return conf_key_error(c,
+				    "virtual_alias_domains", err, errlen,
+				    "%s is in local_domains too; a domain is "
+				    "either local (its users and aliases) or "
+				    "virtual (its virtual aliases only)",
+				    c->local_domains[j]);
+	if (strcmp(c->default_privs, "root") == 0)
+		return conf_key_error(c, "default_privs", err, errlen, "commands "
+		    "and files of aliases never run as root; name an "
+		    "unprivileged user such as nobody");
+	return 0;
 }
 
 static int
@@ -637,9 +783,12 @@ conf_validate(struct conf *c, char *err, size_t errlen)
 			    "\"%s\" is not a directory below the home; write "
 			    "it relative, e.g. Maildir", md);
 	}
-	if (conf_local_transport_parse(c, err, errlen) == -1)
+	if (conf_local_transport_parse(c, err, errlen) == -1 ||
+	    conf_local_recipients_parse(c, err, errlen) == -1)
 		return -1;
 	if (conf_auth_backend_parse(c, err, errlen) == -1)
+		return -1;
+	if (conf_alias_parse(c, err, errlen) == -1)
 		return -1;
 	if (c->retry_min > c->retry_max) {
 		conf_duration_text(lo, sizeof(lo), c->retry_min);

@@ -64,6 +64,7 @@ enum conf_address_family {
 enum conf_auth_backend {
 	CONF_AUTH_NONE,		/* unset: AUTH is offered nowhere */
 	CONF_AUTH_FILE,		/* file:PATH, lib/passwd_file.h */
+	CONF_AUTH_DOVECOT,	/* dovecot:PATH, Dovecot's auth-client socket */
 };
 
 /* How mail for local_domains is delivered (doc/design.md §12). */
@@ -72,6 +73,12 @@ enum conf_local_transport {
 	CONF_LOCAL_MAILDIR,	/* into ~user/local_maildir */
 	CONF_LOCAL_LMTP,	/* LMTP to local_lmtp_path or _host:_port */
 };
+
+/* alias_file_allow: what an alias file may name besides addresses
+   (doc/design.md §12); the values of smtp/aliases.h's ALIASES_ALLOW_*. */
+#define CONF_ALIAS_ALLOW_COMMANDS	0x01	/* "|command" */
+#define CONF_ALIAS_ALLOW_FILES		0x02	/* "/file" */
+#define CONF_ALIAS_ALLOW_INCLUDED	0x04	/* ... in :include: too */
 
 struct conf_listen {
 	struct sockaddr_storage	ss;
@@ -158,10 +165,17 @@ struct conf {
 	unsigned		local_lmtp_command_timeout;	/* seconds */
 	unsigned		local_lmtp_data_timeout;	/* seconds */
 	unsigned		local_min_uid;	/* no Maildir below it */
+	/* local_recipients as written; conf_validate fills the three
+	   below (doc/design.md §6) */
+	char			local_recipients_text[CONF_PATH_MAX + 32];
+	int			local_rcpt_any;		/* no RCPT check */
+	int			local_rcpt_passwd;	/* users >= min uid */
+	char			local_rcpt_file[CONF_PATH_MAX];
 	/* SMTP AUTH on submission (doc/design.md §6, issue 12) */
 	char			auth_backend_text[CONF_PATH_MAX + 16];
 	enum conf_auth_backend	auth_backend;	/* from auth_backend_text */
 	char			auth_file[CONF_PATH_MAX];	/* file:PATH */
+	char			auth_socket[CONF_PATH_MAX];	/* dovecot:PATH */
 	int			smtpin_auth_on_smtp;	/* 0 no, 1 yes */
 	unsigned		auth_fail_window;	/* seconds */
 	unsigned		auth_fail_max_per_ip;	/* 0: no limit */
@@ -169,6 +183,18 @@ struct conf {
 	unsigned		auth_fail_delay;	/* seconds */
 	unsigned		auth_fail_delay_max;	/* seconds */
 	char			sender_login_file[CONF_PATH_MAX];
+	/* aliases in local delivery (doc/design.md §12, issue 12) */
+	char			alias_file[CONF_PATH_MAX];	/* "" none */
+	char			alias_file_allow_text[64];
+	unsigned		alias_file_allow;	/* ALIASES_ALLOW_*,
+							   from the text */
+	char			virtual_alias_file[CONF_PATH_MAX];
+	char			virtual_alias_domains[CONF_MAX_DOMAINS]
+				    [CONF_DOMAIN_MAX];
+	size_t			nvirtual_alias_domains;
+	char			recipient_delimiter[2];	/* "" none */
+	unsigned		alias_expansion_limit;
+	char			default_privs[CONF_NAME_MAX];
 
 	/*
 	 * The line that set each key, 0 while it has its default; indexed

@@ -27,9 +27,8 @@
 #include "local_maildir.h"
 #include "reason.h"
 
-/* Fills *res. */
-static void
-local_result(struct local_result *res, int outcome, int code,
+void
+local_result_set(struct local_result *res, int outcome, int code,
     const char *dsn, const char *text)
 {
 	memset(res, 0, sizeof(*res));
@@ -40,11 +39,12 @@ local_result(struct local_result *res, int outcome, int code,
 }
 
 /*
- * The user name of addr: its local part in lower case, without a '+'
- * extension. Returns 0, or -1 when there is none that can be a login.
+ * The user name of addr: its local part in lower case, without the
+ * extension after the recipient_delimiter delim ('\0': none). Returns 0,
+ * or -1 when there is none that can be a login.
  */
 static int
-local_user(const char *addr, char *user, size_t size)
+local_user(const char *addr, char delim, char *user, size_t size)
 {
 	const char *at = strrchr(addr, '@');
 	size_t n, i;
@@ -52,7 +52,7 @@ local_user(const char *addr, char *user, size_t size)
 	if (at == NULL || at == addr)
 		return -1;
 	n = (size_t)(at - addr);
-	for (i = 0; i < n && addr[i] != '+'; i++)
+	for (i = 0; i < n && (delim == '\0' || addr[i] != delim); i++)
 		;
 	n = i;
 	if (n == 0 || n >= size)
@@ -71,11 +71,7 @@ local_user(const char *addr, char *user, size_t size)
 	return 0;
 }
 
-/*
- * Closes every descriptor from 3 on but a and b: the user's process
- * holds nothing of ours (the channels to the master and the queue).
- */
-static void
+void
 local_keep_fds(int a, int b)
 {
 	int lo = a < b ? a : b, hi = a < b ? b : a;
@@ -105,14 +101,14 @@ local_child(const struct conf *c, const struct ipc_out_job *j, int fd,
 	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
 	    setuid(pw->pw_uid) == -1 || getuid() != pw->pw_uid ||
 	    geteuid() != pw->pw_uid || (pw->pw_uid != 0 && setuid(0) != -1)) {
-		local_result(&res, IPC_OUT_DEFERRED, 451, "4.3.0",
+		local_result_set(&res, IPC_OUT_DEFERRED, 451, "4.3.0",
 		    "cannot become the recipient's user");
 		goto out;
 	}
 	if ((home = open(pw->pw_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1) {
 		/* a home that is not there may be one being restored */
-		local_result(&res, IPC_OUT_DEFERRED, 451, "4.3.0",
+		local_result_set(&res, IPC_OUT_DEFERRED, 451, "4.3.0",
 		    errno == ENOENT ? "the recipient's home directory does not "
 		    "exist" : "cannot open the recipient's home directory");
 		goto out;
@@ -124,9 +120,9 @@ local_child(const struct conf *c, const struct ipc_out_job *j, int fd,
 	memset(&why, 0, sizeof(why));
 	if (local_maildir_deliver(home, c->local_maildir, fd, prepend,
 	    c->hostname, &why, name, sizeof(name)) == 0)
-		local_result(&res, IPC_OUT_SENT, 250, "2.0.0", name);
+		local_result_set(&res, IPC_OUT_SENT, 250, "2.0.0", name);
 	else
-		local_result(&res, why.code >= 500 ? IPC_OUT_BOUNCED :
+		local_result_set(&res, why.code >= 500 ? IPC_OUT_BOUNCED :
 		    IPC_OUT_DEFERRED, why.code, why.dsn, why.text);
 	close(home);
 out:
@@ -168,10 +164,10 @@ local_deliver(const struct conf *c, const struct ipc_out_job *j, int fd,
 	ssize_t n;
 	pid_t pid;
 
-	if (local_user(r->addr, user, sizeof(user)) == -1 ||
-	    (pw = getpwnam(user)) == NULL) {
-		/* an alias or a mailbox elsewhere is issue 12's next part */
-		local_result(res, IPC_OUT_BOUNCED, 550, "5.1.1",
+	if (local_user(r->addr, c->recipient_delimiter[0], user,
+	    sizeof(user)) == -1 || (pw = getpwnam(user)) == NULL) {
+		/* what the aliases did not route (local_job.c) */
+		local_result_set(res, IPC_OUT_BOUNCED, 550, "5.1.1",
 		    "no such user here");
 		return;
 	}
@@ -185,13 +181,13 @@ local_deliver(const struct conf *c, const struct ipc_out_job *j, int fd,
 		log_info("local: %s: user %s has uid %lu, below local_min_uid "
 		    "%u: no mailbox", r->addr, user, (unsigned long)pw->pw_uid,
 		    c->local_min_uid);
-		local_result(res, IPC_OUT_BOUNCED, 550, "5.1.1",
+		local_result_set(res, IPC_OUT_BOUNCED, 550, "5.1.1",
 		    "no such user here");
 		return;
 	}
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		log_warn("local: delivery to %s: pipe", r->addr);
-		local_result(res, IPC_OUT_DEFERRED, 451, "4.3.0",
+		local_result_set(res, IPC_OUT_DEFERRED, 451, "4.3.0",
 		    "cannot start the delivery");
 		return;
 	}
@@ -199,7 +195,7 @@ local_deliver(const struct conf *c, const struct ipc_out_job *j, int fd,
 		log_warn("local: delivery to %s: fork", r->addr);
 		close(p[0]);
 		close(p[1]);
-		local_result(res, IPC_OUT_DEFERRED, 451, "4.3.0",
+		local_result_set(res, IPC_OUT_DEFERRED, 451, "4.3.0",
 		    "cannot start the delivery");
 		return;
 	}
@@ -223,14 +219,14 @@ local_deliver(const struct conf *c, const struct ipc_out_job *j, int fd,
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 		;
 	if (n == -2) {
-		local_result(res, IPC_OUT_DEFERRED, 451, "4.3.0",
+		local_result_set(res, IPC_OUT_DEFERRED, 451, "4.3.0",
 		    "the delivery took too long");
 		return;
 	}
 	if (n != (ssize_t)sizeof(*res)) {
 		log_warnx("local: the delivery to %s ended without a result",
 		    r->addr);
-		local_result(res, IPC_OUT_DEFERRED, 451, "4.3.0",
+		local_result_set(res, IPC_OUT_DEFERRED, 451, "4.3.0",
 		    "the delivery ended without a result");
 		return;
 	}

@@ -1,10 +1,11 @@
 /*
  * local_main.c: main of the local process (see local.h, doc/design.md
  * §2, §12): the channel from the queue (IPC_LOCAL_CHANNEL), its jobs,
- * one delivery after the other (one recipient at a time into Maildir,
- * or a job's recipients in one LMTP session, local_lmtp.c), and an out
- * line per recipient (§9; mx=local, tls=local where the message does not
- * leave the host). Stays root so that local_deliver.c can become each
+ * one after the other (each through the aliases to its targets,
+ * local_job.c: one recipient at a time into Maildir, or the job's
+ * mailboxes in one LMTP session, local_lmtp.c), and an out line per
+ * recipient (§9; mx=local, tls=local where the message does not leave
+ * the host; forwarded= when it went on through pickup). Stays root so that local_deliver.c can become each
  * recipient, and connects to the LMTP socket as root.
  * Linked by the local binary.
  */
@@ -21,6 +22,7 @@
 #include "lib/ipc.h"
 #include "lib/log.h"
 #include "local.h"
+#include "local_job.h"
 #include "local_lmtp.h"
 #include "smtp/envelope.h"
 
@@ -85,6 +87,8 @@ local_log_out(const struct ipc_out_job *j, const struct ipc_out_rcpt *r,
 	    res->outcome == IPC_OUT_BOUNCED ? "bounced" : j->final ?
 	    "expired" : "deferred");
 	log_kv_str(&kv, "dsn", res->dsn);
+	if (res->forwarded[0] != '\0')
+		log_kv_str(&kv, "forwarded", res->forwarded);
 	log_kv_fmt(&kv, "reply", "%d %s %s", res->code, res->dsn, res->text);
 	log_kv_fmt(&kv, "delay", "%lld", (long long)(delay < 0 ? 0 : delay));
 	log_kv_fmt(&kv, "attempt", "%u", j->attempt);
@@ -119,49 +123,43 @@ local_answer(struct local_proc *p, const struct ipc_out_job *j,
 	return ipc_send(&p->chan, IPC_OUT_RESULT, &out, sizeof(out), -1);
 }
 
-/* Every recipient of the job is here: deliver, answer each, end it. */
+/*
+ * Every recipient of the job is here: deliver (through the aliases,
+ * local_job.c), answer each, end it.
+ */
 static void
 local_job_run(struct local_proc *p)
 {
-	static const struct local_lmtp_facts maildir = { .mx = "local",
-	    .tls = "local", .verify = "local" };
 	struct local_job *lj = p->job;
 	struct local_lmtp_facts f;
 	struct ipc_out_done done;
-	struct local_result res, *all;
+	struct local_result *all;
 	uint32_t i, n = lj->n;
 
-	if (p->c.conf.local_transport == CONF_LOCAL_LMTP) {
-		/* one session for all of them (doc/design.md §12) */
-		if ((all = calloc(n, sizeof(*all))) == NULL)
-			fatal("%s: job", p->c.title);
-		local_lmtp_deliver(&p->c.conf, &lj->j, lj->fd, lj->rcpt, n,
-		    all, &f);
-		for (i = 0; i < n && p->open; i++)
-			if (local_answer(p, &lj->j, &lj->rcpt[i], &all[i], &f) ==
-			    -1)
-				break;
-		free(all);
-		if (i < n)
-			return;	/* the error callback closed it: lj is gone */
-	} else
-		for (i = 0; i < lj->n && p->open; i++) {
-			/* a job sent before a reload turned delivery off */
-			if (p->c.conf.local_transport == CONF_LOCAL_NONE) {
-				memset(&res, 0, sizeof(res));
-				res.outcome = IPC_OUT_DEFERRED;
-				res.code = 451;
-				(void)strlcpy(res.dsn, "4.3.0", sizeof(res.dsn));
-				(void)strlcpy(res.text, "local delivery is off "
-				    "(local_transport = none)",
-				    sizeof(res.text));
-			} else
-				local_deliver(&p->c.conf, &lj->j, lj->fd,
-				    &lj->rcpt[i], &res);
-			if (local_answer(p, &lj->j, &lj->rcpt[i], &res,
-			    &maildir) == -1)
-				return;	/* the error callback closes it */
+	if ((all = calloc(n, sizeof(*all))) == NULL)
+		fatal("%s: job", p->c.title);
+	if (p->c.conf.local_transport == CONF_LOCAL_NONE) {
+		/* a job sent before a reload turned delivery off */
+		memset(&f, 0, sizeof(f));
+		(void)strlcpy(f.mx, "local", sizeof(f.mx));
+		(void)strlcpy(f.tls, "local", sizeof(f.tls));
+		(void)strlcpy(f.verify, "local", sizeof(f.verify));
+		for (i = 0; i < n; i++) {
+			all[i].outcome = IPC_OUT_DEFERRED;
+			all[i].code = 451;
+			(void)strlcpy(all[i].dsn, "4.3.0", sizeof(all[i].dsn));
+			(void)strlcpy(all[i].text, "local delivery is off "
+			    "(local_transport = none)", sizeof(all[i].text));
 		}
+	} else
+		local_job_deliver(&p->c.conf, &lj->j, lj->fd, lj->rcpt, n,
+		    all, &f);
+	for (i = 0; i < n && p->open; i++)
+		if (local_answer(p, &lj->j, &lj->rcpt[i], &all[i], &f) == -1)
+			break;
+	free(all);
+	if (i < n)
+		return;	/* the error callback closed it: lj is gone */
 	memset(&done, 0, sizeof(done));
 	done.job = lj->j.job;
 	(void)ipc_send(&p->chan, IPC_OUT_DONE, &done, sizeof(done), -1);

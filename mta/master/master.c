@@ -175,6 +175,11 @@ master_child_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 		k->queue_gen = 0;
 		master_link_queue(m);
 		return;
+	case IPC_AUTH_CONNECT:
+		if (k->role != PROC_SMTPIN || msg->len != 0)
+			break;
+		master_auth_connect(m, k);
+		return;
 	case IPC_ANVIL_CONNECT:
 	case IPC_ANVIL_DISCONNECT:
 		if (k->role != PROC_SMTPIN || msg->len != sizeof(a))
@@ -407,7 +412,8 @@ master_spawn(struct master_child *k)
 	if (ipc_chan_init(&k->chan, m->loop, sp[0], k->title,
 	    IPC_ALLOW(IPC_PONG) | (k->role == PROC_SMTPIN ?
 	    IPC_ALLOW(IPC_ANVIL_CONNECT) | IPC_ALLOW(IPC_ANVIL_DISCONNECT) |
-	    IPC_ALLOW(IPC_QUEUE_LOST) : 0) | (k->role == PROC_POLICY ?
+	    IPC_ALLOW(IPC_QUEUE_LOST) | IPC_ALLOW(IPC_AUTH_CONNECT) : 0) |
+	    (k->role == PROC_POLICY ?
 	    IPC_ALLOW(IPC_POLICY_TEXT) : 0) | (k->role == PROC_QUEUE ?
 	    IPC_ALLOW(IPC_QUEUE_ITEM) | IPC_ALLOW(IPC_QUEUE_RCPT) |
 	    IPC_ALLOW(IPC_QUEUE_END) | IPC_ALLOW(IPC_QUEUE_DATA) |
@@ -591,23 +597,23 @@ master_queue_settings(struct master *m)
 }
 
 /*
- * Restarts every child with the new configuration. An smtpin is not cut
- * off: it is told to drain (stop accepting, finish its sessions, exit)
- * while a new process of the same instance takes over the listeners.
+ * Restarts the children whose role is in roles (bits 1 << role), with
+ * the configuration in m->conf. An smtpin is not cut off: it is told to
+ * drain (stop accepting, finish its sessions, exit) while a new process
+ * of the same instance takes over the listeners. Never the queue:
+ * restarting it would fail the transactions of the draining smtpin
+ * processes; it gets new settings over IPC.
  */
-static void
-master_restart_all(struct master *m)
+void
+master_restart_roles(struct master *m, unsigned roles)
 {
 	size_t todo[MASTER_MAX_CHILDREN], ntodo = 0, i, j;
 
-	/*
-	 * Decide first: slots reused below must not be seen again. The queue
-	 * keeps running: restarting it would fail the transactions of the
-	 * draining smtpin processes; it gets its new settings over IPC.
-	 */
+	/* decide first: slots reused below must not be seen again */
 	for (i = 0; i < m->nchildren; i++)
 		if (!m->children[i].draining &&
-		    m->children[i].role != PROC_QUEUE)
+		    m->children[i].role != PROC_QUEUE &&
+		    (roles & (1u << m->children[i].role)) != 0)
 			todo[ntodo++] = i;
 	for (j = 0; j < ntodo; j++) {
 		struct master_child *k, *nk;
@@ -724,7 +730,8 @@ master_reload(struct master *m)
 	free(nc);
 	master_queue_settings(m);
 	log_info("configuration reloaded; restarting the children");
-	master_restart_all(m);
+	master_restart_roles(m, ~0u);
+	master_watch_start(m);
 }
 
 static void
@@ -880,6 +887,7 @@ master_main(struct master *m)
 	(void)master_add_child(m, PROC_LOCAL, 0);
 	for (i = 0; i < m->nchildren; i++)
 		master_spawn(&m->children[i]);
+	master_watch_start(m);
 	master_notify_wait_ready(m);
 
 	log_info("sealpostd started (%s, %zu listener%s, %zu child processes%s)",

@@ -8,6 +8,7 @@
 #define SEALPOST_MASTER_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "lib/conf.h"
@@ -22,6 +23,26 @@
 #define MASTER_BACKOFF_MIN_MS	250
 #define MASTER_BACKOFF_MAX_MS	60000
 #define MASTER_STABLE_SECS	10	/* a child that lived this long was fine */
+#define MASTER_WATCH_MS		2000	/* how often master_watch.c looks */
+#define MASTER_WATCH_FILES	8
+
+/* One file smtpin read before its chroot, as it was then. */
+struct master_watch_file {
+	char		path[CONF_PATH_MAX];
+	int		exists;
+	dev_t		dev;
+	ino_t		ino;
+	off_t		size;
+	struct timespec	mtime;
+	struct timespec	ctime;
+};
+
+struct master_watch {
+	struct master_watch_file f[MASTER_WATCH_FILES];
+	size_t		nf;
+	char		pending[CONF_PATH_MAX];	/* changed, not applied */
+	struct loop_timer timer;
+};
 
 struct master;
 
@@ -85,10 +106,30 @@ struct master {
 	char			 ticket_file[CONF_PATH_MAX];
 
 	struct master_notify	 notify;	/* master_notify.c */
+	struct master_watch	 watch;		/* master_watch.c */
 	struct pidfh		*pidfh;
 	int			 shutting_down;
 	struct loop_timer	 kill_timer;
 };
+
+/* master.c */
+void	master_restart_roles(struct master *, unsigned roles);
+
+/*
+ * master_watch.c: the files smtpin reads before its chroot (the
+ * recipients, the aliases, the password files); a change restarts the
+ * smtpin processes (doc/design.md §6 "Recipients"). Start, or start
+ * again after a reload, with master_watch_start.
+ */
+void	master_watch_start(struct master *);
+
+/*
+ * master_check_local.c: the files of the local domains (recipients,
+ * aliases) are readable; with warn, a warning when postmaster cannot be
+ * delivered. Returns 0, or -1 with the message in err.
+ */
+int	master_check_local(const struct conf *, int warn, char *err,
+	    size_t errlen);
 
 /* master_check.c: the checks of sealpostd -n, start and reload */
 /*
@@ -144,6 +185,16 @@ void	master_anvil_disconnect(struct master *, size_t child,
 	    const struct ipc_anvil *);
 /* A smtpin process ended: its connections are gone. */
 void	master_anvil_forget(struct master *, size_t child);
+
+/* master_auth.c: AUTH against Dovecot (doc/design.md §3, §6) */
+/*
+ * smtpin child k asked for a connection to the auth_backend socket:
+ * connects (never blocking) and answers IPC_AUTH_SOCKET with the fd or
+ * the errno.
+ */
+void	master_auth_connect(struct master *, struct master_child *k);
+/* Warns (log) when dovecot:PATH does not exist yet; never fails. */
+void	master_auth_check(const struct conf *);
 
 /* master_ctl.c */
 /* Opens the control socket in run_dir; fatal() on failure. */

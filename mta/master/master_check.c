@@ -782,6 +782,8 @@ master_check_smtpin_auth(const struct conf *c, char *err, size_t errlen)
 	size_t line = 0;
 	int fd;
 
+	/* dovecot: Dovecot may start after us; only a warning */
+	master_auth_check(c);
 	if (c->auth_backend != CONF_AUTH_FILE)
 		return 0;
 	if ((fd = master_check_open(c->auth_file, &st, &ewhy)) == -1)
@@ -820,7 +822,8 @@ master_check_delivery(const struct conf *c, char *err, size_t errlen)
 
 	if (master_check_policy_file(c, &table_verify, err, errlen) == -1 ||
 	    master_check_auth_file(c, err, errlen) == -1 ||
-	    master_check_smtpin_auth(c, err, errlen) == -1)
+	    master_check_smtpin_auth(c, err, errlen) == -1 ||
+	    master_check_local(c, 0, err, errlen) == -1)
 		return -1;
 	if (c->tls_floor == CONF_TLS_FLOOR_VERIFY)
 		need = "tls_floor = verify";
@@ -853,5 +856,7 @@ master_check_environment(struct master *m, char *err, size_t errlen)
 	    master_check_tls_conf(c, err, errlen) == -1 ||
 	    master_check_delivery(c, err, errlen) == -1)
 		return -1;
+	/* once, at start and with -n: postmaster's mailbox */
+	(void)master_check_local(c, 1, err, errlen);
 	return 0;
 }

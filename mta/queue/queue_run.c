@@ -175,17 +175,27 @@ queue_run_init(struct queue *q)
 {
 	struct queue_run *run;
 	const struct conf *c = q->conf;
-	size_t i;
+	size_t i, n;
 
 	if ((run = calloc(1, sizeof(*run))) == NULL)
 		fatal("queue: runner");
 	run->q = q;
 	q->run = run;
+	/*
+	 * The local transport's domains: local_domains, and the
+	 * virtual_alias_domains whose addresses the local process expands
+	 * (doc/design.md §12).
+	 */
+	n = 0;
 	for (i = 0; i < c->nlocal_domains && i < CONF_MAX_DOMAINS; i++)
-		(void)strlcpy(run->local_domains[i], c->local_domains[i],
-		    sizeof(run->local_domains[i]));
+		(void)strlcpy(run->local_domains[n++], c->local_domains[i],
+		    sizeof(run->local_domains[0]));
+	for (i = 0; i < c->nvirtual_alias_domains && i < CONF_MAX_DOMAINS;
+	    i++)
+		(void)strlcpy(run->local_domains[n++],
+		    c->virtual_alias_domains[i], sizeof(run->local_domains[0]));
 	run->sc.local_domains = (const char (*)[256])run->local_domains;
-	run->sc.nlocal_domains = i;
+	run->sc.nlocal_domains = n;
 	run->sc.retry_min = c->retry_min;
 	run->sc.retry_max = c->retry_max;
 	run->sc.queue_lifetime = c->queue_lifetime;

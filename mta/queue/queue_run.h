@@ -135,7 +135,8 @@ RB_PROTOTYPE(queue_dest_tree, queue_dest, node, queue_dest_cmp)
 struct queue_run {
 	struct queue		*q;
 	struct queue_sched_conf	 sc;
-	char			 local_domains[CONF_MAX_DOMAINS][256];
+	/* local_domains, then virtual_alias_domains */
+	char			 local_domains[CONF_MAX_DOMAINS * 2][256];
 	unsigned		 active_limit;
 	unsigned		 concurrency;
 	unsigned		 dest_concurrency;

@@ -3,7 +3,7 @@
  * version 1 (the auth-client socket): handshake and AUTH requests as
  * text, the server's lines as events, a state machine that fails closed
  * (doc/design.md §1.7).  Pure: no sockets, no allocation (§1.5).
- * Linked by smtpin (planned, issue 12).  See dovecot_auth.h.
+ * Linked by smtpin (smtpin_dovecot.c).  See dovecot_auth.h.
  */
 #include <limits.h>
 #include <stdarg.h>

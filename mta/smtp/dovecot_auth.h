@@ -4,7 +4,7 @@
  * requests as text, the server's lines parsed into events, and a small
  * state machine that refuses what the protocol does not allow.  No
  * sockets: the caller writes what this formats and feeds each line it
- * reads.  Linked by smtpin (planned, issue 12; doc/design.md §6).
+ * reads.  Linked by smtpin (smtpin_dovecot.c drives it; doc/design.md §6).
  *
  * smtpin runs the SASL exchange itself (sasl.h), so it always asks
  * Dovecot with PLAIN and the whole response at once: one request, one

@@ -8,6 +8,8 @@
  *   smtpin_auth.c     AUTH (RFC 4954): the exchange, the password file,
  *                     the failure limits and delays, sender ownership
  *                     (beside cmd: called by it, calling below it)
+ *   smtpin_dovecot.c  the connection to Dovecot's auth service (below
+ *                     auth; it answers through a callback)
  *   smtpin_data.c     the transaction: the early file, DATA, the commit
  *                     through the queue, the Received header
  *   smtpin_session.c  one connection's I/O: TLS, replies, timers, the
@@ -28,6 +30,7 @@
 #include "lib/tls.h"
 #include "reason.h"
 #include "smtp/auth_limit.h"
+#include "smtp/dovecot_auth.h"
 #include "smtp/envelope.h"
 #include "smtp/sasl.h"
 #include "smtp/smtp_addr.h"
@@ -44,6 +47,7 @@ enum smtpin_state {
 	SMTPIN_HANDSHAKE,	/* TLS handshake (465, or after STARTTLS) */
 	SMTPIN_COMMAND,		/* reading commands */
 	SMTPIN_AUTH_DELAY,	/* a failed AUTH waits out its delay */
+	SMTPIN_AUTH_WAIT,	/* AUTH: waiting for Dovecot's answer */
 	SMTPIN_OPENING,		/* DATA: waiting for the queue's file */
 	SMTPIN_DATA,		/* reading the message */
 	SMTPIN_COMMITTING,	/* waiting for the queue's commit */
@@ -51,6 +55,7 @@ enum smtpin_state {
 };
 
 struct smtpin;
+struct smtpin_rcpt;
 
 struct smtpin_sess {
 	struct smtpin_sess	*next, *prev;
@@ -103,6 +108,8 @@ struct smtpin_sess {
 	struct reason		 auth_reply;
 	int			 auth_close;
 	struct loop_timer	 auth_timer;
+	/* SMTPIN_AUTH_WAIT: the request's context (smtpin_auth.c) */
+	void			*auth_wait;
 	unsigned		 errors;
 	unsigned		 commands;
 
@@ -165,13 +172,32 @@ struct smtpin {
 	int			 queue_low_space;
 	int			 draining;	/* reload: no new sessions */
 	const char		*local_domains[CONF_MAX_DOMAINS];
+	const char		*virtual_domains[CONF_MAX_DOMAINS];
+	/* who exists in them (smtpin_rcpt.c), NULL: no check */
+	struct smtpin_rcpt	*rcpt;
 	/* AUTH (smtpin_auth.c): files read before the chroot, the limits */
 	char			*passwd_text;	/* auth_backend = file: */
 	size_t			 passwd_len;
 	char			*sender_map;	/* sender_login_file, or NULL */
 	size_t			 sender_map_len;
 	struct auth_limit	*auth_limit;
+	struct smtpin_dovecot	*dovecot;	/* auth_backend = dovecot: */
 };
+
+/* ---- smtpin_rcpt.c: who exists in the local domains ---- */
+
+/* Reads passwd, the local_recipients file and the alias files; before
+   the chroot. A file that cannot be read is logged and makes every local
+   recipient 451 4.3.0 until the master restarts us. */
+void	smtpin_rcpt_init(struct smtpin *);
+/*
+ * Whether RCPT may name local@domain (domain lower case, one of the
+ * local domains, or of virtual_alias_domains when virtual is set):
+ * 1 yes, 0 refuse with 550 5.1.1, -1 the table could not be read: 451
+ * 4.3.0 (doc/design.md §6 "Recipients").
+ */
+int	smtpin_rcpt_known(struct smtpin *, const char *local, size_t ln,
+	    const char *domain, size_t dn, int virtual);
 
 /* ---- smtpin_session.c: one connection ---- */
 
@@ -269,6 +295,40 @@ void	smtpin_auth_response(struct smtpin_sess *, const char *line,
  * refusing MAIL with 553 5.7.1 (logged).
  */
 int	smtpin_auth_sender_ok(struct smtpin_sess *, const char *sender);
+
+/* ---- smtpin_dovecot.c: Dovecot's auth service (doc/design.md §6) ---- */
+
+enum smtpin_dovecot_res {
+	SMTPIN_DOVECOT_OK,	/* user: Dovecot's user=, or "" */
+	SMTPIN_DOVECOT_FAIL,	/* a wrong password: why is 535 5.7.8 */
+	SMTPIN_DOVECOT_TEMP	/* no answer: why is 454 4.7.0 */
+};
+
+/*
+ * The answer to one request: arg is the caller's, user is valid during
+ * the call only (NULL unless OK), why NULL on OK.
+ */
+typedef void (*smtpin_dovecot_cb)(struct smtpin *, void *arg,
+	    enum smtpin_dovecot_res, const char *user,
+	    const struct reason *why);
+
+/* Sets up srv->dovecot (no connection yet); fatal on failure. */
+void	smtpin_dovecot_init(struct smtpin *);
+/*
+ * Asks Dovecot whether authcid has passwd (copied; wiped once written),
+ * telling it info (the session's addresses, ports, TLS). Returns 0, and
+ * cb runs exactly once later from the event loop (never from in here);
+ * or -1 with *why (454 4.7.0: no connection and the last attempt was
+ * under a second ago, too many pending; 535 5.7.8: credentials Dovecot
+ * cannot be asked about) and cb never runs. Connects through the master
+ * when there is no connection.
+ */
+int	smtpin_dovecot_auth(struct smtpin *, const char *authcid,
+	    size_t authcidlen, const char *passwd, size_t passwdlen,
+	    const struct dovecot_auth_info *info, smtpin_dovecot_cb cb,
+	    void *arg, struct reason *why);
+/* IPC_AUTH_SOCKET from the master: the connection (fd) or its errno. */
+void	smtpin_dovecot_socket(struct smtpin *, const struct ipc_msg *);
 
 /* ---- smtpin_cmd.c: commands ---- */
 

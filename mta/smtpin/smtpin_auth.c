@@ -2,8 +2,10 @@
  * smtpin_auth.c: SMTP AUTH on the submission listeners (RFC 4954, RFC
  * 8314; issue 12, item 4; doc/design.md §6): who is offered AUTH (inside
  * TLS, on submission and smtps, on smtp only with smtpin_auth_on_smtp),
- * the PLAIN and LOGIN exchange (the pure mta/smtp/sasl.c), the password
- * file (mta/lib/passwd_file.c, read into memory before the chroot), the
+ * the PLAIN and LOGIN exchange (the pure mta/smtp/sasl.c), the backend:
+ * the password file (mta/lib/passwd_file.c, read into memory before the
+ * chroot) or Dovecot's auth service (smtpin_dovecot.c, answering later:
+ * the session waits in SMTPIN_AUTH_WAIT meanwhile), the
  * brute-force limits (mta/smtp/auth_limit.c): a failed AUTH is answered
  * only after a delay kept by a loop timer, never by sleeping, so that the
  * process serves its other sessions meanwhile; and which senders a login
@@ -16,6 +18,7 @@
 
 #include <sys/stat.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -31,6 +34,22 @@
 
 #define SMTPIN_AUTH_FILE_MAX	(16 * 1024 * 1024)
 #define SMTPIN_AUTH_SLOTS	16384	/* keys of the failure table */
+
+/*
+ * An AUTH that waits for Dovecot: what its answer needs, also when the
+ * session ended meanwhile (the failure is counted and logged all the
+ * same). No password: that went to smtpin_dovecot.c.
+ */
+struct smtpin_auth_wait {
+	uint64_t		conn;		/* the session's number */
+	struct auth_limit_addr	addr;
+	char			peer_ip[64];
+	unsigned		port;
+	enum conf_listen_kind	kind;
+	unsigned		mech;		/* SASL_MECH_* */
+	char			authcid[SASL_ID_MAX + 1];
+	size_t			authcidlen;
+};
 
 /*
  * Reads path (at most SMTPIN_AUTH_FILE_MAX octets) into a new buffer.
@@ -79,14 +98,17 @@ smtpin_auth_init(struct smtpin *srv)
 	struct reason why;
 	size_t line = 0;
 
-	if (c->auth_backend != CONF_AUTH_FILE)
+	if (c->auth_backend == CONF_AUTH_NONE)
 		return;
-	srv->passwd_text = smtpin_auth_read(srv, "auth_backend", c->auth_file,
-	    &srv->passwd_len);
 	memset(&why, 0, sizeof(why));
-	if (passwd_file_check(srv->passwd_text, srv->passwd_len, &line,
-	    &why) == -1)
-		fatalx("%s:%zu: %s", c->auth_file, line, why.text);
+	if (c->auth_backend == CONF_AUTH_FILE) {
+		srv->passwd_text = smtpin_auth_read(srv, "auth_backend",
+		    c->auth_file, &srv->passwd_len);
+		if (passwd_file_check(srv->passwd_text, srv->passwd_len,
+		    &line, &why) == -1)
+			fatalx("%s:%zu: %s", c->auth_file, line, why.text);
+	} else
+		smtpin_dovecot_init(srv);
 	if (c->sender_login_file[0] != '\0') {
 		srv->sender_map = smtpin_auth_read(srv, "sender_login_file",
 		    c->sender_login_file, &srv->sender_map_len);
@@ -107,13 +129,20 @@ smtpin_auth_init(struct smtpin *srv)
 		fatalx("%s: the AUTH failure table", srv->child.title);
 }
 
+/* Is there a backend to ask (set up by smtpin_auth_init)? */
+static int
+smtpin_auth_enabled(const struct smtpin *srv)
+{
+	return srv->passwd_text != NULL || srv->dovecot != NULL;
+}
+
 /* Does the listener of s offer AUTH at all (inside TLS)? */
 static int
 smtpin_auth_listener(const struct smtpin_sess *s)
 {
 	const struct conf *c = s->srv->conf;
 
-	if (c->auth_backend == CONF_AUTH_NONE || s->srv->passwd_text == NULL)
+	if (!smtpin_auth_enabled(s->srv))
 		return 0;
 	return s->kind == CONF_LISTEN_SUBMISSION ||
 	    s->kind == CONF_LISTEN_SMTPS ||
@@ -142,21 +171,23 @@ smtpin_auth_addr(const struct smtpin_sess *s, struct auth_limit_addr *a)
 }
 
 /*
- * The one `auth` log line of an outcome (doc/design.md §9): login may be
- * NULL (not known yet); why NULL on success.
+ * The one `auth` log line of an outcome (doc/design.md §9), from the
+ * facts of a session: login may be NULL (not known yet); why NULL on
+ * success.
  */
 static void
-smtpin_auth_log(const struct smtpin_sess *s, const char *login,
+smtpin_auth_log_facts(const char *peer_ip, unsigned port,
+    enum conf_listen_kind kind, unsigned mech, const char *login,
     size_t loginlen, const char *result, const struct reason *why)
 {
 	struct log_kv kv;
 
 	log_kv_init(&kv, "auth");
-	log_kv_str(&kv, "client", s->peer_ip);
-	log_kv_fmt(&kv, "port", "%u", s->port);
-	log_kv_str(&kv, "listener", conf_listen_kind_name(s->kind));
-	if (s->sasl.mech != 0)
-		log_kv_str(&kv, "mech", s->sasl.mech == SASL_MECH_PLAIN ?
+	log_kv_str(&kv, "client", peer_ip);
+	log_kv_fmt(&kv, "port", "%u", port);
+	log_kv_str(&kv, "listener", conf_listen_kind_name(kind));
+	if (mech != 0)
+		log_kv_str(&kv, "mech", mech == SASL_MECH_PLAIN ?
 		    "PLAIN" : "LOGIN");
 	if (login != NULL)
 		log_kv_add(&kv, "login", login, loginlen);
@@ -165,6 +196,15 @@ smtpin_auth_log(const struct smtpin_sess *s, const char *login,
 		log_kv_fmt(&kv, "reason", "%d %s %s", why->code, why->dsn,
 		    why->text);
 	log_kv_emit(&kv);
+}
+
+/* As smtpin_auth_log_facts for session s. */
+static void
+smtpin_auth_log(const struct smtpin_sess *s, const char *login,
+    size_t loginlen, const char *result, const struct reason *why)
+{
+	smtpin_auth_log_facts(s->peer_ip, s->port, s->kind, s->sasl.mech,
+	    login, loginlen, result, why);
 }
 
 /* The delay of a failed AUTH is over: its reply, then go on or close. */
@@ -236,6 +276,148 @@ smtpin_auth_failed(struct smtpin_sess *s, const char *login,
 	smtpin_auth_later(s, delay, why, 0);
 }
 
+/*
+ * Dovecot's answer to the AUTH of w (smtpin_dovecot_cb): the reply, if
+ * the session still waits for it; the count and the log line always.
+ */
+static void
+smtpin_auth_answer(struct smtpin *srv, void *arg,
+    enum smtpin_dovecot_res res, const char *user, const struct reason *why)
+{
+	struct smtpin_auth_wait *w = arg;
+	struct smtpin_sess *s;
+	struct reason lim;
+	const char *login;
+	unsigned delay = 0;
+
+	for (s = srv->sessions; s != NULL; s = s->next)
+		if (s->conn == w->conn)
+			break;
+	if (s != NULL && (s->state != SMTPIN_AUTH_WAIT || s->auth_wait != w))
+		s = NULL;	/* it timed out, or is closing */
+	if (s != NULL) {
+		s->auth_wait = NULL;
+		s->state = SMTPIN_COMMAND;
+		s->sasl.mech = w->mech;		/* for its log line */
+	}
+	switch (res) {
+	case SMTPIN_DOVECOT_OK:
+		auth_limit_success(srv->auth_limit, loop_now_ms(), &w->addr,
+		    w->authcid, w->authcidlen);
+		/* Dovecot may canonicalise the login: its user= counts */
+		login = user != NULL && user[0] != '\0' ? user : w->authcid;
+		smtpin_auth_log_facts(w->peer_ip, w->port, w->kind, w->mech,
+		    login, strlen(login), "ok", NULL);
+		if (s != NULL) {
+			/* DOVECOT_AUTH_USER_MAX == ENVELOPE_USER_MAX */
+			(void)strlcpy(s->auth_user, login,
+			    sizeof(s->auth_user));
+			smtpin_reply_raw(s, SASL_REPLY_OK "\r\n",
+			    sizeof(SASL_REPLY_OK "\r\n") - 1);
+		}
+		break;
+	case SMTPIN_DOVECOT_FAIL:
+		if (s != NULL) {
+			smtpin_auth_failed(s, w->authcid, w->authcidlen, why);
+			break;
+		}
+		memset(&lim, 0, sizeof(lim));
+		if (auth_limit_fail(srv->auth_limit, loop_now_ms(), &w->addr,
+		    w->authcid, w->authcidlen, &delay, &lim) ==
+		    AUTH_LIMIT_REFUSE)
+			smtpin_auth_log_facts(w->peer_ip, w->port, w->kind,
+			    w->mech, w->authcid, w->authcidlen, "limit", &lim);
+		else
+			smtpin_auth_log_facts(w->peer_ip, w->port, w->kind,
+			    w->mech, w->authcid, w->authcidlen, "fail", why);
+		break;
+	case SMTPIN_DOVECOT_TEMP:
+		smtpin_auth_log_facts(w->peer_ip, w->port, w->kind, w->mech,
+		    w->authcid, w->authcidlen, "error", why);
+		if (s != NULL)
+			smtpin_refuse_reason(s, 0, NULL, why);
+		break;
+	}
+	explicit_bzero(w, sizeof(*w));
+	free(w);
+	if (s == NULL)
+		return;
+	if (s->state == SMTPIN_COMMAND)
+		smtpin_session_command_timer(s);
+	smtpin_session_resume(s);
+}
+
+/*
+ * auth_backend = dovecot: hands the login and password of the finished
+ * exchange to smtpin_dovecot.c; the session waits (SMTPIN_AUTH_WAIT)
+ * until smtpin_auth_answer, reading on but handling nothing.
+ */
+static void
+smtpin_auth_dovecot(struct smtpin_sess *s, const struct auth_limit_addr *a)
+{
+	struct sasl_exch *x = &s->sasl;
+	struct smtpin_auth_wait *w;
+	struct dovecot_auth_info info;
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	struct reason why;
+	char lip[64];
+
+	memset(&why, 0, sizeof(why));
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		(void)reason_set(&why, 454, "4.7.0",
+		    "Temporary authentication failure");
+		goto error;
+	}
+	w->conn = s->conn;
+	w->addr = *a;
+	(void)strlcpy(w->peer_ip, s->peer_ip, sizeof(w->peer_ip));
+	w->port = s->port;
+	w->kind = s->kind;
+	w->mech = x->mech;
+	memcpy(w->authcid, x->authcid, x->authcidlen);	/* both 255 max */
+	w->authcidlen = x->authcidlen;
+
+	/* what Dovecot wants for its own limits and log (§6) */
+	memset(&info, 0, sizeof(info));
+	info.rip = s->peer_ip;
+	info.lport = s->port;
+	info.secured = s->tls_active;
+	if (getsockname(s->fd, (struct sockaddr *)&ss, &sslen) == 0 &&
+	    ((ss.ss_family == AF_INET && inet_ntop(AF_INET,
+	    &((struct sockaddr_in *)(void *)&ss)->sin_addr, lip,
+	    sizeof(lip)) != NULL) || (ss.ss_family == AF_INET6 &&
+	    inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)&ss)->
+	    sin6_addr, lip, sizeof(lip)) != NULL)))
+		info.lip = lip;
+	if (s->peer.ss_family == AF_INET)
+		info.rport = ntohs(((const struct sockaddr_in *)(const void *)
+		    &s->peer)->sin_port);
+	else if (s->peer.ss_family == AF_INET6)
+		info.rport = ntohs(((const struct sockaddr_in6 *)
+		    (const void *)&s->peer)->sin6_port);
+	if (smtpin_dovecot_auth(s->srv, x->authcid, x->authcidlen, x->passwd,
+	    x->passwdlen, &info, smtpin_auth_answer, w, &why) == 0) {
+		sasl_exch_clear(x);
+		s->sasl.mech = w->mech;		/* for a log line meanwhile */
+		s->auth_wait = w;
+		s->state = SMTPIN_AUTH_WAIT;
+		return;
+	}
+	explicit_bzero(w, sizeof(*w));
+	free(w);
+	if (why.code == 535) {
+		/* credentials Dovecot cannot even be asked about */
+		smtpin_auth_failed(s, x->authcid, x->authcidlen, &why);
+		return;
+	}
+error:
+	/* no connection to Dovecot (logged once there): 454, not counted */
+	smtpin_auth_log(s, x->authcid, x->authcidlen, "error", &why);
+	sasl_exch_clear(x);
+	smtpin_refuse_reason(s, 0, NULL, &why);
+}
+
 /* The exchange yielded a login and a password: check them. */
 static void
 smtpin_auth_verify(struct smtpin_sess *s)
@@ -251,6 +433,10 @@ smtpin_auth_verify(struct smtpin_sess *s)
 	if (auth_limit_check(s->srv->auth_limit, loop_now_ms(), &a,
 	    x->authcid, x->authcidlen, &why) == AUTH_LIMIT_REFUSE) {
 		smtpin_auth_limit_hit(s, x->authcid, x->authcidlen, 0, &why);
+		return;
+	}
+	if (s->srv->dovecot != NULL) {
+		smtpin_auth_dovecot(s, &a);
 		return;
 	}
 	r = passwd_file_auth(s->srv->passwd_text, s->srv->passwd_len,
@@ -318,7 +504,7 @@ smtpin_auth_cmd(struct smtpin_sess *s, const char *arg, size_t arglen)
 	unsigned sess = 0;
 
 	memset(&why, 0, sizeof(why));
-	if (s->srv->passwd_text == NULL) {
+	if (!smtpin_auth_enabled(s->srv)) {
 		/* no auth_backend: AUTH does not exist here at all */
 		smtpin_refuse(s, 0, NULL, 502, "5.5.1",
 		    "Error: command not implemented");
@@ -364,7 +550,7 @@ smtpin_auth_response(struct smtpin_sess *s, const char *line, size_t len)
 int
 smtpin_auth_sender_ok(struct smtpin_sess *s, const char *sender)
 {
-	char login[ENVELOPE_USER_MAX + 1];
+	char login[ENVELOPE_USER_MAX + 1], from[SMTP_ADDR_ADDR_MAX + 1];
 	size_t i;
 
 	if (smtpin_sender_owned(s->srv->sender_map, s->srv->sender_map_len,
@@ -377,7 +563,16 @@ smtpin_auth_sender_ok(struct smtpin_sess *s, const char *sender)
 		if ((unsigned char)login[i] < 0x20 ||
 		    (unsigned char)login[i] > 0x7e)
 			login[i] = '?';
-	smtpin_refuse(s, 1, sender, 553, "5.7.1",
-	    "Sender address not owned by user %.200s", login);
+	(void)strlcpy(from, sender, sizeof(from));
+	for (i = 0; from[i] != '\0'; i++)
+		if ((unsigned char)from[i] < 0x20 ||
+		    (unsigned char)from[i] > 0x7e)
+			from[i] = '?';
+	/*
+	 * The sender goes in the reply (and so in the in line's reason),
+	 * never as rcpt=, which names recipients (doc/design.md §9).
+	 */
+	smtpin_refuse(s, 1, NULL, 553, "5.7.1",
+	    "<%.300s>: Sender address not owned by user %.200s", from, login);
 	return 0;
 }

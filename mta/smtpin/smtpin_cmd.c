@@ -36,7 +36,8 @@ smtpin_cmd_ext(const struct smtpin_sess *s)
 		return 0;
 	ext = SMTP_PROTO_EXT_SIZE | SMTP_PROTO_EXT_8BITMIME |
 	    SMTP_PROTO_EXT_DSN | SMTP_PROTO_EXT_SMTPUTF8;
-	if (s->tls_active)
+	/* the pickup socket is no network hop (doc/design.md §6) */
+	if (s->tls_active || s->kind == CONF_LISTEN_PICKUP)
 		ext |= SMTP_PROTO_EXT_REQUIRETLS;
 	if (smtpin_auth_offered(s) || s->auth_user[0] != '\0')
 		ext |= SMTP_PROTO_EXT_AUTH;
@@ -92,8 +93,9 @@ smtpin_cmd_ehlo(struct smtpin_sess *s, const struct smtp_proto_cmd *c)
 	if (!s->tls_active && s->kind != CONF_LISTEN_SMTPS &&
 	    s->kind != CONF_LISTEN_PICKUP)
 		lines[n++] = "STARTTLS";
-	if (s->tls_active)
-		lines[n++] = "REQUIRETLS";	/* RFC 8689 §4: only in TLS */
+	/* RFC 8689 §4: only in TLS, or where no network is crossed */
+	if (s->tls_active || s->kind == CONF_LISTEN_PICKUP)
+		lines[n++] = "REQUIRETLS";
 	/* inside TLS only, on submission and smtps (doc/design.md §6) */
 	if (smtpin_auth_offered(s))
 		lines[n++] = "AUTH PLAIN LOGIN";
@@ -142,7 +144,7 @@ smtpin_cmd_mail(struct smtpin_sess *s, const struct smtp_proto_cmd *c)
 		smtpin_cmd_parse_refusal(s, NULL, &why);
 		return;
 	}
-	if (p.requiretls && !s->tls_active) {
+	if (p.requiretls && !s->tls_active && s->kind != CONF_LISTEN_PICKUP) {
 		smtpin_refuse(s, 1, NULL, 530, "5.7.10",
 		    "REQUIRETLS needs an encrypted connection");
 		return;
@@ -192,7 +194,7 @@ smtpin_cmd_rcpt(struct smtpin_sess *s, const struct smtp_proto_cmd *c)
 	struct smtp_params p;
 	struct reason why;
 	char mailbox[ENVELOPE_ADDR_MAX + 1], raw[SMTP_PROTO_LINE_MAX_EXT];
-	int local;
+	int local, virtual, known;
 
 	if (!s->have_mail) {
 		smtpin_refuse(s, 0, NULL, 503, "5.5.1",
@@ -230,6 +232,28 @@ smtpin_cmd_rcpt(struct smtpin_sess *s, const struct smtp_proto_cmd *c)
 		local = !addr.is_literal && smtp_addr_domain_match(
 		    addr.domain_lc, s->srv->local_domains,
 		    conf->nlocal_domains) >= 0;
+		virtual = !local && !addr.is_literal &&
+		    smtp_addr_domain_match(addr.domain_lc,
+		    s->srv->virtual_domains, conf->nvirtual_alias_domains) >=
+		    0;
+		/* no backscatter: unknown here is refused now, never
+		   bounced later (doc/design.md §6 "Recipients") */
+		known = local || virtual ? smtpin_rcpt_known(s->srv,
+		    addr.local_dec, strlen(addr.local_dec), addr.domain_lc,
+		    strlen(addr.domain_lc), virtual) : 1;
+		if (known == 0) {
+			smtpin_refuse(s, 1, mailbox, 550, "5.1.1",
+			    "Recipient address rejected: user unknown in "
+			    "local recipient table");
+			return;
+		}
+		if (known == -1) {
+			smtpin_refuse(s, 1, mailbox, 451, "4.3.0",
+			    "Recipient address rejected: local recipient "
+			    "table unavailable");
+			return;
+		}
+		local |= virtual;
 	}
 	/* relay_networks, or a login (doc/design.md §6) */
 	if (!local && !s->relay_ok && s->auth_user[0] == '\0') {

@@ -254,6 +254,10 @@ smtpin_master_msg(struct child *c, const struct ipc_msg *msg)
 			close(msg->fd);
 		smtpin_drain(srv);
 		return;
+	case IPC_AUTH_SOCKET:
+		/* the auth_backend socket, or why there is none */
+		smtpin_dovecot_socket(srv, msg);
+		return;
 	case IPC_ANVIL_VERDICT:
 		if (msg->fd != -1)
 			close(msg->fd);
@@ -299,10 +303,14 @@ main(int argc, char **argv)
 	if (tls_server_init(&srv.tls, srv.conf, ticket, err, sizeof(err)) ==
 	    -1)
 		fatalx("%s: %s", srv.child.title, err);
-	/* the password file and sender_login_file, also before the drop */
+	/* the password file and sender_login_file, also before the drop;
+	   with dovecot: the connection is the master's to make (§6) */
 	smtpin_auth_init(&srv);
+	/* who exists in the local domains (passwd, aliases), also before */
+	smtpin_rcpt_init(&srv);
 	child_master_allow(&srv.child, IPC_ALLOW(IPC_QUEUE_CHANNEL) |
-	    IPC_ALLOW(IPC_ANVIL_VERDICT) | IPC_ALLOW(IPC_DRAIN),
+	    IPC_ALLOW(IPC_ANVIL_VERDICT) | IPC_ALLOW(IPC_DRAIN) |
+	    (srv.dovecot != NULL ? IPC_ALLOW(IPC_AUTH_SOCKET) : 0),
 	    smtpin_master_msg);
 	for (i = 0; i <= srv.conf->nlisten; i++) {
 		listeners[i].srv = &srv;

@@ -597,6 +597,7 @@ smtpin_session_update(struct smtpin_sess *s)
 		break;
 	case SMTPIN_COMMAND:
 	case SMTPIN_AUTH_DELAY:
+	case SMTPIN_AUTH_WAIT:
 	case SMTPIN_DATA:
 	case SMTPIN_OPENING:
 	case SMTPIN_COMMITTING:

@@ -412,6 +412,49 @@ test_bad_files(void **state)
 	test_free(c);
 }
 
+/* auth_backend: file:/path and dovecot:/path (issue 12, item 4). */
+static void
+test_auth_backend(void **state)
+{
+	static const char *const bad[] = {
+		"auth_backend = dovecot:run/dovecot/auth-client\n",
+		"auth_backend = dovecot:\n",
+		"auth_backend = dovecot:/" "0123456789012345678901234567890123"
+		    "4567890123456789012345678901234567890123456789012345678901"
+		    "234567890123456\n",	/* 108 octets: over sun_path */
+		"auth_backend = sasl:/x\n",
+	};
+	struct conf *c = test_malloc(sizeof(*c));
+	char err[CONF_ERR_MAX], text[512];
+	size_t i;
+	int n;
+
+	(void)state;
+	assert_int_equal(parse(c, "listen = 127.0.0.1:25 smtp\n"
+	    "auth_backend = dovecot:/run/dovecot/auth-client\n", err,
+	    sizeof(err)), 0);
+	assert_int_equal(c->auth_backend, CONF_AUTH_DOVECOT);
+	assert_string_equal(c->auth_socket, "/run/dovecot/auth-client");
+	assert_string_equal(c->auth_file, "");
+	assert_int_equal(parse(c, "listen = 127.0.0.1:25 smtp\n"
+	    "auth_backend = file:/etc/sealpost/passwd\n", err, sizeof(err)),
+	    0);
+	assert_int_equal(c->auth_backend, CONF_AUTH_FILE);
+	assert_string_equal(c->auth_file, "/etc/sealpost/passwd");
+	assert_string_equal(c->auth_socket, "");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		n = snprintf(text, sizeof(text), "listen = 127.0.0.1:25 smtp\n"
+		    "%s", bad[i]);
+		assert_true(n > 0 && (size_t)n < sizeof(text));
+		err[0] = '\0';
+		if (parse(c, text, err, sizeof(err)) != -1)
+			fail_msg("case %zu parsed: %s", i, bad[i]);
+		if (strncmp(err, "test.conf:2: auth_backend: ", 27) != 0)
+			fail_msg("case %zu: %s", i, err);
+	}
+	test_free(c);
+}
+
 /* What local delivery and the pickup kind accept (issue 12). */
 static void
 test_local_and_pickup(void **state)
@@ -491,6 +534,7 @@ main(void)
 		cmocka_unit_test(test_key_lines),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_local_and_pickup),
+		cmocka_unit_test(test_auth_backend),
 		cmocka_unit_test(test_nul_and_cr_rejected),
 		cmocka_unit_test(test_builtin_and_devmode),
 	};

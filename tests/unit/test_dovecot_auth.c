@@ -96,6 +96,32 @@ static const struct conv_case conv_cases[] = {
 	{ "case matters", { HS_OK, "ok\t1" }, 1, E_BAD, 0, 454, NULL, NULL },
 	{ "broken stays broken", { "VERSION\t9\t0", "VERSION\t1\t2" }, 0,
 	    E_BAD, 0, 454, NULL, NULL },
+	/* malformed replies as smtpin_dovecot.c may meet them */
+	{ "fail without id", { HS_OK, "FAIL" }, 1, E_BAD, 0, 454, NULL,
+	    NULL },
+	{ "fail, empty id", { HS_OK, "FAIL\t\ttemp" }, 1, E_BAD, 0, 454,
+	    NULL, NULL },
+	{ "fail, id not a number", { HS_OK, "FAIL\tone" }, 1, E_BAD, 0, 454,
+	    NULL, NULL },
+	{ "fail, id with a sign", { HS_OK, "FAIL\t+1" }, 1, E_BAD, 0, 454,
+	    NULL, NULL },
+	{ "fail, id never sent", { HS_OK, "FAIL\t3" }, 2, E_BAD, 0, 454,
+	    NULL, NULL },
+	{ "fail, id over UINT_MAX", { HS_OK, "FAIL\t4294967296" }, 1, E_BAD,
+	    0, 454, NULL, NULL },
+	{ "unknown command", { HS_OK, "BOGUS\t1" }, 1, E_BAD, 0, 454, NULL,
+	    NULL },
+	{ "handshake line after done", { HS_OK, "DONE" }, 1, E_BAD, 0, 454,
+	    NULL, NULL },
+	{ "ok with a control byte in user", { HS_OK, "OK\t1\tuser=a\rb" }, 1,
+	    E_BAD, 0, 454, NULL, NULL },
+	{ "fail temp with user and reason", { HS_OK,
+	    "FAIL\t1\tuser=alice\ttemp\treason=backend down" }, 1, E_FAIL,
+	    1, 454, NULL, "backend down" },
+	{ "answers out of order", { HS_OK, "OK\t2\tuser=b", "FAIL\t1" }, 2,
+	    E_FAIL, 1, 535, NULL, "" },
+	{ "ok canonical user", { HS_OK, "OK\t1\tuser=Alice@Example.COM" },
+	    1, E_OK, 1, 0, "Alice@Example.COM", NULL },
 };
 
 static void
@@ -302,6 +328,46 @@ test_bad_lines(void **state)
 	free(big);
 }
 
+/* Values that do not fit: a user= over DOVECOT_AUTH_USER_MAX is refused. */
+static void
+test_long_values(void **state)
+{
+	struct dovecot_auth d;
+	struct dovecot_auth_event ev;
+	struct dovecot_auth_info info = { NULL, NULL, NULL, 0, 0, 1 };
+	struct reason why;
+	char line[600], buf[DOVECOT_AUTH_REQ_MAX];
+	unsigned id;
+	int n;
+
+	(void)state;
+	ready(&d);
+	assert_true(dovecot_auth_request(&d, buf, sizeof(buf), &id, "a", 1,
+	    "b", 1, &info, &why) > 0);
+	/* exactly the maximum fits */
+	n = snprintf(line, sizeof(line), "OK\t1\tuser=%0*d",
+	    DOVECOT_AUTH_USER_MAX, 0);
+	assert_true(n > 0 && (size_t)n < sizeof(line));
+	assert_int_equal(dovecot_auth_line(&d, line, (size_t)n, &ev, &why), 0);
+	assert_int_equal(ev.ev, E_OK);
+	assert_int_equal(strlen(ev.user), DOVECOT_AUTH_USER_MAX);
+	/* one more is a protocol error */
+	n = snprintf(line, sizeof(line), "OK\t1\tuser=%0*d",
+	    DOVECOT_AUTH_USER_MAX + 1, 0);
+	assert_int_equal(dovecot_auth_line(&d, line, (size_t)n, &ev, &why),
+	    -1);
+	assert_int_equal(ev.ev, E_BAD);
+	/* a long reason is cut for the log, not refused */
+	ready(&d);
+	assert_true(dovecot_auth_request(&d, buf, sizeof(buf), &id, "a", 1,
+	    "b", 1, &info, &why) > 0);
+	n = snprintf(line, sizeof(line), "FAIL\t1\treason=%0*d", 500, 0);
+	assert_int_equal(dovecot_auth_line(&d, line, (size_t)n, &ev, &why), 0);
+	assert_int_equal(ev.ev, E_FAIL);
+	assert_int_equal(strlen(ev.reason), DOVECOT_AUTH_REASON_MAX - 1);
+	assert_int_equal(why.code, 535);
+}
+
 int
 main(void)
 {
@@ -310,6 +376,7 @@ main(void)
 		cmocka_unit_test(test_hello),
 		cmocka_unit_test(test_request),
 		cmocka_unit_test(test_bad_lines),
+		cmocka_unit_test(test_long_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
