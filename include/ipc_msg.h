@@ -374,6 +374,13 @@ struct ipc_plan_host {
 	int32_t		own_mx;		/* the domain's own MX (no relay):
 					   a success is worth an
 					   IPC_PLAN_MET */
+	int32_t		audit_only;	/* the table's audit-only: a failed
+					   check or a refusal is logged as
+					   would_defer=, the mail goes over
+					   TLS anyway (doc/design.md §8) */
+	int32_t		audit_cleartext;	/* audit-only with
+					   cleartext-ok: no STARTTLS is
+					   tolerated too */
 };
 
 #define IPC_PLAN_TLSA_MAX	32	/* usable records per host */

@@ -28,13 +28,14 @@ static const struct {
 	{ "dane-only", IPC_REQ_DANE_ONLY },
 	{ "cleartext-ok", IPC_REQ_CLEARTEXT_OK },
 	{ "default", ROUTE_REQ_DEFAULT },
+	{ "audit-only", ROUTE_REQ_DEFAULT },	/* and audit_only set */
 };
 
 #define ROUTE_REQS_ALLOWED	"encrypt, verify, fingerprint, dane-only, " \
-	"cleartext-ok or default"
+	"cleartext-ok, audit-only or default"
 #define ROUTE_OPTS_ALLOWED	"relay=HOST, relay=HOST:PORT, relay=[HOST], " \
-	"relay=[HOST]:PORT, auth, match=sha256:HEX (fingerprint), " \
-	"match=NAME:NAME (verify)"
+	"relay=[HOST]:PORT, auth, audit-only, match=sha256:HEX " \
+	"(fingerprint), match=NAME:NAME (verify)"
 
 const char *
 route_req_name(int requirement)
@@ -276,6 +277,11 @@ route_options(struct route_entry *e, const struct route_field *f,
 				return route_err(err, errlen, fname, e->line,
 				    "auth given twice; write it once");
 			e->auth = 1;
+		} else if (len == 10 && strncmp(p, "audit-only", 10) == 0) {
+			if (e->audit_only)
+				return route_err(err, errlen, fname, e->line,
+				    "audit-only given twice; write it once");
+			e->audit_only = 1;
 		} else if (len > 6 && strncmp(p, "match=", 6) == 0 &&
 		    e->requirement == IPC_REQ_VERIFY) {
 			if (e->nmatch > 0)
@@ -324,10 +330,11 @@ route_options(struct route_entry *e, const struct route_field *f,
 	if (e->auth && !e->relay.set)
 		return route_err(err, errlen, fname, e->line,
 		    "auth without relay=; auth logs in to a relay only");
-	if (e->requirement == ROUTE_REQ_DEFAULT && !e->relay.set)
+	if (e->requirement == ROUTE_REQ_DEFAULT && !e->relay.set &&
+	    !e->audit_only)
 		return route_err(err, errlen, fname, e->line,
 		    "default without relay= changes nothing; give a "
-		    "requirement, or relay= to route only");
+		    "requirement, relay= to route only, or audit-only");
 	if (e->requirement == IPC_REQ_FINGERPRINT && e->nfp == 0)
 		return route_err(err, errlen, fname, e->line,
 		    "fingerprint without match=; add "
@@ -394,6 +401,9 @@ route_line(struct route_table *t, const char *p, size_t len, int line,
 		if (strlen(route_reqs[r].name) == f[1].len &&
 		    strncmp(route_reqs[r].name, f[1].p, f[1].len) == 0)
 			e.requirement = route_reqs[r].req;
+	/* "domain audit-only": no requirement of its own, audited */
+	e.audit_only = f[1].len == 10 &&
+	    strncmp(f[1].p, "audit-only", 10) == 0;
 	if (e.requirement == -1)
 		return route_err(err, errlen, fname, line,
 		    "unknown requirement '%s'; write %s", show,
@@ -506,15 +516,29 @@ route_decide(const struct route_table *t, const char *domain,
     int floor_req, struct route_decision *out)
 {
 	const struct route_entry *e;
+	int ereq = ROUTE_REQ_DEFAULT;
 
 	memset(out, 0, sizeof(*out));
 	e = route_lookup(t, domain);
+	if (e != NULL) {
+		ereq = e->requirement;
+		out->audit_only = e->audit_only;
+		/*
+		 * audit-only with cleartext-ok audits what the domain's
+		 * own sources demand and tolerates cleartext on top
+		 * (doc/design.md §8): the entry sets no requirement.
+		 */
+		if (e->audit_only && ereq == IPC_REQ_CLEARTEXT_OK) {
+			out->audit_cleartext = 1;
+			ereq = ROUTE_REQ_DEFAULT;
+		}
+	}
 	if (e != NULL && e->relay.set) {
 		out->hop = e->relay;
 		out->relayed = 1;
 		out->auth = e->auth;
-		if (e->requirement != ROUTE_REQ_DEFAULT) {
-			out->requirement = e->requirement;
+		if (ereq != ROUTE_REQ_DEFAULT) {
+			out->requirement = ereq;
 			out->policy_src = "table";
 		} else {
 			out->requirement = floor_req;
@@ -525,8 +549,8 @@ route_decide(const struct route_table *t, const char *domain,
 		out->relayed = 1;
 		/* smtpout logs in when it has credentials for this host */
 		out->auth = 1;
-		if (e != NULL) {
-			out->requirement = e->requirement;
+		if (ereq != ROUTE_REQ_DEFAULT) {
+			out->requirement = ereq;
 			out->policy_src = "table";
 		} else {
 			out->requirement = relayhost_req;
@@ -538,8 +562,8 @@ route_decide(const struct route_table *t, const char *domain,
 		    -1)
 			return -1;
 		out->hop.port = ROUTE_PORT_DEFAULT;
-		if (e != NULL) {
-			out->requirement = e->requirement;
+		if (ereq != ROUTE_REQ_DEFAULT) {
+			out->requirement = ereq;
 			out->policy_src = "table";
 		} else {
 			out->requirement = floor_req;

@@ -46,6 +46,8 @@ struct route_entry {
 	int		requirement;	/* enum ipc_req, or ROUTE_REQ_DEFAULT */
 	struct route_nexthop relay;	/* relay.set: relay= given */
 	int		auth;
+	int		audit_only;	/* "audit-only", alone or after the
+					   requirement (doc/design.md §8) */
 	unsigned	nfp;
 	uint8_t		fp[ROUTE_FP_MAX][32];
 	unsigned	nmatch;		/* verify match=NAME:... */
@@ -71,6 +73,13 @@ struct route_decision {
 	const char		*policy_src;	/* "table", "relayhost",
 						   "floor" */
 	int			 auth;
+	int			 audit_only;	/* the entry says audit-only:
+						   failures are logged as
+						   would_defer=, not enforced
+						   (over TLS) */
+	int			 audit_cleartext;	/* audit-only with
+						   cleartext-ok: cleartext
+						   is tolerated too */
 	unsigned		 nfp;
 	uint8_t			 fp[ROUTE_FP_MAX][32];
 	unsigned		 nmatch;	/* verify: the entry's names */
@@ -98,6 +107,8 @@ int	route_nexthop_parse(const char *s, size_t len,
  * not sha256 and 64 hex digits, more than ROUTE_FP_MAX of them;
  * match=NAME[:NAME...] is for verify only (at most ROUTE_MATCH_MAX names:
  * DNS names, ".suffix", or the words hostname, nexthop, dot-nexthop).
+ * "audit-only" is a requirement of its own (the domain's usual sources
+ * decide) or an option after any requirement; given twice it is refused.
  */
 int	route_table_parse(const char *text, size_t len, const char *fname,
 	    struct route_table *out, char *err, size_t errlen);
@@ -118,7 +129,12 @@ const struct route_entry *route_lookup(const struct route_table *,
  * `default`), else the relayhost when set (the entry's requirement, else
  * relayhost_req; auth), else the domain's own MX with the entry's
  * requirement or the floor. floor_req and relayhost_req are enum ipc_req
- * (ENCRYPT or VERIFY). Returns 0, or -1 when domain is too long.
+ * (ENCRYPT or VERIFY). An audit-only entry sets audit_only; without a
+ * requirement of its own, or with cleartext-ok (then audit_cleartext),
+ * the requirement is the one the entry would leave: the floor or
+ * relayhost_req (policy_src floor or relayhost, so that DANE, MTA-STS
+ * and the memory apply as usual). Returns 0, or -1 when domain is too
+ * long.
  */
 int	route_decide(const struct route_table *, const char *domain,
 	    const struct route_nexthop *relayhost, int relayhost_req,

@@ -53,8 +53,9 @@ verdict_rank(int requirement)
 	}
 }
 
-void
-verdict_host(const struct verdict_in *in, const struct verdict_host_in *h,
+/* The precedence (verdict_host without the audit flags). */
+static void
+verdict_decide(const struct verdict_in *in, const struct verdict_host_in *h,
     struct verdict_out *o)
 {
 	const struct route_decision *d = in->d;
@@ -165,4 +166,18 @@ verdict_host(const struct verdict_in *in, const struct verdict_host_in *h,
 		verdict_set(o, IPC_REQ_ENCRYPT, "encrypt", "memory");
 		return;
 	}
+}
+
+void
+verdict_host(const struct verdict_in *in, const struct verdict_host_in *h,
+    struct verdict_out *o)
+{
+	verdict_decide(in, h, o);
+	/*
+	 * audit-only changes nothing in the verdict, which is what the
+	 * administrator wants to see the consequences of; smtpout tolerates
+	 * its failures over TLS (doc/design.md §8).
+	 */
+	o->audit_only = in->d->audit_only;
+	o->audit_cleartext = in->d->audit_only && in->d->audit_cleartext;
 }

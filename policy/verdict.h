@@ -63,6 +63,12 @@ struct verdict_out {
 	int		raised;		/* the memory raised it (log it) */
 	char		failure[64];	/* RFC 8460 type when !usable */
 	char		text[128];
+	int		audit_only;	/* the table's audit-only: smtpout
+					   tries even a host that is not
+					   usable and logs the failure as
+					   would_defer= (over TLS) */
+	int		audit_cleartext;	/* ... and may go on without
+					   STARTTLS (cleartext-ok) */
 };
 
 /* 1 when the route's requirement came from the table's own entry. */
@@ -82,7 +88,10 @@ int	verdict_from_table(const struct route_decision *);
  * usable TLSA is unusable, dane-required, unless DNSSEC proves it has
  * none; MTA-STS remembered: PKIX and the name, unless the domain now
  * publishes testing or none). Only the domain's own MX gets MTA-STS and
- * the memory.
+ * the memory. Under the table's audit-only the verdict is the same
+ * (usable, requirement, failure) and audit_only (audit_cleartext) is set:
+ * what would be enforced is decided and logged as usual, and smtpout
+ * delivers anyway (doc/design.md §8).
  */
 void	verdict_host(const struct verdict_in *, const struct verdict_host_in *,
 	    struct verdict_out *);

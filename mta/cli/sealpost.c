@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_audit.h"
+#include "cli_verify.h"
 #include "lib/args.h"
 
 static int	cli_help(struct cli *, int, char **);
@@ -33,6 +35,7 @@ static const struct {
 	{ "tlsa", cli_tlsa, "print the TLSA records to publish" },
 	{ "queue", cli_queue, "list the queue (also run as mailq)" },
 	{ "show", cli_show, "show a queued message and its attempts" },
+	{ "audit", cli_audit, "report hop encryption from the log" },
 	{ "flush", cli_queue_op, "try queued messages now" },
 	{ "hold", cli_queue_op, "keep queued messages from delivery" },
 	{ "release", cli_queue_op, "let held messages go again" },
@@ -203,6 +206,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: no command given\n", cli.progname);
 		usage(stderr, EX_USAGE);
 	}
+	/* audit --verify reads only the files named (cli_verify.c) */
+	if (argc > 1 && strcmp(argv[0], "audit") == 0 &&
+	    strcmp(argv[1], "--verify") == 0)
+		return cli_verify(argc, argv);
 	for (i = 0; i < sizeof(cli_cmds) / sizeof(cli_cmds[0]); i++)
 		if (strcmp(argv[0], cli_cmds[i].name) == 0)
 			break;

@@ -138,6 +138,7 @@ child_init(struct child *c, enum proc_role role, int argc, char **argv)
 			log_init(LOG_DEST_SYSLOG, proc_role_name(role), NULL,
 			    verbose);
 	}
+	log_format_set(c->conf.log_format, c->conf.audit_chain);
 
 	/* The master stops us with SIGTERM; ^C in a terminal is its job. */
 	(void)signal(SIGINT, SIG_IGN);

@@ -39,6 +39,7 @@ static const char *const conf_tls_floor_names[] = { "encrypt", "verify",
     NULL };
 static const char *const conf_af_names[] = { "any", "ipv4", "ipv6", NULL };
 static const char *const conf_no_yes_names[] = { "no", "yes", NULL };
+static const char *const conf_log_format_names[] = { "text", "json", NULL };
 
 #define CONF_F(f)	offsetof(struct conf, f), \
 			sizeof(((struct conf *)0)->f)
@@ -54,6 +55,10 @@ static const struct conf_key conf_keys[] = {
 	{ "run_dir", CONF_T_PATH, CONF_F(run_dir), 0, 0, 1, NULL },
 	{ "data_dir", CONF_T_PATH, CONF_F(data_dir), 0, 0, 1, NULL },
 	{ "log_file", CONF_T_PATH, CONF_F(log_file), 0, 0, 0, NULL },
+	{ "log_format", CONF_T_ENUM, CONF_F(log_format), 0, 0, 0,
+	    conf_log_format_names },
+	{ "audit_chain", CONF_T_ENUM, CONF_F(audit_chain), 0, 0, 0,
+	    conf_no_yes_names },
 	{ "user", CONF_T_NAME, CONF_F(user), 0, 0, 0, NULL },
 	{ "queue_user", CONF_T_NAME, CONF_F(queue_user), 0, 0, 0, NULL },
 	{ "policy_user", CONF_T_NAME, CONF_F(policy_user), 0, 0, 0, NULL },

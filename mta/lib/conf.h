@@ -94,6 +94,8 @@ struct conf {
 	char			run_dir[CONF_PATH_MAX];
 	char			data_dir[CONF_PATH_MAX];
 	char			log_file[CONF_PATH_MAX];
+	int			log_format;	/* 0 text, 1 json (§9) */
+	int			audit_chain;	/* 0 no, 1 yes: prev= (§9) */
 	char			user[CONF_NAME_MAX];
 	char			queue_user[CONF_NAME_MAX];
 	char			policy_user[CONF_NAME_MAX];

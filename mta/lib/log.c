@@ -1,12 +1,17 @@
 /*
  * log.c: logging to syslog (facility mail), stderr or a file, and the
- * key=value record builder of the audit vocabulary (doc/design.md §9).
+ * key=value record builder of the audit vocabulary (doc/design.md §9):
+ * the text and JSON forms (log_format), the per-process sequence number
+ * and the audit chain (audit_chain, log_chain.c).
  * Linked by every sealpost binary.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +20,8 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "log_chain.h"
+#include "log_json.h"
 
 static enum log_dest	 log_dest = LOG_DEST_STDERR;
 static const char	*log_ident = "sealpost";
@@ -23,11 +30,43 @@ static int		 log_verbose;
 static int		 log_filefd = -1;
 static pid_t		 log_pid;	/* set by log_init (after daemon(3) too) */
 
+/*
+ * The record stream of this process (doc/design.md §9). The queue's
+ * flusher thread logs too: the lock keeps seq, prev and the order of the
+ * writes in step.
+ */
+static pthread_mutex_t	 log_mtx = PTHREAD_MUTEX_INITIALIZER;
+static int		 log_json;	/* log_format = json */
+static int		 log_chain;	/* audit_chain = yes */
+static int		 log_configured; /* log_format_set was called */
+static int		 log_started;	/* the chain's start record is out */
+static int		 log_forkhook;	/* pthread_atfork registered */
+static uint64_t		 log_seq;	/* of the last record written */
+static char		 log_prev[LOG_CHAIN_HEXLEN + 1];
+
+static void	log_chain_begin(const char *op);
+static void	log_put(int, const char *, size_t, const char *, size_t);
+
+/*
+ * A child of fork(2) is a process of its own: its records carry its pid
+ * and begin a chain of their own (a new start record at its first one).
+ */
+static void
+log_atfork_child(void)
+{
+	log_pid = getpid();
+	log_seq = 0;
+	log_started = 0;
+	(void)pthread_mutex_init(&log_mtx, NULL);
+}
+
 void
 log_init(enum log_dest dest, const char *ident, const char *path, int verbose)
 {
 	/* each line names the process: one getpid(2) here, not per line */
 	log_pid = getpid();
+	if (!log_forkhook && pthread_atfork(NULL, NULL, log_atfork_child) == 0)
+		log_forkhook = 1;
 	log_ident = ident;
 	log_verbose = verbose;
 	log_dest = dest;
@@ -66,9 +105,15 @@ log_reopen(void)
 		}
 		return;
 	}
-	if (log_filefd != -1)
+	(void)pthread_mutex_lock(&log_mtx);
+	if (log_filefd != -1) {
 		close(log_filefd);
-	log_filefd = fd;
+		log_filefd = fd;
+		if (log_started)
+			log_chain_begin("reopen");
+	} else
+		log_filefd = fd;
+	(void)pthread_mutex_unlock(&log_mtx);
 }
 
 void
@@ -78,9 +123,24 @@ log_use_fd(int fd)
 		close(fd);
 		return;
 	}
+	(void)pthread_mutex_lock(&log_mtx);
 	if (log_filefd != -1)
 		close(log_filefd);
 	log_filefd = fd;
+	if (log_started)
+		log_chain_begin("reopen");
+	(void)pthread_mutex_unlock(&log_mtx);
+}
+
+void
+log_format_set(int json, int chain)
+{
+	log_json = json != 0;
+	log_chain = chain != 0;
+	log_configured = 1;
+	(void)pthread_mutex_lock(&log_mtx);
+	log_chain_begin("start");
+	(void)pthread_mutex_unlock(&log_mtx);
 }
 
 int
@@ -106,34 +166,195 @@ log_level_word(int pri)
 	}
 }
 
-static void
-log_write(int pri, const char *msg)
+/* The level of a free-form line as a word, for the JSON "level". */
+static const char *
+log_level_name(int pri)
 {
-	char line[LOG_KV_MAX + 256], stamp[64];
+	switch (pri) {
+	case LOG_CRIT:
+		return "fatal";
+	case LOG_ERR:
+		return "error";
+	case LOG_WARNING:
+		return "warning";
+	case LOG_DEBUG:
+		return "debug";
+	default:
+		return "info";
+	}
+}
+
+/* Appends p[0..n) to dst[*len..size), as much as fits. */
+static void
+log_cat(char *dst, size_t size, size_t *len, const char *p, size_t n)
+{
+	if (*len >= size)
+		return;
+	if (n > size - *len)
+		n = size - *len;
+	memcpy(dst + *len, p, n);
+	*len += n;
+}
+
+/*
+ * Writes one record (doc/design.md §9). Text: head is the whole record
+ * ("event k=v..." or a free-form message), rest is empty. JSON: head is
+ * the "event" member, rest the members after it. Adds the prefix (file
+ * and stderr: time, process, pid; syslog adds its own), seq= and, with
+ * the chain, prev=, remembers the link to this record and writes it with
+ * one write(2), so that lines of several processes never mix. The caller
+ * holds log_mtx.
+ */
+static void
+log_put(int pri, const char *head, size_t headlen, const char *rest,
+    size_t restlen)
+{
+	char rec[LOG_KV_MAX + 640], stamp[64], tail[128], pre[128];
+	size_t len = 0, max, taillen, prelen = 0;
 	struct tm tm;
 	time_t now;
 	int n, fd;
 
-	if (log_dest == LOG_DEST_SYSLOG) {
-		syslog(pri, "%s%s", log_level_word(pri), msg);
-		return;
+	if (log_configured && !log_started) {
+		/* a forked child's first record: its chain begins here */
+		log_started = 1;
+		log_chain_begin("start");
 	}
+	/*
+	 * Before log_format_set (start-up errors on a terminal, sealpostd
+	 * -n) there is no record stream yet: no seq, nothing counted.
+	 */
+	if (log_configured)
+		log_seq++;
 	now = time(NULL);
 	if (localtime_r(&now, &tm) == NULL ||
 	    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S%z", &tm) == 0)
 		stamp[0] = '\0';
-	n = snprintf(line, sizeof(line), "%s %s[%ld]: %s%s\n", stamp, log_ident,
-	    (long)(log_pid != 0 ? log_pid : getpid()), log_level_word(pri),
-	    msg);
-	if (n < 0)
+	if (log_json) {
+		size_t sl = strlen(stamp);
+
+		/* RFC 3339 wants the offset as +hh:mm */
+		if (sl == 24 && sl + 2 <= sizeof(stamp)) {
+			memmove(stamp + 23, stamp + 22, 3);
+			stamp[22] = ':';
+		}
+		n = snprintf(tail, sizeof(tail), ",\"seq\":%" PRIu64 "%s%s%s}",
+		    log_seq, log_chain ? ",\"prev\":\"" : "",
+		    log_chain ? log_prev : "", log_chain ? "\"" : "");
+	} else
+		n = snprintf(tail, sizeof(tail), " seq=%" PRIu64 "%s%s",
+		    log_seq, log_chain ? " prev=" : "",
+		    log_chain ? log_prev : "");
+	if (n < 0 || (size_t)n >= sizeof(tail))
 		return;
-	if ((size_t)n >= sizeof(line)) {
-		n = sizeof(line) - 1;
-		line[n - 1] = '\n';
+	taillen = (size_t)n;
+	if (!log_configured)
+		taillen = 0;	/* text only: json needs log_format_set */
+	max = sizeof(rec) - taillen - 1;	/* tail and newline always fit */
+	if (log_json) {
+		log_cat(rec, max, &len, "{", 1);
+		log_cat(rec, max, &len, head, headlen);
+		n = snprintf(pre, sizeof(pre), ",\"ts\":\"%s\",\"proc\":",
+		    stamp);
+		if (n > 0 && (size_t)n < sizeof(pre))
+			log_cat(rec, max, &len, pre, (size_t)n);
+		prelen = log_json_escape(pre, sizeof(pre), log_ident,
+		    strlen(log_ident));
+		if (prelen < sizeof(pre))
+			log_cat(rec, max, &len, pre, prelen);
+		n = snprintf(pre, sizeof(pre), ",\"pid\":%ld",
+		    (long)(log_pid != 0 ? log_pid : getpid()));
+		if (n > 0 && (size_t)n < sizeof(pre))
+			log_cat(rec, max, &len, pre, (size_t)n);
+		/* a member cut short would not parse: rest fits whole or not */
+		if (len + restlen <= max)
+			log_cat(rec, max, &len, rest, restlen);
+		else
+			log_cat(rec, max, &len, ",\"truncated\":1", 14);
+		prelen = 0;
+	} else {
+		if (log_dest != LOG_DEST_SYSLOG) {
+			n = snprintf(pre, sizeof(pre), "%s %s[%ld]: ", stamp,
+			    log_ident,
+			    (long)(log_pid != 0 ? log_pid : getpid()));
+			if (n > 0 && (size_t)n < sizeof(pre))
+				log_cat(rec, max, &len, pre, (size_t)n);
+		}
+		prelen = len;
+		log_cat(rec, max, &len, log_level_word(pri),
+		    strlen(log_level_word(pri)));
+		log_cat(rec, max, &len, head, headlen);
+		log_cat(rec, max, &len, rest, restlen);
 	}
+	memcpy(rec + len, tail, taillen);
+	len += taillen;
+	rec[len] = '\0';
+	/*
+	 * The link covers the record as this process writes it: the whole
+	 * line for a file or stderr; what it hands to syslog(3) there,
+	 * since syslog's own prefix is not the process's.
+	 */
+	if (log_chain)
+		(void)log_chain_hash(rec, len, log_prev);
+	if (log_dest == LOG_DEST_SYSLOG) {
+		syslog(pri, "%s", rec);
+		return;
+	}
+	rec[len++] = '\n';
 	fd = (log_dest == LOG_DEST_FILE && log_filefd != -1) ? log_filefd : 2;
-	/* One write(2) per line so lines of several processes never mix. */
-	(void)write(fd, line, (size_t)n);
+	(void)write(fd, rec, len);
+}
+
+/*
+ * Writes the record that begins a chain (op start: prev all zeros) or
+ * marks its move to a new file (op reopen: the chain goes on). The caller
+ * holds log_mtx, or is single-threaded at start.
+ */
+static void
+log_chain_begin(const char *op)
+{
+	struct log_kv kv;
+
+	if (!log_configured)
+		return;
+	if (strcmp(op, "start") == 0) {
+		memcpy(log_prev, log_chain_zero, sizeof(log_prev));
+		log_started = 1;
+	}
+	log_kv_init(&kv, "log");
+	log_kv_str(&kv, "op", op);
+	log_kv_str(&kv, "format", log_json ? "json" : "text");
+	log_kv_str(&kv, "chain", log_chain ? "yes" : "no");
+	if (kv.json)
+		log_put(LOG_INFO, kv.line, kv.evlen, kv.line + kv.evlen,
+		    kv.len - kv.evlen);
+	else
+		log_put(LOG_INFO, kv.line, kv.len, "", 0);
+}
+
+/*
+ * A free-form line as a JSON record: "event":"message" with its level
+ * and text (cut, never inside an escape, to what a record holds). The
+ * caller holds log_mtx.
+ */
+static void
+log_json_msg(int pri, const char *msg, size_t len)
+{
+	char rest[LOG_KV_MAX], esc[LOG_KV_MAX];
+	const size_t limit = sizeof(esc) - 64;
+	size_t need, elen, cut;
+	int n;
+
+	while ((need = log_json_escape(esc, limit, msg, len)) >= limit) {
+		cut = (need - limit) / 6 + 1;
+		len -= cut < len ? cut : len;
+	}
+	elen = strlen(esc);
+	n = snprintf(rest, sizeof(rest), ",\"level\":\"%s\",\"text\":%.*s",
+	    log_level_name(pri), (int)elen, esc);
+	if (n < 0 || (size_t)n >= sizeof(rest))
+		return;
+	log_put(pri, "\"event\":\"message\"", 17, rest, (size_t)n);
 }
 
 /*
@@ -158,7 +379,12 @@ log_vmsg(int pri, int with_errno, const char *fmt, va_list ap)
 	for (i = 0; msg[i] != '\0'; i++)
 		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
 			msg[i] = '?';
-	log_write(pri, msg);
+	(void)pthread_mutex_lock(&log_mtx);
+	if (log_json)
+		log_json_msg(pri, msg, i);
+	else
+		log_put(pri, msg, i, "", 0);
+	(void)pthread_mutex_unlock(&log_mtx);
 	errno = saved;
 }
 
@@ -288,10 +514,26 @@ log_escape(char *dst, size_t dstsize, const char *src, size_t srclen)
 void
 log_kv_init(struct log_kv *kv, const char *event)
 {
-	size_t n = strlcpy(kv->line, event, sizeof(kv->line));
+	size_t n;
 
+	kv->json = log_json;
+	if (kv->json) {
+		/* "event":"e" */
+		memcpy(kv->line, "\"event\":", 8);
+		n = log_json_escape(kv->line + 8, sizeof(kv->line) - 8, event,
+		    strlen(event));
+		kv->truncated = n >= sizeof(kv->line) - 8;
+		if (kv->truncated)
+			n = 2;		/* "" */
+		if (kv->truncated)
+			memcpy(kv->line + 8, "\"\"", 3);
+		kv->len = kv->evlen = 8 + n;
+		return;
+	}
+	n = strlcpy(kv->line, event, sizeof(kv->line));
 	kv->truncated = n >= sizeof(kv->line);
 	kv->len = kv->truncated ? sizeof(kv->line) - 1 : n;
+	kv->evlen = kv->len;
 }
 
 void
@@ -307,13 +549,16 @@ log_kv_add(struct log_kv *kv, const char *key, const char *val, size_t vallen)
 		val = "";
 		vallen = 0;
 	}
-	need = log_escape(esc, sizeof(esc), val, vallen);
+	if (kv->json)
+		need = log_json_value(esc, sizeof(esc), key, val, vallen);
+	else
+		need = log_escape(esc, sizeof(esc), val, vallen);
 	if (need >= sizeof(esc)) {
 		kv->truncated = 1;
 		return;
 	}
-	n = snprintf(kv->line + kv->len, sizeof(kv->line) - kv->len, " %s=%s",
-	    key, esc);
+	n = snprintf(kv->line + kv->len, sizeof(kv->line) - kv->len,
+	    kv->json ? ",\"%s\":%s" : " %s=%s", key, esc);
 	/* Keep room for " truncated=1" so the reader knows. */
 	if (n < 0 || (size_t)n >= sizeof(kv->line) - kv->len - 16) {
 		kv->line[kv->len] = '\0';
@@ -366,9 +611,18 @@ log_kv_fmt(struct log_kv *kv, const char *key, const char *fmt, ...)
 void
 log_kv_emit(struct log_kv *kv)
 {
-	if (kv->truncated && kv->len + 12 < sizeof(kv->line)) {
-		memcpy(kv->line + kv->len, " truncated=1", 13);
-		kv->len += 12;
+	const char *mark = kv->json ? ",\"truncated\":1" : " truncated=1";
+	size_t marklen = strlen(mark);
+
+	if (kv->truncated && kv->len + marklen < sizeof(kv->line)) {
+		memcpy(kv->line + kv->len, mark, marklen + 1);
+		kv->len += marklen;
 	}
-	log_write(LOG_INFO, kv->line);
+	(void)pthread_mutex_lock(&log_mtx);
+	if (kv->json)
+		log_put(LOG_INFO, kv->line, kv->evlen, kv->line + kv->evlen,
+		    kv->len - kv->evlen);
+	else
+		log_put(LOG_INFO, kv->line, kv->len, "", 0);
+	(void)pthread_mutex_unlock(&log_mtx);
 }

@@ -20,9 +20,12 @@ enum log_dest {
 #define LOG_KV_MAX	4096	/* one record, including the event word */
 
 struct log_kv {
-	char	line[LOG_KV_MAX];
+	char	line[LOG_KV_MAX];	/* text: "event k=v..."; json: the
+					   members "event":"e","k":v... */
 	size_t	len;
+	size_t	evlen;		/* json: the length of "event":"e" */
 	int	truncated;
+	int	json;		/* the format when the record began */
 };
 
 /*
@@ -33,12 +36,29 @@ struct log_kv {
  */
 void	log_init(enum log_dest dest, const char *ident, const char *path,
 	    int verbose);
-/* Re-opens a log file after rotation; no-op for syslog and stderr. */
+/*
+ * Sets this process's record format from now on (log_format: json 0 for
+ * the text form, 1 for one JSON object per line) and the audit chain
+ * (audit_chain: every record then also carries prev=, log_chain.h), and
+ * begins the process's chain with the record `log op=start` (prev all
+ * zeros). Call it once the destination is final (after log_init). From
+ * then on every record, free-form lines included, carries seq=, counted
+ * from 1 (the start record) in both formats (doc/design.md §9); lines
+ * before it (start-up errors on a terminal) have none. A process made by
+ * fork(2) begins a chain of its own at its first record.
+ */
+void	log_format_set(int json, int chain);
+/*
+ * Re-opens a log file after rotation; no-op for syslog and stderr. Once
+ * the chain began, the new file's first record of this process is
+ * `log op=reopen` (its seq and prev continue the chain).
+ */
 void	log_reopen(void);
 /*
  * Logs to fd from now on (a child in its chroot cannot open the file
  * again: the master opens it and passes the fd, doc/design.md §9). Takes
  * ownership of fd; closed at once when this process logs elsewhere.
+ * Writes `log op=reopen` to it as log_reopen does.
  */
 void	log_use_fd(int fd);
 /* The file descriptor of the log file, or -1; kept across exec by children. */
@@ -80,7 +100,10 @@ void	log_kv_str(struct log_kv *, const char *key, const char *val);
 /* As log_kv_add with a formatted value (escaped like any other). */
 void	log_kv_fmt(struct log_kv *, const char *key, const char *fmt, ...)
 	    __attribute__((__format__(printf, 3, 4)));
-/* Writes the record at info level; a truncated record ends in "truncated=1". */
+/*
+ * Writes the record at info level, with seq= (and prev=) after its keys;
+ * a truncated record ends in "truncated=1" before them.
+ */
 void	log_kv_emit(struct log_kv *);
 
 #endif

@@ -862,6 +862,7 @@ master_main(struct master *m)
 			log_init(LOG_DEST_SYSLOG, "sealpostd", NULL,
 			    m->verbose);
 	}
+	log_format_set(m->conf.log_format, m->conf.audit_chain);
 	(void)pidfile_write(m->pidfh);
 	m->started = time(NULL);
 

@@ -227,6 +227,11 @@ policyd_x_text(const struct policyd_run *r, struct buf *b)
 		    "hosts\n");
 	e |= buf_printf(b, "table    %s\n", verdict_from_table(&r->d) ?
 	    r->d.policy : "no entry with a requirement");
+	if (r->d.audit_only)
+		e |= buf_printf(b, "audit    audit-only%s: what follows is "
+		    "logged as would_defer=, not enforced; never cleartext%s\n",
+		    r->d.audit_cleartext ? " with cleartext-ok" : "",
+		    r->d.audit_cleartext ? " unless STARTTLS is missing" : "");
 	e |= buf_printf(b, "dnssec   %s\n",
 	    policyd_lookup_dnssec(r->ls) ? "the resolver is on loopback: "
 	    "its AD bit is believed" : "untrusted-resolver: dns_resolver is "
@@ -265,7 +270,11 @@ policyd_x_text(const struct policyd_run *r, struct buf *b)
 		}
 		if (plan->p.status != IPC_PLAN_OK)
 			continue;
-		if (h->refused || h->naddr == 0)
+		if (h->naddr > 0 && h->refused && h->audit_only)
+			e |= buf_printf(b, "  verdict    audit-only: used "
+			    "anyway, would_defer=%s: %s\n", h->failure,
+			    h->text);
+		else if (h->refused || h->naddr == 0)
 			e |= buf_printf(b, "  verdict    not used: %s%s%s"
 			    "\n", h->failure[0] != '\0' ? h->failure : "",
 			    h->failure[0] != '\0' ? ": " : "", h->text);
@@ -360,8 +369,9 @@ policyd_x_jhost(const struct policyd_run *r, size_t i, struct buf *b)
 	}
 	e |= buf_append(b, "]", 1);
 	if (r->plan->p.status == IPC_PLAN_OK) {
-		e |= policyd_x_kb(b, &f, "used", !h->refused &&
-		    h->naddr > 0);
+		e |= policyd_x_kb(b, &f, "used", (!h->refused ||
+		    h->audit_only) && h->naddr > 0);
+		e |= policyd_x_kb(b, &f, "audit_only", h->audit_only);
 		e |= policyd_x_kv(b, &f, "policy", h->policy);
 		e |= policyd_x_kv(b, &f, "policy_src", h->policy_src);
 		e |= policyd_x_kb(b, &f, "sts_testing", h->sts_testing);
@@ -387,6 +397,8 @@ policyd_x_jsonall(const struct policyd_run *r, struct buf *b)
 	e |= policyd_x_kv(b, &f, "nexthop", r->d.hop.host);
 	e |= policyd_x_kv(b, &f, "table", verdict_from_table(&r->d) ?
 	    r->d.policy : "");
+	e |= policyd_x_kb(b, &f, "audit_only", r->d.audit_only);
+	e |= policyd_x_kb(b, &f, "audit_cleartext", r->d.audit_cleartext);
 	e |= policyd_x_kb(b, &f, "dnssec_trusted", policyd_lookup_dnssec(r->ls));
 	e |= policyd_x_kv(b, &f, "mx_lookup", r->d.hop.nomx ? "none" :
 	    policyd_x_dns(r->mx.r.status));

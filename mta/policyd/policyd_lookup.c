@@ -261,6 +261,7 @@ policyd_run_said(struct policyd_run *r, const char *src, const char *failure,
 	h = policyd_fnv(h, mode);
 	h = policyd_fnv(h, st->have ? st->id : "");
 	h = policyd_fnv(h, failure);
+	h = policyd_fnv(h, r->d.audit_only ? "audit-only" : "");
 	LIST_FOREACH(sd, &ls->said[b], hash)
 		if (strcmp(sd->domain, r->domain) == 0)
 			break;
@@ -288,6 +289,10 @@ policyd_run_said(struct policyd_run *r, const char *src, const char *failure,
 		log_kv_str(&kv, "failure", failure);
 		log_kv_str(&kv, "detail", detail);
 	}
+	/* the table's audit-only: failures are logged, not enforced */
+	if (r->d.audit_only)
+		log_kv_str(&kv, "audit", r->d.audit_cleartext ?
+		    "audit-only+cleartext-ok" : "audit-only");
 	if (!policyd_dns_trusted(ls->dns))
 		log_kv_str(&kv, "dnssec", "untrusted-resolver");
 	log_kv_emit(&kv);
@@ -392,6 +397,8 @@ policyd_run_verdicts(struct policyd_run *r, struct buf *fr)
 		hin.mx_secure = r->d.hop.nomx || r->tg.mx_ad;
 		verdict_host(&in, &hin, &r->v[i]);
 		h->own_mx = !r->d.relayed;
+		h->audit_only = r->v[i].audit_only;
+		h->audit_cleartext = r->v[i].audit_cleartext;
 		if (h->naddr == 0)
 			continue;
 		if (r->v[i].raised)

@@ -40,6 +40,9 @@ struct smtpout_tlslog {
 	char	cert[65];	/* hex SHA-256 of the leaf, or "" */
 	char	fail[64];	/* MTA-STS testing: the check's failure,
 				   reported on the out line, not enforced */
+	char	would_defer[64];	/* audit-only: the RFC 8460 type of
+				   what would have deferred the host, or ""
+				   (doc/design.md §8) */
 };
 
 /* Where a result came from, for the result and the out line. */
@@ -127,10 +130,16 @@ enum smtpout_state {
 	SMTPOUT_S_QUIT,
 };
 
-/* The requirement check's verdict; only PASSED opens the gate. */
+/*
+ * The requirement check's verdict. PASSED opens the gate; AUDIT (set by
+ * smtpout_sess_audit alone) opens it only for a host whose plan says
+ * audit-only, and only inside TLS unless the plan also says cleartext-ok
+ * (doc/design.md §1.1, §8).
+ */
 enum smtpout_verdict {
 	SMTPOUT_V_NONE = 0,
 	SMTPOUT_V_PASSED,
+	SMTPOUT_V_AUDIT,	/* the check failed, tolerated: would_defer */
 };
 
 struct smtpout_sess {
@@ -335,6 +344,15 @@ void	smtpout_reply_text(const struct smtp_proto_reply_acc *, char dsn[16],
 int	smtpout_sess_starttls(struct smtpout_sess *);
 /* Drives the handshake; when done, the check and EHLO again. */
 int	smtpout_sess_handshake(struct smtpout_sess *);
+/*
+ * The check (or the missing STARTTLS) failed with kind: under the plan's
+ * audit-only, when smtpout_proto_audit allows it, the session goes on
+ * with verdict AUDIT, tl.would_defer set (the host's own refusal first)
+ * and tl.verify "none"; returns 0. Otherwise the host fails as usual:
+ * returns -1 (s is gone). The only place that sets SMTPOUT_V_AUDIT.
+ */
+int	smtpout_sess_audit(struct smtpout_sess *, enum smtpout_proto_fail kind,
+	    const char *detail);
 /* AUTH for a host with auth and credentials (TLS only), else on to
  * smtpout_sess_ready. */
 int	smtpout_sess_auth(struct smtpout_sess *);

@@ -105,7 +105,7 @@ smtpout_log_out(struct smtpout_job *job, const struct smtpout_rcpt *rc,
     const struct smtpout_tlslog *tl)
 {
 	static const struct smtpout_tlslog none = { "none", "", "none", "",
-	    "" };
+	    "", "" };
 	const struct ipc_out_result *res = &rc->res;
 	const char *result;
 	struct log_kv kv;
@@ -146,6 +146,9 @@ smtpout_log_out(struct smtpout_job *job, const struct smtpout_rcpt *rc,
 	/* MTA-STS testing: a failed check is reported, not enforced */
 	log_kv_str(&kv, "failure", res->outcome == IPC_OUT_SENT &&
 	    tl->fail[0] != '\0' ? tl->fail : res->failure);
+	/* audit-only: what would have deferred it (doc/design.md §8) */
+	if (tl->would_defer[0] != '\0')
+		log_kv_str(&kv, "would_defer", tl->would_defer);
 	log_kv_fmt(&kv, "reply", "%d %s %s", res->code, res->dsn, res->text);
 	log_kv_fmt(&kv, "delay", "%lld", (long long)delay);
 	log_kv_fmt(&kv, "attempt", "%u", job->j.attempt);
@@ -451,7 +454,10 @@ smtpout_plan_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 		    !SMTPOUT_STR_OK(h.text) || h.port == 0 ||
 		    h.naddr > IPC_PLAN_ADDRS_MAX || h.nfp > IPC_PLAN_FP_MAX ||
 		    h.requirement < IPC_REQ_CLEARTEXT_OK ||
-		    h.requirement > IPC_REQ_MTA_STS)
+		    h.requirement > IPC_REQ_MTA_STS ||
+		    (h.audit_only != 0 && h.audit_only != 1) ||
+		    (h.audit_cleartext != 0 && h.audit_cleartext != 1) ||
+		    (h.audit_cleartext && !h.audit_only))
 			fatalx("%s: malformed plan host", so->child.title);
 		for (i = 0; i < h.naddr; i++)
 			if (h.addr[i].family != AF_INET &&

@@ -499,3 +499,26 @@ smtpout_proto_fail_reason(const struct smtpout_proto_hostfail *f,
 	if (strlcpy(failure, fl, 64) >= 64)
 		failure[0] = '\0';
 }
+
+int
+smtpout_proto_audit(int audit_only, int audit_cleartext, int tls,
+    enum smtpout_proto_fail kind)
+{
+	if (!audit_only)
+		return 0;
+	switch (kind) {
+	case SMTPOUT_PROTO_F_UNTRUSTED:
+	case SMTPOUT_PROTO_F_EXPIRED:
+	case SMTPOUT_PROTO_F_HOSTNAME:
+	case SMTPOUT_PROTO_F_FINGERPRINT:
+	case SMTPOUT_PROTO_F_TLSA:
+	case SMTPOUT_PROTO_F_POLICY:
+		/* the best TLS we can get: never cleartext for these */
+		return tls != 0;
+	case SMTPOUT_PROTO_F_STARTTLS:
+		/* cleartext only where the administrator allows it */
+		return tls == 0 && audit_cleartext != 0;
+	default:
+		return 0;
+	}
+}

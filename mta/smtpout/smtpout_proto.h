@@ -159,6 +159,18 @@ struct smtpout_proto_hostfail {
  * connection failures. Pure.
  */
 int	smtpout_proto_fail_rank(enum smtpout_proto_fail);
+/*
+ * The table's audit-only (doc/design.md §8): 1 when a session whose
+ * check failed with kind goes on anyway, 0 when the host fails as it
+ * would without audit-only. Only failures of the verdict are tolerated:
+ * a certificate or TLSA that does not match, the policy's refusal of the
+ * host (F_POLICY), and those only inside TLS (tls); a missing STARTTLS
+ * only when audit_cleartext (the table also says cleartext-ok). A failed
+ * handshake, injected plaintext, REQUIRETLS, AUTH and connection
+ * failures are never tolerated. Pure.
+ */
+int	smtpout_proto_audit(int audit_only, int audit_cleartext, int tls,
+	    enum smtpout_proto_fail kind);
 
 /*
  * The deferral every recipient gets when the last host failed with f:

@@ -358,7 +358,9 @@ smtpout_host_refusal(const struct smtpout_job *job,
 {
 	if (h->naddr == 0)
 		return SMTPOUT_PROTO_F_NOADDR;
-	if (h->refused && !smtpout_req_relaxed(job, h))
+	/* audit-only tries it (over TLS), never for REQUIRETLS */
+	if (h->refused && !smtpout_req_relaxed(job, h) &&
+	    !(h->audit_only && !job->j.requiretls))
 		return SMTPOUT_PROTO_F_POLICY;
 	if (job->j.requiretls && !smtpout_req_authenticated(h))
 		return SMTPOUT_PROTO_F_REQUIRETLS_AUTH;
@@ -371,6 +373,9 @@ smtpout_req_apply(const struct smtpout_job *job, struct ipc_plan_host *host)
 {
 	int req = smtpout_req_for(job, host);
 
+	/* RFC 8689: REQUIRETLS is the sender's; audit-only cannot lift it */
+	if (job->j.requiretls)
+		host->audit_only = host->audit_cleartext = 0;
 	if (smtpout_req_relaxed(job, host)) {
 		host->requirement = req;
 		host->sts_testing = 0;
@@ -808,9 +813,13 @@ smtpout_sess_reply(struct smtpout_sess *s)
 			s->state = SMTPOUT_S_STARTTLS;
 			break;
 		}
-		if (s->host.requirement != IPC_REQ_CLEARTEXT_OK)
-			return smtpout_sess_hostfail(s,
-			    SMTPOUT_PROTO_F_STARTTLS, "");
+		if (s->host.requirement != IPC_REQ_CLEARTEXT_OK) {
+			/* audit-only with cleartext-ok goes on, logged */
+			if (smtpout_sess_audit(s, SMTPOUT_PROTO_F_STARTTLS,
+			    "") == -1)
+				return -1;
+			return smtpout_sess_auth(s);
+		}
 		/* the cleartext branch: the table allows it for this host */
 		s->verdict = SMTPOUT_V_PASSED;
 		s->verdict_req = IPC_REQ_CLEARTEXT_OK;
@@ -819,9 +828,12 @@ smtpout_sess_reply(struct smtpout_sess *s)
 		if (code == 220)
 			return smtpout_sess_starttls(s);
 		smtpout_reply_line(&s->acc, line, sizeof(line));
-		if (s->host.requirement != IPC_REQ_CLEARTEXT_OK)
-			return smtpout_sess_hostfail(s,
-			    SMTPOUT_PROTO_F_STARTTLS, line);
+		if (s->host.requirement != IPC_REQ_CLEARTEXT_OK) {
+			if (smtpout_sess_audit(s, SMTPOUT_PROTO_F_STARTTLS,
+			    line) == -1)
+				return -1;
+			return smtpout_sess_auth(s);
+		}
 		s->verdict = SMTPOUT_V_PASSED;
 		s->verdict_req = IPC_REQ_CLEARTEXT_OK;
 		return smtpout_sess_auth(s);

@@ -104,11 +104,11 @@ smtpout_resume_free(void)
  * DANE (RFC 7672 §3): the presented chain against the host's usable TLSA
  * records (policy/dane.c), with the TLSA base domain, the MX host name
  * and, for the domain's own MX, the destination domain as the names a
- * DANE-TA certificate may carry. Returns 0 with the verify word set, or
- * -1 (s is gone).
+ * DANE-TA certificate may carry. Returns F_NONE with the verify word
+ * set, or F_TLSA with *detail set (and s->fail_type for a mismatch).
  */
-static int
-smtpout_sess_dane(struct smtpout_sess *s)
+static enum smtpout_proto_fail
+smtpout_sess_dane(struct smtpout_sess *s, const char **detail)
 {
 	struct dane_tlsa recs[IPC_PLAN_TLSA_MAX];
 	struct ipc_plan_tlsa t;
@@ -120,9 +120,12 @@ smtpout_sess_dane(struct smtpout_sess *s)
 	size_t off = 0, n = 0, nn = 0;
 	uint32_t flen;
 
-	if (s->job == NULL)
-		return smtpout_sess_hostfail(s, SMTPOUT_PROTO_F_TLSA,
-		    "no job for the DANE check");
+	static char why[sizeof(res.detail)];
+
+	if (s->job == NULL) {
+		*detail = "no job for the DANE check";
+		return SMTPOUT_PROTO_F_TLSA;
+	}
 	p = (const uint8_t *)s->job->tlsa.data;
 	while (s->job->tlsa.len - off >= sizeof(flen) + sizeof(t)) {
 		memcpy(&flen, p + off, sizeof(flen));
@@ -137,9 +140,10 @@ smtpout_sess_dane(struct smtpout_sess *s)
 		}
 		off += sizeof(flen) + flen;
 	}
-	if (n == 0)
-		return smtpout_sess_hostfail(s, SMTPOUT_PROTO_F_TLSA,
-		    "no TLSA record in the plan");
+	if (n == 0) {
+		*detail = "no TLSA record in the plan";
+		return SMTPOUT_PROTO_F_TLSA;
+	}
 	names[nn++] = s->host.tlsa_base[0] != '\0' ? s->host.tlsa_base :
 	    s->host.name;
 	if (strcmp(names[0], s->host.name) != 0)
@@ -156,11 +160,49 @@ smtpout_sess_dane(struct smtpout_sess *s)
 		log_debug("%s: DANE %s with %s[%s]: %s", s->so->child.title,
 		    dane_verify_word(res.verdict), s->host.name, s->ip,
 		    res.detail);
-		return 0;
+		return SMTPOUT_PROTO_F_NONE;
 	}
 	smtpout_copy(s->fail_type, dane_failure(res.verdict),
 	    sizeof(s->fail_type), "failure");
-	return smtpout_sess_hostfail(s, SMTPOUT_PROTO_F_TLSA, res.detail);
+	smtpout_text(why, sizeof(why), "%s", res.detail);
+	*detail = why;
+	return SMTPOUT_PROTO_F_TLSA;
+}
+
+int
+smtpout_sess_audit(struct smtpout_sess *s, enum smtpout_proto_fail kind,
+    const char *detail)
+{
+	struct smtpout_proto_hostfail hf;
+	struct reason why;
+	char failure[64];
+
+	if (!smtpout_proto_audit(s->host.audit_only, s->host.audit_cleartext,
+	    s->tls_active, kind))
+		return smtpout_sess_hostfail(s, kind, detail);
+	memset(&hf, 0, sizeof(hf));
+	hf.kind = kind;
+	hf.host = s->host.name;
+	hf.ip = s->ip;
+	hf.port = s->host.port;
+	hf.detail = detail;
+	hf.failure = kind == SMTPOUT_PROTO_F_POLICY ? s->host.failure :
+	    s->fail_type;
+	smtpout_proto_fail_reason(&hf, &why, failure);
+	/* the first reason is the one the host would have been deferred
+	   for: the policy's refusal comes before any check */
+	if (s->tl.would_defer[0] == '\0')
+		smtpout_copy(s->tl.would_defer, failure,
+		    sizeof(s->tl.would_defer), "failure");
+	/* only what did pass is named: after a failure, nothing did */
+	smtpout_copy(s->tl.verify, "none", sizeof(s->tl.verify), "verify");
+	log_info("%s: audit-only: %s[%s] would be deferred (%s: %s); "
+	    "delivering anyway%s", s->so->child.title, s->host.name, s->ip,
+	    failure, why.text, s->tls_active ? " over TLS" :
+	    " in cleartext (cleartext-ok)");
+	s->verdict = SMTPOUT_V_AUDIT;
+	s->verdict_req = s->host.requirement;
+	return 0;
 }
 
 /*
@@ -199,8 +241,9 @@ smtpout_sess_pkix(struct smtpout_sess *s, const char **detail)
 
 /*
  * Checks the finished TLS session against the host's requirement before
- * anything else is sent (doc/design.md §1.1). Only here, and in the
- * cleartext-ok branch, is the verdict set. Returns 0 or -1 (s is gone).
+ * anything else is sent (doc/design.md §1.1). Only here (and through
+ * smtpout_sess_audit, under audit-only), and in the cleartext-ok branch,
+ * is the verdict set. Returns 0 or -1 (s is gone).
  */
 static int
 smtpout_sess_check(struct smtpout_sess *s)
@@ -213,6 +256,10 @@ smtpout_sess_check(struct smtpout_sess *s)
 	uint32_t i;
 	int have = tls_peer_sha256(s->tls, cert, spki) == 0;
 
+	/* a host the policy refused is tried only under audit-only */
+	if (s->host.refused && smtpout_sess_audit(s, SMTPOUT_PROTO_F_POLICY,
+	    s->host.text) == -1)
+		return -1;
 	switch (s->host.requirement) {
 	case IPC_REQ_CLEARTEXT_OK:
 	case IPC_REQ_ENCRYPT:
@@ -236,28 +283,34 @@ smtpout_sess_check(struct smtpout_sess *s)
 		break;
 	case IPC_REQ_VERIFY:
 	case IPC_REQ_MTA_STS:
-		if ((k = smtpout_sess_pkix(s, &detail)) != SMTPOUT_PROTO_F_NONE)
-			return smtpout_sess_hostfail(s, k, detail);
+		if ((k = smtpout_sess_pkix(s, &detail)) !=
+		    SMTPOUT_PROTO_F_NONE && smtpout_sess_audit(s, k, detail) ==
+		    -1)
+			return -1;
 		break;
 	case IPC_REQ_FINGERPRINT:
 		for (i = 0; have && i < s->host.nfp; i++)
 			if (memcmp(s->host.fp[i], cert, 32) == 0 ||
 			    memcmp(s->host.fp[i], spki, 32) == 0)
 				break;
-		if (!have || i == s->host.nfp)
-			return smtpout_sess_hostfail(s,
-			    SMTPOUT_PROTO_F_FINGERPRINT, "no digest matches");
+		if ((!have || i == s->host.nfp) && smtpout_sess_audit(s,
+		    SMTPOUT_PROTO_F_FINGERPRINT, "no digest matches") == -1)
+			return -1;
 		break;
 	case IPC_REQ_DANE:
 	case IPC_REQ_DANE_ONLY:
-		if (smtpout_sess_dane(s) == -1)
+		if ((k = smtpout_sess_dane(s, &detail)) !=
+		    SMTPOUT_PROTO_F_NONE && smtpout_sess_audit(s, k, detail) ==
+		    -1)
 			return -1;
 		break;
 	default:
 		return smtpout_sess_hostfail(s, SMTPOUT_PROTO_F_UNIMPLEMENTED,
 		    "unknown requirement");
 	}
-	s->verdict = SMTPOUT_V_PASSED;
+	/* audit-only: a tolerated failure keeps the verdict AUDIT */
+	if (s->verdict != SMTPOUT_V_AUDIT)
+		s->verdict = SMTPOUT_V_PASSED;
 	s->verdict_req = s->host.requirement;
 	return 0;
 }

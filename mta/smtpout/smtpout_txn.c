@@ -146,9 +146,11 @@ smtpout_sess_after(struct smtpout_sess *s)
  * THE GATE (doc/design.md §1.1: no downgrade path exists in code): the
  * only function that writes MAIL FROM. It opens only when the check of
  * the finished session against this host's requirement passed (or the
- * requirement is cleartext-ok and the cleartext branch set the verdict)
- * for exactly the requirement the host has now, and only inside TLS
- * unless that requirement is IPC_REQ_CLEARTEXT_OK. Anything else is a
+ * requirement is cleartext-ok and the cleartext branch set the verdict),
+ * or failed under a plan that says audit-only (verdict AUDIT, doc/design.md
+ * §8), for exactly the requirement the host has now; and only inside TLS
+ * unless that requirement is IPC_REQ_CLEARTEXT_OK or the verdict is
+ * AUDIT under a plan that also says cleartext-ok. Anything else is a
  * bug: fatalx, never a message sent. tests/lint/mailgate proves that no
  * other code writes the command. Returns 0, or -1 (s is gone).
  */
@@ -159,11 +161,14 @@ smtpout_gate_mail(struct smtpout_sess *s)
 	struct smtpout_job *job = s->job;
 	char params[512];
 
-	if (job == NULL || s->verdict != SMTPOUT_V_PASSED ||
-	    s->verdict_req != s->host.requirement)
+	if (job == NULL || s->verdict_req != s->host.requirement ||
+	    (s->verdict != SMTPOUT_V_PASSED &&
+	    !(s->verdict == SMTPOUT_V_AUDIT && s->host.audit_only)))
 		fatalx("%s: gate: MAIL without a passed check for %s[%s]",
 		    s->so->child.title, s->host.name, s->ip);
-	if (!s->tls_active && s->host.requirement != IPC_REQ_CLEARTEXT_OK)
+	if (!s->tls_active && s->host.requirement != IPC_REQ_CLEARTEXT_OK &&
+	    !(s->verdict == SMTPOUT_V_AUDIT && s->host.audit_only &&
+	    s->host.audit_cleartext))
 		fatalx("%s: gate: MAIL outside TLS to %s[%s] under requirement "
 		    "%d", s->so->child.title, s->host.name, s->ip,
 		    s->host.requirement);
@@ -387,6 +392,8 @@ smtpout_sess_final(struct smtpout_sess *s)
 	 */
 	if (out == IPC_OUT_SENT && s->host.own_mx && s->tls_active)
 		smtpout_plan_met(s->so, job->j.domain,
+		    /* audit-only: a failed check proved encryption only */
+		    s->verdict != SMTPOUT_V_PASSED ? IPC_REQ_ENCRYPT :
 		    (s->verdict_req == IPC_REQ_DANE ||
 		    s->verdict_req == IPC_REQ_DANE_ONLY) && s->host.mx_ad ?
 		    IPC_REQ_DANE :

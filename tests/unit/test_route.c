@@ -93,7 +93,8 @@ test_parse_errors(void **state)
 		{ "example.org\n", "t:1: example.org has no requirement;" },
 		{ "# c\n\nexample.org bogus\n",
 		    "t:3: unknown requirement 'bogus'; write encrypt, verify, "
-		    "fingerprint, dane-only, cleartext-ok or default" },
+		    "fingerprint, dane-only, cleartext-ok, audit-only or "
+		    "default" },
 		{ "exa$mple.org encrypt\n", "t:1: 'exa$mple.org' is not a "
 		    "domain; write example.org" },
 		{ ". encrypt\n", "t:1: '.' is not a domain" },
@@ -103,7 +104,7 @@ test_parse_errors(void **state)
 		{ "example.org encrypt frob\n",
 		    "t:1: unknown option 'frob'; allowed: relay=HOST, "
 		    "relay=HOST:PORT, relay=[HOST], relay=[HOST]:PORT, auth, "
-		    "match=sha256:HEX" },
+		    "audit-only, match=sha256:HEX" },
 		{ "example.org encrypt relay=\n", "unknown option 'relay='" },
 		{ "example.org encrypt relay=[x\n", "t:1: 'relay=[x' is not "
 		    "a relay;" },
@@ -115,6 +116,21 @@ test_parse_errors(void **state)
 		    "t:1: auth given twice" },
 		{ "example.org default\n", "t:1: default without relay= "
 		    "changes nothing" },
+		/* audit-only (doc/design.md §8) */
+		{ "example.org audit-only audit-only\n",
+		    "t:1: audit-only given twice" },
+		{ "example.org dane-only audit-only audit-only\n",
+		    "t:1: audit-only given twice" },
+		{ "example.org audit-only auth\n", "t:1: auth without relay=" },
+		{ "example.org audit-only match=sha256:" HEX64 "\n",
+		    "t:1: match= belongs to fingerprint" },
+		{ "example.org audit-onl\n", "unknown requirement 'audit-onl'" },
+		{ "example.org encrypt audit-only=yes\n",
+		    "unknown option 'audit-only=yes'" },
+		{ "example.org encrypt Audit-Only\n",
+		    "unknown option 'Audit-Only'" },
+		{ "example.org audit-only\nexample.org encrypt\n",
+		    "t:2: example.org is already listed on line 1" },
 		{ "example.org fingerprint\n", "t:1: fingerprint without "
 		    "match=" },
 		{ "example.org verify match=sha256:" HEX64 "\n",
@@ -371,6 +387,79 @@ test_decide(void **state)
 	route_table_free(&tab);
 }
 
+/* audit-only: alone (the usual sources) or after a requirement */
+static void
+test_audit_only(void **state)
+{
+	static const char text[] =
+	    "audit.test        audit-only\n"
+	    "dane.test         dane-only audit-only\n"
+	    "clear.test        cleartext-ok audit-only\n"
+	    "routed.test       audit-only relay=[192.0.2.7]\n"
+	    "verified.test     verify audit-only match=nexthop\n"
+	    "defaulted.test    default audit-only\n"
+	    "plain.test        cleartext-ok\n";
+	static const struct {
+		const char	*domain;
+		int		 relayhost;
+		int		 req;
+		const char	*src;
+		int		 audit;
+		int		 clear;
+		unsigned	 nmatch;
+	} t[] = {
+		/* no requirement of its own: the floor, DANE etc. apply */
+		{ "audit.test", 0, IPC_REQ_ENCRYPT, "floor", 1, 0, 0 },
+		{ "audit.test", 1, IPC_REQ_VERIFY, "relayhost", 1, 0, 0 },
+		/* the table's requirement is what is audited */
+		{ "dane.test", 0, IPC_REQ_DANE_ONLY, "table", 1, 0, 0 },
+		{ "dane.test", 1, IPC_REQ_DANE_ONLY, "table", 1, 0, 0 },
+		/* with cleartext-ok: the usual sources, cleartext tolerated */
+		{ "clear.test", 0, IPC_REQ_ENCRYPT, "floor", 1, 1, 0 },
+		{ "clear.test", 1, IPC_REQ_VERIFY, "relayhost", 1, 1, 0 },
+		{ "routed.test", 0, IPC_REQ_ENCRYPT, "floor", 1, 0, 0 },
+		{ "verified.test", 0, IPC_REQ_VERIFY, "table", 1, 0, 1 },
+		{ "defaulted.test", 0, IPC_REQ_ENCRYPT, "floor", 1, 0, 0 },
+		/* without audit-only nothing changes */
+		{ "plain.test", 0, IPC_REQ_CLEARTEXT_OK, "table", 0, 0, 0 },
+		{ "other.test", 0, IPC_REQ_ENCRYPT, "floor", 0, 0, 0 },
+	};
+	struct route_table tab;
+	struct route_nexthop rh;
+	struct route_decision d;
+	char err[1024];
+	size_t i;
+
+	(void)state;
+	if (route_table_parse(text, sizeof(text) - 1, "t", &tab, err,
+	    sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(tab.n, 7);
+	assert_int_equal(route_lookup(&tab, "audit.test")->requirement,
+	    ROUTE_REQ_DEFAULT);
+	assert_int_equal(route_lookup(&tab, "plain.test")->audit_only, 0);
+	assert_int_equal(route_nexthop_parse("[relay.isp.net]", 15, &rh), 0);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_int_equal(route_decide(&tab, t[i].domain,
+		    t[i].relayhost ? &rh : NULL, IPC_REQ_VERIFY,
+		    IPC_REQ_ENCRYPT, &d), 0);
+		if (d.requirement != t[i].req ||
+		    strcmp(d.policy, route_req_name(t[i].req)) != 0 ||
+		    strcmp(d.policy_src, t[i].src) != 0 ||
+		    d.audit_only != t[i].audit ||
+		    d.audit_cleartext != t[i].clear || d.nmatch != t[i].nmatch)
+			fail_msg("case %zu (%s): req=%d %s/%s audit=%d "
+			    "clear=%d nmatch=%u", i, t[i].domain,
+			    d.requirement, d.policy, d.policy_src,
+			    d.audit_only, d.audit_cleartext, d.nmatch);
+	}
+	assert_int_equal(route_decide(&tab, "routed.test", NULL,
+	    IPC_REQ_VERIFY, IPC_REQ_ENCRYPT, &d), 0);
+	assert_int_equal(d.relayed, 1);
+	assert_string_equal(d.hop.host, "192.0.2.7");
+	route_table_free(&tab);
+}
+
 int
 main(void)
 {
@@ -380,6 +469,7 @@ main(void)
 		cmocka_unit_test(test_parse_long_line),
 		cmocka_unit_test(test_parse_lookup),
 		cmocka_unit_test(test_decide),
+		cmocka_unit_test(test_audit_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -486,10 +486,69 @@ test_fail(void **state)
 	    smtpout_proto_fail_rank(SMTPOUT_PROTO_F_NONE));
 }
 
+/*
+ * audit-only (doc/design.md §8): which failures a session survives.
+ * Every kind of failure, with and without TLS, audit-only and
+ * cleartext-ok; never cleartext without cleartext-ok, never a broken
+ * handshake, injected plaintext, REQUIRETLS or AUTH.
+ */
+static void
+test_audit(void **state)
+{
+	static const struct {
+		enum smtpout_proto_fail	 kind;
+		int			 tls_only;	/* 1 over TLS, 0 never,
+							   2 only without TLS
+							   and cleartext-ok */
+	} t[] = {
+		{ SMTPOUT_PROTO_F_UNTRUSTED, 1 },
+		{ SMTPOUT_PROTO_F_EXPIRED, 1 },
+		{ SMTPOUT_PROTO_F_HOSTNAME, 1 },
+		{ SMTPOUT_PROTO_F_FINGERPRINT, 1 },
+		{ SMTPOUT_PROTO_F_TLSA, 1 },
+		{ SMTPOUT_PROTO_F_POLICY, 1 },
+		{ SMTPOUT_PROTO_F_STARTTLS, 2 },
+		{ SMTPOUT_PROTO_F_NONE, 0 },
+		{ SMTPOUT_PROTO_F_NOADDR, 0 },
+		{ SMTPOUT_PROTO_F_CONNECT, 0 },
+		{ SMTPOUT_PROTO_F_TIMEOUT, 0 },
+		{ SMTPOUT_PROTO_F_LOST, 0 },
+		{ SMTPOUT_PROTO_F_MALFORMED, 0 },
+		{ SMTPOUT_PROTO_F_REPLY, 0 },
+		{ SMTPOUT_PROTO_F_TLS, 0 },
+		{ SMTPOUT_PROTO_F_INJECTED, 0 },
+		{ SMTPOUT_PROTO_F_UNIMPLEMENTED, 0 },
+		{ SMTPOUT_PROTO_F_AUTH, 0 },
+		{ SMTPOUT_PROTO_F_REQUIRETLS, 0 },
+		{ SMTPOUT_PROTO_F_REQUIRETLS_AUTH, 0 },
+		{ (enum smtpout_proto_fail)99, 0 },
+	};
+	size_t i;
+	int audit, clear, tls, want, got;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		for (audit = 0; audit < 2; audit++)
+			for (clear = 0; clear < 2; clear++)
+				for (tls = 0; tls < 2; tls++) {
+					want = audit && (t[i].tls_only == 1 ?
+					    tls : t[i].tls_only == 2 ?
+					    !tls && clear : 0);
+					got = smtpout_proto_audit(audit, clear,
+					    tls, t[i].kind);
+					if (got != want)
+						fail_msg("kind %d audit=%d "
+						    "clear=%d tls=%d: %d",
+						    (int)t[i].kind, audit,
+						    clear, tls, got);
+				}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_ehlo),
 		cmocka_unit_test(test_xtext),
 		cmocka_unit_test(test_mail),

@@ -223,6 +223,98 @@ test_insecure_mx(void **state)
 	assert_int_equal(o.requirement, IPC_REQ_DANE);
 }
 
+/*
+ * The table's audit-only (doc/design.md §8): the verdict is the same as
+ * without it (what would be enforced is decided and logged), with the
+ * audit flags set for smtpout; cleartext only with cleartext-ok.
+ */
+static void
+test_audit_only(void **state)
+{
+	static const struct {
+		const char	*why;
+		int		 req;
+		const char	*src;
+		int		 dane;
+		int		 sts;
+		int		 match;
+		int		 memory;
+		int		 audit;
+		int		 clear;
+		/* expected */
+		int		 usable;
+		int		 out_req;
+		const char	*failure;
+		int		 out_clear;
+	} t[] = {
+		{ "usable TLSA: dane, audited", IPC_REQ_ENCRYPT, "floor",
+		  USABLE, VERDICT_STS_NONE, 0, 0, 1, 0,
+		  1, IPC_REQ_DANE, "", 0 },
+		{ "dane-only without TLSA: refused, tried (audit)",
+		  IPC_REQ_DANE_ONLY, "table", NONE, VERDICT_STS_NONE, 0, 0, 1,
+		  0, 0, IPC_REQ_DANE_ONLY, "dane-required", 0 },
+		{ "STS enforce, not listed: refused, tried (audit)",
+		  IPC_REQ_ENCRYPT, "floor", NONE, VERDICT_STS_ENFORCE, 0, 0, 1,
+		  0, 0, IPC_REQ_ENCRYPT, "validation-failure", 0 },
+		{ "TLSA lookup failed: refused, tried (audit)",
+		  IPC_REQ_ENCRYPT, "floor", FAILED, VERDICT_STS_NONE, 0, 0, 1,
+		  0, 0, IPC_REQ_ENCRYPT, "dnssec-invalid", 0 },
+		{ "memory dane, TLSA gone: refused, tried (audit)",
+		  IPC_REQ_ENCRYPT, "floor", NONE, VERDICT_STS_NONE, 0,
+		  IPC_REQ_DANE, 1, 0, 0, IPC_REQ_DANE, "dane-required", 0 },
+		{ "audit with cleartext-ok: the usual sources, and cleartext",
+		  IPC_REQ_ENCRYPT, "floor", USABLE, VERDICT_STS_NONE, 0, 0, 1,
+		  1, 1, IPC_REQ_DANE, "", 1 },
+		{ "no audit: the flags stay off", IPC_REQ_ENCRYPT, "floor",
+		  USABLE, VERDICT_STS_NONE, 0, 0, 0, 0,
+		  1, IPC_REQ_DANE, "", 0 },
+		{ "cleartext without audit-only is no audit flag",
+		  IPC_REQ_ENCRYPT, "floor", NONE, VERDICT_STS_NONE, 0, 0, 0,
+		  1, 1, IPC_REQ_ENCRYPT, "", 0 },
+	};
+	struct route_decision d;
+	struct verdict_in in;
+	struct verdict_host_in h;
+	struct verdict_out o, plain;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(&d, 0, sizeof(d));
+		d.requirement = t[i].req;
+		d.policy = route_req_name(t[i].req);
+		d.policy_src = t[i].src;
+		d.audit_only = t[i].audit;
+		d.audit_cleartext = t[i].clear;
+		memset(&in, 0, sizeof(in));
+		in.d = &d;
+		in.sts = t[i].sts;
+		in.memory = t[i].memory;
+		memset(&h, 0, sizeof(h));
+		h.dane = t[i].dane;
+		h.dane_why = "SERVFAIL";
+		h.sts_match = t[i].match;
+		h.mx_secure = 1;
+		verdict_host(&in, &h, &o);
+		print_message("%s\n", t[i].why);
+		assert_int_equal(o.usable, t[i].usable);
+		assert_int_equal(o.requirement, t[i].out_req);
+		assert_string_equal(o.failure, t[i].failure);
+		assert_int_equal(o.audit_only, t[i].audit);
+		assert_int_equal(o.audit_cleartext, t[i].out_clear);
+		/* the same verdict as without audit-only */
+		d.audit_only = d.audit_cleartext = 0;
+		verdict_host(&in, &h, &plain);
+		assert_int_equal(plain.usable, o.usable);
+		assert_int_equal(plain.requirement, o.requirement);
+		assert_string_equal(plain.policy, o.policy);
+		assert_string_equal(plain.policy_src, o.policy_src);
+		assert_string_equal(plain.failure, o.failure);
+		assert_int_equal(plain.audit_only, 0);
+		assert_int_equal(plain.audit_cleartext, 0);
+	}
+}
+
 static void
 test_rank(void **state)
 {
@@ -244,6 +336,7 @@ main(void)
 		cmocka_unit_test(test_precedence),
 		cmocka_unit_test(test_insecure_mx),
 		cmocka_unit_test(test_rank),
+		cmocka_unit_test(test_audit_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
