@@ -7,7 +7,7 @@ Makes one month of a small host's mail traffic, deterministic for a seed,
 and writes it twice:
   SEALPOST_LOG  sealpostd's log_file form (doc/design.md §9): in, queued,
                 out, policy, bounce lines (and a few lines in words), about
-                LINES lines in all;
+                LINES lines in all, each ending in seq=N (per process);
   POSTFIX_LOG   the same messages as a Postfix 3.7 mail.log (syslog form):
                 smtpd connect/TLS/client=/disconnect, cleanup message-id,
                 qmgr from=/removed, smtp TLS and to= status=, bounce.
@@ -62,6 +62,15 @@ def main():
     spn = pfn = msgs = rcpts = 0
     sp_buf, pf_buf = [], []
     stamp_cache = {}
+    seqs = {}
+
+    def spa(line):
+        # a sealpost line ends in seq=N, numbered per process (proc[pid])
+        # from 1 as sealpostd writes it (doc/design.md §9)
+        tag = line[line.index(" ") + 1:line.index("]: ") + 1]
+        n = seqs.get(tag, 0) + 1
+        seqs[tag] = n
+        sp_buf.append("%s seq=%d\n" % (line[:-1], n))
 
     def stamps(t):
         s = stamp_cache.get(t)
@@ -100,7 +109,7 @@ def main():
                           " %s with cipher TLS_AES_256_GCM_SHA384 (256/256 "
                           "bits)\n" % (sysl, spid, cl, tls))
         if rnd.random() < 0.03:
-            sp_buf.append("%s smtpin[%d]: in client=%s port=25 "
+            spa("%s smtpin[%d]: in client=%s port=25 "
                           "listener=smtp helo=client.example tls=%s "
                           "result=rejected reason=\"550 5.1.1 no such "
                           "user\"\n" % (iso, spid, cl, tls))
@@ -121,7 +130,7 @@ def main():
         rl = [rnd.choices(doms, cum_weights=cw)[0] for _ in range(n)]
         size = 1500 + rnd.randrange(30000)
         rc = " ".join("rcpt=user%d@%s" % (i, d) for i, d in enumerate(rl))
-        sp_buf.append("%s smtpin[%d]: in id=%s client=%s port=25 "
+        spa("%s smtpin[%d]: in id=%s client=%s port=25 "
                       "listener=smtp helo=client.example tls=%s%s "
                       "from=sender@client.example nrcpt=%d %s "
                       "msgid=\"<%s@client.example>\" size=%d "
@@ -129,7 +138,7 @@ def main():
                       % (iso, spid, qid, cl, tls,
                          " cipher=TLS_AES_256_GCM_SHA384 kx=X25519"
                          if tls != "none" else "", n, rc, qid, size))
-        sp_buf.append("%s queue[900]: queued id=%s size=%d nrcpt=%d "
+        spa("%s queue[900]: queued id=%s size=%d nrcpt=%d "
                       "via=\"smtpin[%d]\"\n" % (iso, qid, size, n, spid))
         spn += 2
         pf_buf.append("%s mx postfix/smtpd[%d]: %s: client=client.example"
@@ -166,7 +175,7 @@ def main():
                 iso2, sysl2 = stamps(tt)
                 dsn = {"sent": "2.0.0", "deferred": "4.7.5",
                        "bounced": "5.1.1"}[res]
-                sp_buf.append(
+                spa(
                     "%s smtpout[%d]: out id=%s rcpt=user%d@%s domain=%s "
                     "mx=mx.%s ip=%s policy=%s policy_src=%s %s "
                     "verify=%s result=%s dsn=%s failure=%s reply=\"%s\" "
@@ -204,7 +213,7 @@ def main():
                 pfn += 1
         if bounced:
             bqid = qid[:-1] + "b"
-            sp_buf.append("%s queue[900]: bounce id=%s bounce_id=%s "
+            spa("%s queue[900]: bounce id=%s bounce_id=%s "
                           "kind=failure to=sender@client.example nrcpt=1\n"
                           % (iso, qid, bqid))
             pf_buf.append("%s mx postfix/bounce[3000]: %s: sender "
@@ -218,21 +227,21 @@ def main():
         if seq % 500 == 0:
             d = rnd.choice(doms)
             if rnd.random() < 0.3:
-                sp_buf.append("%s policy[901]: policy domain=%s src=memory "
+                spa("%s policy[901]: policy domain=%s src=memory "
                               "memory=dane result=raised was=encrypt "
                               "policy=dane mx=mx.%s\n" % (iso, d, d))
             elif rnd.random() < 0.5:
-                sp_buf.append("%s policy[901]: policy domain=%s src=dane "
+                spa("%s policy[901]: policy domain=%s src=dane "
                               "result=failed failure=dnssec-invalid "
                               "detail=\"TLSA lookup of _25._tcp.mx.%s: "
                               "SERVFAIL\"\n" % (iso, d, d))
             else:
-                sp_buf.append("%s policy[901]: policy domain=%s "
+                spa("%s policy[901]: policy domain=%s "
                               "src=mta-sts mode=enforce id=2026%05d "
                               "max_age=604800 result=ok\n" % (iso, d, seq))
             spn += 1
         if seq % 20000 == 0:
-            sp_buf.append("%s sealpostd[1]: reload: configuration read\n"
+            spa("%s sealpostd[1]: reload: configuration read\n"
                           % iso)
             spn += 1
         if len(sp_buf) > 20000:

@@ -257,9 +257,11 @@ cli_audit_fmt_text(struct buf *b, struct cli_audit *a)
 	    cli_audit_fmt_line(b, "policy_src:", &a->out_src, NULL) == -1)
 		return -1;
 	doms = cli_audit_domains(a, &nd);
-	if (buf_printf(b, "\nDomains (out and policy lines): %zu%s", nd,
-	    a->dom_other.first >= 0 ? " (the rest under \"(other)\")" : "") ==
-	    -1 || (nd > CLI_AUDIT_FMT_DOMAINS && buf_printf(b, ", the top %d "
+	/* the "(other)" row is among the nd rows, but no domain */
+	if (buf_printf(b, "\nDomains (out and policy lines): ") == -1 ||
+	    (a->ndoms < nd ? buf_printf(b, "%zu kept apart, more under "
+	    "\"(other)\"", a->ndoms) : buf_printf(b, "%zu", a->ndoms)) == -1 ||
+	    (nd > CLI_AUDIT_FMT_DOMAINS && buf_printf(b, ", the top %d "
 	    "by out lines", CLI_AUDIT_FMT_DOMAINS) == -1) ||
 	    buf_printf(b, "; at most %zu kept apart\n", a->max_domains) == -1)
 		goto fail;

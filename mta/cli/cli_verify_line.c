@@ -21,10 +21,12 @@ static const char *const cli_verify_procs[] = {
 struct cli_verify_json {
 	char		event[16];
 	char		op[16];
+	char		chain[8];
 	char		proc[32];
 	char		prev[LOG_CHAIN_HEXLEN + 2];
 	long		pid;
 	uint64_t	seq;
+	uint64_t	n;		/* of a lost record */
 	unsigned	seen;		/* CLI_VERIFY_J_* bits */
 };
 
@@ -34,6 +36,8 @@ struct cli_verify_json {
 #define CLI_VERIFY_J_PREV	0x08
 #define CLI_VERIFY_J_PID	0x10
 #define CLI_VERIFY_J_SEQ	0x20
+#define CLI_VERIFY_J_CHAIN	0x40
+#define CLI_VERIFY_J_N		0x80
 
 static int
 cli_verify_digit(char c)
@@ -124,8 +128,8 @@ cli_verify_jstring(const char *s, size_t len, size_t *i, char *out,
 
 /*
  * A flat JSON object s[0..len) (RFC 8259: strings, numbers, true, false,
- * null; no nesting). Keeps event, op, proc, prev, pid and seq; one of
- * these twice is malformed. Returns 0 or -1 with *why.
+ * null; no nesting). Keeps event, op, proc, prev, pid, seq, chain and n;
+ * one of these twice is malformed. Returns 0 or -1 with *why.
  */
 static int
 cli_verify_json(const char *s, size_t len, struct cli_verify_json *j,
@@ -167,6 +171,10 @@ cli_verify_json(const char *s, size_t len, struct cli_verify_json *j,
 			bit = CLI_VERIFY_J_PID;
 		else if (strcmp(key, "seq") == 0)
 			bit = CLI_VERIFY_J_SEQ;
+		else if (strcmp(key, "chain") == 0)
+			bit = CLI_VERIFY_J_CHAIN;
+		else if (strcmp(key, "n") == 0)
+			bit = CLI_VERIFY_J_N;
 		if (bit != 0 && (j->seen & bit)) {
 			*why = "a key twice in one record";
 			return -1;
@@ -176,8 +184,9 @@ cli_verify_json(const char *s, size_t len, struct cli_verify_json *j,
 			if (cli_verify_jstring(s, len, &i, val, sizeof(val)) ==
 			    -1)
 				return -1;
-			if (bit == CLI_VERIFY_J_PID || bit == CLI_VERIFY_J_SEQ) {
-				*why = "pid or seq is not a number";
+			if (bit == CLI_VERIFY_J_PID ||
+			    bit == CLI_VERIFY_J_SEQ || bit == CLI_VERIFY_J_N) {
+				*why = "pid, seq or n is not a number";
 				return -1;
 			}
 			if (bit == CLI_VERIFY_J_EVENT)
@@ -188,6 +197,8 @@ cli_verify_json(const char *s, size_t len, struct cli_verify_json *j,
 				(void)strlcpy(j->proc, val, sizeof(j->proc));
 			else if (bit == CLI_VERIFY_J_PREV)
 				(void)strlcpy(j->prev, val, sizeof(j->prev));
+			else if (bit == CLI_VERIFY_J_CHAIN)
+				(void)strlcpy(j->chain, val, sizeof(j->chain));
 		} else {
 			start = i;
 			while (i < len && s[i] != ',' && s[i] != '}' &&
@@ -198,19 +209,23 @@ cli_verify_json(const char *s, size_t len, struct cli_verify_json *j,
 			}
 			if (i == start)
 				return -1;
-			if (bit == CLI_VERIFY_J_PID || bit == CLI_VERIFY_J_SEQ) {
+			if (bit == CLI_VERIFY_J_PID ||
+			    bit == CLI_VERIFY_J_SEQ || bit == CLI_VERIFY_J_N) {
 				if (cli_verify_number(s + start, i - start,
 				    &n) == -1) {
-					*why = "pid or seq is not a number";
+					*why = "pid, seq or n is not a number";
 					return -1;
 				}
 				if (bit == CLI_VERIFY_J_PID)
 					j->pid = (long)(n > 0x7fffffff ?
 					    0 : n);
-				else
+				else if (bit == CLI_VERIFY_J_SEQ)
 					j->seq = n;
+				else
+					j->n = n;
 			} else if (bit != 0) {
-				*why = "event, op, proc or prev is not a string";
+				*why = "event, op, proc, prev or chain is not "
+				    "a string";
 				return -1;
 			}
 		}
@@ -263,10 +278,21 @@ cli_verify_json_rec(const char *s, size_t len, struct cli_verify_rec *r,
 	if (r->has_prev)
 		memcpy(r->prev, j.prev, sizeof(r->prev));
 	r->json = 1;
-	if (strcmp(j.event, "log") == 0 && strcmp(j.op, "start") == 0)
+	if (strcmp(j.event, "log") != 0)
+		return CLI_VERIFY_P_REC;
+	if (strcmp(j.op, "start") == 0)
 		r->op = CLI_VERIFY_OP_START;
-	else if (strcmp(j.event, "log") == 0 && strcmp(j.op, "reopen") == 0)
+	else if (strcmp(j.op, "reopen") == 0)
 		r->op = CLI_VERIFY_OP_REOPEN;
+	else if (strcmp(j.op, "lost") == 0) {
+		if (!(j.seen & CLI_VERIFY_J_N) || j.n == 0) {
+			*why = "a lost record without its count n";
+			return CLI_VERIFY_P_BAD;
+		}
+		r->op = CLI_VERIFY_OP_LOST;
+		r->lost = j.n;
+	}
+	r->chain_yes = strcmp(j.chain, "yes") == 0;
 	return CLI_VERIFY_P_REC;
 }
 
@@ -301,12 +327,41 @@ cli_verify_tag(const char *s, size_t len, struct cli_verify_rec *r)
 	return p + 2 < len ? p + 3 : p + 2;
 }
 
-/* The text body s[0..len): seq=, prev= and the op of a log record. */
+/*
+ * The value of key (with its '=') among the plain words of s[0..len),
+ * those of a log record: log op=... chain=yes. Stops at a quoted value.
+ * Returns 0 with *val and *vlen, or -1.
+ */
+static int
+cli_verify_text_key(const char *s, size_t len, const char *key,
+    const char **val, size_t *vlen)
+{
+	size_t i = 0, w, klen = strlen(key);
+
+	while (i < len) {
+		for (w = i; w < len && s[w] != ' '; w++)
+			if (s[w] == '"')
+				return -1;
+		if (w - i >= klen && memcmp(s + i, key, klen) == 0) {
+			*val = s + i + klen;
+			*vlen = w - i - klen;
+			return 0;
+		}
+		i = w + 1;
+	}
+	return -1;
+}
+
+/*
+ * The text body s[0..len): seq=, prev= and the op of a log record (with
+ * chain= and the n= of a lost record).
+ */
 static enum cli_verify_parse
 cli_verify_text_body(const char *s, size_t len, struct cli_verify_rec *r,
     const char **why)
 {
-	size_t end = len, sp;
+	size_t end = len, sp, vlen;
+	const char *val;
 
 	*why = "no seq= at the end: cut, or not written by this sealpost";
 	if (len >= LOG_CHAIN_HEXLEN + 6 &&
@@ -327,10 +382,22 @@ cli_verify_text_body(const char *s, size_t len, struct cli_verify_rec *r,
 	if (sp == 0 || end - sp < 5 || memcmp(s + sp, "seq=", 4) != 0 ||
 	    cli_verify_number(s + sp + 4, end - sp - 4, &r->seq) == -1)
 		return CLI_VERIFY_P_BAD;
-	if (sp >= 14 && memcmp(s, "log op=start ", 13) == 0)
+	if (sp >= 13 && memcmp(s, "log op=start ", 13) == 0)
 		r->op = CLI_VERIFY_OP_START;
-	else if (sp >= 15 && memcmp(s, "log op=reopen ", 14) == 0)
+	else if (sp >= 14 && memcmp(s, "log op=reopen ", 14) == 0)
 		r->op = CLI_VERIFY_OP_REOPEN;
+	else if (sp >= 12 && memcmp(s, "log op=lost ", 12) == 0) {
+		if (cli_verify_text_key(s, sp - 1, "n=", &val, &vlen) == -1 ||
+		    cli_verify_number(val, vlen, &r->lost) == -1 ||
+		    r->lost == 0) {
+			*why = "a lost record without its count n=";
+			return CLI_VERIFY_P_BAD;
+		}
+		r->op = CLI_VERIFY_OP_LOST;
+	} else
+		return CLI_VERIFY_P_REC;
+	r->chain_yes = cli_verify_text_key(s, sp - 1, "chain=", &val,
+	    &vlen) == 0 && vlen == 3 && memcmp(val, "yes", 3) == 0;
 	return CLI_VERIFY_P_REC;
 }
 
@@ -358,6 +425,10 @@ cli_verify_parse_line(const char *line, size_t len, struct cli_verify_rec *r,
 		len--;
 	if (len == 0)
 		return CLI_VERIFY_P_OTHER;
+	if (memchr(line, '\0', len) != NULL) {
+		*why = "a NUL byte in the line";
+		return CLI_VERIFY_P_BAD;
+	}
 	if (len > CLI_VERIFY_LINE_MAX) {
 		*why = "line too long";
 		return CLI_VERIFY_P_BAD;

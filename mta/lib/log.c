@@ -7,6 +7,8 @@
  */
 #include "config.h"
 
+#include <sys/types.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -15,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,9 +47,28 @@ static int		 log_started;	/* the chain's start record is out */
 static int		 log_forkhook;	/* pthread_atfork registered */
 static uint64_t		 log_seq;	/* of the last record written */
 static char		 log_prev[LOG_CHAIN_HEXLEN + 1];
+static uint64_t		 log_nlost;	/* records of the chain not written */
+static int		 log_cut;	/* a write left part of a line */
 
 static void	log_chain_begin(const char *op);
 static void	log_put(int, const char *, size_t, const char *, size_t);
+
+/*
+ * fork(2) while another thread (the queue's flusher) holds log_mtx: the
+ * child would inherit it locked. So the lock is taken around the fork
+ * and let go on both sides; the forking thread never holds it there.
+ */
+static void
+log_atfork_prepare(void)
+{
+	(void)pthread_mutex_lock(&log_mtx);
+}
+
+static void
+log_atfork_parent(void)
+{
+	(void)pthread_mutex_unlock(&log_mtx);
+}
 
 /*
  * A child of fork(2) is a process of its own: its records carry its pid
@@ -57,7 +80,9 @@ log_atfork_child(void)
 	log_pid = getpid();
 	log_seq = 0;
 	log_started = 0;
-	(void)pthread_mutex_init(&log_mtx, NULL);
+	log_nlost = 0;
+	log_cut = 0;
+	(void)pthread_mutex_unlock(&log_mtx);
 }
 
 void
@@ -65,7 +90,8 @@ log_init(enum log_dest dest, const char *ident, const char *path, int verbose)
 {
 	/* each line names the process: one getpid(2) here, not per line */
 	log_pid = getpid();
-	if (!log_forkhook && pthread_atfork(NULL, NULL, log_atfork_child) == 0)
+	if (!log_forkhook && pthread_atfork(log_atfork_prepare,
+	    log_atfork_parent, log_atfork_child) == 0)
 		log_forkhook = 1;
 	log_ident = ident;
 	log_verbose = verbose;
@@ -86,10 +112,24 @@ log_init(enum log_dest dest, const char *ident, const char *path, int verbose)
 	}
 }
 
+/*
+ * Whether descriptors a and b are one file (st_dev and st_ino): a reopen
+ * of the file written to already is no new file (doc/design.md §9).
+ */
+static int
+log_same_file(int a, int b)
+{
+	struct stat sa, sb;
+
+	if (a == -1 || b == -1 || fstat(a, &sa) == -1 || fstat(b, &sb) == -1)
+		return 0;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 void
 log_reopen(void)
 {
-	int fd;
+	int fd, same;
 
 	if (log_dest != LOG_DEST_FILE)
 		return;
@@ -107,9 +147,10 @@ log_reopen(void)
 	}
 	(void)pthread_mutex_lock(&log_mtx);
 	if (log_filefd != -1) {
+		same = log_same_file(log_filefd, fd);
 		close(log_filefd);
 		log_filefd = fd;
-		if (log_started)
+		if (log_started && !same)
 			log_chain_begin("reopen");
 	} else
 		log_filefd = fd;
@@ -119,15 +160,18 @@ log_reopen(void)
 void
 log_use_fd(int fd)
 {
+	int same;
+
 	if (log_dest != LOG_DEST_FILE) {
 		close(fd);
 		return;
 	}
 	(void)pthread_mutex_lock(&log_mtx);
+	same = log_same_file(log_filefd, fd);
 	if (log_filefd != -1)
 		close(log_filefd);
 	log_filefd = fd;
-	if (log_started)
+	if (log_started && !same)
 		log_chain_begin("reopen");
 	(void)pthread_mutex_unlock(&log_mtx);
 }
@@ -197,29 +241,64 @@ log_cat(char *dst, size_t size, size_t *len, const char *p, size_t n)
 }
 
 /*
+ * Writes line[0..len) (with its newline) to fd whole, again after a
+ * short write; a line a failed write left in part is ended first (a
+ * newline before the next line, not part of any record). Returns 0, or
+ * -1 when the line did not get out whole.
+ */
+static int
+log_write(int fd, char *line, size_t len)
+{
+	size_t lead = log_cut ? 1 : 0, off = 0;
+	ssize_t w;
+
+	if (lead) {
+		/* line[-1] is ours to use: see log_rec */
+		line--;
+		line[0] = '\n';
+		len++;
+	}
+	while (off < len) {
+		w = write(fd, line + off, len - off);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	if (off == len) {
+		log_cut = 0;
+		return 0;
+	}
+	if (off > lead)
+		log_cut = 1;
+	else if (off == 1)
+		log_cut = 0;	/* the newline got out, nothing of the line */
+	return -1;
+}
+
+/*
  * Writes one record (doc/design.md §9). Text: head is the whole record
  * ("event k=v..." or a free-form message), rest is empty. JSON: head is
  * the "event" member, rest the members after it. Adds the prefix (file
  * and stderr: time, process, pid; syslog adds its own), seq= and, with
  * the chain, prev=, remembers the link to this record and writes it with
- * one write(2), so that lines of several processes never mix. The caller
- * holds log_mtx.
+ * one write(2), so that lines of several processes never mix. A record
+ * that does not get out whole (a full disk) has used its seq and its
+ * link all the same: it is counted in log_nlost. Returns 0, or -1 when
+ * the write failed. The caller holds log_mtx.
  */
-static void
-log_put(int pri, const char *head, size_t headlen, const char *rest,
+static int
+log_rec(int pri, const char *head, size_t headlen, const char *rest,
     size_t restlen)
 {
-	char rec[LOG_KV_MAX + 640], stamp[64], tail[128], pre[128];
+	char out[1 + LOG_KV_MAX + 640], stamp[64], tail[128], pre[128];
+	char *rec = out + 1;	/* out[0]: room for log_write's newline */
 	size_t len = 0, max, taillen, prelen = 0;
 	struct tm tm;
 	time_t now;
 	int n, fd;
 
-	if (log_configured && !log_started) {
-		/* a forked child's first record: its chain begins here */
-		log_started = 1;
-		log_chain_begin("start");
-	}
 	/*
 	 * Before log_format_set (start-up errors on a terminal, sealpostd
 	 * -n) there is no record stream yet: no seq, nothing counted.
@@ -246,11 +325,12 @@ log_put(int pri, const char *head, size_t headlen, const char *rest,
 		    log_seq, log_chain ? " prev=" : "",
 		    log_chain ? log_prev : "");
 	if (n < 0 || (size_t)n >= sizeof(tail))
-		return;
+		return 0;
 	taillen = (size_t)n;
 	if (!log_configured)
 		taillen = 0;	/* text only: json needs log_format_set */
-	max = sizeof(rec) - taillen - 1;	/* tail and newline always fit */
+	/* tail and newline always fit */
+	max = sizeof(out) - 1 - taillen - 1;
 	if (log_json) {
 		log_cat(rec, max, &len, "{", 1);
 		log_cat(rec, max, &len, head, headlen);
@@ -297,12 +377,56 @@ log_put(int pri, const char *head, size_t headlen, const char *rest,
 	if (log_chain)
 		(void)log_chain_hash(rec, len, log_prev);
 	if (log_dest == LOG_DEST_SYSLOG) {
+		/* syslog(3) says nothing of a loss (sealpost(8)) */
 		syslog(pri, "%s", rec);
-		return;
+		return 0;
 	}
 	rec[len++] = '\n';
 	fd = (log_dest == LOG_DEST_FILE && log_filefd != -1) ? log_filefd : 2;
-	(void)write(fd, rec, len);
+	if (log_write(fd, rec, len) == 0)
+		return 0;
+	if (log_configured)
+		log_nlost++;
+	return -1;
+}
+
+/*
+ * Writes `log op=lost n=N` for the N records of the chain whose writes
+ * failed, as a record of the chain (doc/design.md §9): its seq comes
+ * right after the N missing ones. When it fails too, it is one more to
+ * count. The caller holds log_mtx.
+ */
+static void
+log_lost(void)
+{
+	struct log_kv kv;
+
+	log_kv_init(&kv, "log");
+	log_kv_str(&kv, "op", "lost");
+	log_kv_fmt(&kv, "n", "%" PRIu64, log_nlost);
+	if ((kv.json ? log_rec(LOG_INFO, kv.line, kv.evlen,
+	    kv.line + kv.evlen, kv.len - kv.evlen) : log_rec(LOG_INFO,
+	    kv.line, kv.len, "", 0)) == 0)
+		log_nlost = 0;
+}
+
+/*
+ * Writes a record (see log_rec): a forked child's start record first,
+ * and the count of records lost before it when writes failed. The
+ * caller holds log_mtx.
+ */
+static void
+log_put(int pri, const char *head, size_t headlen, const char *rest,
+    size_t restlen)
+{
+	if (log_configured && !log_started) {
+		/* a forked child's first record: its chain begins here */
+		log_started = 1;
+		log_chain_begin("start");
+	}
+	if (log_nlost > 0)
+		log_lost();
+	(void)log_rec(pri, head, headlen, rest, restlen);
 }
 
 /*
@@ -318,7 +442,10 @@ log_chain_begin(const char *op)
 	if (!log_configured)
 		return;
 	if (strcmp(op, "start") == 0) {
+		/* a new chain: seq=1, prev all zeros, nothing lost in it */
 		memcpy(log_prev, log_chain_zero, sizeof(log_prev));
+		log_seq = 0;
+		log_nlost = 0;
 		log_started = 1;
 	}
 	log_kv_init(&kv, "log");
@@ -334,11 +461,12 @@ log_chain_begin(const char *op)
 
 /*
  * A free-form line as a JSON record: "event":"message" with its level
- * and text (cut, never inside an escape, to what a record holds). The
+ * and text (cut, never inside an escape, to what a record holds; a text
+ * cut here or before, truncated set, is followed by "truncated":1). The
  * caller holds log_mtx.
  */
 static void
-log_json_msg(int pri, const char *msg, size_t len)
+log_json_msg(int pri, const char *msg, size_t len, int truncated)
 {
 	char rest[LOG_KV_MAX], esc[LOG_KV_MAX];
 	const size_t limit = sizeof(esc) - 64;
@@ -348,10 +476,12 @@ log_json_msg(int pri, const char *msg, size_t len)
 	while ((need = log_json_escape(esc, limit, msg, len)) >= limit) {
 		cut = (need - limit) / 6 + 1;
 		len -= cut < len ? cut : len;
+		truncated = 1;
 	}
 	elen = strlen(esc);
-	n = snprintf(rest, sizeof(rest), ",\"level\":\"%s\",\"text\":%.*s",
-	    log_level_name(pri), (int)elen, esc);
+	n = snprintf(rest, sizeof(rest), ",\"level\":\"%s\",\"text\":%.*s%s",
+	    log_level_name(pri), (int)elen, esc,
+	    truncated ? ",\"truncated\":1" : "");
 	if (n < 0 || (size_t)n >= sizeof(rest))
 		return;
 	log_put(pri, "\"event\":\"message\"", 17, rest, (size_t)n);
@@ -366,22 +496,26 @@ static void
 log_vmsg(int pri, int with_errno, const char *fmt, va_list ap)
 {
 	char msg[LOG_KV_MAX];
-	int saved = errno, n;
+	int saved = errno, n, cut;
 	size_t i, len;
 
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (n < 0)
 		return;
+	cut = (size_t)n >= sizeof(msg);
 	len = strlen(msg);
-	if (with_errno)
-		(void)snprintf(msg + len, sizeof(msg) - len, ": %s",
+	if (with_errno) {
+		n = snprintf(msg + len, sizeof(msg) - len, ": %s",
 		    strerror(saved));
+		if (n < 0 || (size_t)n >= sizeof(msg) - len)
+			cut = 1;
+	}
 	for (i = 0; msg[i] != '\0'; i++)
 		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
 			msg[i] = '?';
 	(void)pthread_mutex_lock(&log_mtx);
 	if (log_json)
-		log_json_msg(pri, msg, i);
+		log_json_msg(pri, msg, i, cut);
 	else
 		log_put(pri, msg, i, "", 0);
 	(void)pthread_mutex_unlock(&log_mtx);

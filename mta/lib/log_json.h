@@ -27,7 +27,7 @@ size_t	log_json_escape(char *dst, size_t dstsize, const char *src,
 
 /*
  * Whether key is one of the schema's number keys (pid, seq, port, uid,
- * nrcpt, size, delay, attempt, max_age, truncated). Returns 1 or 0.
+ * nrcpt, size, delay, attempt, max_age, truncated, n). Returns 1 or 0.
  */
 int	log_json_numeric_key(const char *key);
 

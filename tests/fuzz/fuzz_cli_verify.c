@@ -5,8 +5,9 @@
  * newlines; each line is parsed, and every record goes through one chain
  * state. Checked: a record points inside its line, its process name is
  * NUL-terminated and not empty, its pid positive, a prev= is 64 hex
- * digits, a malformed line always says why; the chains count every
- * record and never report more breaks than records plus gaps. Invariants
+ * digits, a lost record counts at least one, a malformed line always
+ * says why; the chains (the lines spread over two files) count every
+ * record and never report more than three breaks per record. Invariants
  * that fail abort(), which both drivers report. Linked by
  * tests/fuzz/fuzz_cli_verify only.
  */
@@ -29,14 +30,15 @@ int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 } while (0)
 
 static void
-fuzz_report(void *arg, const char *where, const char *proc, long pid,
-    int is_break, const char *msg)
+fuzz_report(void *arg, const char *file, uint64_t line, const char *proc,
+    long pid, enum cli_verify_kind kind, const char *msg)
 {
 	size_t *n = arg;
 
-	FUZZ_CHECK(where != NULL && proc != NULL && msg != NULL);
-	FUZZ_CHECK(pid > 0 && msg[0] != '\0');
-	(void)is_break;
+	FUZZ_CHECK(file != NULL && proc != NULL && msg != NULL);
+	FUZZ_CHECK(line > 0 && pid > 0 && msg[0] != '\0');
+	FUZZ_CHECK(kind == CLI_VERIFY_NOTE || kind == CLI_VERIFY_BREAK ||
+	    kind == CLI_VERIFY_LOST);
 	(*n)++;
 }
 
@@ -46,12 +48,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *s = (const char *)data, *nl, *why;
 	struct cli_verify v;
 	struct cli_verify_rec r;
-	size_t off = 0, len, nreports = 0, nrec = 0;
+	size_t off = 0, len, nreports = 0, nrec = 0, file = 0;
+	uint64_t line = 0;
 	enum cli_verify_parse p;
 
 	if (cli_verify_init(&v, fuzz_report, &nreports) == -1)
 		return 0;
+	if (cli_verify_add_file(&v, "fuzz.1") != 0 ||
+	    cli_verify_add_file(&v, "fuzz") != 1) {
+		cli_verify_free(&v);
+		return 0;
+	}
 	while (off < size) {
+		line++;
+		if (file == 0 && line > 4) {	/* the rest in a later file */
+			file = 1;
+			line = 1;
+		}
 		nl = memchr(s + off, '\n', size - off);
 		len = nl != NULL ? (size_t)(nl - (s + off)) : size - off;
 		p = cli_verify_parse_line(s + off, len, &r, &why);
@@ -63,7 +76,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(r.pid > 0);
 			FUZZ_CHECK(!r.has_prev ||
 			    log_chain_valid(r.prev, strlen(r.prev)));
-			FUZZ_CHECK(cli_verify_record(&v, &r, "fuzz:1") == 0);
+			FUZZ_CHECK(r.op != CLI_VERIFY_OP_LOST || r.lost > 0);
+			FUZZ_CHECK(cli_verify_record(&v, &r, file, line) ==
+			    0);
 			nrec++;
 		} else if (p == CLI_VERIFY_P_BAD)
 			FUZZ_CHECK(why != NULL && why[0] != '\0');

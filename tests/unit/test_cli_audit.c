@@ -460,6 +460,7 @@ static void
 test_caps(void **state)
 {
 	struct cli_audit_filter f = { -1, -1, NULL, NULL };
+	struct buf b;
 	char line[256];
 	const char *why;
 	size_t i;
@@ -480,6 +481,14 @@ test_caps(void **state)
 	assert_int_equal(audit.ev_total, 100);
 	assert_string_equal(audit.ev[99 % CLI_AUDIT_EVENTS_MAX].domain,
 	    "d99.test");
+	/* the report counts domains, not the "(other)" row */
+	buf_init(&b, 1 << 20);
+	assert_int_equal(cli_audit_fmt(&b, &audit, 0), 0);
+	assert_int_equal(buf_append(&b, "", 1), 0);
+	if (strstr(b.data, "\nDomains (out and policy lines): 3 kept apart, "
+	    "more under \"(other)\"; at most 3 kept apart\n") == NULL)
+		fail_msg("no domain count in:\n%s", b.data);
+	buf_free(&b);
 	for (i = 0; i < 2000; i++) {
 		n = snprintf(line, sizeof(line), "2026-12-05T10:00:00+0000 "
 		    "smtpin[3]: in client=192.0.%zu.%zu tls=none "
