@@ -413,6 +413,8 @@ enum ipc_policy_op {
 	IPC_POLICY_SHOW = 1,		/* the plan as text */
 	IPC_POLICY_SHOW_JSON,		/* the plan as one JSON object */
 	IPC_POLICY_FORGET,		/* drop the downgrade memory */
+	IPC_POLICY_SHOW_SELF,		/* JSON, this host kept among the
+					   MX (sealpost check --self) */
 };
 
 struct ipc_policy_query {

@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "cli_audit.h"
+#include "cli_check.h"
 #include "cli_verify.h"
 #include "lib/args.h"
 
@@ -33,6 +34,7 @@ static const struct {
 	{ "status", cli_status, "show the running processes" },
 	{ "policy", cli_policy, "show the outbound plan for a domain" },
 	{ "tlsa", cli_tlsa, "print the TLSA records to publish" },
+	{ "check", cli_check, "check a domain's mail security live" },
 	{ "queue", cli_queue, "list the queue (also run as mailq)" },
 	{ "show", cli_show, "show a queued message and its attempts" },
 	{ "audit", cli_audit, "report hop encryption from the log" },

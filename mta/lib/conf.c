@@ -69,6 +69,8 @@ static const struct conf_key conf_keys[] = {
 	    CONF_L(tls_cert_file, ntls_cert_file), 0, NULL },
 	{ "tls_key_file", CONF_T_PATHS, CONF_L(tls_key_file, ntls_key_file),
 	    0, NULL },
+	{ "tls_next_key_file", CONF_T_PATHS,
+	    CONF_L(tls_next_key_file, ntls_next_key_file), 0, NULL },
 	{ "tls_priority", CONF_T_STRING, CONF_F(tls_priority), 0, 0, 0,
 	    NULL },
 	{ "smtpin_tls", CONF_T_ENUM, CONF_F(smtpin_tls), 0, 0, 0,

@@ -106,6 +106,10 @@ struct conf {
 	size_t			ntls_cert_file;
 	char			tls_key_file[CONF_MAX_CERTS][CONF_PATH_MAX];
 	size_t			ntls_key_file;
+	/* the key (or certificate) of the next rollover, per certificate:
+	   read only by `sealpost check --self` (doc/design.md §8) */
+	char			tls_next_key_file[CONF_MAX_CERTS][CONF_PATH_MAX];
+	size_t			ntls_next_key_file;
 	char			tls_priority[512];
 	enum conf_smtpin_tls	smtpin_tls;
 	struct netaddr_net	smtpin_cleartext_networks[CONF_MAX_NETS];

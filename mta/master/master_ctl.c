@@ -219,7 +219,8 @@ master_ctl_policy_query_parse(const void *data, size_t len,
 		return -1;
 	memcpy(q, data, sizeof(*q));
 	if (q->ctl != 0 || (q->op != IPC_POLICY_SHOW &&
-	    q->op != IPC_POLICY_SHOW_JSON && q->op != IPC_POLICY_FORGET))
+	    q->op != IPC_POLICY_SHOW_JSON && q->op != IPC_POLICY_FORGET &&
+	    q->op != IPC_POLICY_SHOW_SELF))
 		return -1;
 	if (q->domain[0] == '\0' ||
 	    strnlen(q->domain, sizeof(q->domain)) == sizeof(q->domain))

@@ -179,10 +179,12 @@ int	policyd_lookup(struct policyd_lookups *, const char *domain,
 	    uint64_t req, uint32_t tag);
 /*
  * Resolves domain afresh (no plan cache) for sealpost policy and calls
- * cb with the explanation, text or JSON (policyd_explain.c).
+ * cb with the explanation (policyd_explain.c): mode 0 text, 1 JSON, 2
+ * JSON with this host kept among the MX hosts instead of the loop's
+ * deferral (sealpost check --self judges its own MX, doc/design.md §8).
  */
 void	policyd_lookup_explain(struct policyd_lookups *, const char *domain,
-	    uint64_t ctl, int json, policyd_explain_cb cb, void *arg);
+	    uint64_t ctl, int mode, policyd_explain_cb cb, void *arg);
 /*
  * Drops the cached plan of domain (its memory was forgotten); a lookup
  * of it under way still answers its requests but its plan is not

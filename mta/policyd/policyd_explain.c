@@ -6,7 +6,8 @@
  * addresses, their DNSSEC state, its TLSA records and whether each is
  * usable, the MTA-STS record and policy (mode, age, patterns), the
  * downgrade memory, and the requirement of each host with where it came
- * from; as text for a person or (--json) as one JSON object.
+ * from, and the TLS-RPT record (RFC 8460 §3) that sealpost check judges;
+ * as text for a person or (--json) as one JSON object.
  * Linked by the policy binary.
  */
 #include "config.h"
@@ -198,6 +199,43 @@ policyd_x_tlsa(const struct plan_tlsa_answer *t, size_t j, char *out,
 		(void)strlcat(out, "...", size);
 }
 
+/* Appends the data of TLSA record j whole, in hex, to b. 0 or -1. */
+static int
+policyd_x_tlsa_hex(const struct plan_tlsa_answer *t, size_t j, struct buf *b)
+{
+	static const char hex[] = "0123456789abcdef";
+	const struct plan_tlsa_rec *rec = &t->rec[j];
+	char two[2];
+	size_t k;
+
+	for (k = 0; k < rec->len; k++) {
+		two[0] = hex[t->pool[rec->off + k] >> 4];
+		two[1] = hex[t->pool[rec->off + k] & 15];
+		if (buf_append(b, two, 2) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * TXT record i of the TLS-RPT answer as a C string: a NUL or a byte
+ * outside printable ASCII becomes '?' (the record is ASCII, RFC 8460
+ * §3), so it is safe in a line and in JSON.
+ */
+static void
+policyd_x_txt(const struct plan_txt_answer *t, size_t i, char *out,
+    size_t size)
+{
+	size_t k, n = t->len[i] < size - 1 ? t->len[i] : size - 1;
+
+	for (k = 0; k < n; k++) {
+		unsigned char c = (unsigned char)t->txt[i][k];
+
+		out[k] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	out[n] = '\0';
+}
+
 static int
 policyd_x_usable(const struct plan_tlsa_answer *t, size_t j)
 {
@@ -309,6 +347,23 @@ policyd_x_text(const struct policyd_run *r, struct buf *b)
 	} else
 		e |= buf_printf(b, "MTA-STS  not consulted (%s)\n",
 		    r->d.relayed ? "relayed" : "the table decides");
+	if (r->tlsrpt != NULL) {
+		const struct plan_txt_answer *tr = r->tlsrpt;
+		char txt[PLAN_TXT_LEN + 1];
+
+		if (tr->r.status == PLAN_DNS_RECORDS && tr->n > 0)
+			for (j = 0; j < tr->n; j++) {
+				policyd_x_txt(tr, j, txt, sizeof(txt));
+				e |= buf_printf(b, "TLS-RPT  _smtp._tls.%s: "
+				    "\"%s\"%s\n", r->domain, txt, tr->r.ad ?
+				    " (DNSSEC-secure)" : "");
+			}
+		else
+			e |= buf_printf(b, "TLS-RPT  _smtp._tls.%s: %s%s%s\n",
+			    r->domain, policyd_x_dns(tr->r.status),
+			    tr->r.status == PLAN_DNS_TEMP ? ": " : "",
+			    tr->r.status == PLAN_DNS_TEMP ? tr->r.why : "");
+	}
 	if (r->mem != NULL) {
 		policyd_x_time(r->mem->first, t1, sizeof(t1));
 		policyd_x_time(r->mem->last, t2, sizeof(t2));
@@ -365,7 +420,14 @@ policyd_x_jhost(const struct policyd_run *r, size_t i, struct buf *b)
 		e |= policyd_x_kv(b, &g, "record", rec);
 		e |= policyd_x_kb(b, &g, "usable",
 		    policyd_x_usable(dn->tlsa, j));
-		e |= buf_append(b, "}", 1);
+		/* whole, for sealpost check's match against a certificate */
+		e |= policyd_x_kn(b, &g, "usage", dn->tlsa->rec[j].usage);
+		e |= policyd_x_kn(b, &g, "selector",
+		    dn->tlsa->rec[j].selector);
+		e |= policyd_x_kn(b, &g, "mtype", dn->tlsa->rec[j].mtype);
+		e |= buf_append(b, ",\"data\":\"", 9);
+		e |= policyd_x_tlsa_hex(dn->tlsa, j, b);
+		e |= buf_append(b, "\"}", 2);
 	}
 	e |= buf_append(b, "]", 1);
 	if (r->plan->p.status == IPC_PLAN_OK) {
@@ -436,6 +498,27 @@ policyd_x_jsonall(const struct policyd_run *r, struct buf *b)
 	}
 	e |= policyd_x_kv(b, &g, "failure", st->failure);
 	e |= policyd_x_kv(b, &g, "detail", st->detail);
+	e |= buf_append(b, "},\"tlsrpt\":{", 12);
+	g = 1;
+	if (r->tlsrpt != NULL) {
+		const struct plan_txt_answer *tr = r->tlsrpt;
+		char txt[PLAN_TXT_LEN + 1];
+
+		e |= policyd_x_kv(b, &g, "lookup", policyd_x_dns(tr->r.status));
+		e |= policyd_x_kv(b, &g, "problem", tr->r.status ==
+		    PLAN_DNS_TEMP ? tr->r.why : "");
+		e |= policyd_x_kb(b, &g, "secure", tr->r.ad);
+		e |= buf_append(b, ",\"records\":[", 12);
+		for (i = 0; tr->r.status == PLAN_DNS_RECORDS && i < tr->n;
+		    i++) {
+			policyd_x_txt(tr, i, txt, sizeof(txt));
+			if (i > 0)
+				e |= buf_append(b, ",", 1);
+			e |= policyd_x_json(b, txt);
+		}
+		e |= buf_append(b, "]", 1);
+	} else
+		e |= policyd_x_kv(b, &g, "lookup", "none");
 	e |= buf_append(b, "},\"memory\":{", 12);
 	g = 1;
 	e |= policyd_x_kv(b, &g, "level", r->mem != NULL ?

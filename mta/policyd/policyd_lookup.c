@@ -34,7 +34,8 @@
 /* One query of a run: which answer slot it fills. */
 struct policyd_q {
 	struct policyd_run	*run;
-	int			 kind;		/* 0 MX, 1 A, 2 AAAA, 3 TLSA */
+	int			 kind;		/* 0 MX, 1 A, 2 AAAA, 3 TLSA,
+						   4 TXT _smtp._tls (explain) */
 	size_t			 idx;
 };
 
@@ -308,6 +309,7 @@ policyd_run_free(struct policyd_run *r)
 	for (i = 0; i < IPC_PLAN_HOSTS_MAX; i++)
 		free(r->dane[i].tlsa);
 	free(r->plan);
+	free(r->tlsrpt);
 	free(r);
 }
 
@@ -523,7 +525,7 @@ policyd_run_finish(struct policyd_run *r)
 static void
 policyd_run_maybe_finish(struct policyd_run *r)
 {
-	if (r->dns_done && !r->sts_wait)
+	if (r->dns_done && !r->sts_wait && !r->tlsrpt_wait)
 		policyd_run_finish(r);
 }
 
@@ -640,6 +642,29 @@ policyd_run_answer(void *arg, const uint8_t *abuf, size_t alen,
 	struct plan_addr_answer *a;
 	const char *name;
 
+	if (q->kind == 4) {
+		/* outside the stages' count: only the finish waits for it */
+		free(q);
+		r->tlsrpt_wait = 0;
+		if (err != NULL)
+			plan_answer_fail(&r->tlsrpt->r, err);
+		else {
+			char qname[PLAN_NAME_MAX + 16];
+			int n;
+
+			/* it fitted when asked (policyd_run_ask_tlsrpt) */
+			n = snprintf(qname, sizeof(qname), "_smtp._tls.%s",
+			    r->domain);
+			if (n < 0 || (size_t)n >= sizeof(qname))
+				plan_answer_fail(&r->tlsrpt->r,
+				    "name too long");
+			else
+				(void)plan_answer_txt(abuf, alen, qname, trust,
+				    r->tlsrpt);
+		}
+		policyd_run_maybe_finish(r);
+		return;
+	}
 	if (q->kind == 3) {
 		policyd_run_tlsa_answer(r, q->idx, abuf, alen, err);
 	} else if (q->kind == 0) {
@@ -687,6 +712,32 @@ policyd_run_ask(struct policyd_run *r, const char *name, uint16_t qtype,
 	q->idx = idx;
 	r->pending++;
 	policyd_dns_query(r->ls->dns, name, qtype, policyd_run_answer, q);
+}
+
+/*
+ * For an explanation (sealpost policy, sealpost check): the TLS-RPT TXT
+ * record _smtp._tls.D (RFC 8460 §3), which no plan needs; its answer is
+ * counted apart from the stages (tlsrpt_wait), doc/design.md §8.
+ */
+static void
+policyd_run_ask_tlsrpt(struct policyd_run *r)
+{
+	char qname[PLAN_NAME_MAX + 16];
+	struct policyd_q *q;
+	int n;
+
+	n = snprintf(qname, sizeof(qname), "_smtp._tls.%s", r->domain);
+	if (n < 0 || (size_t)n >= sizeof(qname) || r->domain[0] == '[')
+		return;		/* an address literal has no record */
+	if ((r->tlsrpt = calloc(1, sizeof(*r->tlsrpt))) == NULL ||
+	    (q = malloc(sizeof(*q))) == NULL)
+		fatal("policy: query");
+	q->run = r;
+	q->kind = 4;
+	q->idx = 0;
+	r->tlsrpt_wait = 1;
+	policyd_dns_query(r->ls->dns, qname, DNS_WIRE_TYPE_TXT,
+	    policyd_run_answer, q);
 }
 
 /*
@@ -784,8 +835,9 @@ policyd_run_step(struct policyd_run *r)
 			rnd[i] = arc4random();
 		plan_mx_sort(&r->mx, rnd);
 	}
+	/* check --self: this host is an MX to judge, not a loop */
 	(void)plan_targets(r->domain, &r->d, r->d.hop.nomx ? NULL : &r->mx,
-	    cfg->hostname, &r->tg);
+	    r->explain_self ? NULL : cfg->hostname, &r->tg);
 	r->stage = 1;
 	/* held while sending: an answer given at once cannot finish it */
 	r->pending = 1;
@@ -824,6 +876,7 @@ policyd_run_start(struct policyd_lookups *ls, const char *domain,
 	r->ls = ls;
 	if (proto != NULL) {
 		r->explain = proto->explain;
+		r->explain_self = proto->explain_self;
 		r->ctl = proto->ctl;
 		r->ecb = proto->ecb;
 		r->earg = proto->earg;
@@ -847,6 +900,8 @@ policyd_run_start(struct policyd_lookups *ls, const char *domain,
 	}
 	if (!r->d.hop.nomx)
 		policyd_run_ask(r, r->d.hop.host, DNS_WIRE_TYPE_MX, 0, 0);
+	if (r->explain)
+		policyd_run_ask_tlsrpt(r);
 	if (--r->pending == 0)
 		policyd_run_step(r);
 	return 0;
@@ -900,13 +955,14 @@ policyd_lookup(struct policyd_lookups *ls, const char *domain, uint64_t req,
 
 void
 policyd_lookup_explain(struct policyd_lookups *ls, const char *domain,
-    uint64_t ctl, int json, policyd_explain_cb cb, void *arg)
+    uint64_t ctl, int mode, policyd_explain_cb cb, void *arg)
 {
 	struct policyd_run proto;
 
 	/* a fresh lookup, not from the plan cache: "what it would do now" */
 	memset(&proto, 0, sizeof(proto));
-	proto.explain = json ? 2 : 1;
+	proto.explain = mode > 0 ? 2 : 1;
+	proto.explain_self = mode == 2;
 	proto.ctl = ctl;
 	proto.ecb = cb;
 	proto.earg = arg;

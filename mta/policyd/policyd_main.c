@@ -360,7 +360,7 @@ policyd_ctl_query(struct child *c, const struct ipc_msg *msg)
 		    policyd_literal(&pd, q.domain, sizeof(q.domain), &plan) ==
 		    0) {
 			/* an address literal: no DNS, the floor (§8) */
-			if (q.op == IPC_POLICY_SHOW_JSON)
+			if (q.op != IPC_POLICY_SHOW)
 				n = snprintf(text, sizeof(text), "{\"domain\":"
 				    "\"%s\",\"route\":\"literal\",\"hosts\":"
 				    "[{\"name\":\"%s\",\"port\":25,"
@@ -399,8 +399,10 @@ policyd_ctl_query(struct child *c, const struct ipc_msg *msg)
 		return;
 	case IPC_POLICY_SHOW:
 	case IPC_POLICY_SHOW_JSON:
+	case IPC_POLICY_SHOW_SELF:
 		policyd_lookup_explain(pd.lookups, domain, q.ctl,
-		    q.op == IPC_POLICY_SHOW_JSON, policyd_ctl_explained, &pd);
+		    q.op == IPC_POLICY_SHOW ? 0 : q.op == IPC_POLICY_SHOW_JSON ?
+		    1 : 2, policyd_ctl_explained, &pd);
 		return;
 	default:
 		fatalx("%s: policy query with unknown op %d", c->title, q.op);

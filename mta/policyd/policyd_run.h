@@ -61,9 +61,15 @@ struct policyd_run {
 						   joins it */
 	/* sealpost policy: an explanation instead of a plan */
 	int			 explain;	/* 0, 1 text, 2 JSON */
+	int			 explain_self;	/* this host is kept among
+						   the MX (check --self) */
 	uint64_t		 ctl;
 	policyd_explain_cb	 ecb;
 	void			*earg;
+	/* explain only: the TLS-RPT record _smtp._tls.D (RFC 8460 §3),
+	   for sealpost check (doc/design.md §8) */
+	int			 tlsrpt_wait;	/* its TXT query runs */
+	struct plan_txt_answer	*tlsrpt;	/* owned, or NULL */
 };
 
 /* Record j of a TLSA answer as policy/dane.c takes it (data borrowed). */

@@ -19,7 +19,7 @@
 
 enum {
 	T_OK, T_BAD_CTL, T_OP0, T_OP4, T_OPNEG, T_EMPTY, T_UNTERMINATED,
-	T_FULL, T_SHORT, T_LONG, T_JSON, T_FORGET
+	T_FULL, T_SHORT, T_LONG, T_JSON, T_FORGET, T_SELF
 };
 
 static size_t
@@ -39,7 +39,7 @@ query(int kind, uint8_t *buf, size_t size)
 		q.op = 0;
 		break;
 	case T_OP4:
-		q.op = IPC_POLICY_FORGET + 1;
+		q.op = IPC_POLICY_SHOW_SELF + 1;
 		break;
 	case T_OPNEG:
 		q.op = -1;
@@ -66,6 +66,9 @@ query(int kind, uint8_t *buf, size_t size)
 	case T_FORGET:
 		q.op = IPC_POLICY_FORGET;
 		break;
+	case T_SELF:
+		q.op = IPC_POLICY_SHOW_SELF;
+		break;
 	}
 	assert_true(len <= size);
 	memset(buf, 0, size);
@@ -80,7 +83,8 @@ test_query(void **state)
 		int	kind;
 		int	want;
 	} cases[] = {
-		{ T_OK, 0 }, { T_JSON, 0 }, { T_FORGET, 0 }, { T_FULL, 0 },
+		{ T_OK, 0 }, { T_JSON, 0 }, { T_FORGET, 0 }, { T_SELF, 0 },
+		{ T_FULL, 0 },
 		{ T_BAD_CTL, -1 }, { T_OP0, -1 }, { T_OP4, -1 },
 		{ T_OPNEG, -1 }, { T_EMPTY, -1 }, { T_UNTERMINATED, -1 },
 		{ T_SHORT, -1 }, { T_LONG, -1 },
