@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "cli_audit.h"
+#include "cli_audit_recv.h"
 #include "lib/buf.h"
 
 #define CLI_AUDIT_CHUNK		(1024 * 1024)	/* one read */
@@ -49,7 +50,10 @@ cli_audit_usage(FILE *f, const char *progname)
 	    "recipient domain\n"
 	    "  --id ID       only records of this queue id\n"
 	    "  --json        one JSON object (sealpost(8) lists its "
-	    "members)\n", progname);
+	    "members)\n"
+	    "       %s audit --message FILE|-|ID [--json]\n"
+	    "  the hop-by-hop TLS of one message from its Received "
+	    "fields\n", progname, progname);
 }
 
 /* One line: parsed and counted. */
@@ -171,6 +175,11 @@ cli_audit(struct cli *cli, int argc, char **argv)
 	    "--domain", "--id" };
 	int i, k, json = 0, missing, status, nfiles = 0;
 
+	/* --message: one message's Received chain (cli_audit_msg.c) */
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strncmp(argv[i], "--message", 9) == 0 &&
+		    (argv[i][9] == '\0' || argv[i][9] == '='))
+			return cli_audit_msg(cli, argc, argv);
 	for (i = 1; i < argc; i++) {
 		missing = 0;
 		if (strcmp(argv[i], "--") == 0) {

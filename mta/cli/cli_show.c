@@ -5,8 +5,9 @@
  * envelope, its attempt history, the content), then an IPC_QUEUE_END
  * (doc/design.md §3). The CLI reads the files through the descriptors
  * (it never opens a path in the spool), up to the end of the header
- * unless --body, and cli_show_fmt.c says what is printed. Linked by the
- * sealpost binary.
+ * unless --body, and cli_show_fmt.c says what is printed. The same query
+ * gives `sealpost audit --message ID` its message (cli_show_content).
+ * Linked by the sealpost binary.
  */
 #include "config.h"
 
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_audit_recv.h"
 #include "lib/buf.h"
 #include "lib/ipc.h"
 
@@ -335,6 +337,44 @@ out:
 	buf_free(&hist);
 	buf_free(&content);
 	buf_free(&out);
+	free(frame);
+	close(s);
+	return rc;
+}
+
+/*
+ * The query of `sealpost show ID` for `sealpost audit --message ID`
+ * (cli_audit_msg.c): only the content, up to the end of its header.
+ */
+int
+cli_show_content(struct cli *cli, const char *id, struct buf *b)
+{
+	struct ipc_queue_query q;
+	struct cli_show_files f;
+	void *frame;
+	int s, i, rc;
+
+	memset(&q, 0, sizeof(q));
+	memset(&f, 0, sizeof(f));
+	q.op = IPC_QUEUE_SHOW;
+	q.max = 1;
+	if (strlcpy(q.id, id, sizeof(q.id)) >= sizeof(q.id)) {
+		fprintf(stderr, "%s: %s: not a queue id\n", cli->progname, id);
+		return EX_DATAERR;
+	}
+	if ((frame = malloc(IPC_FRAME_MAX + 1)) == NULL) {
+		perror(cli->progname);
+		return EX_OSERR;
+	}
+	s = cli_connect(cli);
+	if ((rc = cli_show_ask(cli, s, &q, &f, frame)) == 0) {
+		rc = EX_PROTOCOL;	/* cli_show_ask: a content comes */
+		for (i = 0; i < f.n; i++)
+			if (f.kind[i] == IPC_QUEUE_F_CONTENT)
+				rc = cli_show_read(cli, f.fd[i], b, 0, 1,
+				    "message") == -1 ? EX_IOERR : 0;
+	}
+	cli_show_close(&f);
 	free(frame);
 	close(s);
 	return rc;
