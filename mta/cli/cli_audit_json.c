@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli_audit.h"
+#include "cli_pure.h"
 
 struct cli_audit_json {
 	const char	*s;
@@ -29,24 +30,8 @@ cli_audit_json_ws(struct cli_audit_json *j)
 static int
 cli_audit_json_hex4(struct cli_audit_json *j, unsigned *v)
 {
-	size_t i;
-	char c;
-
-	if (j->len - j->p < 4)
+	if (cli_hex4(j->s + j->p, j->len - j->p, v) == -1)
 		return -1;
-	*v = 0;
-	for (i = 0; i < 4; i++) {
-		c = j->s[j->p + i];
-		*v <<= 4;
-		if (c >= '0' && c <= '9')
-			*v |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			*v |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			*v |= (unsigned)(c - 'A' + 10);
-		else
-			return -1;
-	}
 	j->p += 4;
 	return 0;
 }

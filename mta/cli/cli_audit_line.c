@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli_audit.h"
+#include "cli_pure.h"
 
 /* The structured events of doc/design.md §9. */
 static const char *const cli_audit_line_events[] = {
@@ -38,19 +39,6 @@ cli_audit_line_digits(const char *s, size_t len, size_t n, int *v)
 	return 0;
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t
-cli_audit_line_days(int y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
 
 static int
 cli_audit_line_mdays(int y, int m)
@@ -70,7 +58,7 @@ cli_audit_line_civil(int y, int mo, int d, int h, int mi, int s, int64_t *t)
 	if (mo < 1 || mo > 12 || d < 1 || d > cli_audit_line_mdays(y, mo) ||
 	    h > 23 || mi > 59 || s > 60)
 		return -1;
-	*t = cli_audit_line_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+	*t = cli_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
 	return 0;
 }
 
@@ -346,9 +334,9 @@ cli_audit_line_syslog_time(const char *s, size_t len, int64_t ref,
 	/* the year of ref, or the one before when that is in the future */
 	days = (ref >= 0 ? ref : 0) / 86400;
 	y = (int)(days / 365) + 1970;
-	while (y > 1970 && cli_audit_line_days(y, 1, 1) > days)
+	while (y > 1970 && cli_days_from_civil(y, 1, 1) > days)
 		y--;
-	while (cli_audit_line_days(y + 1, 1, 1) <= days)
+	while (cli_days_from_civil(y + 1, 1, 1) <= days)
 		y++;
 	if (cli_audit_line_civil(y, mo, d, h, mi, sec, t) == -1 ||
 	    *t > ref + 86400)

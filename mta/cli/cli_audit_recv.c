@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli_audit_recv.h"
+#include "cli_pure.h"
 
 #define CLI_AUDIT_RECV_TOKS_MAX	256	/* tokens of one field */
 
@@ -592,19 +593,6 @@ cli_audit_recv_hop(const char *s, size_t len, struct cli_audit_recv_hop *h)
 
 /* ---- the date (RFC 5322 §3.3, obsolete forms §4.3) ---- */
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t
-cli_audit_recv_days(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
 
 /* Reads up to max digits at s[*i]; returns the count read. */
 static int
@@ -723,7 +711,7 @@ cli_audit_recv_date(const char *s, size_t len, int64_t *t)
 	}
 	if (cli_audit_recv_cfws(s, len, &i) == -1 || i != len)
 		return -1;
-	*t = cli_audit_recv_days(year, mon, day) * 86400 + hh * 3600 +
+	*t = cli_days_from_civil(year, mon, day) * 86400 + hh * 3600 +
 	    mm * 60 + ss - zsign * (zh * 3600 + zm * 60);
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cli_check.h"
+#include "cli_pure.h"
 
 struct cli_check_jp {
 	const char		*s;
@@ -62,24 +63,8 @@ cli_check_jp_node(struct cli_check_jp *j, int type)
 static int
 cli_check_jp_hex4(struct cli_check_jp *j, unsigned *v)
 {
-	size_t i;
-	char c;
-
-	if (j->len - j->p < 4)
+	if (cli_hex4(j->s + j->p, j->len - j->p, v) == -1)
 		return -1;
-	*v = 0;
-	for (i = 0; i < 4; i++) {
-		c = j->s[j->p + i];
-		*v <<= 4;
-		if (c >= '0' && c <= '9')
-			*v |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			*v |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			*v |= (unsigned)(c - 'A' + 10);
-		else
-			return -1;
-	}
 	j->p += 4;
 	return 0;
 }
