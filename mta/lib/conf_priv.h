@@ -77,4 +77,15 @@ int	conf_hostname_ok(const char *s);
 int	conf_set(struct conf *c, const struct conf_key *k, char *v,
 	    const char *fname, int line, char *err, size_t errlen);
 
+/*
+ * conf_local.c: the keys of the local half, parsed from their text into
+ * their fields. Each returns 0, or -1 with the message in err.
+ */
+int	conf_local_transport_parse(struct conf *c, char *err, size_t errlen);
+int	conf_local_recipients_parse(struct conf *c, char *err, size_t errlen);
+int	conf_auth_backend_parse(struct conf *c, char *err, size_t errlen);
+int	conf_alias_parse(struct conf *c, char *err, size_t errlen);
+/* Copies src into dst[0..size), or empties dst when it does not fit. */
+void	conf_set_str(char *dst, size_t size, const char *src);
+
 #endif
