@@ -196,6 +196,9 @@ struct cli_audit {
 	uint64_t		 clients_total;	/* cleartext in lines */
 	/* outbound: out lines, v[0] */
 	struct cli_audit_tally	 out_result, out_verify, out_src, out_policy;
+	/* audit-only (sealpost-policy(7)): the failure that would have
+	   deferred a delivery that went out anyway */
+	struct cli_audit_tally	 out_would_defer;
 	struct cli_audit_dom	*doms;	/* hash table, 2 * max_domains */
 	size_t			 ndoms, domslots, max_domains;
 	struct cli_audit_dom	 dom_other;

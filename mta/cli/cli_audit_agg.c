@@ -191,7 +191,9 @@ cli_audit_agg_event(struct cli_audit *a, const struct cli_audit_rec *rec,
     int kind, const char *domain, const char *detail)
 {
 	struct cli_audit_event *e;
-	const char *id = cli_audit_get(rec, "id");
+	/* a policy line's id= is the MTA-STS policy's, not a message's */
+	const char *id = strcmp(rec->event, "policy") == 0 ? NULL :
+	    cli_audit_get(rec, "id");
 
 	a->ev_count[kind]++;
 	e = &a->ev[a->ev_total % CLI_AUDIT_EVENTS_MAX];
@@ -223,9 +225,10 @@ cli_audit_agg_match(const struct cli_audit *a, const struct cli_audit_rec *rec)
 	if ((f->since >= 0 && (rec->ts < 0 || rec->ts < f->since)) ||
 	    (f->until >= 0 && (rec->ts < 0 || rec->ts > f->until)))
 		return 0;
-	if (f->id != NULL && !(((v = cli_audit_get(rec, "id")) != NULL &&
+	if (f->id != NULL && (strcmp(rec->event, "policy") == 0 ||
+	    !(((v = cli_audit_get(rec, "id")) != NULL &&
 	    strcmp(v, f->id) == 0) || ((v = cli_audit_get(rec,
-	    "bounce_id")) != NULL && strcmp(v, f->id) == 0)))
+	    "bounce_id")) != NULL && strcmp(v, f->id) == 0))))
 		return 0;
 	if (f->domain == NULL)
 		return 1;
@@ -295,6 +298,7 @@ cli_audit_agg_out(struct cli_audit *a, const struct cli_audit_rec *rec)
 	const char *tls = cli_audit_get(rec, "tls");
 	const char *failure = cli_audit_get(rec, "failure");
 	const char *domain = cli_audit_get(rec, "domain");
+	const char *would = cli_audit_get(rec, "would_defer");
 	struct cli_audit_dom *d;
 	char detail[128];
 	int r, local;
@@ -310,6 +314,9 @@ cli_audit_agg_out(struct cli_audit *a, const struct cli_audit_rec *rec)
 	    local ? "local" : "-", 0, 1);
 	cli_audit_agg_tally(&a->out_policy, policy != NULL && *policy != '\0' ?
 	    policy : "-", 0, 1);
+	/* audit-only: delivered, but the policy would have deferred it */
+	if (would != NULL && *would != '\0')
+		cli_audit_agg_tally(&a->out_would_defer, would, 0, 1);
 	if (domain == NULL || *domain == '\0')
 		domain = "unknown";
 	d = cli_audit_agg_dom(a, domain);

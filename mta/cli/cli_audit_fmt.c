@@ -256,6 +256,10 @@ cli_audit_fmt_text(struct buf *b, struct cli_audit *a)
 	    cli_audit_fmt_line(b, "policy:", &a->out_policy, NULL) == -1 ||
 	    cli_audit_fmt_line(b, "policy_src:", &a->out_src, NULL) == -1)
 		return -1;
+	if ((a->out_would_defer.n > 0 || a->out_would_defer.other[0] > 0) &&
+	    cli_audit_fmt_line(b, "audit-only, would defer:",
+	    &a->out_would_defer, NULL) == -1)
+		return -1;
 	doms = cli_audit_domains(a, &nd);
 	/* the "(other)" row is among the nd rows, but no domain */
 	if (buf_printf(b, "\nDomains (out and policy lines): ") == -1 ||
@@ -509,6 +513,8 @@ cli_audit_fmt_json(struct buf *b, struct cli_audit *a)
 	    cli_audit_fmt_verifies) == -1 ||
 	    cli_audit_fmt_jtally(b, "policy", &a->out_policy, NULL) == -1 ||
 	    cli_audit_fmt_jtally(b, "policy_src", &a->out_src, NULL) == -1 ||
+	    cli_audit_fmt_jtally(b, "would_defer", &a->out_would_defer,
+	    NULL) == -1 ||
 	    buf_printf(b, "},\"domains_max\":%zu,\"domains\":[",
 	    a->max_domains) == -1)
 		return -1;
