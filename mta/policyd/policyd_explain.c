@@ -7,7 +7,8 @@
  * usable, the MTA-STS record and policy (mode, age, patterns), the
  * downgrade memory, and the requirement of each host with where it came
  * from, and the TLS-RPT record (RFC 8460 §3) that sealpost check judges;
- * as text for a person or (--json) as one JSON object.
+ * as text for a person or (--json) as one JSON object; and the same
+ * plan in the debug log (policyd_plan_debug).
  * Linked by the policy binary.
  */
 #include "config.h"
@@ -18,6 +19,7 @@
 #include <time.h>
 
 #include "lib/buf.h"
+#include "lib/log.h"
 #include "policy/dane.h"
 #include "policy/sts_record.h"
 #include "policyd_run.h"
@@ -546,4 +548,44 @@ policyd_explain(const struct policyd_run *r, struct buf *out)
 {
 	return r->explain == 2 ? policyd_x_jsonall(r, out) :
 	    policyd_x_text(r, out);
+}
+
+/*
+ * The debug log's account of a plan (sealpost policy's answer in one
+ * line per host): a deferral of 4.4.3 as a warning, others in debug.
+ */
+void
+policyd_plan_debug(const char *domain, const struct plan *plan)
+{
+	char addrs[512], one[INET6_ADDRSTRLEN];
+	size_t i, j;
+
+	if (plan->p.status != IPC_PLAN_OK) {
+		if (plan->p.status == IPC_PLAN_DEFER &&
+		    strcmp(plan->p.dsn, "4.4.3") == 0)
+			log_warnx("policy: %s: %s", domain, plan->p.text);
+		else
+			log_debug("policy: %s: %s %d %s %s", domain,
+			    plan->p.status == IPC_PLAN_BOUNCE ? "bounce" :
+			    "defer", plan->p.code, plan->p.dsn, plan->p.text);
+		return;
+	}
+	for (i = 0; i < plan->p.nhosts; i++) {
+		const struct ipc_plan_host *h = &plan->h[i];
+
+		addrs[0] = '\0';
+		for (j = 0; j < h->naddr; j++) {
+			if (inet_ntop(h->addr[j].family, h->addr[j].addr, one,
+			    sizeof(one)) == NULL)
+				continue;
+			if (j > 0)
+				(void)strlcat(addrs, ",", sizeof(addrs));
+			(void)strlcat(addrs, one, sizeof(addrs));
+		}
+		log_debug("policy: %s: host %zu %s (at %s) port %u %s/%s "
+		    "mx_ad=%d addr_ad=%d %s%s ttl=%u", domain, i, h->name,
+		    plan->addr_name[i], h->port, h->policy, h->policy_src,
+		    h->mx_ad, h->addr_ad, h->naddr > 0 ? addrs : "none: ",
+		    h->naddr > 0 ? "" : h->text, plan->p.ttl);
+	}
 }

@@ -189,42 +189,6 @@ policyd_cache_put(struct policyd_lookups *ls, const char *domain,
 
 /* ---- a run: one domain's lookup -------------------------------------------- */
 
-static void
-policyd_run_log(const struct policyd_run *r, const struct plan *plan)
-{
-	char addrs[512], one[INET6_ADDRSTRLEN];
-	size_t i, j;
-
-	if (plan->p.status != IPC_PLAN_OK) {
-		if (plan->p.status == IPC_PLAN_DEFER &&
-		    strcmp(plan->p.dsn, "4.4.3") == 0)
-			log_warnx("policy: %s: %s", r->domain, plan->p.text);
-		else
-			log_debug("policy: %s: %s %d %s %s", r->domain,
-			    plan->p.status == IPC_PLAN_BOUNCE ? "bounce" :
-			    "defer", plan->p.code, plan->p.dsn, plan->p.text);
-		return;
-	}
-	for (i = 0; i < plan->p.nhosts; i++) {
-		const struct ipc_plan_host *h = &plan->h[i];
-
-		addrs[0] = '\0';
-		for (j = 0; j < h->naddr; j++) {
-			if (inet_ntop(h->addr[j].family, h->addr[j].addr, one,
-			    sizeof(one)) == NULL)
-				continue;
-			if (j > 0)
-				(void)strlcat(addrs, ",", sizeof(addrs));
-			(void)strlcat(addrs, one, sizeof(addrs));
-		}
-		log_debug("policy: %s: host %zu %s (at %s) port %u %s/%s "
-		    "mx_ad=%d addr_ad=%d %s%s ttl=%u", r->domain, i, h->name,
-		    plan->addr_name[i], h->port, h->policy, h->policy_src,
-		    h->mx_ad, h->addr_ad, h->naddr > 0 ? addrs : "none: ",
-		    h->naddr > 0 ? "" : h->text, plan->p.ttl);
-	}
-}
-
 /* ---- the policy line (doc/design.md §9) ---------------------------------- */
 
 static uint64_t
@@ -507,7 +471,7 @@ policyd_run_finish(struct policyd_run *r)
 		policyd_run_free(r);
 		return;
 	}
-	policyd_run_log(r, plan);
+	policyd_plan_debug(r->domain, plan);
 	/* made from what was known before a forget: not kept */
 	if (!r->forgotten)
 		policyd_cache_put(ls, r->domain, plan,

@@ -83,5 +83,8 @@ void	policyd_tlsa_rec(const struct plan_tlsa_answer *t, size_t j,
  */
 struct buf;
 int	policyd_explain(const struct policyd_run *r, struct buf *out);
+/* Logs plan of domain in the debug log, one line per host (a 4.4.3
+   deferral as a warning). */
+void	policyd_plan_debug(const char *domain, const struct plan *plan);
 
 #endif

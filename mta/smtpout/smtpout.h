@@ -294,6 +294,23 @@ size_t	smtpout_sessions_forget(struct smtpout *, const char *domain);
  */
 
 /*
+ * smtpout_req.c: what the job's message makes of plan host h. The
+ * requirement its session must meet (REQUIRETLS raises encrypt and
+ * cleartext-ok to verify, TLS-Required: No lowers DANE, MTA-STS and the
+ * memory to the floor); why job may not use h at all (no address, the
+ * policy's refusal unless TLS-Required: No or audit-only lifts it,
+ * REQUIRETLS without DANE or MTA-STS authentication), or F_NONE; and
+ * host (a copy of the plan's) rewritten to say what smtpout_req_for
+ * decides, with its policy and policy_src.
+ */
+int	smtpout_req_for(const struct smtpout_job *job,
+	    const struct ipc_plan_host *h);
+enum smtpout_proto_fail smtpout_host_refusal(const struct smtpout_job *job,
+	    const struct ipc_plan_host *h);
+void	smtpout_req_apply(const struct smtpout_job *job,
+	    struct ipc_plan_host *host);
+
+/*
  * Text for a log line, a reason or a reply we relay: formats into
  * dst[0..size), always NUL-terminated; a text too long is cut, which is
  * harmless for such text (doc/design.md §10). Returns nothing on purpose.
