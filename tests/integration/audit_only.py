@@ -23,8 +23,6 @@ Not executable on purpose: tests/run runs tests/integration/audit_only.
 
 import json
 import os
-import re
-import smtplib
 import subprocess
 import sys
 import tempfile
@@ -99,26 +97,7 @@ def send(rcpt, tag):
     mid = "<%s.%d.%d@client.example>" % (tag, os.getpid(), SEQ[0])
     body = ("Subject: audit-only %s\r\nMessage-ID: %s\r\nFrom: <%s>\r\n"
             "\r\nbody\r\n" % (tag, mid, SENDER)).encode()
-    s = smtplib.SMTP("127.0.0.1", 2525, local_hostname="client.example",
-                     timeout=20)
-    try:
-        s.ehlo()
-        code, resp = s.mail(SENDER)
-        if code != 250:
-            raise RuntimeError("MAIL: %d %r" % (code, resp))
-        code, resp = s.rcpt(rcpt)
-        if code != 250:
-            raise RuntimeError("RCPT %s: %d %r" % (rcpt, code, resp))
-        code, resp = s.data(body)
-        if code != 250:
-            raise RuntimeError("DATA: %d %r" % (code, resp))
-        return re.search(rb"queued as ([A-Za-z0-9]+)",
-                         resp).group(1).decode()
-    finally:
-        try:
-            s.quit()
-        except Exception:
-            pass
+    return inbound_lib.smtp_submit(SENDER, [rcpt], body)
 
 
 def log_events(event):

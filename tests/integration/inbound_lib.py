@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import signal
+import smtplib
 import socket
 import ssl
 import subprocess
@@ -808,6 +809,40 @@ def stuff(msg):
     end of data."""
     assert msg.endswith(b"\r\n")
     return re.sub(rb"(^|\r\n)\.", rb"\1..", msg) + b".\r\n"
+
+
+def smtp_submit(sender, rcpts, body, port=2525, src="127.0.0.1",
+                tls=False, mail_options=()):
+    """Submits one message with smtplib to 127.0.0.1:port (from src,
+    STARTTLS without a certificate check when tls) and returns its queue
+    id; any reply but 250 raises RuntimeError naming the step."""
+    s = smtplib.SMTP("127.0.0.1", port, local_hostname="client.example",
+                     timeout=20, source_address=(src, 0))
+    try:
+        s.ehlo()
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            s.starttls(context=ctx)
+            s.ehlo()
+        code, resp = s.mail(sender, list(mail_options))
+        if code != 250:
+            raise RuntimeError("MAIL: %d %r" % (code, resp))
+        for r in rcpts:
+            code, resp = s.rcpt(r)
+            if code != 250:
+                raise RuntimeError("RCPT %s: %d %r" % (r, code, resp))
+        code, resp = s.data(body)
+        if code != 250:
+            raise RuntimeError("DATA: %d %r" % (code, resp))
+        return re.search(rb"queued as ([A-Za-z0-9]+)",
+                         resp).group(1).decode()
+    finally:
+        try:
+            s.quit()
+        except Exception:  # noqa: BLE001 - the message is in or not
+            pass
 
 
 def make_msg(marker, sender="sender@client.example",

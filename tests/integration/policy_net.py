@@ -15,9 +15,7 @@ Not executable on purpose: tests/run runs tests/integration/policy_net.
 import json
 import os
 import re
-import smtplib
 import socket
-import ssl
 import subprocess
 import sys
 import threading
@@ -90,33 +88,8 @@ def send(rcpts, tag, mail_options=(), tls=False, headers=""):
     mid = "<%s.%d.%d@client.example>" % (tag, os.getpid(), SEQ[0])
     body = ("Subject: policy test %s\r\nMessage-ID: %s\r\nFrom: <%s>\r\n"
             "%s\r\nbody\r\n" % (tag, mid, SENDER, headers)).encode()
-    s = smtplib.SMTP("127.0.0.1", 2525, local_hostname="client.example",
-                     timeout=20)
-    try:
-        s.ehlo()
-        if tls:
-            ctx = ssl.create_default_context()
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-            s.starttls(context=ctx)
-            s.ehlo()
-        code, resp = s.mail(SENDER, list(mail_options))
-        if code != 250:
-            raise RuntimeError("MAIL: %d %r" % (code, resp))
-        for r in rcpts:
-            code, resp = s.rcpt(r)
-            if code != 250:
-                raise RuntimeError("RCPT %s: %d %r" % (r, code, resp))
-        code, resp = s.data(body)
-        if code != 250:
-            raise RuntimeError("DATA: %d %r" % (code, resp))
-        return re.search(rb"queued as ([A-Za-z0-9]+)",
-                         resp).group(1).decode()
-    finally:
-        try:
-            s.quit()
-        except Exception:
-            pass
+    return inbound_lib.smtp_submit(SENDER, rcpts, body, tls=tls,
+                                   mail_options=mail_options)
 
 
 def log_events(event):
