@@ -189,6 +189,7 @@ enum rcpt_known
 rcpt_check_known(const struct rcpt_check *c, const char *local, size_t ln,
     const char *domain, size_t dn, int virtual)
 {
+	struct aliases_expand_opts o;
 	struct aliases_result	 res;
 	struct reason		 why;
 	char			 addr[RCPT_TABLE_NAME_MAX * 2 + 2];
@@ -204,8 +205,16 @@ rcpt_check_known(const struct rcpt_check *c, const char *local, size_t ln,
 	addr[ln] = '@';
 	memcpy(addr + ln + 1, domain, dn);
 	addr[ln + 1 + dn] = '\0';
+	/*
+	 * Only whether an entry matched counts here, which aliases_expand
+	 * knows before it looks at a target: one result is enough, so an
+	 * RCPT does not pay for a whole list's expansion (a longer one ends
+	 * in 5.5.3 with matched already set).
+	 */
+	o = c->aliases;
+	o.max_results = 1;
 	memset(&why, 0, sizeof(why));
-	rv = aliases_expand(&c->aliases, addr, ln + 1 + dn, &res, &why);
+	rv = aliases_expand(&o, addr, ln + 1 + dn, &res, &why);
 	matched = res.matched;
 	aliases_result_free(&res);
 	/* a broken or looping alias exists: its delivery says why */

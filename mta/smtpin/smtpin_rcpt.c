@@ -193,7 +193,6 @@ smtpin_rcpt_init(struct smtpin *srv)
 	r->check.aliases.local_domains = srv->local_domains;
 	r->check.aliases.nlocal_domains = c->nlocal_domains;
 	r->check.aliases.delimiter = c->recipient_delimiter[0];
-	r->check.aliases.max_results = c->alias_expansion_limit;
 	srv->rcpt = r;
 	log_debug("%s: local recipients: %zu users, %zu in the file%s",
 	    srv->child.title, rcpt_table_count(r->users),
