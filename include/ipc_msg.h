@@ -96,6 +96,8 @@ enum ipc_type {
 				   auth_backend socket; no payload */
 	IPC_AUTH_SOCKET,	/* master -> smtpin: struct ipc_auth_socket
 				   + the connected fd (none on failure) */
+	/* TLS reporting (RFC 8460, doc/design.md §8) */
+	IPC_PLAN_SESSION,	/* smtpout -> policy: struct ipc_plan_session */
 	IPC_TYPE_MAX		/* must stay <= 64: allow-lists are bitmasks */
 };
 
@@ -405,6 +407,26 @@ struct ipc_plan_tlsa {
 struct ipc_plan_met {
 	char		domain[IPC_DOMAIN_MAX + 1];
 	int32_t		requirement;
+};
+
+/*
+ * smtpout -> policy: the outcome of one TLS session (or of its attempt)
+ * with a host of domain's own MX, for the day's TLS report (RFC 8460,
+ * doc/design.md §8): failure "" is a success, else the RFC 8460 result
+ * type. policy_type says which policy applied (RFC 8460 §4.3).
+ */
+enum ipc_tlsrpt_type {
+	IPC_TLSRPT_STS = 1,		/* "sts" (MTA-STS) */
+	IPC_TLSRPT_TLSA,		/* "tlsa" (DANE) */
+	IPC_TLSRPT_NONE,		/* "no-policy-found" */
+};
+
+struct ipc_plan_session {
+	char		domain[IPC_DOMAIN_MAX + 1];	/* policy domain */
+	int32_t		policy_type;	/* enum ipc_tlsrpt_type */
+	char		mx[IPC_DOMAIN_MAX + 1];		/* the MX host */
+	char		ip[64];		/* receiving address, or "" */
+	char		failure[64];	/* RFC 8460 result type, or "" */
 };
 
 /* ---- sealpost policy (CLI -> master -> policy) ---- */

@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "cli_audit.h"
 #include "cli_check.h"
+#include "cli_tlsrpt.h"
 #include "cli_verify.h"
 #include "lib/args.h"
 
@@ -37,6 +38,7 @@ static const struct {
 	{ "check", cli_check, "check a domain's mail security live" },
 	{ "queue", cli_queue, "list the queue (also run as mailq)" },
 	{ "show", cli_show, "show a queued message and its attempts" },
+	{ "tlsrpt", cli_tlsrpt, "send the daily TLS reports (RFC 8460)" },
 	{ "audit", cli_audit, "report hop encryption from the log" },
 	{ "flush", cli_queue_op, "try queued messages now" },
 	{ "hold", cli_queue_op, "keep queued messages from delivery" },

@@ -132,6 +132,28 @@ void	policyd_memory_flush(struct policyd_memory *);
 /* "dane", "mta-sts", "encrypt" or "none". */
 const char *policyd_memory_word(int level);
 
+/* ---- TLS report counters (policyd_tlsrpt.c, RFC 8460) ---- */
+
+struct policyd_tlsrpt;
+
+/*
+ * Opens (makes) dirfd's tlsrpt/ (dirfd -1: counted in memory only) and
+ * reads today's file back. Call after the privilege drop: the files are
+ * the policy user's. fatal() when out of memory.
+ */
+struct policyd_tlsrpt *policyd_tlsrpt_new(struct loop *, int dirfd);
+/*
+ * Counts one session of smtpout's (IPC_PLAN_SESSION): domain (a valid
+ * lower-case host name), type (enum tlsrpt_type), the MX host, its
+ * address ("" none), failure ("" success, else an RFC 8460 type).
+ * Invalid fields are not counted; a day past its limit counts the
+ * session as dropped (logged once a day).
+ */
+void	policyd_tlsrpt_session(struct policyd_tlsrpt *, const char *domain,
+	    int type, const char *mx, const char *ip, const char *failure);
+/* Writes a pending change now. */
+void	policyd_tlsrpt_flush(struct policyd_tlsrpt *);
+
 /* ---- lookup: plans and their cache (policyd_lookup.c) ---- */
 
 #define POLICYD_CACHE_MAX	10000	/* domains */

@@ -30,6 +30,7 @@
 #include "lib/log.h"
 #include "policy/dns_wire.h"
 #include "policy/route.h"
+#include "policy/tlsrpt.h"
 #include "policyd.h"
 
 struct policyd {
@@ -41,6 +42,7 @@ struct policyd {
 	struct policyd_fetch	*fetch;
 	struct policyd_sts	*sts;
 	struct policyd_memory	*memory;
+	struct policyd_tlsrpt	*tlsrpt;
 	int			 dirfd;		/* data_dir/policy */
 	struct ipc_chan		*out;		/* to smtpout, or NULL */
 	uint32_t		 gen;		/* bumped per channel */
@@ -191,6 +193,46 @@ policyd_met(struct policyd *p, const struct ipc_msg *msg)
 }
 
 /*
+ * A TLS session's outcome (IPC_PLAN_SESSION): counted for the day's TLS
+ * report (RFC 8460, doc/design.md §8). A frame of the wrong shape is a
+ * bug: fatal, as every frame from smtpout; a field that is no name (an
+ * address literal) is not counted.
+ */
+static void
+policyd_session(struct policyd *p, const struct ipc_msg *msg)
+{
+	struct ipc_plan_session s;
+	char domain[PLAN_NAME_MAX], mx[PLAN_NAME_MAX];
+	int type;
+
+	if (msg->len != sizeof(s) || msg->fd != -1)
+		fatalx("policy: malformed IPC_PLAN_SESSION from smtpout");
+	memcpy(&s, msg->data, sizeof(s));
+	if (strnlen(s.ip, sizeof(s.ip)) == sizeof(s.ip) ||
+	    strnlen(s.failure, sizeof(s.failure)) == sizeof(s.failure))
+		fatalx("policy: malformed IPC_PLAN_SESSION from smtpout");
+	switch (s.policy_type) {
+	case IPC_TLSRPT_STS:
+		type = TLSRPT_T_STS;
+		break;
+	case IPC_TLSRPT_TLSA:
+		type = TLSRPT_T_TLSA;
+		break;
+	case IPC_TLSRPT_NONE:
+		type = TLSRPT_T_NONE;
+		break;
+	default:
+		fatalx("policy: IPC_PLAN_SESSION with policy type %d",
+		    s.policy_type);
+	}
+	if (policyd_domain(s.domain, sizeof(s.domain), domain,
+	    sizeof(domain)) == -1 || policyd_domain(s.mx, sizeof(s.mx), mx,
+	    sizeof(mx)) == -1)
+		return;
+	policyd_tlsrpt_session(p->tlsrpt, domain, type, mx, s.ip, s.failure);
+}
+
+/*
  * sealpost requeue, passed on by smtpout (IPC_PLAN_FORGET): the domain's
  * plan is looked up afresh at its next request. Only the plan cache is
  * dropped: the MTA-STS policy cache and the downgrade memory stay, as
@@ -259,6 +301,10 @@ policyd_out_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 	}
 	if (msg->type == IPC_PLAN_FORGET) {
 		policyd_forget(p, msg);
+		return;
+	}
+	if (msg->type == IPC_PLAN_SESSION) {
+		policyd_session(p, msg);
 		return;
 	}
 	/*
@@ -427,7 +473,7 @@ policyd_master_msg(struct child *c, const struct ipc_msg *msg)
 		fatal("%s: smtpout channel", c->title);
 	if (ipc_chan_init(pd.out, c->loop, msg->fd, "smtpout",
 	    IPC_ALLOW(IPC_PLAN_REQ) | IPC_ALLOW(IPC_PLAN_MET) |
-	    IPC_ALLOW(IPC_PLAN_FORGET),
+	    IPC_ALLOW(IPC_PLAN_FORGET) | IPC_ALLOW(IPC_PLAN_SESSION),
 	    policyd_out_msg, policyd_out_err,
 	    &pd) == -1)
 		fatal("%s: smtpout channel", c->title);
@@ -542,6 +588,7 @@ main(int argc, char **argv)
 	pd.sts = policyd_sts_new(c->loop, pd.dns, pd.fetch, pd.dirfd);
 	pd.memory = policyd_memory_new(c->loop, pd.dirfd,
 	    c->conf.policy_memory_time, !policyd_dns_trusted(pd.dns));
+	pd.tlsrpt = policyd_tlsrpt_new(c->loop, pd.dirfd);
 	pd.cfg.sts = pd.sts;
 	pd.cfg.memory = pd.memory;
 	pd.lookups = policyd_lookups_new(c->loop, pd.dns, &pd.cfg,

@@ -256,6 +256,16 @@ void	smtpout_plan_put(struct smtpout_plancache *, const char *domain,
  */
 void	smtpout_plan_met(struct smtpout *, const char *domain,
 	    int requirement);
+/*
+ * Tells the policy process the outcome of one TLS session (or of the
+ * attempt at one) with host h of domain, for the day's TLS report
+ * (RFC 8460, doc/design.md §8): failure "" is a success, else the RFC
+ * 8460 result type; ip "" when there was no connection. Only a host of
+ * the domain's own MX is reported; nothing is sent without a channel.
+ */
+void	smtpout_plan_session(struct smtpout *, const char *domain,
+	    const struct ipc_plan_host *h, const char *ip,
+	    const char *failure);
 /* Drops every kept plan (a new policy channel). */
 void	smtpout_plan_clear(struct smtpout_plancache *);
 /*

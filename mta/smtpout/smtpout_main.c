@@ -399,6 +399,34 @@ smtpout_plan_met(struct smtpout *so, const char *domain, int requirement)
 	(void)ipc_send(&so->plan, IPC_PLAN_MET, &m, sizeof(m), -1);
 }
 
+void
+smtpout_plan_session(struct smtpout *so, const char *domain,
+    const struct ipc_plan_host *h, const char *ip, const char *failure)
+{
+	struct ipc_plan_session m;
+
+	if (!so->have_plan || !h->own_mx)
+		return;
+	memset(&m, 0, sizeof(m));
+	smtpout_copy(m.domain, domain, sizeof(m.domain), "domain");
+	smtpout_copy(m.mx, h->name, sizeof(m.mx), "host name");
+	smtpout_copy(m.ip, ip, sizeof(m.ip), "address");
+	smtpout_copy(m.failure, failure, sizeof(m.failure), "failure");
+	/*
+	 * RFC 8460 §4.3: the policy the domain published. DANE's word
+	 * (policy_src dane) is a TLSA policy even where its records were
+	 * unusable; MTA-STS enforce or testing an STS policy; the table,
+	 * the memory and the floor are none of the domain's.
+	 */
+	if (strcmp(h->policy_src, "dane") == 0)
+		m.policy_type = IPC_TLSRPT_TLSA;
+	else if (strcmp(h->policy_src, "mta-sts") == 0 || h->sts_testing)
+		m.policy_type = IPC_TLSRPT_STS;
+	else
+		m.policy_type = IPC_TLSRPT_NONE;
+	(void)ipc_send(&so->plan, IPC_PLAN_SESSION, &m, sizeof(m), -1);
+}
+
 static void
 smtpout_plan_msg(struct ipc_chan *ch, const struct ipc_msg *msg, void *arg)
 {

@@ -145,6 +145,53 @@ smtpout_sess_where(const struct smtpout_sess *s, struct smtpout_where *w)
 }
 
 /*
+ * A failure of the TLS session itself (STARTTLS, the handshake, the
+ * check) is a failed session of the TLS report (RFC 8460 §4.3); a
+ * connection that failed, timed out or was refused is none.
+ */
+static void
+smtpout_sess_report(struct smtpout_sess *s, enum smtpout_proto_fail kind,
+    const char *detail)
+{
+	struct smtpout_proto_hostfail hf;
+	struct reason why;
+	char failure[64];
+
+	if (s->job == NULL)
+		return;
+	switch (kind) {
+	case SMTPOUT_PROTO_F_STARTTLS:
+		/* not offered under cleartext-ok is no failure */
+		if (s->host.requirement == IPC_REQ_CLEARTEXT_OK)
+			return;
+		break;
+	case SMTPOUT_PROTO_F_TLS:
+	case SMTPOUT_PROTO_F_INJECTED:
+	case SMTPOUT_PROTO_F_UNTRUSTED:
+	case SMTPOUT_PROTO_F_EXPIRED:
+	case SMTPOUT_PROTO_F_HOSTNAME:
+	case SMTPOUT_PROTO_F_FINGERPRINT:
+	case SMTPOUT_PROTO_F_TLSA:
+	case SMTPOUT_PROTO_F_POLICY:
+		break;
+	default:
+		return;
+	}
+	memset(&hf, 0, sizeof(hf));
+	hf.kind = kind;
+	hf.host = s->host.name;
+	hf.ip = s->ip;
+	hf.port = s->host.port;
+	hf.detail = detail;
+	hf.failure = kind == SMTPOUT_PROTO_F_POLICY ? s->host.failure :
+	    s->fail_type;
+	smtpout_proto_fail_reason(&hf, &why, failure);
+	if (failure[0] != '\0')
+		smtpout_plan_session(s->so, s->job->j.domain, &s->host, s->ip,
+		    failure);
+}
+
+/*
  * The host failed before MAIL: remember why, close, try the next
  * address. Returns -1 (s is gone).
  */
@@ -167,6 +214,7 @@ smtpout_sess_hostfail(struct smtpout_sess *s, enum smtpout_proto_fail kind,
 	smtpout_copy(f.policy_src, s->host.policy_src, sizeof(f.policy_src),
 	    "policy_src");
 	f.tl = s->tl;
+	smtpout_sess_report(s, kind, detail);
 	log_info("%s: host %s[%s]:%u failed: %s", s->so->child.title,
 	    s->host.name, s->ip, (unsigned)s->host.port, detail);
 	if (job != NULL)
@@ -400,6 +448,11 @@ smtpout_next(struct smtpout_job *job)
 		/* the policy's verdict: never anything weaker */
 		if ((k = smtpout_host_refusal(job, h)) !=
 		    SMTPOUT_PROTO_F_NONE) {
+			/* the policy refused the host: a failed session of
+			   the TLS report, though none was tried */
+			if (k == SMTPOUT_PROTO_F_POLICY && h->failure[0] != '\0')
+				smtpout_plan_session(job->so, job->j.domain, h,
+				    "", h->failure);
 			smtpout_host_skip(job, h, k,
 			    k == SMTPOUT_PROTO_F_REQUIRETLS_AUTH ? h->policy :
 			    h->text);

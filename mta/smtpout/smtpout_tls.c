@@ -312,6 +312,12 @@ smtpout_sess_check(struct smtpout_sess *s)
 	if (s->verdict != SMTPOUT_V_AUDIT)
 		s->verdict = SMTPOUT_V_PASSED;
 	s->verdict_req = s->host.requirement;
+	/* the TLS report (RFC 8460): a tolerated or testing failure is a
+	   failure of the domain's policy all the same */
+	if (s->job != NULL)
+		smtpout_plan_session(s->so, s->job->j.domain, &s->host, s->ip,
+		    s->verdict == SMTPOUT_V_AUDIT ? s->tl.would_defer :
+		    s->tl.fail);
 	return 0;
 }
 

