@@ -18,6 +18,14 @@
 
 #include "tlsrpt.h"
 
+/*
+ * The day file's fixed lines, and the widest count (TLSRPT_COUNT_MAX
+ * has 16 digits), for the size bound (doc/design.md §8).
+ */
+#define TLSRPT_COUNT_DIGITS	16
+#define TLSRPT_HEAD_BYTES	\
+	(sizeof("sealpost-tlsrpt 1 YYYY-MM-DD\n") - 1 + sizeof("end 1000\n") - 1)
+
 const char *
 tlsrpt_type_word(int type)
 {
@@ -108,6 +116,7 @@ tlsrpt_day_init(struct tlsrpt_day *day, const char *date)
 {
 	memset(day, 0, sizeof(*day));
 	(void)strlcpy(day->date, date, sizeof(day->date));
+	day->bytes = TLSRPT_HEAD_BYTES;
 }
 
 void
@@ -150,18 +159,48 @@ tlsrpt_ip_ok(const char *s, size_t len)
 	return 1;
 }
 
-static int
-tlsrpt_result_ok(const char *s, size_t len)
+/* RFC 8460 §4.3.2's result types (the IANA registry of 2018). */
+static const char *const tlsrpt_results[] = {
+	"starttls-not-supported", "certificate-host-mismatch",
+	"certificate-expired", "certificate-not-trusted",
+	"validation-failure", "tlsa-invalid", "dnssec-invalid",
+	"dane-required", "sts-policy-fetch-error", "sts-policy-invalid",
+	"sts-webpki-invalid",
+};
+
+int
+tlsrpt_result_known(const char *s, size_t len)
 {
 	size_t i;
 
-	if (len == 0 || len >= TLSRPT_RESULT_MAX)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return 0;
-	return 1;
+	for (i = 0; i < sizeof(tlsrpt_results) / sizeof(tlsrpt_results[0]);
+	    i++)
+		if (strlen(tlsrpt_results[i]) == len &&
+		    memcmp(tlsrpt_results[i], s, len) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The most octets a row can take in the day file, its counts at their
+ * widest (TLSRPT_COUNT_MAX has 16 digits): "p D T M OK FAIL OTHER\n",
+ * "d R M IP COUNT\n" (doc/design.md §8: the file stays under
+ * TLSRPT_FILE_MAX by construction).
+ */
+
+static size_t
+tlsrpt_pline_bytes(const char *domain, int type, const char *mx)
+{
+	return 2 + strlen(domain) + 1 + strlen(tlsrpt_type_word(type)) + 1 +
+	    (mx[0] != '\0' ? strlen(mx) : 1) + 3 * (1 + TLSRPT_COUNT_DIGITS) +
+	    1;
+}
+
+static size_t
+tlsrpt_dline_bytes(const char *result, const char *mx, const char *ip)
+{
+	return 2 + strlen(result) + 1 + strlen(mx) + 1 +
+	    (ip[0] != '\0' ? strlen(ip) : 1) + 1 + TLSRPT_COUNT_DIGITS + 1;
 }
 
 static struct tlsrpt_policy *
@@ -211,22 +250,31 @@ tlsrpt_add(struct tlsrpt_day *day, const char *domain, int type,
 	struct tlsrpt_policy *p;
 	struct tlsrpt_detail *d;
 	const char *pmx = type == TLSRPT_T_TLSA ? mx : "";
-	size_t i;
+	size_t i, pb, db;
 	int full;
 
 	if (!tlsrpt_name_ok(domain, strlen(domain)) ||
 	    tlsrpt_type_word(type) == NULL ||
 	    !tlsrpt_name_ok(mx, strlen(mx)) ||
 	    (ip[0] != '\0' && !tlsrpt_ip_ok(ip, strlen(ip))) ||
-	    (result[0] != '\0' && !tlsrpt_result_ok(result, strlen(result))))
+	    (result[0] != '\0' && !tlsrpt_result_known(result,
+	    strlen(result))))
 		return -1;
+	db = result[0] != '\0' ? tlsrpt_dline_bytes(result, mx, ip) : 0;
 	if ((p = tlsrpt_find(day, domain, type, pmx)) == NULL) {
+		/* the policy's row, and its first detail row, must fit */
+		pb = tlsrpt_pline_bytes(domain, type, pmx);
+		if (day->bytes + pb + db > TLSRPT_FILE_MAX) {
+			day->dropped++;
+			return 1;
+		}
 		if ((p = tlsrpt_new(day, &full)) == NULL) {
 			if (!full)
 				return -1;
 			day->dropped++;
 			return 1;
 		}
+		day->bytes += pb;
 		(void)strlcpy(p->domain, domain, sizeof(p->domain));
 		(void)strlcpy(p->mx, pmx, sizeof(p->mx));
 		p->type = type;
@@ -236,28 +284,96 @@ tlsrpt_add(struct tlsrpt_day *day, const char *domain, int type,
 			p->ok++;
 		return 0;
 	}
-	if (p->fail < TLSRPT_COUNT_MAX)
-		p->fail++;
+	/* at the top, fail and the details stay as they are: they add up */
+	if (p->fail >= TLSRPT_COUNT_MAX)
+		return 0;
+	p->fail++;
 	for (i = 0; i < p->ndetail; i++) {
 		d = &p->d[i];
 		if (strcmp(d->result, result) == 0 && strcmp(d->mx, mx) == 0 &&
 		    strcmp(d->ip, ip) == 0) {
-			if (d->count < TLSRPT_COUNT_MAX)
-				d->count++;
+			d->count++;
 			return 0;
 		}
 	}
-	if (p->ndetail == TLSRPT_DETAILS_MAX) {
-		if (p->other < TLSRPT_COUNT_MAX)
-			p->other++;
+	if (p->ndetail == TLSRPT_DETAILS_MAX ||
+	    day->bytes + db > TLSRPT_FILE_MAX) {
+		p->other++;
 		return 0;
 	}
+	day->bytes += db;
 	d = &p->d[p->ndetail++];
 	(void)strlcpy(d->result, result, sizeof(d->result));
 	(void)strlcpy(d->mx, mx, sizeof(d->mx));
 	(void)strlcpy(d->ip, ip, sizeof(d->ip));
 	d->count = 1;
 	return 0;
+}
+
+int
+tlsrpt_classify(const struct tlsrpt_sess *in, struct tlsrpt_count *out)
+{
+	memset(out, 0, sizeof(*out));
+	/*
+	 * RFC 8460 §3: a report's own delivery is not reported (it would
+	 * feed the next day's report forever); a relay is no policy of the
+	 * domain's; under REQUIRETLS or TLS-Required: No the message's own
+	 * requirement replaced the domain's policy, which was not applied.
+	 */
+	if (!in->own_mx || in->report_mail ||
+	    strcmp(in->policy_src, "tls-required-no") == 0 ||
+	    strcmp(in->policy_src, "requiretls") == 0)
+		return 0;
+	out->domain = in->domain;
+	out->result = in->failure;
+	if (strcmp(in->policy_src, "dane") == 0 ||
+	    strcmp(in->failure, "dnssec-invalid") == 0) {
+		/* RFC 8460 §4.3: DANE's policy domain is the TLSA base */
+		out->type = TLSRPT_T_TLSA;
+		out->domain = in->tlsa_base[0] != '\0' ? in->tlsa_base :
+		    in->mx;
+		/* RFC 8460 §4.3.2: none of the records was usable */
+		if (in->failure[0] == '\0' && in->dane_unusable)
+			out->result = "tlsa-invalid";
+	} else if (strcmp(in->policy_src, "mta-sts") == 0 || in->sts_testing)
+		out->type = TLSRPT_T_STS;
+	else
+		out->type = TLSRPT_T_NONE;
+	return 1;
+}
+
+/* FNV-1a over the strings, each with its NUL. */
+static uint64_t
+tlsrpt_seen_key(const char *domain, const char *mx, const char *result)
+{
+	const char *parts[3] = { domain, mx, result };
+	uint64_t h = 14695981039346656037ULL;
+	size_t i, j;
+
+	for (i = 0; i < 3; i++)
+		for (j = 0; ; j++) {
+			h ^= (unsigned char)parts[i][j];
+			h *= 1099511628211ULL;
+			if (parts[i][j] == '\0')
+				break;
+		}
+	return h == 0 ? 1 : h;
+}
+
+int
+tlsrpt_seen_first(struct tlsrpt_seen *seen, const char *domain,
+    const char *mx, const char *result, int64_t now)
+{
+	uint64_t k = tlsrpt_seen_key(domain, mx, result);
+	size_t slot = (size_t)(k % TLSRPT_SEEN_SLOTS);
+
+	/* a clock that went back counts anew rather than never */
+	if (seen->key[slot] == k && now >= seen->when[slot] &&
+	    now - seen->when[slot] < TLSRPT_SEEN_SECS)
+		return 0;
+	seen->key[slot] = k;
+	seen->when[slot] = now;
+	return 1;
 }
 
 /* An appending writer over a malloc'd buffer. */
@@ -398,7 +514,7 @@ tlsrpt_parse(const char *buf, size_t len, struct tlsrpt_day *day,
 	size_t fl[TLSRPT_FIELDS_MAX], off = 0, ll;
 	struct tlsrpt_policy *p = NULL, *q;
 	struct tlsrpt_detail *d;
-	uint64_t v;
+	uint64_t v, sum = 0;
 	unsigned lineno = 0;
 	int n, ended = 0, type, full;
 	char date[11];
@@ -437,12 +553,20 @@ tlsrpt_parse(const char *buf, size_t len, struct tlsrpt_day *day,
 			(void)strlcpy(day->date, date, sizeof(day->date));
 			continue;
 		}
+		/* the policy before this line is complete: its rows add up */
+		if (p != NULL && !tlsrpt_is(f[0], fl[0], "d") &&
+		    sum + p->other != p->fail) {
+			tlsrpt_err(err, errlen, lineno, "the detail counts do "
+			    "not add up to the failures");
+			return -1;
+		}
 		if (tlsrpt_is(f[0], fl[0], "end")) {
 			if (n != 2 || tlsrpt_count(f[1], fl[1], &v) == -1 ||
 			    v != day->n)
 				goto bad;
 			ended = 1;
 		} else if (tlsrpt_is(f[0], fl[0], "p")) {
+			sum = 0;
 			if (n != 7 || !tlsrpt_name_ok(f[1], fl[1]) ||
 			    (type = tlsrpt_type_parse(f[2], fl[2])) == 0)
 				goto bad;
@@ -472,10 +596,12 @@ tlsrpt_parse(const char *buf, size_t len, struct tlsrpt_day *day,
 				    "a policy twice");
 				return -1;
 			}
+			day->bytes += tlsrpt_pline_bytes(p->domain, p->type,
+			    p->mx);
 		} else if (tlsrpt_is(f[0], fl[0], "d")) {
 			if (p == NULL || n != 5 ||
 			    p->ndetail == TLSRPT_DETAILS_MAX ||
-			    !tlsrpt_result_ok(f[1], fl[1]) ||
+			    !tlsrpt_result_known(f[1], fl[1]) ||
 			    !tlsrpt_name_ok(f[2], fl[2]) ||
 			    (!tlsrpt_is(f[3], fl[3], "-") &&
 			    !tlsrpt_ip_ok(f[3], fl[3])))
@@ -488,6 +614,9 @@ tlsrpt_parse(const char *buf, size_t len, struct tlsrpt_day *day,
 			if (tlsrpt_count(f[4], fl[4], &d->count) == -1 ||
 			    d->count == 0 || d->count > p->fail)
 				goto bad;
+			sum += d->count;
+			day->bytes += tlsrpt_dline_bytes(d->result, d->mx,
+			    d->ip);
 		} else
 			goto bad;
 	}

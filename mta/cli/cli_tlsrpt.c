@@ -1,15 +1,18 @@
 /*
- * cli_tlsrpt.c: sealpost tlsrpt (RFC 8460, doc/design.md §8): reads the
- * policy process's day file (data_dir/policy/tlsrpt/YYYY-MM-DD; run as
- * root, which may read that 0700 directory, and which only reads it),
- * looks up `_smtp._tls.<domain>` for each policy domain of the day at
- * report time, builds the JSON report, gzips it (zlib) and sends it to
- * each rua: mailto: through the pickup socket (the null sender, no DSN
- * asked for: RFC 8460 §5.3, no loops; the queue then sends it over TLS
- * like any mail), https: as a POST of application/tlsrpt+gzip with
- * libcurl (TLS verified against tls_ca_file). What was sent is kept in
- * data_dir/tlsrpt/sent-YYYY-MM-DD (root's): a report goes once; a
- * failed one is tried again by the next two daily runs, then given up.
+ * cli_tlsrpt.c: sealpost tlsrpt (RFC 8460, doc/design.md §8). As root
+ * it reads what only root (or the policy user) may read: the policy
+ * process's day files (data_dir/policy/tlsrpt/YYYY-MM-DD), the cached
+ * MTA-STS policy texts, what was sent (data_dir/tlsrpt/sent-YYYY-MM-DD)
+ * and the DKIM key (dkim_key_file); then it becomes `user` (setgroups,
+ * setgid, setuid, checked) before any DNS answer, HTTP reply or SMTP
+ * reply is parsed (cli_tlsrpt_send.c). Each domain's report is built
+ * (cli_tlsrpt_fmt.c), gzipped and sent to each rua: mailto: through the
+ * pickup socket, DKIM-signed (cli_dkim.c; without a key mailto: rua
+ * are skipped), with the null sender and `TLS-Required: No` (RFC 8460
+ * §3, §5.3); https: as a POST to public addresses only. The sent state
+ * records each target: a failed one is tried again by the next two
+ * daily runs, then given up; the file is saved after each domain and
+ * removed after 14 days.
  * Linked by the sealpost binary.
  */
 #include "config.h"
@@ -18,44 +21,46 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include <arpa/nameser.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
-#include <resolv.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "cli.h"
+#include "cli_dkim.h"
 #include "cli_tlsrpt.h"
 #include "lib/pickup.h"
-#include "policy/plan.h"
 #include "policy/sts_policy.h"
 
 #define CLI_TLSRPT_JSON_MAX	(8 * 1024 * 1024)
 #define CLI_TLSRPT_RETRY_DAYS	2
-#define CLI_TLSRPT_TIMEOUT	60	/* seconds, pickup and https */
-#define CLI_TLSRPT_SENT_MAX	(1024 * 1024)
+#define CLI_TLSRPT_SENT_KEEP	14	/* days a sent-DATE file is kept */
+#define CLI_TLSRPT_TIMEOUT	60	/* seconds, pickup */
+#define CLI_TLSRPT_KEY_MAX	(64 * 1024)
 
 /* What a domain's report came to, kept in sent-DATE. */
 enum cli_tlsrpt_state {
 	CLI_TLSRPT_NEW = 0,
-	CLI_TLSRPT_SENT,
-	CLI_TLSRPT_FAILED,
+	CLI_TLSRPT_SENT,	/* every target that could be sent to */
+	CLI_TLSRPT_FAILED,	/* a target failed: tried again */
 	CLI_TLSRPT_NOREC,	/* no TLS-RPT record: nothing to send */
+	CLI_TLSRPT_SKIPPED,	/* only mailto: rua, and no DKIM key */
 };
 
+/* A domain of sent-DATE: its state and the rua it reached ("to"). */
 struct cli_tlsrpt_ent {
 	char	domain[TLSRPT_NAME_MAX];
 	int	state;
+	char	*to[TLSRPT_RUA_MAX];	/* owned */
+	size_t	nto;
 };
 
 struct cli_tlsrpt_sent {
@@ -73,6 +78,8 @@ cli_tlsrpt_state_word(int s)
 		return "failed";
 	case CLI_TLSRPT_NOREC:
 		return "no-record";
+	case CLI_TLSRPT_SKIPPED:
+		return "skipped";
 	}
 	return "new";
 }
@@ -88,27 +95,65 @@ cli_tlsrpt_sent_find(struct cli_tlsrpt_sent *s, const char *domain)
 	return NULL;
 }
 
-static int
-cli_tlsrpt_sent_set(struct cli_tlsrpt_sent *s, const char *domain, int state)
+static struct cli_tlsrpt_ent *
+cli_tlsrpt_sent_get(struct cli_tlsrpt_sent *s, const char *domain)
 {
 	struct cli_tlsrpt_ent *e, *ne;
 
-	if ((e = cli_tlsrpt_sent_find(s, domain)) == NULL) {
-		if ((ne = reallocarray(s->e, s->n + 1, sizeof(*ne))) == NULL)
-			return -1;
-		s->e = ne;
-		e = &s->e[s->n++];
-		(void)strlcpy(e->domain, domain, sizeof(e->domain));
-	}
-	e->state = state;
+	if ((e = cli_tlsrpt_sent_find(s, domain)) != NULL)
+		return e;
+	if ((ne = reallocarray(s->e, s->n + 1, sizeof(*ne))) == NULL)
+		return NULL;
+	s->e = ne;
+	e = &s->e[s->n++];
+	memset(e, 0, sizeof(*e));
+	(void)strlcpy(e->domain, domain, sizeof(e->domain));
+	return e;
+}
+
+static int
+cli_tlsrpt_ent_has(const struct cli_tlsrpt_ent *e, const char *uri)
+{
+	size_t i;
+
+	for (i = 0; e != NULL && i < e->nto; i++)
+		if (strcmp(e->to[i], uri) == 0)
+			return 1;
 	return 0;
 }
 
-/* Reads sent-DATE of dirfd (missing: empty). -1 when unreadable. */
+static int
+cli_tlsrpt_ent_add(struct cli_tlsrpt_ent *e, const char *uri)
+{
+	if (cli_tlsrpt_ent_has(e, uri))
+		return 0;
+	if (e->nto >= TLSRPT_RUA_MAX || (e->to[e->nto] = strdup(uri)) == NULL)
+		return -1;
+	e->nto++;
+	return 0;
+}
+
+static void
+cli_tlsrpt_sent_free(struct cli_tlsrpt_sent *s)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->n; i++)
+		for (j = 0; j < s->e[i].nto; j++)
+			free(s->e[i].to[j]);
+	free(s->e);
+	memset(s, 0, sizeof(*s));
+}
+
+/*
+ * Reads sent-DATE of dirfd (missing: empty): lines "DOMAIN STATE" and
+ * "DOMAIN to URI" (a rua reached). -1 when unreadable.
+ */
 static int
 cli_tlsrpt_sent_load(int dirfd, const char *date, struct cli_tlsrpt_sent *s)
 {
-	char name[32], line[TLSRPT_NAME_MAX + 32], *sp;
+	char name[32], line[TLSRPT_NAME_MAX + TLSRPT_URI_MAX + 16], *sp;
+	struct cli_tlsrpt_ent *e;
 	FILE *f;
 	int fd, st;
 
@@ -126,19 +171,30 @@ cli_tlsrpt_sent_load(int dirfd, const char *date, struct cli_tlsrpt_sent *s)
 		if ((sp = strchr(line, ' ')) == NULL)
 			continue;
 		*sp++ = '\0';
-		for (st = CLI_TLSRPT_SENT; st <= CLI_TLSRPT_NOREC; st++)
+		if (line[0] == '\0' || strlen(line) >= TLSRPT_NAME_MAX)
+			continue;
+		if (strncmp(sp, "to ", 3) == 0) {
+			if (strlen(sp + 3) >= TLSRPT_URI_MAX ||
+			    (e = cli_tlsrpt_sent_get(s, line)) == NULL ||
+			    cli_tlsrpt_ent_add(e, sp + 3) == -1)
+				goto bad;
+			continue;
+		}
+		for (st = CLI_TLSRPT_SENT; st <= CLI_TLSRPT_SKIPPED; st++)
 			if (strcmp(sp, cli_tlsrpt_state_word(st)) == 0)
 				break;
-		if (st > CLI_TLSRPT_NOREC || line[0] == '\0' ||
-		    strlen(line) >= TLSRPT_NAME_MAX)
+		if (st > CLI_TLSRPT_SKIPPED)
 			continue;
-		if (cli_tlsrpt_sent_set(s, line, st) == -1) {
-			fclose(f);
-			return -1;
-		}
+		if ((e = cli_tlsrpt_sent_get(s, line)) == NULL)
+			goto bad;
+		e->state = st;
 	}
 	fclose(f);
 	return 0;
+bad:
+	fclose(f);
+	errno = ENOMEM;
+	return -1;
 }
 
 /* Writes sent-DATE atomically. 0, or -1 (errno). */
@@ -148,7 +204,7 @@ cli_tlsrpt_sent_save(int dirfd, const char *date,
 {
 	char name[32], tmp[40];
 	FILE *f;
-	size_t i;
+	size_t i, j;
 	int fd, ok;
 
 	(void)snprintf(name, sizeof(name), "sent-%s", date);
@@ -161,10 +217,15 @@ cli_tlsrpt_sent_save(int dirfd, const char *date,
 		return -1;
 	}
 	ok = 1;
-	for (i = 0; i < s->n; i++)
+	for (i = 0; i < s->n; i++) {
 		if (fprintf(f, "%s %s\n", s->e[i].domain,
 		    cli_tlsrpt_state_word(s->e[i].state)) < 0)
 			ok = 0;
+		for (j = 0; j < s->e[i].nto; j++)
+			if (fprintf(f, "%s to %s\n", s->e[i].domain,
+			    s->e[i].to[j]) < 0)
+				ok = 0;
+	}
 	ok = fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
 	ok = fclose(f) == 0 && ok;
 	if (!ok || renameat(dirfd, tmp, dirfd, name) == -1) {
@@ -196,129 +257,6 @@ cli_tlsrpt_read(int dirfd, const char *name, struct buf *b)
 }
 
 /*
- * The TXT records at _smtp._tls.domain: 1 with rec (exactly one valid
- * TLSRPTv1 record), 0 none (or not one valid: RFC 8460 §3 says no
- * report then), -1 a temporary failure; why says which.
- */
-static int
-cli_tlsrpt_lookup(const struct conf *conf, const char *domain,
-    struct tlsrpt_record *rec, char *why, size_t whylen)
-{
-	struct __res_state rs;
-	struct plan_txt_answer *txt;
-	struct tlsrpt_record r;
-	struct in_addr a;
-	uint8_t ans[8192];
-	char name[TLSRPT_NAME_MAX + 16], host[80], err[128], *colon;
-	size_t i, nours = 0;
-	int len, ret = 0, p;
-
-	(void)snprintf(name, sizeof(name), "_smtp._tls.%s", domain);
-	memset(&rs, 0, sizeof(rs));
-	if (res_ninit(&rs) == -1) {
-		(void)snprintf(why, whylen, "no resolver");
-		return -1;
-	}
-	/* dns_resolver (an IPv4 address, a port) when the file sets it */
-	if (conf_key_line(conf, "dns_resolver") != 0 &&
-	    strlcpy(host, conf->dns_resolver, sizeof(host)) < sizeof(host)) {
-		p = 53;
-		if ((colon = strchr(host, ':')) != NULL &&
-		    strchr(colon + 1, ':') == NULL) {
-			*colon = '\0';
-			p = (int)strtonum(colon + 1, 1, 65535, NULL);
-		}
-		if (inet_pton(AF_INET, host, &a) == 1 && p > 0) {
-			rs.nscount = 1;
-			rs.nsaddr_list[0].sin_family = AF_INET;
-			rs.nsaddr_list[0].sin_addr = a;
-			rs.nsaddr_list[0].sin_port = htons((uint16_t)p);
-		}
-	}
-	len = res_nquery(&rs, name, ns_c_in, ns_t_txt, ans, sizeof(ans));
-	if (len < 0) {
-		ret = rs.res_h_errno == HOST_NOT_FOUND ||
-		    rs.res_h_errno == NO_DATA ? 0 : -1;
-		(void)snprintf(why, whylen, "%s", ret == 0 ?
-		    "no TLS-RPT record" : "the TXT lookup failed");
-		res_nclose(&rs);
-		return ret;
-	}
-	res_nclose(&rs);
-	if ((txt = calloc(1, sizeof(*txt))) == NULL) {
-		(void)snprintf(why, whylen, "out of memory");
-		return -1;
-	}
-	if (plan_answer_txt(ans, (size_t)len, name, 0, txt) !=
-	    PLAN_DNS_RECORDS) {
-		ret = txt->r.status == PLAN_DNS_TEMP ? -1 : 0;
-		(void)snprintf(why, whylen, "%s", ret == 0 ?
-		    "no TLS-RPT record" : "the TXT lookup failed");
-		free(txt);
-		return ret;
-	}
-	for (i = 0; i < txt->n; i++) {
-		switch (tlsrpt_record_parse(txt->txt[i], txt->len[i], &r, err,
-		    sizeof(err))) {
-		case 1:
-			nours++;
-			*rec = r;
-			break;
-		case -1:
-			nours++;
-			(void)snprintf(why, whylen, "malformed TLS-RPT record: "
-			    "%s", err);
-			ret = -2;
-			break;
-		default:
-			break;
-		}
-	}
-	free(txt);
-	if (nours == 0) {
-		(void)snprintf(why, whylen, "no TLS-RPT record");
-		return 0;
-	}
-	if (nours > 1) {
-		(void)snprintf(why, whylen, "more than one TLS-RPT record");
-		return 0;
-	}
-	return ret == -2 ? 0 : 1;
-}
-
-/* gzip (RFC 1952) of in[0..len) into out. 0, or -1. */
-static int
-cli_tlsrpt_gzip(const char *in, size_t len, struct buf *out)
-{
-	z_stream z;
-	char *p;
-	uLong bound;
-	int r;
-
-	memset(&z, 0, sizeof(z));
-	if (deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8,
-	    Z_DEFAULT_STRATEGY) != Z_OK)
-		return -1;
-	bound = deflateBound(&z, (uLong)len) + 64;
-	if ((p = buf_reserve(out, bound)) == NULL) {
-		deflateEnd(&z);
-		return -1;
-	}
-	z.next_in = (Bytef *)(uintptr_t)in;
-	z.avail_in = (uInt)len;
-	z.next_out = (Bytef *)p;
-	z.avail_out = (uInt)bound;
-	r = deflate(&z, Z_FINISH);
-	if (r != Z_STREAM_END) {
-		deflateEnd(&z);
-		return -1;
-	}
-	buf_commit(out, bound - z.avail_out);
-	deflateEnd(&z);
-	return 0;
-}
-
-/*
  * The gate of the report mail (doc/design.md §1.1): MAIL goes only to
  * the local pickup socket, whose mail the queue and smtpout carry over
  * TLS like any other. The null sender: nothing bounces back into a loop
@@ -340,13 +278,27 @@ cli_tlsrpt_gate_mail(struct pickup_conn *c)
 	return pickup_cmd(c, "MAIL FROM:", "<>", "");
 }
 
-/* Submits msg to addr through the pickup socket. 0, or -1 (why). */
+/* Writes b dot-stuffed (its lines end in CRLF). 0, or -1. */
+static int
+cli_tlsrpt_stuff(int fd, const struct buf *b)
+{
+	const char *p, *end, *nl;
+
+	for (p = b->data, end = b->data + b->len; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end - 1;
+		if ((*p == '.' && pickup_write(fd, ".", 1) == -1) ||
+		    pickup_write(fd, p, (size_t)(nl - p) + 1) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 cli_tlsrpt_mail(const struct conf *conf, const char *addr,
-    const struct buf *msg, char *why, size_t whylen)
+    const struct buf *sig, const struct buf *msg, char *why, size_t whylen)
 {
 	struct pickup_conn *c;
-	const char *p, *end, *nl;
 	int code, ret = -1;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -369,15 +321,11 @@ cli_tlsrpt_mail(const struct conf *conf, const char *addr,
 		    "no SMTP reply" : c->last);
 		goto out;
 	}
-	/* dot-stuffed, CRLF already */
-	for (p = msg->data, end = msg->data + msg->len; p < end; p = nl + 1) {
-		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			nl = end - 1;
-		if ((*p == '.' && pickup_write(c->fd, ".", 1) == -1) ||
-		    pickup_write(c->fd, p, (size_t)(nl - p) + 1) == -1) {
-			(void)snprintf(why, whylen, "pickup: write failed");
-			goto out;
-		}
+	/* the DKIM-Signature field first, then the message */
+	if (cli_tlsrpt_stuff(c->fd, sig) == -1 ||
+	    cli_tlsrpt_stuff(c->fd, msg) == -1) {
+		(void)snprintf(why, whylen, "pickup: write failed");
+		goto out;
 	}
 	if (pickup_write(c->fd, ".\r\n", 3) == -1 ||
 	    (code = pickup_reply(c)) != 250) {
@@ -393,289 +341,485 @@ out:
 	return ret;
 }
 
-static size_t
-cli_tlsrpt_discard(char *p, size_t size, size_t n, void *arg)
-{
-	(void)p;
-	(void)arg;
-	return size * n;
-}
 
-/* POSTs gz to url (RFC 8460 §5.4). 0, or -1 (why). */
-static int
-cli_tlsrpt_post(const struct conf *conf, const char *url, const struct buf *gz,
-    char *why, size_t whylen)
-{
-	struct curl_slist *hdr = NULL;
-	CURL *h;
-	CURLcode r;
-	long status = 0;
-	int ret = -1;
-
-	if ((h = curl_easy_init()) == NULL) {
-		(void)snprintf(why, whylen, "libcurl");
-		return -1;
-	}
-	hdr = curl_slist_append(hdr, "Content-Type: application/tlsrpt+gzip");
-	(void)curl_easy_setopt(h, CURLOPT_URL, url);
-	(void)curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
-	(void)curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	(void)curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	(void)curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (conf->tls_ca_file[0] != '\0')
-		(void)curl_easy_setopt(h, CURLOPT_CAINFO, conf->tls_ca_file);
-	(void)curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-	(void)curl_easy_setopt(h, CURLOPT_POSTFIELDS, gz->data);
-	(void)curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-	    (curl_off_t)gz->len);
-	(void)curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)CLI_TLSRPT_TIMEOUT);
-	(void)curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, cli_tlsrpt_discard);
-	(void)curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	if ((r = curl_easy_perform(h)) != CURLE_OK)
-		(void)snprintf(why, whylen, "%s", curl_easy_strerror(r));
-	else if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) !=
-	    CURLE_OK || status < 200 || status > 299)
-		(void)snprintf(why, whylen, "HTTP status %ld", status);
-	else
-		ret = 0;
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(h);
-	return ret;
-}
-
-/* The domain's cached MTA-STS policy text into b (root reads it). */
-static int
-cli_tlsrpt_sts(int policyfd, const char *domain, struct buf *b,
-    struct sts_cache_entry *e)
-{
-	char name[TLSRPT_NAME_MAX + 8], err[128];
-
-	(void)snprintf(name, sizeof(name), "sts/%s", domain);
-	if (cli_tlsrpt_read(policyfd, name, b) == -1 ||
-	    sts_cache_parse(b->data != NULL ? b->data : "", b->len, e, err,
-	    sizeof(err)) == -1)
-		return -1;
-	return 0;
-}
+/* One date's work, read as root before the drop. */
+struct cli_tlsrpt_date {
+	char			 date[11];
+	int			 explicit;	/* --date */
+	int64_t			 start, end;
+	struct tlsrpt_day	 day;
+	struct cli_tlsrpt_sent	 sent;
+	size_t			*todo;		/* the first policy of each
+						   domain to report */
+	char			**sts;		/* its MTA-STS text or NULL */
+	size_t			*stslen;
+	size_t			 ntodo;
+};
 
 struct cli_tlsrpt_run {
 	struct cli		*c;
 	struct cli_tlsrpt_opts	*o;
 	int			 policyfd;	/* data_dir/policy */
 	int			 statefd;	/* data_dir/tlsrpt */
-	int			 failed;	/* a report could not go */
+	struct cli_dkim_key	 key;		/* key.key NULL: none */
+	struct cli_tlsrpt_date	 d[1 + CLI_TLSRPT_RETRY_DAYS];
+	size_t			 nd;
 };
 
-/* One domain's report of day. Returns its new state. */
-static int
-cli_tlsrpt_domain(struct cli_tlsrpt_run *run, const struct tlsrpt_day *day,
-    const char *domain, int64_t start, int64_t end)
+/* The domain's cached MTA-STS policy text, copied (root reads it). */
+static void
+cli_tlsrpt_sts(int policyfd, const char *domain, char **text, size_t *len)
 {
-	const struct conf *conf = &run->c->conf;
-	struct tlsrpt_record rec;
-	struct cli_tlsrpt_meta m;
-	struct cli_tlsrpt_mail mail;
 	struct sts_cache_entry e;
-	struct buf json, gz, msg, sts;
-	char why[256], rid[TLSRPT_NAME_MAX * 2 + 16], contact[300],
-	    addr[TLSRPT_URI_MAX], date[64], boundary[64];
-	size_t i;
-	int state = CLI_TLSRPT_FAILED, n, any = 0;
-	time_t now = time(NULL);
-	struct tm tm;
+	struct buf b;
+	char name[TLSRPT_NAME_MAX + 8], err[128];
 
-	n = cli_tlsrpt_lookup(conf, domain, &rec, why, sizeof(why));
-	if (n <= 0) {
-		printf("%s %s: %s%s\n", day->date, domain, why, n == 0 ?
-		    "; not reported" : "; to be tried again");
-		return n == 0 ? CLI_TLSRPT_NOREC : CLI_TLSRPT_FAILED;
+	*text = NULL;
+	*len = 0;
+	buf_init(&b, STS_CACHE_SIZE_MAX);
+	(void)snprintf(name, sizeof(name), "sts/%s", domain);
+	if (cli_tlsrpt_read(policyfd, name, &b) == 0 &&
+	    sts_cache_parse(b.data != NULL ? b.data : "", b.len, &e, err,
+	    sizeof(err)) == 0 && (*text = malloc(e.textlen + 1)) != NULL) {
+		memcpy(*text, e.text, e.textlen);
+		(*text)[e.textlen] = '\0';
+		*len = e.textlen;
 	}
-	buf_init(&json, CLI_TLSRPT_JSON_MAX);
-	buf_init(&gz, CLI_TLSRPT_JSON_MAX);
-	buf_init(&msg, 2 * CLI_TLSRPT_JSON_MAX);
-	buf_init(&sts, STS_CACHE_SIZE_MAX);
-	memset(&m, 0, sizeof(m));
-	(void)snprintf(contact, sizeof(contact), "postmaster@%s",
-	    conf->hostname);
-	if (cli_tlsrpt_report_id(day->date, domain, conf->hostname, rid,
-	    sizeof(rid)) == -1)
-		goto out;
-	m.org = conf->hostname;
-	m.contact = contact;
-	m.report_id = rid;
-	m.start = start;
-	m.end = end;
-	if (cli_tlsrpt_sts(run->policyfd, domain, &sts, &e) == 0) {
-		m.sts_text = e.text;
-		m.sts_len = e.textlen;
-	}
-	if (cli_tlsrpt_json(day, domain, &m, run->o->dry_run, &json) <= 0) {
-		printf("%s %s: the report does not fit\n", day->date, domain);
-		goto out;
-	}
-	if (run->o->dry_run) {
-		printf("%s %s: would send report %s to", day->date, domain,
-		    rid);
-		for (i = 0; i < rec.nrua; i++)
-			printf(" %s", rec.rua[i]);
-		printf("\n%.*s", (int)json.len, json.data);
-		state = CLI_TLSRPT_NEW;
-		goto out;
-	}
-	if (cli_tlsrpt_gzip(json.data, json.len, &gz) == -1) {
-		printf("%s %s: gzip failed\n", day->date, domain);
-		goto out;
-	}
-	for (i = 0; i < rec.nrua; i++) {
-		why[0] = '\0';
-		if (strncasecmp(rec.rua[i], "https://", 8) == 0) {
-			n = cli_tlsrpt_post(conf, rec.rua[i], &gz, why,
-			    sizeof(why));
-		} else if (tlsrpt_mailto(rec.rua[i], addr, sizeof(addr)) ==
-		    -1) {
-			(void)snprintf(why, sizeof(why), "not one address");
-			n = -1;
-		} else {
-			buf_reset(&msg);
-			(void)snprintf(boundary, sizeof(boundary),
-			    "tlsrpt-%08lx%08lx", (unsigned long)arc4random(),
-			    (unsigned long)arc4random());
-			if (gmtime_r(&now, &tm) == NULL || strftime(date,
-			    sizeof(date), "%a, %d %b %Y %H:%M:%S +0000",
-			    &tm) == 0)
-				date[0] = '\0';
-			memset(&mail, 0, sizeof(mail));
-			mail.host = conf->hostname;
-			mail.domain = domain;
-			mail.to = addr;
-			mail.report_id = rid;
-			mail.date_hdr = date;
-			mail.start = start;
-			mail.end = end;
-			mail.gz = (const uint8_t *)gz.data;
-			mail.gzlen = gz.len;
-			mail.boundary = boundary;
-			if (cli_tlsrpt_mime(&mail, &msg) == -1) {
-				(void)snprintf(why, sizeof(why),
-				    "the mail does not fit");
-				n = -1;
-			} else
-				n = cli_tlsrpt_mail(conf, addr, &msg, why,
-				    sizeof(why));
-		}
-		printf("%s %s: report %s to %s: %s%s\n", day->date, domain,
-		    rid, rec.rua[i], n == 0 ? "sent" : "failed: ", why);
-		if (n == 0)
-			any = 1;
-	}
-	state = any ? CLI_TLSRPT_SENT : CLI_TLSRPT_FAILED;
-out:
-	buf_free(&json);
-	buf_free(&gz);
-	buf_free(&msg);
-	buf_free(&sts);
-	return state;
+	buf_free(&b);
 }
 
 /*
- * The reports of one date: every domain (only_failed: only those whose
- * report failed before). Returns 0, or an exit code.
+ * Reads date's day file, sent state and MTA-STS texts (as root) and
+ * picks the domains to report. Returns 0 (also: no file on a default
+ * run), or an exit code.
  */
 static int
-cli_tlsrpt_date(struct cli_tlsrpt_run *run, const char *date, int only_failed,
-    int explicit)
+cli_tlsrpt_load(struct cli_tlsrpt_run *run, struct cli_tlsrpt_date *dd)
 {
-	struct tlsrpt_day day;
-	struct cli_tlsrpt_sent sent;
 	struct cli_tlsrpt_ent *e;
 	struct buf b;
 	char path[64], err[128];
-	int64_t start, end;
 	size_t i, j;
-	int state, ex = 0, changed = 0;
 
-	if (!tlsrpt_date(date, &start, &end))
+	if (!tlsrpt_date(dd->date, &dd->start, &dd->end))
 		return EX_USAGE;
-	if (run->o->partial && end > time(NULL))
-		end = time(NULL) + 1;
-	(void)snprintf(path, sizeof(path), "tlsrpt/%s", date);
+	tlsrpt_day_init(&dd->day, "");
+	if (run->o->partial && dd->end > time(NULL))
+		dd->end = time(NULL) + 1;
+	(void)snprintf(path, sizeof(path), "tlsrpt/%s", dd->date);
 	buf_init(&b, TLSRPT_FILE_MAX);
 	if (cli_tlsrpt_read(run->policyfd, path, &b) == -1) {
-		if (errno == ENOENT && !explicit) {
-			buf_free(&b);
+		buf_free(&b);
+		if (errno == ENOENT && !dd->explicit)
 			return 0;
-		}
 		fprintf(stderr, "sealpost tlsrpt: %s/policy/%s: %s\n",
 		    run->c->conf.data_dir, path, errno == ENOBUFS ?
 		    "too large" : strerror(errno));
-		buf_free(&b);
 		return errno == ENOENT ? EX_NOINPUT : errno == EACCES ?
 		    EX_NOPERM : EX_IOERR;
 	}
-	if (tlsrpt_parse(b.data != NULL ? b.data : "", b.len, &day, err,
-	    sizeof(err)) == -1 || strcmp(day.date, date) != 0) {
+	err[0] = '\0';
+	if (tlsrpt_parse(b.data != NULL ? b.data : "", b.len, &dd->day, err,
+	    sizeof(err)) == -1 || strcmp(dd->day.date, dd->date) != 0) {
 		fprintf(stderr, "sealpost tlsrpt: %s/policy/%s: %s\n",
-		    run->c->conf.data_dir, path, err);
+		    run->c->conf.data_dir, path, err[0] != '\0' ? err :
+		    "its date is not its name");
 		buf_free(&b);
-		tlsrpt_day_free(&day);
 		return EX_DATAERR;
 	}
 	buf_free(&b);
-	if (cli_tlsrpt_sent_load(run->statefd, date, &sent) == -1) {
-		fprintf(stderr, "sealpost tlsrpt: sent-%s: %s\n", date,
+	if (cli_tlsrpt_sent_load(run->statefd, dd->date, &dd->sent) == -1) {
+		fprintf(stderr, "sealpost tlsrpt: sent-%s: %s\n", dd->date,
 		    strerror(errno));
-		tlsrpt_day_free(&day);
 		return EX_IOERR;
 	}
-	for (i = 0; i < day.n; i++) {
-		const char *d = day.p[i].domain;
+	if (dd->day.n == 0)
+		return 0;
+	if ((dd->todo = calloc(dd->day.n, sizeof(*dd->todo))) == NULL ||
+	    (dd->sts = calloc(dd->day.n, sizeof(*dd->sts))) == NULL ||
+	    (dd->stslen = calloc(dd->day.n, sizeof(*dd->stslen))) == NULL)
+		return EX_OSERR;
+	for (i = 0; i < dd->day.n; i++) {
+		const char *d = dd->day.p[i].domain;
 
 		for (j = 0; j < i; j++)
-			if (strcmp(day.p[j].domain, d) == 0)
+			if (strcmp(dd->day.p[j].domain, d) == 0)
 				break;
 		if (j < i)
 			continue;	/* the domain's report is made */
 		if (run->o->domain[0] != '\0' && strcmp(run->o->domain, d) != 0)
 			continue;
-		e = cli_tlsrpt_sent_find(&sent, d);
-		if (e != NULL && (e->state == CLI_TLSRPT_SENT ||
-		    e->state == CLI_TLSRPT_NOREC)) {
-			if (explicit)
-				printf("%s %s: %s before; not again\n", date, d,
-				    e->state == CLI_TLSRPT_SENT ? "sent" :
-				    "no TLS-RPT record");
+		e = cli_tlsrpt_sent_find(&dd->sent, d);
+		if (e != NULL && e->state != CLI_TLSRPT_FAILED &&
+		    e->state != CLI_TLSRPT_NEW) {
+			if (dd->explicit)
+				printf("%s %s: %s before; not again\n",
+				    dd->date, d, e->state == CLI_TLSRPT_SENT ?
+				    "sent" : e->state == CLI_TLSRPT_NOREC ?
+				    "no TLS-RPT record" : "skipped");
 			continue;
 		}
-		if (only_failed && (e == NULL || e->state != CLI_TLSRPT_FAILED))
+		/* new, failed, or never tried (no entry: a daily run was
+		   missed), on yesterday and on the retry days alike */
+		cli_tlsrpt_sts(run->policyfd, d, &dd->sts[dd->ntodo],
+		    &dd->stslen[dd->ntodo]);
+		dd->todo[dd->ntodo++] = i;
+	}
+	return 0;
+}
+
+static void
+cli_tlsrpt_date_free(struct cli_tlsrpt_date *dd)
+{
+	size_t i;
+
+	for (i = 0; dd->sts != NULL && i < dd->ntodo; i++)
+		free(dd->sts[i]);
+	free(dd->sts);
+	free(dd->stslen);
+	free(dd->todo);
+	cli_tlsrpt_sent_free(&dd->sent);
+	tlsrpt_day_free(&dd->day);
+}
+
+/*
+ * Sends the report (gz) to one mailto: address. Returns 0 sent, -1
+ * failed (why), 1 skipped: no DKIM key.
+ */
+static int
+cli_tlsrpt_to_mail(struct cli_tlsrpt_run *run, const char *domain,
+    const char *addr, const char *rid, const struct cli_tlsrpt_date *dd,
+    const struct buf *gz, char *why, size_t whylen)
+{
+	const struct conf *conf = &run->c->conf;
+	struct cli_tlsrpt_mail mail;
+	struct buf msg, sig;
+	char date[64], boundary[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	int n = -1;
+
+	if (run->key.key == NULL) {
+		(void)snprintf(why, whylen, "no DKIM key: mailto: rua skipped");
+		return 1;
+	}
+	buf_init(&msg, 2 * CLI_TLSRPT_JSON_MAX);
+	buf_init(&sig, 8192);
+	(void)snprintf(boundary, sizeof(boundary), "tlsrpt-%08lx%08lx",
+	    (unsigned long)arc4random(), (unsigned long)arc4random());
+	if (gmtime_r(&now, &tm) == NULL || strftime(date, sizeof(date),
+	    "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
+		date[0] = '\0';
+	memset(&mail, 0, sizeof(mail));
+	mail.host = conf->hostname;
+	mail.domain = domain;
+	mail.to = addr;
+	mail.report_id = rid;
+	mail.date_hdr = date;
+	mail.start = dd->start;
+	mail.end = dd->end;
+	mail.gz = (const uint8_t *)gz->data;
+	mail.gzlen = gz->len;
+	mail.boundary = boundary;
+	if (cli_tlsrpt_mime(&mail, &msg) == -1)
+		(void)snprintf(why, whylen, "the mail does not fit");
+	else if (cli_dkim_sign(&run->key, msg.data, msg.len, (int64_t)now,
+	    &sig, why, whylen) == -1)
+		;
+	else
+		n = cli_tlsrpt_mail(conf, addr, &sig, &msg, why, whylen);
+	buf_free(&msg);
+	buf_free(&sig);
+	return n;
+}
+
+/* The report of dd's k-th domain to do. Returns its new state. */
+static int
+cli_tlsrpt_domain(struct cli_tlsrpt_run *run, struct cli_tlsrpt_date *dd,
+    size_t k)
+{
+	const struct conf *conf = &run->c->conf;
+	const char *domain = dd->day.p[dd->todo[k]].domain;
+	struct cli_tlsrpt_ent *e = cli_tlsrpt_sent_find(&dd->sent, domain);
+	struct tlsrpt_record rec;
+	struct cli_tlsrpt_meta m;
+	struct buf json, gz;
+	char why[256], rid[TLSRPT_NAME_MAX * 2 + 16], contact[300],
+	    addr[TLSRPT_URI_MAX];
+	size_t i;
+	int state = CLI_TLSRPT_FAILED, n, sent = 0, failed = 0;
+
+	n = cli_tlsrpt_lookup(conf, domain, &rec, why, sizeof(why));
+	if (n <= 0) {
+		printf("%s %s: %s%s\n", dd->date, domain, why, n == 0 ?
+		    "; not reported" : "; to be tried again");
+		return n == 0 ? CLI_TLSRPT_NOREC : CLI_TLSRPT_FAILED;
+	}
+	buf_init(&json, CLI_TLSRPT_JSON_MAX);
+	buf_init(&gz, CLI_TLSRPT_JSON_MAX);
+	memset(&m, 0, sizeof(m));
+	(void)snprintf(contact, sizeof(contact), "postmaster@%s",
+	    conf->hostname);
+	if (cli_tlsrpt_report_id(dd->date, domain, conf->hostname, rid,
+	    sizeof(rid)) == -1)
+		goto out;
+	m.org = conf->hostname;
+	m.contact = contact;
+	m.report_id = rid;
+	m.start = dd->start;
+	m.end = dd->end;
+	m.sts_text = dd->sts[k];
+	m.sts_len = dd->stslen[k];
+	if (cli_tlsrpt_json(&dd->day, domain, &m, run->o->dry_run, &json) <=
+	    0) {
+		printf("%s %s: the report does not fit\n", dd->date, domain);
+		goto out;
+	}
+	if (run->o->dry_run) {
+		printf("%s %s: would send report %s to", dd->date, domain,
+		    rid);
+		for (i = 0; i < rec.nrua; i++)
+			printf(" %s%s", rec.rua[i], run->key.key == NULL &&
+			    strncasecmp(rec.rua[i], "mailto:", 7) == 0 ?
+			    " (no DKIM key: skipped)" : "");
+		printf("\n%.*s", (int)json.len, json.data);
+		state = CLI_TLSRPT_NEW;
+		goto out;
+	}
+	if (cli_tlsrpt_gzip(json.data, json.len, &gz) == -1) {
+		printf("%s %s: gzip failed\n", dd->date, domain);
+		goto out;
+	}
+	for (i = 0; i < rec.nrua; i++) {
+		why[0] = '\0';
+		if (cli_tlsrpt_ent_has(e, rec.rua[i])) {
+			sent = 1;	/* reached by an earlier run */
 			continue;
-		state = cli_tlsrpt_domain(run, &day, d, start, end);
+		}
+		if (strncasecmp(rec.rua[i], "https://", 8) == 0)
+			n = cli_tlsrpt_post(conf, rec.rua[i], &gz, why,
+			    sizeof(why));
+		else if (tlsrpt_mailto(rec.rua[i], addr, sizeof(addr)) ==
+		    -1) {
+			(void)snprintf(why, sizeof(why), "not one address");
+			n = -1;
+		} else
+			n = cli_tlsrpt_to_mail(run, domain, addr, rid, dd, &gz,
+			    why, sizeof(why));
+		if (n == 1) {
+			printf("%s %s: %s: %s\n", dd->date, domain, rec.rua[i],
+			    why);
+			continue;
+		}
+		printf("%s %s: report %s to %s: %s%s\n", dd->date, domain,
+		    rid, rec.rua[i], n == 0 ? "sent" : "failed: ", why);
+		if (n == 0 && ((e != NULL ||
+		    (e = cli_tlsrpt_sent_get(&dd->sent, domain)) != NULL) &&
+		    cli_tlsrpt_ent_add(e, rec.rua[i]) == 0))
+			sent = 1;
+		else
+			failed = 1;
+	}
+	state = failed ? CLI_TLSRPT_FAILED : sent ? CLI_TLSRPT_SENT :
+	    CLI_TLSRPT_SKIPPED;
+out:
+	buf_free(&json);
+	buf_free(&gz);
+	return state;
+}
+
+/* The reports of one loaded date. Returns 0, or an exit code. */
+static int
+cli_tlsrpt_send_date(struct cli_tlsrpt_run *run, struct cli_tlsrpt_date *dd)
+{
+	struct cli_tlsrpt_ent *e;
+	size_t k;
+	int state, ex = 0;
+
+	for (k = 0; k < dd->ntodo; k++) {
+		state = cli_tlsrpt_domain(run, dd, k);
 		if (run->o->dry_run)
 			continue;
-		if (state == CLI_TLSRPT_FAILED) {
-			run->failed = 1;
+		if (state == CLI_TLSRPT_FAILED)
 			ex = CLI_EX_PROBLEM;
+		if ((e = cli_tlsrpt_sent_get(&dd->sent,
+		    dd->day.p[dd->todo[k]].domain)) == NULL)
+			return EX_OSERR;
+		e->state = state;
+		/* after each domain: a crash later repeats no report */
+		if (cli_tlsrpt_sent_save(run->statefd, dd->date, &dd->sent) ==
+		    -1) {
+			fprintf(stderr, "sealpost tlsrpt: sent-%s: %s\n",
+			    dd->date, strerror(errno));
+			return EX_IOERR;
 		}
-		if (cli_tlsrpt_sent_set(&sent, d, state) == -1) {
-			ex = EX_OSERR;
-			break;
-		}
-		changed = 1;
 	}
-	if (changed && cli_tlsrpt_sent_save(run->statefd, date, &sent) == -1) {
-		fprintf(stderr, "sealpost tlsrpt: sent-%s: %s\n", date,
-		    strerror(errno));
-		ex = EX_IOERR;
-	}
-	free(sent.e);
-	tlsrpt_day_free(&day);
 	return ex;
+}
+
+/* Removes sent-DATE files older than CLI_TLSRPT_SENT_KEEP days. */
+static void
+cli_tlsrpt_prune(int statefd, time_t now)
+{
+	struct dirent *de;
+	DIR *dir;
+	int64_t start, end;
+	int fd;
+
+	if ((fd = openat(statefd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		return;
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(dir)) != NULL)
+		if (strncmp(de->d_name, "sent-", 5) == 0 &&
+		    tlsrpt_date(de->d_name + 5, &start, &end) &&
+		    end < (int64_t)now - CLI_TLSRPT_SENT_KEEP * 86400)
+			(void)unlinkat(statefd, de->d_name, 0);
+	closedir(dir);
+}
+
+/*
+ * Becomes `user` (doc/design.md §2, as proc_drop: setgroups, setresgid,
+ * setresuid, checked) when run as root outside development mode; the
+ * state directory and its files become the user's first, so that it
+ * can keep the sent state. Returns 0, or an exit code.
+ */
+static int
+cli_tlsrpt_drop(struct cli_tlsrpt_run *run)
+{
+	const struct conf *conf = &run->c->conf;
+	struct passwd *pw;
+	size_t i;
+	char name[32];
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+
+	if (geteuid() != 0 || conf->devmode)
+		return 0;
+	if ((pw = getpwnam(conf->user)) == NULL || pw->pw_uid == 0) {
+		fprintf(stderr, "sealpost tlsrpt: user %s: %s\n", conf->user,
+		    pw == NULL ? "no such user" : "must not be root");
+		return EX_NOUSER;
+	}
+	if (fchown(run->statefd, pw->pw_uid, pw->pw_gid) == -1) {
+		fprintf(stderr, "sealpost tlsrpt: %s/tlsrpt: %s\n",
+		    conf->data_dir, strerror(errno));
+		return EX_IOERR;
+	}
+	for (i = 0; i < run->nd; i++) {
+		(void)snprintf(name, sizeof(name), "sent-%s", run->d[i].date);
+		if (fchownat(run->statefd, name, pw->pw_uid, pw->pw_gid,
+		    AT_SYMLINK_NOFOLLOW) == -1 && errno != ENOENT) {
+			fprintf(stderr, "sealpost tlsrpt: %s: %s\n", name,
+			    strerror(errno));
+			return EX_IOERR;
+		}
+	}
+	if (setgroups(1, &pw->pw_gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1 ||
+	    getresuid(&ru, &eu, &su) == -1 || getresgid(&rg, &eg, &sg) == -1 ||
+	    ru != pw->pw_uid || eu != pw->pw_uid || su != pw->pw_uid ||
+	    rg != pw->pw_gid || eg != pw->pw_gid || sg != pw->pw_gid ||
+	    setuid(0) != -1) {
+		fprintf(stderr, "sealpost tlsrpt: cannot drop privileges to "
+		    "%s\n", conf->user);
+		exit(EX_OSERR);
+	}
+	return 0;
+}
+
+/*
+ * Reads and imports dkim_key_file (as root). Returns 0 (also: no key
+ * configured), or an exit code.
+ */
+static int
+cli_tlsrpt_key(struct cli *c, struct cli_dkim_key *k)
+{
+	const struct conf *conf = &c->conf;
+	struct buf b;
+	char dom[CLI_DKIM_DOMAIN_MAX], err[256];
+	int fd, r;
+
+	memset(k, 0, sizeof(*k));
+	if (conf->dkim_key_file[0] == '\0')
+		return 0;
+	if (conf->dkim_domain[0] != '\0')
+		r = (int)strlcpy(dom, conf->dkim_domain, sizeof(dom)) <
+		    (int)sizeof(dom) ? 0 : -1;
+	else
+		r = cli_dkim_domain_of(conf->hostname, dom, sizeof(dom));
+	buf_init(&b, CLI_TLSRPT_KEY_MAX);
+	if ((fd = open(conf->dkim_key_file, O_RDONLY | O_CLOEXEC |
+	    O_NOFOLLOW)) == -1 || buf_read_fd(&b, fd) == -1) {
+		r = errno;
+		fprintf(stderr, "sealpost tlsrpt: dkim_key_file %s: %s\n",
+		    conf->dkim_key_file, r == ENOBUFS ? "too large" :
+		    strerror(r));
+		if (fd != -1)
+			close(fd);
+		buf_free(&b);
+		return r == EACCES ? EX_NOPERM : EX_CONFIG;
+	}
+	close(fd);
+	if (r == -1 || cli_dkim_key_load(k, b.data != NULL ? b.data : "",
+	    b.len, conf->dkim_selector, dom, err, sizeof(err)) == -1) {
+		fprintf(stderr, "sealpost tlsrpt: dkim_key_file %s: %s\n",
+		    conf->dkim_key_file, r == -1 ? "no domain" : err);
+		if (b.data != NULL)
+			explicit_bzero(b.data, b.cap);
+		buf_free(&b);
+		return EX_CONFIG;
+	}
+	if (b.data != NULL)
+		explicit_bzero(b.data, b.cap);
+	buf_free(&b);
+	return 0;
+}
+
+/* --dns: the TXT record to publish for the key. */
+static int
+cli_tlsrpt_dns(struct cli *c)
+{
+	struct cli_dkim_key k;
+	struct buf b;
+	size_t off, n;
+	int ex;
+
+	if ((ex = cli_tlsrpt_key(c, &k)) != 0)
+		return ex;
+	if (k.key == NULL) {
+		fprintf(stderr, "sealpost tlsrpt: no dkim_key_file; mailed "
+		    "reports are not sent\n");
+		return EX_CONFIG;
+	}
+	buf_init(&b, 8192);
+	if (cli_dkim_record(&k, &b) == -1) {
+		cli_dkim_key_free(&k);
+		buf_free(&b);
+		return EX_SOFTWARE;
+	}
+	/* strings of at most 255 octets (RFC 1035 §3.3.14) */
+	printf("%s._domainkey.%s. IN TXT (", k.selector, k.domain);
+	for (off = 0; off < b.len; off += n) {
+		n = b.len - off > 255 ? 255 : b.len - off;
+		printf(" \"%.*s\"", (int)n, b.data + off);
+	}
+	printf(" )\n");
+	cli_dkim_key_free(&k);
+	buf_free(&b);
+	return 0;
 }
 
 static void
 cli_tlsrpt_usage(FILE *f)
 {
 	fprintf(f, "usage: sealpost tlsrpt [--dry-run] [--domain D] "
-	    "[--date YYYY-MM-DD | --date today --partial]\n");
+	    "[--date YYYY-MM-DD | --date today --partial]\n"
+	    "       sealpost tlsrpt --dns\n");
 }
 
 int
@@ -683,8 +827,9 @@ cli_tlsrpt(struct cli *c, int argc, char **argv)
 {
 	struct cli_tlsrpt_opts o;
 	struct cli_tlsrpt_run run;
-	char today[11], date[11], path[CONF_PATH_MAX + 16], err[160];
-	int ex = 0, r, k, dfd;
+	char today[11], path[CONF_PATH_MAX + 16], err[160];
+	int ex = 0, r, dfd;
+	size_t k;
 	time_t now = time(NULL);
 
 	if (tlsrpt_date_of(now, today) == -1)
@@ -700,9 +845,12 @@ cli_tlsrpt(struct cli *c, int argc, char **argv)
 	case CLI_TLSRPT_RUN:
 		break;
 	}
+	if (o.dns)
+		return cli_tlsrpt_dns(c);
 	memset(&run, 0, sizeof(run));
 	run.c = c;
 	run.o = &o;
+	run.statefd = -1;
 	(void)snprintf(path, sizeof(path), "%s/policy", c->conf.data_dir);
 	if ((run.policyfd = open(path, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1) {
@@ -717,31 +865,50 @@ cli_tlsrpt(struct cli *c, int argc, char **argv)
 	    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
 		fprintf(stderr, "sealpost tlsrpt: %s/tlsrpt: %s\n",
 		    c->conf.data_dir, strerror(errno));
+		r = errno == EACCES ? EX_NOPERM : EX_IOERR;
 		if (dfd != -1)
 			close(dfd);
 		close(run.policyfd);
-		return errno == EACCES ? EX_NOPERM : EX_IOERR;
+		return r;
 	}
 	close(dfd);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		close(run.policyfd);
-		close(run.statefd);
-		return EX_OSERR;
-	}
-	if (o.date[0] != '\0')
-		ex = cli_tlsrpt_date(&run, o.date, 0, 1);
-	else {
+	/* as root: the days, what was sent, the MTA-STS texts, the key */
+	if (o.date[0] != '\0') {
+		(void)strlcpy(run.d[0].date, o.date, sizeof(run.d[0].date));
+		run.d[0].explicit = 1;
+		run.nd = 1;
+	} else {
 		/* yesterday, then the retries of the two days before */
 		for (k = 1; k <= 1 + CLI_TLSRPT_RETRY_DAYS; k++) {
-			if (tlsrpt_date_of(now - (int64_t)k * 86400, date) == -1)
+			if (tlsrpt_date_of(now - (int64_t)k * 86400,
+			    run.d[run.nd].date) == -1)
 				continue;
-			r = cli_tlsrpt_date(&run, date, k > 1, 0);
-			if (r != 0 && ex == 0)
-				ex = r;
+			run.nd++;
 		}
 	}
-	curl_global_cleanup();
+	for (k = 0; k < run.nd; k++)
+		if ((r = cli_tlsrpt_load(&run, &run.d[k])) != 0 && ex == 0)
+			ex = r;
+	if (ex == 0)
+		ex = cli_tlsrpt_key(c, &run.key);
+	if (ex == 0 && !o.dry_run)
+		cli_tlsrpt_prune(run.statefd, now);
 	close(run.policyfd);
+	/* then no more root: DNS, SMTP and HTTP replies are parsed as user */
+	if (ex == 0)
+		ex = cli_tlsrpt_drop(&run);
+	if (ex == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		ex = EX_OSERR;
+	else if (ex == 0) {
+		for (k = 0; k < run.nd; k++)
+			if ((r = cli_tlsrpt_send_date(&run, &run.d[k])) != 0 &&
+			    ex == 0)
+				ex = r;
+		curl_global_cleanup();
+	}
+	for (k = 0; k < run.nd; k++)
+		cli_tlsrpt_date_free(&run.d[k]);
+	cli_dkim_key_free(&run.key);
 	close(run.statefd);
 	return ex;
 }

@@ -19,18 +19,22 @@
 struct cli;
 
 /*
- * sealpost tlsrpt [--dry-run] [--date YYYY-MM-DD|today [--partial]]
+ * sealpost tlsrpt [--dry-run] [--dns] [--date YYYY-MM-DD|today --partial]
  * [--domain D]: builds and sends the reports of a day (default:
- * yesterday, UTC, and the retries of the two days before). Returns 0,
- * CLI_EX_PROBLEM (a report could not be sent), EX_USAGE, EX_NOINPUT
- * (no day file), EX_DATAERR (a malformed day file), EX_NOPERM,
- * EX_OSERR or EX_IOERR.
+ * yesterday, UTC, and the retries of the two days before); --dns
+ * prints the DKIM record. Reads as root, then becomes `user` before
+ * any network reply is parsed. Returns 0, CLI_EX_PROBLEM (a report
+ * could not be sent), EX_USAGE, EX_NOINPUT (no day file), EX_DATAERR
+ * (a malformed day file), EX_NOUSER (no `user`), EX_CONFIG (the DKIM
+ * key), EX_NOPERM, EX_OSERR or EX_IOERR.
  */
 int	cli_tlsrpt(struct cli *, int argc, char **argv);
 
 struct cli_tlsrpt_opts {
 	int	dry_run;
-	int	partial;		/* --partial: the current day */
+	int	partial;		/* --partial: the current day;
+					   implies dry_run */
+	int	dns;			/* --dns: print the DKIM record */
 	char	date[11];		/* "" default */
 	char	domain[TLSRPT_NAME_MAX];	/* "" all */
 };
@@ -97,5 +101,36 @@ struct cli_tlsrpt_mail {
  * ends) into out. Returns 0, or -1 when out is full. Pure.
  */
 int	cli_tlsrpt_mime(const struct cli_tlsrpt_mail *, struct buf *out);
+
+struct sockaddr;
+struct conf;
+
+/* ---- the network side (cli_tlsrpt_send.c), unprivileged ---- */
+
+/*
+ * The TXT records at _smtp._tls.domain: 1 with rec (exactly one valid
+ * TLSRPTv1 record), 0 none (or not one valid, or a record too long to
+ * read: RFC 8460 §3 says no report then), -1 a temporary failure (an
+ * answer larger than the buffer included); why says which.
+ */
+int	cli_tlsrpt_lookup(const struct conf *conf, const char *domain,
+	    struct tlsrpt_record *rec, char *why, size_t whylen);
+/* gzip (RFC 1952) of in[0..len) appended to out. 0, or -1. */
+int	cli_tlsrpt_gzip(const char *in, size_t len, struct buf *out);
+/*
+ * POSTs gz to the https url (RFC 8460 §5.4), only when every address of
+ * its host is public, and only to those. 0, or -1 (why).
+ */
+int	cli_tlsrpt_post(const struct conf *conf, const char *url,
+	    const struct buf *gz, char *why, size_t whylen);
+
+
+/*
+ * Whether an https rua may be POSTed to at address sa (doc/design.md
+ * §8): 0 for loopback, unspecified, private (RFC 1918, 100.64/10,
+ * fc00::/7), link-local, site-local, multicast and reserved addresses
+ * (IPv4-mapped IPv6 as IPv4) and other families, else 1. Pure.
+ */
+int	cli_tlsrpt_addr_public(const struct sockaddr *sa);
 
 #endif

@@ -8,7 +8,12 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -34,8 +39,15 @@ cli_tlsrpt_args(int argc, char **argv, const char *today,
 			o->dry_run = 1;
 			continue;
 		}
+		if (strcmp(a, "--dns") == 0) {
+			o->dns = 1;
+			continue;
+		}
 		if (strcmp(a, "--partial") == 0) {
+			/* a day not over is never sent nor recorded (RFC 8460
+			   §4.1: a report covers a whole period) */
 			o->partial = 1;
+			o->dry_run = 1;
 			continue;
 		}
 		if (strcmp(a, "--date") != 0 && strcmp(a, "--domain") != 0) {
@@ -94,17 +106,27 @@ cli_tlsrpt_args(int argc, char **argv, const char *today,
 	return CLI_TLSRPT_RUN;
 }
 
-/* A JSON string of s (log_json_escape) appended; -1 when full. */
+/*
+ * A JSON string of s (log_json_escape) appended, written straight into
+ * out with room for the worst case (6 octets an input octet, quotes);
+ * -1 when full.
+ */
 static int
 cli_tlsrpt_str(struct buf *out, const char *s, size_t len)
 {
-	char tmp[2048];
-	size_t n;
+	size_t n, room;
+	char *p;
 
-	n = log_json_escape(tmp, sizeof(tmp), s, len);
-	if (n >= sizeof(tmp))
+	if (len > (SIZE_MAX - 3) / 6)
 		return -1;
-	return buf_append(out, tmp, n);
+	room = 6 * len + 3;
+	if ((p = buf_reserve(out, room)) == NULL)
+		return -1;
+	n = log_json_escape(p, room, s, len);
+	if (n >= room)
+		return -1;
+	buf_commit(out, n);
+	return 0;
 }
 
 static int
@@ -360,7 +382,7 @@ int
 cli_tlsrpt_mime(const struct cli_tlsrpt_mail *m, struct buf *out)
 {
 	if (buf_printf(out,
-	    "From: TLS reporting of %s <postmaster@%s>\r\n"
+	    "From: \"TLS reporting of %s\" <postmaster@%s>\r\n"
 	    "To: <%s>\r\n"
 	    "Date: %s\r\n"
 	    "Message-ID: <%s>\r\n"
@@ -368,6 +390,7 @@ cli_tlsrpt_mime(const struct cli_tlsrpt_mail *m, struct buf *out)
 	    "TLS-Report-Domain: %s\r\n"
 	    "TLS-Report-Submitter: %s\r\n"
 	    "Auto-Submitted: auto-generated\r\n"
+	    "TLS-Required: No\r\n"
 	    "MIME-Version: 1.0\r\n"
 	    "Content-Type: multipart/report; report-type=\"tlsrpt\";\r\n"
 	    "\tboundary=\"%s\"\r\n"
@@ -394,4 +417,49 @@ cli_tlsrpt_mime(const struct cli_tlsrpt_mail *m, struct buf *out)
 	if (cli_tlsrpt_b64(out, m->gz, m->gzlen) == -1)
 		return -1;
 	return buf_printf(out, "\r\n--%s--\r\n", m->boundary);
+}
+
+int
+cli_tlsrpt_addr_public(const struct sockaddr *sa)
+{
+	const struct sockaddr_in6 *s6;
+	const uint8_t *a;
+	uint8_t v4[4];
+	size_t i;
+
+	if (sa->sa_family == AF_INET) {
+		memcpy(v4, &((const struct sockaddr_in *)(const void *)sa)->
+		    sin_addr, 4);
+		a = v4;
+	} else if (sa->sa_family == AF_INET6) {
+		s6 = (const struct sockaddr_in6 *)(const void *)sa;
+		a = s6->sin6_addr.s6_addr;
+		/* ::ffff:a.b.c.d is judged as a.b.c.d */
+		for (i = 0; i < 10 && a[i] == 0; i++)
+			;
+		if (i == 10 && a[10] == 0xff && a[11] == 0xff) {
+			a += 12;
+			goto v4;
+		}
+		for (i = 0; i < 15 && a[i] == 0; i++)
+			;
+		if (i == 15 && a[15] <= 1)
+			return 0;		/* ::, ::1 */
+		if ((a[0] & 0xfe) == 0xfc ||	/* fc00::/7 */
+		    (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||	/* fe80::/10 */
+		    (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0) ||	/* fec0::/10 */
+		    a[0] == 0xff)		/* multicast */
+			return 0;
+		return 1;
+	} else
+		return 0;
+v4:
+	if (a[0] == 0 || a[0] == 10 || a[0] == 127 ||
+	    (a[0] == 100 && (a[1] & 0xc0) == 64) ||	/* 100.64/10 */
+	    (a[0] == 169 && a[1] == 254) ||
+	    (a[0] == 172 && (a[1] & 0xf0) == 16) ||
+	    (a[0] == 192 && a[1] == 168) ||
+	    a[0] >= 224)			/* multicast, reserved */
+		return 0;
+	return 1;
 }

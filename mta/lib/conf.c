@@ -196,6 +196,10 @@ static const struct conf_key conf_keys[] = {
 	    0, 3650 * 86400, 0, NULL },
 	{ "mta_sts_fetch_timeout", CONF_T_DURATION,
 	    CONF_F(mta_sts_fetch_timeout), 0, 600, 1, NULL },
+	{ "dkim_key_file", CONF_T_PATH, CONF_F(dkim_key_file), 0, 0, 0, NULL },
+	{ "dkim_selector", CONF_T_HOSTNAME, CONF_F(dkim_selector), 0, 0, 0,
+	    NULL },
+	{ "dkim_domain", CONF_T_HOSTNAME, CONF_F(dkim_domain), 0, 0, 0, NULL },
 };
 #undef CONF_F
 #undef CONF_L
@@ -330,6 +334,7 @@ conf_defaults(struct conf *c)
 	c->local_rcpt_passwd = 1;
 	c->policy_memory_time = 7 * 86400;
 	c->mta_sts_fetch_timeout = 60;
+	conf_set_str(c->dkim_selector, sizeof(c->dkim_selector), "sealpost");
 	c->smtpout_connect_timeout = 30;
 	c->smtpout_command_timeout = 300;
 	c->smtpout_data_timeout = 180;

@@ -155,6 +155,11 @@ struct conf {
 	char			smtpout_auth_file[CONF_PATH_MAX];
 	unsigned		policy_memory_time;	/* seconds, 0 = off */
 	unsigned		mta_sts_fetch_timeout;	/* seconds */
+	/* the DKIM key of sealpost tlsrpt's report mails (RFC 8460 §3,
+	   doc/design.md §8): "" none; d= dkim_domain, else hostname's */
+	char			dkim_key_file[CONF_PATH_MAX];
+	char			dkim_selector[64];
+	char			dkim_domain[CONF_DOMAIN_MAX];
 	enum conf_local_transport local_transport;
 	char			local_maildir[CONF_PATH_MAX];	/* relative
 							   to the home */

@@ -593,5 +593,14 @@ main(int argc, char **argv)
 	pd.cfg.memory = pd.memory;
 	pd.lookups = policyd_lookups_new(c->loop, pd.dns, &pd.cfg,
 	    policyd_answer, &pd);
-	child_run(c);
+	/*
+	 * child_run, with the day's TLS report counters written when
+	 * SIGTERM ends the loop: a stop loses none of the last seconds'
+	 * sessions (doc/design.md §8).
+	 */
+	log_debug("%s: running as uid %ld", c->title, (long)getuid());
+	if (loop_run(c->loop) == -1)
+		fatal("%s: event loop", c->title);
+	policyd_tlsrpt_flush(pd.tlsrpt);
+	exit(0);
 }

@@ -117,11 +117,14 @@ policyd_tlsrpt_prune(struct policyd_tlsrpt *t, int64_t now)
 	closedir(d);
 }
 
-/* Reads today's file back (a restart), else starts the day empty. */
+/*
+ * Reads date's file back (a restart, or a clock set back to a day
+ * already counted), else starts the day empty.
+ */
 static void
 policyd_tlsrpt_load(struct policyd_tlsrpt *t, const char *date)
 {
-	char err[128];
+	char err[128] = "unreadable";
 	struct buf b;
 	int fd;
 
@@ -134,7 +137,8 @@ policyd_tlsrpt_load(struct policyd_tlsrpt *t, const char *date)
 		log_warn("policy: tlsrpt/%s: read; starting the day anew",
 		    date);
 	} else if (tlsrpt_parse(b.data != NULL ? b.data : "", b.len, &t->day,
-	    err, sizeof(err)) == -1 || strcmp(t->day.date, date) != 0) {
+	    err, sizeof(err)) == -1 || (strcmp(t->day.date, date) != 0 &&
+	    snprintf(err, sizeof(err), "the file says %s", t->day.date) > 0)) {
 		log_warnx("policy: tlsrpt/%s: %s; starting the day anew",
 		    date, err);
 		tlsrpt_day_free(&t->day);
@@ -179,11 +183,15 @@ policyd_tlsrpt_session(struct policyd_tlsrpt *t, const char *domain,
 	if (tlsrpt_date_of(time(NULL), date) == -1)
 		return;
 	if (strcmp(date, t->day.date) != 0) {
-		/* a new UTC day: the old one is final now */
+		/*
+		 * Another UTC day: the old one is final now. The new day's
+		 * file is read if it exists (the clock went back across
+		 * midnight), never overwritten with a day begun anew.
+		 */
 		loop_timer_cancel(t->loop, &t->save);
 		(void)policyd_tlsrpt_write(t, &t->day);
 		tlsrpt_day_free(&t->day);
-		tlsrpt_day_init(&t->day, date);
+		policyd_tlsrpt_load(t, date);
 		t->full_said = 0;
 		policyd_tlsrpt_prune(t, time(NULL));
 	}
@@ -194,9 +202,10 @@ policyd_tlsrpt_session(struct policyd_tlsrpt *t, const char *domain,
 	}
 	if (r == 1 && !t->full_said) {
 		t->full_said = 1;
-		log_warnx("policy: tlsrpt %s: %d policies counted; sessions "
-		    "of others are not reported today", date,
-		    TLSRPT_POLICIES_MAX);
+		log_warnx("policy: tlsrpt %s: %zu policies counted, the most "
+		    "a day holds (%d, %d bytes); sessions of others are not "
+		    "reported today", date, t->day.n, TLSRPT_POLICIES_MAX,
+		    TLSRPT_FILE_MAX);
 	}
 	if (t->dirfd != -1 && !loop_timer_armed(&t->save))
 		loop_timer_set(t->loop, &t->save, POLICYD_TLSRPT_SAVE_MS,

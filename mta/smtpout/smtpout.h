@@ -23,6 +23,7 @@
 #include "lib/buf.h"
 #include "lib/child.h"
 #include "lib/tls.h"
+#include "policy/tlsrpt.h"
 #include "smtp/smtp_client.h"
 #include "smtp/smtp_proto.h"
 #include "smtpout_proto.h"
@@ -206,6 +207,8 @@ struct smtpout {
 	struct smtpout_proto_cred *creds;
 	size_t			 ncreds;
 	struct smtpout_plancache plans;
+	struct tlsrpt_seen	 tlsrpt_seen;	/* refusals counted lately
+						   (doc/design.md §8) */
 };
 
 /* ---- main (smtpout_main.c): the job side ---- */
@@ -258,14 +261,16 @@ void	smtpout_plan_met(struct smtpout *, const char *domain,
 	    int requirement);
 /*
  * Tells the policy process the outcome of one TLS session (or of the
- * attempt at one) with host h of domain, for the day's TLS report
+ * attempt at one) with host h of job's domain, for the day's TLS report
  * (RFC 8460, doc/design.md §8): failure "" is a success, else the RFC
- * 8460 result type; ip "" when there was no connection. Only a host of
- * the domain's own MX is reported; nothing is sent without a channel.
+ * 8460 result type; ip "" when there was no connection. refusal: h was
+ * not tried because the policy refused it, counted once per domain,
+ * host and type within TLSRPT_SEEN_SECS. tlsrpt_classify decides
+ * whether and under which policy; nothing is sent without a channel.
  */
-void	smtpout_plan_session(struct smtpout *, const char *domain,
+void	smtpout_plan_session(struct smtpout *, const struct smtpout_job *,
 	    const struct ipc_plan_host *h, const char *ip,
-	    const char *failure);
+	    const char *failure, int refusal);
 /* Drops every kept plan (a new policy channel). */
 void	smtpout_plan_clear(struct smtpout_plancache *);
 /*

@@ -400,30 +400,42 @@ smtpout_plan_met(struct smtpout *so, const char *domain, int requirement)
 }
 
 void
-smtpout_plan_session(struct smtpout *so, const char *domain,
-    const struct ipc_plan_host *h, const char *ip, const char *failure)
+smtpout_plan_session(struct smtpout *so, const struct smtpout_job *job,
+    const struct ipc_plan_host *h, const char *ip, const char *failure,
+    int refusal)
 {
 	struct ipc_plan_session m;
+	struct tlsrpt_sess in;
+	struct tlsrpt_count c;
 
-	if (!so->have_plan || !h->own_mx)
+	if (!so->have_plan)
+		return;
+	memset(&in, 0, sizeof(in));
+	in.domain = job->j.domain;
+	in.mx = h->name;
+	in.tlsa_base = h->tlsa_base;
+	in.policy_src = h->policy_src;
+	in.failure = failure;
+	in.own_mx = h->own_mx;
+	in.sts_testing = h->sts_testing;
+	/* DANE's word with no usable record: encrypt (doc/design.md §8) */
+	in.dane_unusable = strcmp(h->policy_src, "dane") == 0 &&
+	    h->requirement == IPC_REQ_ENCRYPT;
+	/* a TLS report: <> and TLS-Required: No (RFC 8460 §3) */
+	in.report_mail = job->j.from[0] == '\0' && job->j.tlsrequired_no &&
+	    !job->j.requiretls;
+	if (!tlsrpt_classify(&in, &c))
+		return;
+	if (refusal && !tlsrpt_seen_first(&so->tlsrpt_seen, job->j.domain,
+	    h->name, c.result, (int64_t)time(NULL)))
 		return;
 	memset(&m, 0, sizeof(m));
-	smtpout_copy(m.domain, domain, sizeof(m.domain), "domain");
+	smtpout_copy(m.domain, c.domain, sizeof(m.domain), "domain");
 	smtpout_copy(m.mx, h->name, sizeof(m.mx), "host name");
 	smtpout_copy(m.ip, ip, sizeof(m.ip), "address");
-	smtpout_copy(m.failure, failure, sizeof(m.failure), "failure");
-	/*
-	 * RFC 8460 §4.3: the policy the domain published. DANE's word
-	 * (policy_src dane) is a TLSA policy even where its records were
-	 * unusable; MTA-STS enforce or testing an STS policy; the table,
-	 * the memory and the floor are none of the domain's.
-	 */
-	if (strcmp(h->policy_src, "dane") == 0)
-		m.policy_type = IPC_TLSRPT_TLSA;
-	else if (strcmp(h->policy_src, "mta-sts") == 0 || h->sts_testing)
-		m.policy_type = IPC_TLSRPT_STS;
-	else
-		m.policy_type = IPC_TLSRPT_NONE;
+	smtpout_copy(m.failure, c.result, sizeof(m.failure), "failure");
+	m.policy_type = c.type == TLSRPT_T_TLSA ? IPC_TLSRPT_TLSA :
+	    c.type == TLSRPT_T_STS ? IPC_TLSRPT_STS : IPC_TLSRPT_NONE;
 	(void)ipc_send(&so->plan, IPC_PLAN_SESSION, &m, sizeof(m), -1);
 }
 

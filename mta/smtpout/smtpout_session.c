@@ -147,7 +147,10 @@ smtpout_sess_where(const struct smtpout_sess *s, struct smtpout_where *w)
 /*
  * A failure of the TLS session itself (STARTTLS, the handshake, the
  * check) is a failed session of the TLS report (RFC 8460 §4.3); a
- * connection that failed, timed out or was refused is none.
+ * connection that failed, timed out or was refused is none. A timeout
+ * during the handshake is a negotiation that failed: validation-failure
+ * (RFC 8460 §4.3.2.1, the type for what no other names); one before
+ * STARTTLS's 220 is no TLS session (doc/design.md §8).
  */
 static void
 smtpout_sess_report(struct smtpout_sess *s, enum smtpout_proto_fail kind,
@@ -165,6 +168,11 @@ smtpout_sess_report(struct smtpout_sess *s, enum smtpout_proto_fail kind,
 		if (s->host.requirement == IPC_REQ_CLEARTEXT_OK)
 			return;
 		break;
+	case SMTPOUT_PROTO_F_TIMEOUT:
+		if (s->state == SMTPOUT_S_HANDSHAKE)
+			smtpout_plan_session(s->so, s->job, &s->host, s->ip,
+			    "validation-failure", 0);
+		return;
 	case SMTPOUT_PROTO_F_TLS:
 	case SMTPOUT_PROTO_F_INJECTED:
 	case SMTPOUT_PROTO_F_UNTRUSTED:
@@ -187,8 +195,22 @@ smtpout_sess_report(struct smtpout_sess *s, enum smtpout_proto_fail kind,
 	    s->fail_type;
 	smtpout_proto_fail_reason(&hf, &why, failure);
 	if (failure[0] != '\0')
-		smtpout_plan_session(s->so, s->job->j.domain, &s->host, s->ip,
-		    failure);
+		smtpout_plan_session(s->so, s->job, &s->host, s->ip, failure,
+		    0);
+}
+
+/*
+ * Audit-only tolerated a missing STARTTLS (doc/design.md §8): the
+ * session goes on in cleartext, and the report counts the failure it
+ * would have been deferred for (starttls-not-supported).
+ */
+static void
+smtpout_sess_report_audit(struct smtpout_sess *s)
+{
+	if (s->job != NULL && s->verdict == SMTPOUT_V_AUDIT &&
+	    s->tl.would_defer[0] != '\0')
+		smtpout_plan_session(s->so, s->job, &s->host, s->ip,
+		    s->tl.would_defer, 0);
 }
 
 /*
@@ -448,11 +470,12 @@ smtpout_next(struct smtpout_job *job)
 		/* the policy's verdict: never anything weaker */
 		if ((k = smtpout_host_refusal(job, h)) !=
 		    SMTPOUT_PROTO_F_NONE) {
-			/* the policy refused the host: a failed session of
-			   the TLS report, though none was tried */
+			/* the policy refused the host: a failure of the TLS
+			   report, though no session was tried; once per
+			   domain, host and type a minute, not per message */
 			if (k == SMTPOUT_PROTO_F_POLICY && h->failure[0] != '\0')
-				smtpout_plan_session(job->so, job->j.domain, h,
-				    "", h->failure);
+				smtpout_plan_session(job->so, job, h, "",
+				    h->failure, 1);
 			smtpout_host_skip(job, h, k,
 			    k == SMTPOUT_PROTO_F_REQUIRETLS_AUTH ? h->policy :
 			    h->text);
@@ -765,6 +788,7 @@ smtpout_sess_reply(struct smtpout_sess *s)
 			if (smtpout_sess_audit(s, SMTPOUT_PROTO_F_STARTTLS,
 			    "") == -1)
 				return -1;
+			smtpout_sess_report_audit(s);
 			return smtpout_sess_auth(s);
 		}
 		/* the cleartext branch: the table allows it for this host */
@@ -779,6 +803,7 @@ smtpout_sess_reply(struct smtpout_sess *s)
 			if (smtpout_sess_audit(s, SMTPOUT_PROTO_F_STARTTLS,
 			    line) == -1)
 				return -1;
+			smtpout_sess_report_audit(s);
 			return smtpout_sess_auth(s);
 		}
 		s->verdict = SMTPOUT_V_PASSED;

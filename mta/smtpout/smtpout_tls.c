@@ -315,9 +315,9 @@ smtpout_sess_check(struct smtpout_sess *s)
 	/* the TLS report (RFC 8460): a tolerated or testing failure is a
 	   failure of the domain's policy all the same */
 	if (s->job != NULL)
-		smtpout_plan_session(s->so, s->job->j.domain, &s->host, s->ip,
+		smtpout_plan_session(s->so, s->job, &s->host, s->ip,
 		    s->verdict == SMTPOUT_V_AUDIT ? s->tl.would_defer :
-		    s->tl.fail);
+		    s->tl.fail, 0);
 	return 0;
 }
 

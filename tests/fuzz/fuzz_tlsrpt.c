@@ -4,8 +4,10 @@
  * mta/cli/cli_tlsrpt_fmt.c (doc/design.md §1.5, §11). The input is read
  * as a day file and as a TXT text. Checked: a day file that parses
  * formats back to the same bytes (the format is canonical) and parses
- * again to the same day; its counts are consistent (details within the
- * failures); its report JSON is made without error for each domain;
+ * again to the same day; its counts are consistent (the details and
+ * other add up to the failures, every result type is RFC 8460's); the
+ * size bound of the day covers its file (doc/design.md §8); its report
+ * JSON is made without error for each domain;
  * a TXT record that is ours starts with "v=TLSRPTv1" and names 1 to
  * TLSRPT_RUA_MAX URIs, each mailto: or https:. Invariants that fail
  * abort(), which both drivers report: libFuzzer
@@ -53,12 +55,16 @@ fuzz_day(const char *in, size_t size)
 	FUZZ_CHECK(tlsrpt_date(day.date, NULL, NULL));
 	for (i = 0; i < day.n; i++) {
 		sum = day.p[i].other;
-		for (j = 0; j < day.p[i].ndetail; j++)
+		for (j = 0; j < day.p[i].ndetail; j++) {
 			sum += day.p[i].d[j].count;
+			FUZZ_CHECK(tlsrpt_result_known(day.p[i].d[j].result,
+			    strlen(day.p[i].d[j].result)));
+		}
 		FUZZ_CHECK(day.p[i].ndetail <= TLSRPT_DETAILS_MAX);
-		(void)sum;
+		FUZZ_CHECK(sum == day.p[i].fail);
 	}
 	FUZZ_CHECK(tlsrpt_format(&day, &out, &len) == 0);
+	FUZZ_CHECK(len <= day.bytes);
 	FUZZ_CHECK(len == size && memcmp(out, in, len) == 0);
 	FUZZ_CHECK(tlsrpt_parse(out, len, &again, err, sizeof(err)) == 0);
 	FUZZ_CHECK(tlsrpt_format(&again, &out2, &len2) == 0);

@@ -9,6 +9,10 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -806,6 +810,384 @@ test_mime(void **state)
 	buf_free(&out);
 }
 
+/* ---- G1: what a session counts under (tlsrpt_classify, §8) ---- */
+
+static const struct {
+	const char	*src, *base, *failure;
+	int		 own, testing, unusable, report;
+	int		 want;		/* 0 not counted, else the type */
+	const char	*wdomain, *wresult;
+} g1_classify_tab[] = {
+	/* a relay, a report's own delivery, the message's own rules */
+	{ "dane", "mx.r.test", "", 0, 0, 0, 0, 0, NULL, NULL },
+	{ "dane", "mx.r.test", "", 1, 0, 0, 1, 0, NULL, NULL },
+	{ "floor", "", "", 1, 0, 0, 1, 0, NULL, NULL },
+	{ "mta-sts", "", "validation-failure", 1, 0, 0, 1, 0, NULL, NULL },
+	{ "tls-required-no", "", "", 1, 0, 0, 0, 0, NULL, NULL },
+	{ "tls-required-no", "", "starttls-not-supported", 1, 0, 0, 0, 0,
+	    NULL, NULL },
+	{ "requiretls", "", "", 1, 0, 0, 0, 0, NULL, NULL },
+	/* DANE: the TLSA base domain, else the MX host */
+	{ "dane", "base.r.test", "", 1, 0, 0, 0, TLSRPT_T_TLSA,
+	    "base.r.test", "" },
+	{ "dane", "", "tlsa-invalid", 1, 0, 0, 0, TLSRPT_T_TLSA,
+	    "mx.r.test", "tlsa-invalid" },
+	/* only unusable records: delivered under encrypt, tlsa-invalid */
+	{ "dane", "", "", 1, 0, 1, 0, TLSRPT_T_TLSA, "mx.r.test",
+	    "tlsa-invalid" },
+	{ "dane", "", "starttls-not-supported", 1, 0, 1, 0, TLSRPT_T_TLSA,
+	    "mx.r.test", "starttls-not-supported" },
+	/* a TLSA lookup that failed is DANE's, whatever the source */
+	{ "floor", "", "dnssec-invalid", 1, 0, 0, 0, TLSRPT_T_TLSA,
+	    "mx.r.test", "dnssec-invalid" },
+	{ "table", "", "dnssec-invalid", 1, 0, 0, 0, TLSRPT_T_TLSA,
+	    "mx.r.test", "dnssec-invalid" },
+	/* MTA-STS, enforce or testing: the recipient domain */
+	{ "mta-sts", "", "", 1, 0, 0, 0, TLSRPT_T_STS, "r.test", "" },
+	{ "mta-sts", "", "validation-failure", 1, 0, 0, 0, TLSRPT_T_STS,
+	    "r.test", "validation-failure" },
+	{ "floor", "", "certificate-expired", 1, 1, 0, 0, TLSRPT_T_STS,
+	    "r.test", "certificate-expired" },
+	/* none of the domain's */
+	{ "floor", "", "", 1, 0, 0, 0, TLSRPT_T_NONE, "r.test", "" },
+	{ "memory", "", "dane-required", 1, 0, 0, 0, TLSRPT_T_NONE,
+	    "r.test", "dane-required" },
+	{ "table", "", "starttls-not-supported", 1, 0, 0, 0, TLSRPT_T_NONE,
+	    "r.test", "starttls-not-supported" },
+};
+
+static void
+test_g1_classify(void **state)
+{
+	struct tlsrpt_sess in;
+	struct tlsrpt_count c;
+	size_t i;
+	int r;
+
+	(void)state;
+	for (i = 0; i < sizeof(g1_classify_tab) / sizeof(g1_classify_tab[0]);
+	    i++) {
+		memset(&in, 0, sizeof(in));
+		in.domain = "r.test";
+		in.mx = "mx.r.test";
+		in.tlsa_base = g1_classify_tab[i].base;
+		in.policy_src = g1_classify_tab[i].src;
+		in.failure = g1_classify_tab[i].failure;
+		in.own_mx = g1_classify_tab[i].own;
+		in.sts_testing = g1_classify_tab[i].testing;
+		in.dane_unusable = g1_classify_tab[i].unusable;
+		in.report_mail = g1_classify_tab[i].report;
+		r = tlsrpt_classify(&in, &c);
+		if (g1_classify_tab[i].want == 0) {
+			if (r != 0)
+				fail_msg("row %zu: counted", i);
+			continue;
+		}
+		if (r != 1 || c.type != g1_classify_tab[i].want ||
+		    strcmp(c.domain, g1_classify_tab[i].wdomain) != 0 ||
+		    strcmp(c.result, g1_classify_tab[i].wresult) != 0)
+			fail_msg("row %zu: %d type %d domain %s result %s", i,
+			    r, c.type, r ? c.domain : "-",
+			    r ? c.result : "-");
+	}
+}
+
+/* A refused host: once per domain, host and type a minute. */
+static void
+test_g1_seen(void **state)
+{
+	struct tlsrpt_seen *seen;
+
+	(void)state;
+	assert_non_null(seen = calloc(1, sizeof(*seen)));
+	assert_int_equal(tlsrpt_seen_first(seen, "a.test", "mx.a.test",
+	    "dnssec-invalid", 1000), 1);
+	assert_int_equal(tlsrpt_seen_first(seen, "a.test", "mx.a.test",
+	    "dnssec-invalid", 1000), 0);
+	assert_int_equal(tlsrpt_seen_first(seen, "a.test", "mx.a.test",
+	    "dnssec-invalid", 1000 + TLSRPT_SEEN_SECS - 1), 0);
+	/* another domain, host or type is another refusal */
+	assert_int_equal(tlsrpt_seen_first(seen, "b.test", "mx.a.test",
+	    "dnssec-invalid", 1001), 1);
+	assert_int_equal(tlsrpt_seen_first(seen, "a.test", "mx2.a.test",
+	    "dnssec-invalid", 1001), 1);
+	assert_int_equal(tlsrpt_seen_first(seen, "a.test", "mx.a.test",
+	    "dane-required", 1001), 1);
+	/* the next attempt after the backoff counts again */
+	assert_int_equal(tlsrpt_seen_first(seen, "a.test", "mx.a.test",
+	    "dnssec-invalid", 1000 + TLSRPT_SEEN_SECS), 1);
+	/* a clock set back counts anew */
+	assert_int_equal(tlsrpt_seen_first(seen, "a.test", "mx.a.test",
+	    "dnssec-invalid", 10), 1);
+	free(seen);
+}
+
+/* Result types: RFC 8460 §4.3.2's list only. */
+static void
+test_g1_results(void **state)
+{
+	static const char *const bad[] = {
+		"sealpost-tlsrpt 1 2026-12-01\np a.test sts - 0 1 0\n"
+		    "d bogus-type mx.t - 1\nend 1\n",
+		"sealpost-tlsrpt 1 2026-12-01\np a.test sts - 0 1 0\n"
+		    "d tlsa-invalid2 mx.t - 1\nend 1\n",
+		NULL
+	};
+	struct tlsrpt_day day;
+	char err[128];
+	size_t i;
+
+	(void)state;
+	assert_true(tlsrpt_result_known("sts-webpki-invalid", 18));
+	assert_true(tlsrpt_result_known("starttls-not-supported", 22));
+	assert_false(tlsrpt_result_known("starttls-not-supporte", 21));
+	assert_false(tlsrpt_result_known("", 0));
+	tlsrpt_day_init(&day, "2026-12-01");
+	assert_int_equal(tlsrpt_add(&day, "a.test", TLSRPT_T_STS, "mx.t",
+	    "", "bogus-type"), -1);
+	assert_int_equal(day.n, 0);
+	assert_int_equal(tlsrpt_add(&day, "a.test", TLSRPT_T_STS, "mx.t",
+	    "", "sts-policy-fetch-error"), 0);
+	tlsrpt_day_free(&day);
+	for (i = 0; bad[i] != NULL; i++) {
+		assert_int_equal(tlsrpt_parse(bad[i], strlen(bad[i]), &day,
+		    err, sizeof(err)), -1);
+		tlsrpt_day_free(&day);
+	}
+}
+
+/* The detail counts and other add up to the failures, or no file. */
+static void
+test_g1_sums(void **state)
+{
+	static const char *const bad[] = {
+		/* a failure without its row */
+		"sealpost-tlsrpt 1 2026-12-01\np a.test sts - 0 2 0\n"
+		    "d tlsa-invalid mx.t - 1\nend 1\n",
+		"sealpost-tlsrpt 1 2026-12-01\np a.test sts - 0 1 0\nend 1\n",
+		/* the first policy's sum, checked at the second */
+		"sealpost-tlsrpt 1 2026-12-01\np a.test sts - 0 3 1\n"
+		    "d tlsa-invalid mx.t - 1\np b.test sts - 1 0 0\nend 2\n",
+		/* rows that add up to more (each below fail) */
+		"sealpost-tlsrpt 1 2026-12-01\np a.test sts - 0 2 0\n"
+		    "d tlsa-invalid mx.t - 2\nd dnssec-invalid mx.t - 1\n"
+		    "end 1\n",
+		NULL
+	};
+	static const char good[] =
+	    "sealpost-tlsrpt 1 2026-12-01\np a.test sts - 0 4 1\n"
+	    "d tlsa-invalid mx.t - 2\nd dnssec-invalid mx.t - 1\n"
+	    "p b.test sts - 1 0 0\nend 2\n";
+	struct tlsrpt_day day;
+	char err[128];
+	size_t i;
+
+	(void)state;
+	for (i = 0; bad[i] != NULL; i++) {
+		if (tlsrpt_parse(bad[i], strlen(bad[i]), &day, err,
+		    sizeof(err)) != -1)
+			fail_msg("bad sum %zu accepted", i);
+		tlsrpt_day_free(&day);
+	}
+	assert_int_equal(tlsrpt_parse(good, sizeof(good) - 1, &day, err,
+	    sizeof(err)), 0);
+	/* a count at the top stays there, and the sum holds */
+	day.p[0].fail = TLSRPT_COUNT_MAX;
+	day.p[0].other = TLSRPT_COUNT_MAX - 3;
+	assert_int_equal(tlsrpt_add(&day, "a.test", TLSRPT_T_STS, "mx.t", "",
+	    "tlsa-invalid"), 0);
+	assert_true(day.p[0].fail == TLSRPT_COUNT_MAX);
+	assert_true(day.p[0].d[0].count == 2);
+	tlsrpt_day_free(&day);
+}
+
+/* The worst day stays under TLSRPT_FILE_MAX and reads back. */
+static void
+test_g1_file_cap(void **state)
+{
+	struct tlsrpt_day day, back;
+	char dom[TLSRPT_NAME_MAX], mx[TLSRPT_NAME_MAX], *text, err[128];
+	char ip[TLSRPT_IP_MAX];
+	size_t len, i, dropped_rows = 0;
+	uint64_t other = 0;
+	int p, d, r;
+
+	(void)state;
+	tlsrpt_day_init(&day, "2026-12-01");
+	for (p = 0; p < TLSRPT_POLICIES_MAX + 5; p++) {
+		/* 253-octet names, the longest the file allows */
+		memset(dom, 'd', 253);
+		memset(mx, 'm', 253);
+		(void)snprintf(dom, 12, "%010d.", p);
+		dom[11] = 'x';
+		dom[253] = mx[253] = '\0';
+		/* one policy per MX host (tlsa), a row per address */
+		for (d = 0; d < TLSRPT_DETAILS_MAX + 2; d++) {
+			(void)snprintf(ip, sizeof(ip),
+			    "ffff:ffff:ffff:ffff:ffff:ffff:ffff:%04x", d);
+			r = tlsrpt_add(&day, dom, TLSRPT_T_TLSA, mx, ip,
+			    "certificate-host-mismatch");
+			assert_true(r == 0 || r == 1);
+			if (r == 1)
+				dropped_rows++;
+		}
+	}
+	assert_true(day.bytes <= TLSRPT_FILE_MAX);
+	assert_true(day.dropped > 0 && day.dropped == dropped_rows);
+	for (i = 0; i < day.n; i++)
+		other += day.p[i].other;
+	assert_true(other > 0);
+	assert_int_equal(tlsrpt_format(&day, &text, &len), 0);
+	assert_true(len <= TLSRPT_FILE_MAX && len <= day.bytes);
+	assert_int_equal(tlsrpt_parse(text, len, &back, err, sizeof(err)), 0);
+	assert_int_equal(back.n, day.n);
+	assert_true(back.bytes == day.bytes);
+	/* read back, the day still refuses what would not fit */
+	assert_int_equal(tlsrpt_add(&back, "another.test", TLSRPT_T_TLSA,
+	    mx, "", "certificate-host-mismatch"), 1);
+	free(text);
+	tlsrpt_day_free(&day);
+	tlsrpt_day_free(&back);
+}
+
+/* ---- G2 (the sending side): --partial, the mail, rua addresses ---- */
+
+static void
+test_g2_args(void **state)
+{
+	struct cli_tlsrpt_opts o;
+	char err[160];
+	char *a1[] = { "tlsrpt", "--date", "today", "--partial" };
+	char *a2[] = { "tlsrpt", "--dns" };
+
+	(void)state;
+	/* --partial implies --dry-run: never sent, never recorded */
+	assert_int_equal(cli_tlsrpt_args(4, a1, "2026-12-01", &o, err,
+	    sizeof(err)), CLI_TLSRPT_RUN);
+	assert_true(o.partial);
+	assert_true(o.dry_run);
+	assert_int_equal(cli_tlsrpt_args(2, a2, "2026-12-01", &o, err,
+	    sizeof(err)), CLI_TLSRPT_RUN);
+	assert_true(o.dns);
+	assert_false(o.dry_run);
+}
+
+static void
+test_g2_mime(void **state)
+{
+	struct cli_tlsrpt_mail m;
+	struct buf out;
+	const uint8_t gz[3] = { 0x1f, 0x8b, 0x08 };
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	m.host = "mx.sender.test";
+	m.domain = "good.test";
+	m.to = "tlsrpt@good.test";
+	m.report_id = "2026-12-01.good.test@mx.sender.test";
+	m.date_hdr = "Tue, 01 Dec 2026 00:15:00 +0000";
+	assert_true(tlsrpt_date("2026-12-01", &m.start, &m.end));
+	m.gz = gz;
+	m.gzlen = sizeof(gz);
+	m.boundary = "tlsrpt-b";
+	buf_init(&out, 64 * 1024);
+	assert_int_equal(cli_tlsrpt_mime(&m, &out), 0);
+	assert_int_equal(buf_append(&out, "", 1), 0);
+	/* RFC 8460 §3: delivered despite TLS failures (RFC 8689 §5) */
+	assert_non_null(strstr(out.data, "\r\nTLS-Required: No\r\n"));
+	/* the display name quoted (RFC 5322 §3.2.5: no obsolete phrase) */
+	assert_true(strncmp(out.data, "From: \"TLS reporting of "
+	    "mx.sender.test\" <postmaster@mx.sender.test>\r\n", 67) == 0);
+	buf_free(&out);
+}
+
+static void
+test_g2_addr(void **state)
+{
+	static const struct {
+		int		 af;
+		const char	*a;
+		int		 ok;
+	} t[] = {
+		{ AF_INET, "192.0.2.1", 1 }, { AF_INET, "8.8.8.8", 1 },
+		{ AF_INET, "127.0.0.1", 0 }, { AF_INET, "127.1.2.3", 0 },
+		{ AF_INET, "10.1.2.3", 0 }, { AF_INET, "172.16.0.1", 0 },
+		{ AF_INET, "172.31.255.255", 0 }, { AF_INET, "172.32.0.1", 1 },
+		{ AF_INET, "192.168.1.1", 0 }, { AF_INET, "169.254.169.254", 0 },
+		{ AF_INET, "100.64.0.1", 0 }, { AF_INET, "100.128.0.1", 1 },
+		{ AF_INET, "0.0.0.0", 0 }, { AF_INET, "224.0.0.1", 0 },
+		{ AF_INET, "255.255.255.255", 0 },
+		{ AF_INET6, "2001:db8::1", 1 }, { AF_INET6, "::1", 0 },
+		{ AF_INET6, "::", 0 }, { AF_INET6, "fc00::1", 0 },
+		{ AF_INET6, "fd12:3456::1", 0 }, { AF_INET6, "fe80::1", 0 },
+		{ AF_INET6, "ff02::1", 0 }, { AF_INET6, "::ffff:127.0.0.1", 0 },
+		{ AF_INET6, "::ffff:10.0.0.1", 0 },
+		{ AF_INET6, "::ffff:192.0.2.1", 1 },
+	};
+	struct sockaddr_in s4;
+	struct sockaddr_in6 s6;
+	struct sockaddr sa;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (t[i].af == AF_INET) {
+			memset(&s4, 0, sizeof(s4));
+			s4.sin_family = AF_INET;
+			assert_int_equal(inet_pton(AF_INET, t[i].a,
+			    &s4.sin_addr), 1);
+			assert_int_equal(cli_tlsrpt_addr_public(
+			    (struct sockaddr *)&s4), t[i].ok);
+		} else {
+			memset(&s6, 0, sizeof(s6));
+			s6.sin6_family = AF_INET6;
+			assert_int_equal(inet_pton(AF_INET6, t[i].a,
+			    &s6.sin6_addr), 1);
+			assert_int_equal(cli_tlsrpt_addr_public(
+			    (struct sockaddr *)&s6), t[i].ok);
+		}
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_family = AF_UNIX;
+	assert_int_equal(cli_tlsrpt_addr_public(&sa), 0);
+}
+
+/* A policy line longer than the old 2,048-octet buffer is reported. */
+static void
+test_g2_long_sts(void **state)
+{
+	struct tlsrpt_day day;
+	struct cli_tlsrpt_meta m;
+	struct buf out;
+	char *text;
+	size_t n = 5000;
+	int r;
+
+	(void)state;
+	tlsrpt_day_init(&day, "2026-12-01");
+	assert_int_equal(tlsrpt_add(&day, "good.test", TLSRPT_T_STS,
+	    "mx1.good.test", "127.25.1.1", ""), 0);
+	text = malloc(n + 16);
+	assert_non_null(text);
+	memcpy(text, "mx: ", 4);
+	memset(text + 4, 'a', n - 4);
+	memcpy(text + n, "\r\n", 2);
+	memset(&m, 0, sizeof(m));
+	m.org = "mx.sender.test";
+	m.contact = "postmaster@mx.sender.test";
+	m.report_id = "r";
+	assert_true(tlsrpt_date("2026-12-01", &m.start, &m.end));
+	m.sts_text = text;
+	m.sts_len = n + 2;
+	buf_init(&out, 1024 * 1024);
+	r = cli_tlsrpt_json(&day, "good.test", &m, 0, &out);
+	assert_int_equal(r, 1);
+	assert_true(out.len > 2 * n);
+	buf_free(&out);
+	free(text);
+	tlsrpt_day_free(&day);
+}
+
 int
 main(void)
 {
@@ -819,6 +1201,15 @@ main(void)
 		cmocka_unit_test(test_args),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_mime),
+		cmocka_unit_test(test_g2_args),
+		cmocka_unit_test(test_g2_mime),
+		cmocka_unit_test(test_g2_addr),
+		cmocka_unit_test(test_g2_long_sts),
+		cmocka_unit_test(test_g1_classify),
+		cmocka_unit_test(test_g1_seen),
+		cmocka_unit_test(test_g1_results),
+		cmocka_unit_test(test_g1_sums),
+		cmocka_unit_test(test_g1_file_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -418,6 +418,11 @@ class Net:
             z.add("_smtp._tls." + dom, "TXT", '"%s"' % rec)
             out["tlsrpt"] = dict(name="_smtp._tls." + dom.rstrip("."),
                                  record=rec)
+            # RFC 8460 §4.3: under DANE the policy domain is the TLSA
+            # base domain of each MX host: the same record there
+            for m in out["mx"]:
+                n = m["address_name"] + "."
+                self.zone_of(n).add("_smtp._tls." + n, "TXT", '"%s"' % rec)
         for m in out["mx"]:
             if s["dane"] == "secure-usable" and m["tlsa"]:
                 m["sni_expected"] = m["address_name"]
