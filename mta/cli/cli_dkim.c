@@ -109,8 +109,8 @@ cli_dkim_key_load(struct cli_dkim_key *k, const char *pem, size_t len,
 	else if (pk == GNUTLS_PK_EDDSA_ED25519)
 		k->alg = CLI_DKIM_ED25519_SHA256;
 	else {
-		(void)snprintf(err, errlen, "a %s key of %u bits; RSA of at "
-		    "least %d bits or Ed25519 allowed",
+		(void)snprintf(err, errlen, "the key is %s of %u bits; only "
+		    "RSA of at least %d bits or Ed25519 can sign",
 		    gnutls_pk_get_name((gnutls_pk_algorithm_t)pk), bits,
 		    CLI_DKIM_RSA_MIN_BITS);
 		goto bad;

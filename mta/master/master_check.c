@@ -26,6 +26,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "cli/cli_dkim.h"
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/passwd_file.h"
@@ -646,6 +647,53 @@ master_check_ca(const struct conf *c, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * dkim_key_file, when set: a PEM key sealpost tlsrpt can sign with (RSA
+ * of at least 2048 bits or Ed25519, loaded as the command will load it,
+ * doc/design.md §8), not readable by everyone.
+ */
+static int
+master_check_dkim(const struct conf *c, char *err, size_t errlen)
+{
+	struct cli_dkim_key k;
+	gnutls_datum_t d;
+	struct stat st;
+	char dom[CLI_DKIM_DOMAIN_MAX], why2[256];
+	const char *why;
+	int r;
+
+	if (c->dkim_key_file[0] == '\0')
+		return 0;
+	if (master_check_read(c->dkim_key_file, &d, &why) == -1)
+		return conf_key_error(c, "dkim_key_file", err, errlen, "%s: %s",
+		    c->dkim_key_file, why);
+	if (stat(c->dkim_key_file, &st) == 0 && (st.st_mode & S_IROTH)) {
+		explicit_bzero(d.data, d.size);
+		master_check_free(&d);
+		return conf_key_error(c, "dkim_key_file", err, errlen, "%s: "
+		    "readable by everyone; chmod 600 it (it is read as root)",
+		    c->dkim_key_file);
+	}
+	if (c->dkim_domain[0] != '\0')
+		r = strlcpy(dom, c->dkim_domain, sizeof(dom)) < sizeof(dom) ?
+		    0 : -1;
+	else
+		r = cli_dkim_domain_of(c->hostname, dom, sizeof(dom));
+	if (r == 0)
+		r = cli_dkim_key_load(&k, (const char *)d.data, d.size,
+		    c->dkim_selector, dom, why2, sizeof(why2));
+	else
+		(void)strlcpy(why2, "no signing domain: set dkim_domain",
+		    sizeof(why2));
+	explicit_bzero(d.data, d.size);
+	master_check_free(&d);
+	if (r == -1)
+		return conf_key_error(c, "dkim_key_file", err, errlen, "%s: %s",
+		    c->dkim_key_file, why2);
+	cli_dkim_key_free(&k);
+	return 0;
+}
+
 /* Every TLS key of c but the self-signed pair, which is made at start. */
 static int
 master_check_tls_conf(const struct conf *c, char *err, size_t errlen)
@@ -657,6 +705,8 @@ master_check_tls_conf(const struct conf *c, char *err, size_t errlen)
 	for (i = 0; i < c->ntls_cert_file && i < c->ntls_key_file; i++)
 		if (master_check_pair(c, i, err, errlen) == -1)
 			return -1;
+	if (master_check_dkim(c, err, errlen) == -1)
+		return -1;
 	return master_check_ca(c, err, errlen);
 }
 

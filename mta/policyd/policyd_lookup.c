@@ -375,6 +375,14 @@ policyd_run_verdicts(struct policyd_run *r, struct buf *fr)
 		(void)strlcpy(h->policy, r->v[i].policy, sizeof(h->policy));
 		(void)strlcpy(h->policy_src, r->v[i].policy_src,
 		    sizeof(h->policy_src));
+		/*
+		 * The TLSA base domain for every host DANE looked at, refused
+		 * or unusable ones too: TLS reports file DANE's word under it
+		 * (doc/design.md §8); smtpout uses it as SNI only under DANE.
+		 */
+		if (r->dane[i].base[0] != '\0')
+			(void)strlcpy(h->tlsa_base, r->dane[i].base,
+			    sizeof(h->tlsa_base));
 		if (!r->v[i].usable) {
 			/* addresses kept: TLS-Required: No may use them */
 			h->refused = 1;
@@ -392,8 +400,6 @@ policyd_run_verdicts(struct policyd_run *r, struct buf *fr)
 		h->sts_testing = r->v[i].sts_testing;
 		if (h->requirement == IPC_REQ_DANE ||
 		    h->requirement == IPC_REQ_DANE_ONLY) {
-			(void)strlcpy(h->tlsa_base, r->dane[i].base,
-			    sizeof(h->tlsa_base));
 			if (policyd_run_tlsa(r, i, fr) == -1)
 				fatal("policy: TLSA frames");
 		}

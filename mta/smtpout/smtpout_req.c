@@ -18,7 +18,11 @@
  * RFC 8689 §5: a message with "TLS-Required: No" (and not REQUIRETLS)
  * asks that DANE, MTA-STS (and so the downgrade memory built on them)
  * be ignored: such a host gets the floor instead, never less; what the
- * administrator's table or the relayhost says stays. 1 when that
+ * administrator's table or the relayhost says stays. A TLSA lookup that
+ * failed (dnssec-invalid) is DANE's refusal too, so it is lifted as
+ * well for the domain's own MX hosts, unless the table's dane-only asked
+ * for DANE: a TLS report about that very failure reaches the domain
+ * (RFC 8460 §3). 1 when that
  * applies to host h.
  */
 static int
@@ -30,7 +34,10 @@ smtpout_req_relaxed(const struct smtpout_job *job,
 	return strcmp(h->policy_src, "dane") == 0 ||
 	    strcmp(h->policy_src, "mta-sts") == 0 ||
 	    strcmp(h->policy_src, "memory") == 0 ||
-	    h->sts_testing;
+	    h->sts_testing ||
+	    (h->refused && h->own_mx &&
+	    strcmp(h->failure, "dnssec-invalid") == 0 &&
+	    strcmp(h->policy_src, "table") != 0);
 }
 
 /*

@@ -542,6 +542,27 @@ def case_tls_required_no():
     clear = [e for e in peer_events("dane-wrong-digest")
              if e.get("cleartext_mail")]
     tap.ok("... and never cleartext", not clear, clear[:1])
+    # a TLSA lookup that fails (SERVFAIL) is DANE's refusal too: lifted
+    # for the domain's own MX, so that a TLS report about it arrives
+    dom = S["dane-tlsa-servfail"]["domain"]
+    qid = send(["user@%s" % dom], "tlsreq-no-servfail",
+               headers="TLS-Required: No\r\n")
+    o = wait_out(qid)
+    kv = o[0] if o else {}
+    tap.ok("TLS-Required: No to %s (TLSA SERVFAIL): sent under encrypt, "
+           "policy_src=tls-required-no" % dom,
+           kv.get("result") == "sent" and kv.get("policy") == "encrypt" and
+           kv.get("policy_src") == "tls-required-no" and
+           kv.get("tls", "none") != "none", kv)
+    qid = send(["user@%s" % dom], "servfail-plain")
+    o = wait_out(qid)
+    kv = o[0] if o else {}
+    tap.ok("... without the header: deferred dnssec-invalid",
+           kv.get("result") == "deferred" and
+           kv.get("failure") == "dnssec-invalid", kv)
+    clear = [e for e in peer_events("dane-tlsa-servfail")
+             if e.get("cleartext_mail")]
+    tap.ok("... and never cleartext", not clear, clear[:1])
 
 
 def case_table_match():
