@@ -313,6 +313,8 @@ tlsrpt_add(struct tlsrpt_day *day, const char *domain, int type,
 int
 tlsrpt_classify(const struct tlsrpt_sess *in, struct tlsrpt_count *out)
 {
+	int memory;
+
 	memset(out, 0, sizeof(*out));
 	/*
 	 * RFC 8460 §3: a report's own delivery is not reported (it would
@@ -326,8 +328,15 @@ tlsrpt_classify(const struct tlsrpt_sess *in, struct tlsrpt_count *out)
 		return 0;
 	out->domain = in->domain;
 	out->result = in->failure;
+	/*
+	 * The downgrade memory raised the host to what the domain once
+	 * proved (doc/design.md §8): its DANE or MTA-STS is what the
+	 * session was held to, so it counts under that policy type.
+	 */
+	memory = strcmp(in->policy_src, "memory") == 0 && in->policy != NULL;
 	if (strcmp(in->policy_src, "dane") == 0 ||
-	    strcmp(in->failure, "dnssec-invalid") == 0) {
+	    strcmp(in->failure, "dnssec-invalid") == 0 ||
+	    (memory && strcmp(in->policy, "dane") == 0)) {
 		/* RFC 8460 §4.3: DANE's policy domain is the TLSA base */
 		out->type = TLSRPT_T_TLSA;
 		out->domain = in->tlsa_base[0] != '\0' ? in->tlsa_base :
@@ -335,7 +344,8 @@ tlsrpt_classify(const struct tlsrpt_sess *in, struct tlsrpt_count *out)
 		/* RFC 8460 §4.3.2: none of the records was usable */
 		if (in->failure[0] == '\0' && in->dane_unusable)
 			out->result = "tlsa-invalid";
-	} else if (strcmp(in->policy_src, "mta-sts") == 0 || in->sts_testing)
+	} else if (strcmp(in->policy_src, "mta-sts") == 0 ||
+	    in->sts_testing || (memory && strcmp(in->policy, "mta-sts") == 0))
 		out->type = TLSRPT_T_STS;
 	else
 		out->type = TLSRPT_T_NONE;

@@ -141,6 +141,10 @@ struct tlsrpt_sess {
 					   own rules (REQUIRETLS,
 					   TLS-Required: No) */
 	const char	*failure;	/* RFC 8460 type, "" passed */
+	const char	*policy;	/* the host's policy word ("dane",
+					   "mta-sts", "encrypt"...), or
+					   NULL: what the downgrade memory
+					   raised it to */
 	int		 own_mx;	/* the domain's own MX, no relay */
 	int		 sts_testing;	/* under MTA-STS testing */
 	int		 dane_unusable;	/* DANE's word with only unusable

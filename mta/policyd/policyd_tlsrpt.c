@@ -125,13 +125,21 @@ static void
 policyd_tlsrpt_load(struct policyd_tlsrpt *t, const char *date)
 {
 	char err[128] = "unreadable";
+	struct stat st;
 	struct buf b;
 	int fd;
 
 	tlsrpt_day_init(&t->day, date);
 	if (t->dirfd == -1 || (fd = openat(t->dirfd, date, O_RDONLY |
-	    O_CLOEXEC | O_NOFOLLOW)) == -1)
+	    O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) == -1)
 		return;
+	/* a FIFO or device in its place must not block the process */
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		log_warnx("policy: tlsrpt/%s: not a regular file; starting "
+		    "the day anew", date);
+		close(fd);
+		return;
+	}
 	buf_init(&b, TLSRPT_FILE_MAX);
 	if (buf_read_fd(&b, fd) == -1) {
 		log_warn("policy: tlsrpt/%s: read; starting the day anew",
@@ -189,7 +197,11 @@ policyd_tlsrpt_session(struct policyd_tlsrpt *t, const char *domain,
 		 * midnight), never overwritten with a day begun anew.
 		 */
 		loop_timer_cancel(t->loop, &t->save);
-		(void)policyd_tlsrpt_write(t, &t->day);
+		if (policyd_tlsrpt_write(t, &t->day) == -1)
+			log_warnx("policy: tlsrpt %s: the day's last sessions "
+			    "(at most %d ms of them) are not in its file; its "
+			    "report may miss them", t->day.date,
+			    POLICYD_TLSRPT_SAVE_MS);
 		tlsrpt_day_free(&t->day);
 		policyd_tlsrpt_load(t, date);
 		t->full_said = 0;

@@ -416,6 +416,7 @@ smtpout_plan_session(struct smtpout *so, const struct smtpout_job *job,
 	in.tlsa_base = h->tlsa_base;
 	in.policy_src = h->policy_src;
 	in.failure = failure;
+	in.policy = h->policy;
 	in.own_mx = h->own_mx;
 	in.sts_testing = h->sts_testing;
 	/* DANE's word with no usable record: encrypt (doc/design.md §8) */

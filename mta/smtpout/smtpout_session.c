@@ -149,7 +149,7 @@ smtpout_sess_where(const struct smtpout_sess *s, struct smtpout_where *w)
  * check) is a failed session of the TLS report (RFC 8460 §4.3); a
  * connection that failed, timed out or was refused is none. A timeout
  * during the handshake is a negotiation that failed: validation-failure
- * (RFC 8460 §4.3.2.1, the type for what no other names); one before
+ * (RFC 8460 §4.3.1, the type for what no other names); one before
  * STARTTLS's 220 is no TLS session (doc/design.md §8).
  */
 static void
@@ -211,6 +211,20 @@ smtpout_sess_report_audit(struct smtpout_sess *s)
 	    s->tl.would_defer[0] != '\0')
 		smtpout_plan_session(s->so, s->job, &s->host, s->ip,
 		    s->tl.would_defer, 0);
+}
+
+/*
+ * A session that goes on in cleartext because the host's requirement
+ * allows it (cleartext-ok, under MTA-STS testing too): the report counts
+ * it as the failure it is, starttls-not-supported (RFC 8460 §4.3.1;
+ * doc/design.md §8).
+ */
+static void
+smtpout_sess_report_clear(struct smtpout_sess *s)
+{
+	if (s->job != NULL)
+		smtpout_plan_session(s->so, s->job, &s->host, s->ip,
+		    "starttls-not-supported", 0);
 }
 
 /*
@@ -794,6 +808,7 @@ smtpout_sess_reply(struct smtpout_sess *s)
 		/* the cleartext branch: the table allows it for this host */
 		s->verdict = SMTPOUT_V_PASSED;
 		s->verdict_req = IPC_REQ_CLEARTEXT_OK;
+		smtpout_sess_report_clear(s);
 		return smtpout_sess_auth(s);
 	case SMTPOUT_S_STARTTLS:
 		if (code == 220)
@@ -808,6 +823,7 @@ smtpout_sess_reply(struct smtpout_sess *s)
 		}
 		s->verdict = SMTPOUT_V_PASSED;
 		s->verdict_req = IPC_REQ_CLEARTEXT_OK;
+		smtpout_sess_report_clear(s);
 		return smtpout_sess_auth(s);
 	case SMTPOUT_S_EHLO_TLS:
 		if (smtpout_proto_ehlo_parse(&s->acc, &s->ehlo) == -1) {

@@ -817,43 +817,56 @@ static const struct {
 	int		 own, testing, unusable, report;
 	int		 want;		/* 0 not counted, else the type */
 	const char	*wdomain, *wresult;
+	const char	*policy;	/* NULL: not given */
 } g1_classify_tab[] = {
 	/* a relay, a report's own delivery, the message's own rules */
-	{ "dane", "mx.r.test", "", 0, 0, 0, 0, 0, NULL, NULL },
-	{ "dane", "mx.r.test", "", 1, 0, 0, 1, 0, NULL, NULL },
-	{ "floor", "", "", 1, 0, 0, 1, 0, NULL, NULL },
-	{ "mta-sts", "", "validation-failure", 1, 0, 0, 1, 0, NULL, NULL },
-	{ "tls-required-no", "", "", 1, 0, 0, 0, 0, NULL, NULL },
+	{ "dane", "mx.r.test", "", 0, 0, 0, 0, 0, NULL, NULL, NULL },
+	{ "dane", "mx.r.test", "", 1, 0, 0, 1, 0, NULL, NULL, NULL },
+	{ "floor", "", "", 1, 0, 0, 1, 0, NULL, NULL, NULL },
+	{ "mta-sts", "", "validation-failure", 1, 0, 0, 1, 0, NULL, NULL, NULL },
+	{ "tls-required-no", "", "", 1, 0, 0, 0, 0, NULL, NULL, NULL },
 	{ "tls-required-no", "", "starttls-not-supported", 1, 0, 0, 0, 0,
-	    NULL, NULL },
-	{ "requiretls", "", "", 1, 0, 0, 0, 0, NULL, NULL },
+	    NULL, NULL, NULL },
+	{ "requiretls", "", "", 1, 0, 0, 0, 0, NULL, NULL, NULL },
 	/* DANE: the TLSA base domain, else the MX host */
 	{ "dane", "base.r.test", "", 1, 0, 0, 0, TLSRPT_T_TLSA,
-	    "base.r.test", "" },
+	    "base.r.test", "", NULL },
 	{ "dane", "", "tlsa-invalid", 1, 0, 0, 0, TLSRPT_T_TLSA,
-	    "mx.r.test", "tlsa-invalid" },
+	    "mx.r.test", "tlsa-invalid", NULL },
 	/* only unusable records: delivered under encrypt, tlsa-invalid */
 	{ "dane", "", "", 1, 0, 1, 0, TLSRPT_T_TLSA, "mx.r.test",
-	    "tlsa-invalid" },
+	    "tlsa-invalid", NULL },
 	{ "dane", "", "starttls-not-supported", 1, 0, 1, 0, TLSRPT_T_TLSA,
-	    "mx.r.test", "starttls-not-supported" },
+	    "mx.r.test", "starttls-not-supported", NULL },
 	/* a TLSA lookup that failed is DANE's, whatever the source */
 	{ "floor", "", "dnssec-invalid", 1, 0, 0, 0, TLSRPT_T_TLSA,
-	    "mx.r.test", "dnssec-invalid" },
+	    "mx.r.test", "dnssec-invalid", NULL },
 	{ "table", "", "dnssec-invalid", 1, 0, 0, 0, TLSRPT_T_TLSA,
-	    "mx.r.test", "dnssec-invalid" },
+	    "mx.r.test", "dnssec-invalid", NULL },
 	/* MTA-STS, enforce or testing: the recipient domain */
-	{ "mta-sts", "", "", 1, 0, 0, 0, TLSRPT_T_STS, "r.test", "" },
+	{ "mta-sts", "", "", 1, 0, 0, 0, TLSRPT_T_STS, "r.test", "", NULL },
 	{ "mta-sts", "", "validation-failure", 1, 0, 0, 0, TLSRPT_T_STS,
-	    "r.test", "validation-failure" },
+	    "r.test", "validation-failure", NULL },
 	{ "floor", "", "certificate-expired", 1, 1, 0, 0, TLSRPT_T_STS,
-	    "r.test", "certificate-expired" },
+	    "r.test", "certificate-expired", NULL },
 	/* none of the domain's */
-	{ "floor", "", "", 1, 0, 0, 0, TLSRPT_T_NONE, "r.test", "" },
+	{ "floor", "", "", 1, 0, 0, 0, TLSRPT_T_NONE, "r.test", "", NULL },
 	{ "memory", "", "dane-required", 1, 0, 0, 0, TLSRPT_T_NONE,
-	    "r.test", "dane-required" },
+	    "r.test", "dane-required", NULL },
+	/* the downgrade memory: the policy it raised the host to */
+	{ "memory", "", "dane-required", 1, 0, 0, 0, TLSRPT_T_TLSA,
+	    "mx.r.test", "dane-required", "dane" },
+	{ "memory", "base.r.test", "", 1, 0, 0, 0, TLSRPT_T_TLSA,
+	    "base.r.test", "", "dane" },
+	{ "memory", "", "certificate-host-mismatch", 1, 0, 0, 0,
+	    TLSRPT_T_STS, "r.test", "certificate-host-mismatch", "mta-sts" },
+	{ "memory", "", "", 1, 0, 0, 0, TLSRPT_T_NONE, "r.test", "",
+	    "encrypt" },
+	/* the word of a source other than the memory is not looked at */
+	{ "table", "", "", 1, 0, 0, 0, TLSRPT_T_NONE, "r.test", "",
+	    "mta-sts" },
 	{ "table", "", "starttls-not-supported", 1, 0, 0, 0, TLSRPT_T_NONE,
-	    "r.test", "starttls-not-supported" },
+	    "r.test", "starttls-not-supported", NULL },
 };
 
 static void
@@ -877,6 +890,7 @@ test_g1_classify(void **state)
 		in.sts_testing = g1_classify_tab[i].testing;
 		in.dane_unusable = g1_classify_tab[i].unusable;
 		in.report_mail = g1_classify_tab[i].report;
+		in.policy = g1_classify_tab[i].policy;
 		r = tlsrpt_classify(&in, &c);
 		if (g1_classify_tab[i].want == 0) {
 			if (r != 0)

@@ -375,3 +375,11 @@ sc("tlsrpt-dane-mismatch", [host(tlsa=["3 1 1 junk"])],
    tlsrpt=TLSRPT_RUA,
    notes="as dane-wrong-digest, with a TLS-RPT record: each attempt is a "
          "failed session (tlsa-invalid) of the domain's tlsa policy")
+sc("tlsrpt-sts-testing-clear", [host(peer="nostarttls", cert="pkix")],
+   {"result": "deferred", "failure": "starttls-not-supported",
+    "policy": "mta-sts-testing", "tls_required": True}, "insecure",
+   zone="unsigned", sts=sts(mode="testing"), tlsrpt=TLSRPT_RUA,
+   notes="MTA-STS testing, the MX offers no STARTTLS, a TLS-RPT record: "
+         "the floor defers it; where the table allows cleartext-ok, the "
+         "cleartext session is a failed session (starttls-not-supported) "
+         "of the domain's sts policy")
