@@ -425,7 +425,9 @@ cli_dkim_record(const struct cli_dkim_key *k, struct buf *out)
 		r = gnutls_pubkey_export_ecc_raw2(pub, &curve, &d, NULL, 0);
 	if (r < 0)
 		goto out;
-	if (buf_printf(out, "v=DKIM1; k=%s; p=", k->alg ==
+	/* s=tlsrpt: the key signs reports only (RFC 8460 §3, RFC 6376
+	   §3.6.1) */
+	if (buf_printf(out, "v=DKIM1; k=%s; s=tlsrpt; p=", k->alg ==
 	    CLI_DKIM_RSA_SHA256 ? "rsa" : "ed25519") == 0 &&
 	    cli_dkim_b64(out, d.data, d.size) == 0)
 		ret = 0;

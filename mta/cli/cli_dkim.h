@@ -113,8 +113,10 @@ int	cli_dkim_sign(const struct cli_dkim_key *k, const char *msg,
 
 /*
  * The TXT record to publish at <selector>._domainkey.<domain> (RFC 6376
- * §3.6.1; RFC 8463 §4.2 for ed25519): "v=DKIM1; k=...; p=..." appended
- * to out. Returns 0, or -1.
+ * §3.6.1; RFC 8463 §4.2 for ed25519): "v=DKIM1; k=rsa; s=tlsrpt; p=..."
+ * (k=ed25519 for an Ed25519 key; s=tlsrpt, the service type RFC 8460
+ * §3 asks for: the key signs TLS reports only) appended to out.
+ * Returns 0, or -1.
  */
 int	cli_dkim_record(const struct cli_dkim_key *k, struct buf *out);
 

@@ -3,9 +3,14 @@
  * it reads what only root (or the policy user) may read: the policy
  * process's day files (data_dir/policy/tlsrpt/YYYY-MM-DD), the cached
  * MTA-STS policy texts, what was sent (data_dir/tlsrpt/sent-YYYY-MM-DD)
- * and the DKIM key (dkim_key_file); then it becomes `user` (setgroups,
- * setgid, setuid, checked) before any DNS answer, HTTP reply or SMTP
- * reply is parsed (cli_tlsrpt_send.c). Each domain's report is built
+ * and the DKIM key (dkim_key_file), each directory opened step by step
+ * and each file without following a symlink, without blocking on a
+ * FIFO, a regular file with one name only; it makes data_dir/tlsrpt
+ * (root's, 0700) and gives that directory, never a file in it, to
+ * `user`; then it becomes `user` (setgroups, setgid, setuid, checked)
+ * before any DNS answer, HTTP reply or SMTP reply is parsed
+ * (cli_tlsrpt_send.c), and only then writes the sent state and prunes
+ * it. --dry-run changes nothing on disk. Each domain's report is built
  * (cli_tlsrpt_fmt.c), gzipped and sent to each rua: mailto: through the
  * pickup socket, DKIM-signed (cli_dkim.c; without a key mailto: rua
  * are skipped), with the null sender and `TLS-Required: No` (RFC 8460
@@ -37,6 +42,7 @@
 #include "cli.h"
 #include "cli_dkim.h"
 #include "cli_tlsrpt.h"
+#include "lib/log.h"
 #include "lib/pickup.h"
 #include "policy/sts_policy.h"
 
@@ -45,156 +51,104 @@
 #define CLI_TLSRPT_SENT_KEEP	14	/* days a sent-DATE file is kept */
 #define CLI_TLSRPT_TIMEOUT	60	/* seconds, pickup */
 #define CLI_TLSRPT_KEY_MAX	(64 * 1024)
+#define CLI_TLSRPT_SENT_MAX	(32 * 1024 * 1024)	/* a sent-DATE file */
+#define CLI_TLSRPT_ESC_MAX	(4 * TLSRPT_URI_MAX + 8)	/* escaped */
+#define CLI_TLSRPT_NOTREG	-2	/* not a regular file of one name */
 
-/* What a domain's report came to, kept in sent-DATE. */
-enum cli_tlsrpt_state {
-	CLI_TLSRPT_NEW = 0,
-	CLI_TLSRPT_SENT,	/* every target that could be sent to */
-	CLI_TLSRPT_FAILED,	/* a target failed: tried again */
-	CLI_TLSRPT_NOREC,	/* no TLS-RPT record: nothing to send */
-	CLI_TLSRPT_SKIPPED,	/* only mailto: rua, and no DKIM key */
-};
-
-/* A domain of sent-DATE: its state and the rua it reached ("to"). */
-struct cli_tlsrpt_ent {
-	char	domain[TLSRPT_NAME_MAX];
-	int	state;
-	char	*to[TLSRPT_RUA_MAX];	/* owned */
-	size_t	nto;
-};
-
-struct cli_tlsrpt_sent {
-	struct cli_tlsrpt_ent	*e;
-	size_t			 n;
-};
-
+/* s escaped for a line of the report (log_escape, doc/design.md §9). */
 static const char *
-cli_tlsrpt_state_word(int s)
+cli_tlsrpt_esc(const char *s, char *buf, size_t size)
 {
-	switch (s) {
-	case CLI_TLSRPT_SENT:
-		return "sent";
-	case CLI_TLSRPT_FAILED:
-		return "failed";
-	case CLI_TLSRPT_NOREC:
-		return "no-record";
-	case CLI_TLSRPT_SKIPPED:
-		return "skipped";
-	}
-	return "new";
+	(void)log_escape(buf, size, s, strlen(s));
+	return buf;
 }
 
-static struct cli_tlsrpt_ent *
-cli_tlsrpt_sent_find(struct cli_tlsrpt_sent *s, const char *domain)
+/* What the failure r (errno e) of cli_tlsrpt_read is, for stderr. */
+static const char *
+cli_tlsrpt_why(int r, int e)
 {
-	size_t i;
-
-	for (i = 0; i < s->n; i++)
-		if (strcmp(s->e[i].domain, domain) == 0)
-			return &s->e[i];
-	return NULL;
-}
-
-static struct cli_tlsrpt_ent *
-cli_tlsrpt_sent_get(struct cli_tlsrpt_sent *s, const char *domain)
-{
-	struct cli_tlsrpt_ent *e, *ne;
-
-	if ((e = cli_tlsrpt_sent_find(s, domain)) != NULL)
-		return e;
-	if ((ne = reallocarray(s->e, s->n + 1, sizeof(*ne))) == NULL)
-		return NULL;
-	s->e = ne;
-	e = &s->e[s->n++];
-	memset(e, 0, sizeof(*e));
-	(void)strlcpy(e->domain, domain, sizeof(e->domain));
-	return e;
-}
-
-static int
-cli_tlsrpt_ent_has(const struct cli_tlsrpt_ent *e, const char *uri)
-{
-	size_t i;
-
-	for (i = 0; e != NULL && i < e->nto; i++)
-		if (strcmp(e->to[i], uri) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-cli_tlsrpt_ent_add(struct cli_tlsrpt_ent *e, const char *uri)
-{
-	if (cli_tlsrpt_ent_has(e, uri))
-		return 0;
-	if (e->nto >= TLSRPT_RUA_MAX || (e->to[e->nto] = strdup(uri)) == NULL)
-		return -1;
-	e->nto++;
-	return 0;
-}
-
-static void
-cli_tlsrpt_sent_free(struct cli_tlsrpt_sent *s)
-{
-	size_t i, j;
-
-	for (i = 0; i < s->n; i++)
-		for (j = 0; j < s->e[i].nto; j++)
-			free(s->e[i].to[j]);
-	free(s->e);
-	memset(s, 0, sizeof(*s));
+	if (r == CLI_TLSRPT_NOTREG)
+		return "not a regular file (a FIFO, a device, a directory, "
+		    "or a file with another name); skipped";
+	if (e == ELOOP)
+		return "a symbolic link; refused";
+	return e == ENOBUFS ? "too large" : strerror(e);
 }
 
 /*
- * Reads sent-DATE of dirfd (missing: empty): lines "DOMAIN STATE" and
- * "DOMAIN to URI" (a rua reached). -1 when unreadable.
+ * Opens name in dirfd to read it, as root (doc/design.md §8): never
+ * through a symlink, never blocking (a FIFO planted by `user` or the
+ * policy user must not hang the run), a regular file with no other
+ * name only (a hard link to a file of root's is not read). Returns the
+ * fd, -1 with errno, or CLI_TLSRPT_NOTREG.
+ */
+static int
+cli_tlsrpt_open(int dirfd, const char *name)
+{
+	struct stat st;
+	int fd, e;
+
+	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		close(fd);
+		return CLI_TLSRPT_NOTREG;
+	}
+	return fd;
+}
+
+/*
+ * Reads the file name of dirfd (cli_tlsrpt_open) into b, bounded by
+ * b's maximum. 0, -1 with errno (ENOBUFS: too large), or
+ * CLI_TLSRPT_NOTREG.
+ */
+static int
+cli_tlsrpt_read(int dirfd, const char *name, struct buf *b)
+{
+	int fd, r, e;
+
+	if ((fd = cli_tlsrpt_open(dirfd, name)) < 0)
+		return fd;
+	r = buf_read_fd(b, fd);
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+/*
+ * Reads sent-DATE of dirfd (dirfd -1 or no file: empty) into s
+ * (cli_tlsrpt_sent_parse). 0, -1 (errno), or CLI_TLSRPT_NOTREG.
  */
 static int
 cli_tlsrpt_sent_load(int dirfd, const char *date, struct cli_tlsrpt_sent *s)
 {
-	char name[32], line[TLSRPT_NAME_MAX + TLSRPT_URI_MAX + 16], *sp;
-	struct cli_tlsrpt_ent *e;
-	FILE *f;
-	int fd, st;
+	struct buf b;
+	char name[32];
+	int r, en;
 
 	memset(s, 0, sizeof(*s));
+	if (dirfd == -1)
+		return 0;
 	(void)snprintf(name, sizeof(name), "sent-%s", date);
-	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) ==
-	    -1)
-		return errno == ENOENT ? 0 : -1;
-	if ((f = fdopen(fd, "r")) == NULL) {
-		close(fd);
-		return -1;
+	buf_init(&b, CLI_TLSRPT_SENT_MAX);
+	if ((r = cli_tlsrpt_read(dirfd, name, &b)) == 0 &&
+	    cli_tlsrpt_sent_parse(b.data != NULL ? b.data : "", b.len, s) ==
+	    -1) {
+		r = -1;
+		errno = ENOMEM;
 	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		line[strcspn(line, "\n")] = '\0';
-		if ((sp = strchr(line, ' ')) == NULL)
-			continue;
-		*sp++ = '\0';
-		if (line[0] == '\0' || strlen(line) >= TLSRPT_NAME_MAX)
-			continue;
-		if (strncmp(sp, "to ", 3) == 0) {
-			if (strlen(sp + 3) >= TLSRPT_URI_MAX ||
-			    (e = cli_tlsrpt_sent_get(s, line)) == NULL ||
-			    cli_tlsrpt_ent_add(e, sp + 3) == -1)
-				goto bad;
-			continue;
-		}
-		for (st = CLI_TLSRPT_SENT; st <= CLI_TLSRPT_SKIPPED; st++)
-			if (strcmp(sp, cli_tlsrpt_state_word(st)) == 0)
-				break;
-		if (st > CLI_TLSRPT_SKIPPED)
-			continue;
-		if ((e = cli_tlsrpt_sent_get(s, line)) == NULL)
-			goto bad;
-		e->state = st;
-	}
-	fclose(f);
-	return 0;
-bad:
-	fclose(f);
-	errno = ENOMEM;
-	return -1;
+	en = errno;
+	buf_free(&b);
+	errno = en;
+	return r == -1 && en == ENOENT ? 0 : r;
 }
 
 /* Writes sent-DATE atomically. 0, or -1 (errno). */
@@ -234,26 +188,6 @@ cli_tlsrpt_sent_save(int dirfd, const char *date,
 	}
 	(void)fsync(dirfd);
 	return 0;
-}
-
-/* Reads a small regular file relative to dirfd into b. */
-static int
-cli_tlsrpt_read(int dirfd, const char *name, struct buf *b)
-{
-	struct stat st;
-	int fd, r;
-
-	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) ==
-	    -1)
-		return -1;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
-	r = buf_read_fd(b, fd);
-	close(fd);
-	return r;
 }
 
 /*
@@ -360,30 +294,51 @@ struct cli_tlsrpt_run {
 	struct cli		*c;
 	struct cli_tlsrpt_opts	*o;
 	int			 policyfd;	/* data_dir/policy */
-	int			 statefd;	/* data_dir/tlsrpt */
+	int			 dayfd;		/* policy/tlsrpt, or -1 */
+	int			 stsfd;		/* policy/sts, or -1 */
+	int			 statefd;	/* data_dir/tlsrpt, or -1 */
+	int			 problem;	/* a file skipped: exit 1 */
 	struct cli_dkim_key	 key;		/* key.key NULL: none */
 	struct cli_tlsrpt_date	 d[1 + CLI_TLSRPT_RETRY_DAYS];
 	size_t			 nd;
 };
 
-/* The domain's cached MTA-STS policy text, copied (root reads it). */
+/*
+ * The domain's cached MTA-STS policy text (data_dir/policy/sts/DOMAIN),
+ * copied (root reads it): none when there is none, or when the file is
+ * not a regular file (reported, run->problem set; the report goes
+ * without it).
+ */
 static void
-cli_tlsrpt_sts(int policyfd, const char *domain, char **text, size_t *len)
+cli_tlsrpt_sts(struct cli_tlsrpt_run *run, const char *domain, char **text,
+    size_t *len)
 {
 	struct sts_cache_entry e;
 	struct buf b;
-	char name[TLSRPT_NAME_MAX + 8], err[128];
+	char err[128], esc[CLI_TLSRPT_ESC_MAX];
+	int r, en;
 
 	*text = NULL;
 	*len = 0;
+	/* a cache file is named by its domain: never a path */
+	if (run->stsfd == -1 || domain[0] == '\0' || domain[0] == '.' ||
+	    strchr(domain, '/') != NULL)
+		return;
 	buf_init(&b, STS_CACHE_SIZE_MAX);
-	(void)snprintf(name, sizeof(name), "sts/%s", domain);
-	if (cli_tlsrpt_read(policyfd, name, &b) == 0 &&
-	    sts_cache_parse(b.data != NULL ? b.data : "", b.len, &e, err,
-	    sizeof(err)) == 0 && (*text = malloc(e.textlen + 1)) != NULL) {
+	r = cli_tlsrpt_read(run->stsfd, domain, &b);
+	en = errno;
+	if (r == 0 && sts_cache_parse(b.data != NULL ? b.data : "", b.len,
+	    &e, err, sizeof(err)) == 0 &&
+	    (*text = malloc(e.textlen + 1)) != NULL) {
 		memcpy(*text, e.text, e.textlen);
 		(*text)[e.textlen] = '\0';
 		*len = e.textlen;
+	} else if (r == CLI_TLSRPT_NOTREG || (r == -1 && en == ELOOP)) {
+		fprintf(stderr, "sealpost tlsrpt: %s/policy/sts/%s: %s; the "
+		    "report goes without its MTA-STS policy text\n",
+		    run->c->conf.data_dir, cli_tlsrpt_esc(domain, esc,
+		    sizeof(esc)), cli_tlsrpt_why(r, en));
+		run->problem = 1;
 	}
 	buf_free(&b);
 }
@@ -391,46 +346,64 @@ cli_tlsrpt_sts(int policyfd, const char *domain, char **text, size_t *len)
 /*
  * Reads date's day file, sent state and MTA-STS texts (as root) and
  * picks the domains to report. Returns 0 (also: no file on a default
- * run), or an exit code.
+ * run; a day file or sent state that is not a regular file, reported
+ * and skipped, run->problem set), or an exit code.
  */
 static int
 cli_tlsrpt_load(struct cli_tlsrpt_run *run, struct cli_tlsrpt_date *dd)
 {
 	struct cli_tlsrpt_ent *e;
 	struct buf b;
-	char path[64], err[128];
+	char err[128];
 	size_t i, j;
+	int r, en;
 
 	if (!tlsrpt_date(dd->date, &dd->start, &dd->end))
 		return EX_USAGE;
 	tlsrpt_day_init(&dd->day, "");
 	if (run->o->partial && dd->end > time(NULL))
 		dd->end = time(NULL) + 1;
-	(void)snprintf(path, sizeof(path), "tlsrpt/%s", dd->date);
 	buf_init(&b, TLSRPT_FILE_MAX);
-	if (cli_tlsrpt_read(run->policyfd, path, &b) == -1) {
+	if (run->dayfd == -1) {
+		r = -1;
+		errno = ENOENT;
+	} else
+		r = cli_tlsrpt_read(run->dayfd, dd->date, &b);
+	if (r != 0) {
+		en = errno;
 		buf_free(&b);
-		if (errno == ENOENT && !dd->explicit)
+		if (r == -1 && en == ENOENT && !dd->explicit)
 			return 0;
-		fprintf(stderr, "sealpost tlsrpt: %s/policy/%s: %s\n",
-		    run->c->conf.data_dir, path, errno == ENOBUFS ?
-		    "too large" : strerror(errno));
-		return errno == ENOENT ? EX_NOINPUT : errno == EACCES ?
-		    EX_NOPERM : EX_IOERR;
+		fprintf(stderr, "sealpost tlsrpt: %s/policy/tlsrpt/%s: %s\n",
+		    run->c->conf.data_dir, dd->date, cli_tlsrpt_why(r, en));
+		if (r == CLI_TLSRPT_NOTREG || en == ELOOP) {
+			run->problem = 1;
+			return 0;
+		}
+		return en == ENOENT ? EX_NOINPUT : en == EACCES ? EX_NOPERM :
+		    EX_IOERR;
 	}
 	err[0] = '\0';
 	if (tlsrpt_parse(b.data != NULL ? b.data : "", b.len, &dd->day, err,
 	    sizeof(err)) == -1 || strcmp(dd->day.date, dd->date) != 0) {
-		fprintf(stderr, "sealpost tlsrpt: %s/policy/%s: %s\n",
-		    run->c->conf.data_dir, path, err[0] != '\0' ? err :
+		fprintf(stderr, "sealpost tlsrpt: %s/policy/tlsrpt/%s: %s\n",
+		    run->c->conf.data_dir, dd->date, err[0] != '\0' ? err :
 		    "its date is not its name");
 		buf_free(&b);
 		return EX_DATAERR;
 	}
 	buf_free(&b);
-	if (cli_tlsrpt_sent_load(run->statefd, dd->date, &dd->sent) == -1) {
-		fprintf(stderr, "sealpost tlsrpt: sent-%s: %s\n", dd->date,
-		    strerror(errno));
+	if ((r = cli_tlsrpt_sent_load(run->statefd, dd->date, &dd->sent)) !=
+	    0) {
+		en = errno;
+		fprintf(stderr, "sealpost tlsrpt: %s/tlsrpt/sent-%s: %s%s\n",
+		    run->c->conf.data_dir, dd->date, cli_tlsrpt_why(r, en),
+		    r == CLI_TLSRPT_NOTREG || en == ELOOP ?
+		    " (and the day's reports)" : "");
+		if (r == CLI_TLSRPT_NOTREG || en == ELOOP) {
+			run->problem = 1;
+			return 0;
+		}
 		return EX_IOERR;
 	}
 	if (dd->day.n == 0)
@@ -461,7 +434,7 @@ cli_tlsrpt_load(struct cli_tlsrpt_run *run, struct cli_tlsrpt_date *dd)
 		}
 		/* new, failed, or never tried (no entry: a daily run was
 		   missed), on yesterday and on the retry days alike */
-		cli_tlsrpt_sts(run->policyfd, d, &dd->sts[dd->ntodo],
+		cli_tlsrpt_sts(run, d, &dd->sts[dd->ntodo],
 		    &dd->stslen[dd->ntodo]);
 		dd->todo[dd->ntodo++] = i;
 	}
@@ -545,7 +518,7 @@ cli_tlsrpt_domain(struct cli_tlsrpt_run *run, struct cli_tlsrpt_date *dd,
 	struct cli_tlsrpt_meta m;
 	struct buf json, gz;
 	char why[256], rid[TLSRPT_NAME_MAX * 2 + 16], contact[300],
-	    addr[TLSRPT_URI_MAX];
+	    addr[TLSRPT_URI_MAX], esc[CLI_TLSRPT_ESC_MAX];
 	size_t i;
 	int state = CLI_TLSRPT_FAILED, n, sent = 0, failed = 0;
 
@@ -578,8 +551,10 @@ cli_tlsrpt_domain(struct cli_tlsrpt_run *run, struct cli_tlsrpt_date *dd,
 	if (run->o->dry_run) {
 		printf("%s %s: would send report %s to", dd->date, domain,
 		    rid);
+		/* a rua is the domain's DNS text: escaped */
 		for (i = 0; i < rec.nrua; i++)
-			printf(" %s%s", rec.rua[i], run->key.key == NULL &&
+			printf(" %s%s", cli_tlsrpt_esc(rec.rua[i], esc,
+			    sizeof(esc)), run->key.key == NULL &&
 			    strncasecmp(rec.rua[i], "mailto:", 7) == 0 ?
 			    " (no DKIM key: skipped)" : "");
 		printf("\n%.*s", (int)json.len, json.data);
@@ -606,13 +581,13 @@ cli_tlsrpt_domain(struct cli_tlsrpt_run *run, struct cli_tlsrpt_date *dd,
 		} else
 			n = cli_tlsrpt_to_mail(run, domain, addr, rid, dd, &gz,
 			    why, sizeof(why));
+		(void)cli_tlsrpt_esc(rec.rua[i], esc, sizeof(esc));
 		if (n == 1) {
-			printf("%s %s: %s: %s\n", dd->date, domain, rec.rua[i],
-			    why);
+			printf("%s %s: %s: %s\n", dd->date, domain, esc, why);
 			continue;
 		}
 		printf("%s %s: report %s to %s: %s%s\n", dd->date, domain,
-		    rid, rec.rua[i], n == 0 ? "sent" : "failed: ", why);
+		    rid, esc, n == 0 ? "sent" : "failed: ", why);
 		if (n == 0 && ((e != NULL ||
 		    (e = cli_tlsrpt_sent_get(&dd->sent, domain)) != NULL) &&
 		    cli_tlsrpt_ent_add(e, rec.rua[i]) == 0))
@@ -657,7 +632,10 @@ cli_tlsrpt_send_date(struct cli_tlsrpt_run *run, struct cli_tlsrpt_date *dd)
 	return ex;
 }
 
-/* Removes sent-DATE files older than CLI_TLSRPT_SENT_KEEP days. */
+/*
+ * Removes sent-DATE files older than CLI_TLSRPT_SENT_KEEP days, after
+ * the drop (the directory is `user`'s; unlinkat opens nothing).
+ */
 static void
 cli_tlsrpt_prune(int statefd, time_t now)
 {
@@ -666,8 +644,8 @@ cli_tlsrpt_prune(int statefd, time_t now)
 	int64_t start, end;
 	int fd;
 
-	if ((fd = openat(statefd, ".", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1)
+	if (statefd == -1 || (fd = openat(statefd, ".", O_RDONLY |
+	    O_DIRECTORY | O_CLOEXEC)) == -1)
 		return;
 	if ((dir = fdopendir(fd)) == NULL) {
 		close(fd);
@@ -683,17 +661,19 @@ cli_tlsrpt_prune(int statefd, time_t now)
 
 /*
  * Becomes `user` (doc/design.md §2, as proc_drop: setgroups, setresgid,
- * setresuid, checked) when run as root outside development mode; the
- * state directory and its files become the user's first, so that it
- * can keep the sent state. Returns 0, or an exit code.
+ * setresuid, checked) when run as root outside development mode (which
+ * keeps whoever runs it, root included: for tests only). First the
+ * state directory, never a file in it, becomes the user's, when it is
+ * not yet (not in a dry run): a file there may be a hard link `user`
+ * planted to a file of root's, and the sent state is only ever written
+ * after the drop. Returns 0, or an exit code.
  */
 static int
 cli_tlsrpt_drop(struct cli_tlsrpt_run *run)
 {
 	const struct conf *conf = &run->c->conf;
 	struct passwd *pw;
-	size_t i;
-	char name[32];
+	struct stat st;
 	uid_t ru, eu, su;
 	gid_t rg, eg, sg;
 
@@ -704,19 +684,13 @@ cli_tlsrpt_drop(struct cli_tlsrpt_run *run)
 		    pw == NULL ? "no such user" : "must not be root");
 		return EX_NOUSER;
 	}
-	if (fchown(run->statefd, pw->pw_uid, pw->pw_gid) == -1) {
+	if (!run->o->dry_run && run->statefd != -1 &&
+	    (fstat(run->statefd, &st) == -1 || ((st.st_uid != pw->pw_uid ||
+	    st.st_gid != pw->pw_gid) && fchown(run->statefd, pw->pw_uid,
+	    pw->pw_gid) == -1))) {
 		fprintf(stderr, "sealpost tlsrpt: %s/tlsrpt: %s\n",
 		    conf->data_dir, strerror(errno));
 		return EX_IOERR;
-	}
-	for (i = 0; i < run->nd; i++) {
-		(void)snprintf(name, sizeof(name), "sent-%s", run->d[i].date);
-		if (fchownat(run->statefd, name, pw->pw_uid, pw->pw_gid,
-		    AT_SYMLINK_NOFOLLOW) == -1 && errno != ENOENT) {
-			fprintf(stderr, "sealpost tlsrpt: %s: %s\n", name,
-			    strerror(errno));
-			return EX_IOERR;
-		}
 	}
 	if (setgroups(1, &pw->pw_gid) == -1 ||
 	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
@@ -740,6 +714,7 @@ static int
 cli_tlsrpt_key(struct cli *c, struct cli_dkim_key *k)
 {
 	const struct conf *conf = &c->conf;
+	struct stat st;
 	struct buf b;
 	char dom[CLI_DKIM_DOMAIN_MAX], err[256];
 	int fd, r;
@@ -753,8 +728,17 @@ cli_tlsrpt_key(struct cli *c, struct cli_dkim_key *k)
 	else
 		r = cli_dkim_domain_of(conf->hostname, dom, sizeof(dom));
 	buf_init(&b, CLI_TLSRPT_KEY_MAX);
-	if ((fd = open(conf->dkim_key_file, O_RDONLY | O_CLOEXEC |
-	    O_NOFOLLOW)) == -1 || buf_read_fd(&b, fd) == -1) {
+	/* as root: no symlink, no FIFO to hang on (doc/design.md §8) */
+	fd = open(conf->dkim_key_file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY | O_CLOEXEC);
+	if (fd != -1 && (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))) {
+		fprintf(stderr, "sealpost tlsrpt: dkim_key_file %s: not a "
+		    "regular file\n", conf->dkim_key_file);
+		close(fd);
+		buf_free(&b);
+		return EX_CONFIG;
+	}
+	if (fd == -1 || buf_read_fd(&b, fd) == -1) {
 		r = errno;
 		fprintf(stderr, "sealpost tlsrpt: dkim_key_file %s: %s\n",
 		    conf->dkim_key_file, r == ENOBUFS ? "too large" :
@@ -796,6 +780,13 @@ cli_tlsrpt_dns(struct cli *c)
 		    "reports are not sent\n");
 		return EX_CONFIG;
 	}
+	if (k.alg == CLI_DKIM_ED25519_SHA256)
+		fprintf(stderr, "sealpost tlsrpt: warning: dkim_key_file is "
+		    "an Ed25519 key: large receivers (Gmail, Microsoft) do "
+		    "not verify ed25519-sha256 signatures (RFC 8463) yet, and "
+		    "RFC 8460 §3 has a report whose signature does not "
+		    "verify ignored; use an RSA key of 2048 bits "
+		    "(sealpost.conf(5))\n");
 	buf_init(&b, 8192);
 	if (cli_dkim_record(&k, &b) == -1) {
 		cli_dkim_key_free(&k);
@@ -814,6 +805,77 @@ cli_tlsrpt_dns(struct cli *c)
 	return 0;
 }
 
+/* Opens dir's subdirectory name, never through a symlink. */
+static int
+cli_tlsrpt_subdir(int dirfd, const char *name)
+{
+	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+}
+
+/*
+ * Opens data_dir and, step by step below it, never through a symlink
+ * (doc/design.md §8): policy (the policy user's), its tlsrpt and sts
+ * (missing: nothing in them; sts unreadable: reported, no MTA-STS
+ * texts), and the state directory tlsrpt, which is made here, root's
+ * and 0700, unless in a dry run (without it a dry run has no state).
+ * Returns 0, or an exit code.
+ */
+static int
+cli_tlsrpt_dirs(struct cli_tlsrpt_run *run)
+{
+	const char *dd = run->c->conf.data_dir;
+	int dfd, e, ex = 0;
+
+	if ((dfd = open(dd, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    (run->policyfd = cli_tlsrpt_subdir(dfd, "policy")) == -1) {
+		e = errno;
+		fprintf(stderr, "sealpost tlsrpt: %s%s: %s%s\n", dd,
+		    dfd == -1 ? "" : "/policy", cli_tlsrpt_why(-1, e),
+		    e == EACCES ? " (run it as root)" : "");
+		ex = e == EACCES ? EX_NOPERM : e == ENOENT ? EX_NOINPUT :
+		    EX_IOERR;
+		goto out;
+	}
+	if ((run->dayfd = cli_tlsrpt_subdir(run->policyfd, "tlsrpt")) == -1 &&
+	    (e = errno) != ENOENT) {
+		fprintf(stderr, "sealpost tlsrpt: %s/policy/tlsrpt: %s\n", dd,
+		    cli_tlsrpt_why(-1, e));
+		ex = e == EACCES ? EX_NOPERM : EX_IOERR;
+		goto out;
+	}
+	if ((run->stsfd = cli_tlsrpt_subdir(run->policyfd, "sts")) == -1 &&
+	    (e = errno) != ENOENT)
+		fprintf(stderr, "sealpost tlsrpt: %s/policy/sts: %s; the "
+		    "reports go without MTA-STS policy texts\n", dd,
+		    cli_tlsrpt_why(-1, e));
+	if ((!run->o->dry_run && mkdirat(dfd, "tlsrpt", 0700) == -1 &&
+	    errno != EEXIST) || ((run->statefd = cli_tlsrpt_subdir(dfd,
+	    "tlsrpt")) == -1 && !(run->o->dry_run && errno == ENOENT))) {
+		e = errno;
+		fprintf(stderr, "sealpost tlsrpt: %s/tlsrpt: %s\n", dd,
+		    cli_tlsrpt_why(-1, e));
+		ex = e == EACCES ? EX_NOPERM : EX_IOERR;
+	}
+out:
+	if (dfd != -1)
+		close(dfd);
+	return ex;
+}
+
+/* Closes what run opened (as root: the policy user's directories). */
+static void
+cli_tlsrpt_close(struct cli_tlsrpt_run *run)
+{
+	if (run->policyfd != -1)
+		close(run->policyfd);
+	if (run->dayfd != -1)
+		close(run->dayfd);
+	if (run->stsfd != -1)
+		close(run->stsfd);
+	run->policyfd = run->dayfd = run->stsfd = -1;
+}
+
 static void
 cli_tlsrpt_usage(FILE *f)
 {
@@ -827,8 +889,8 @@ cli_tlsrpt(struct cli *c, int argc, char **argv)
 {
 	struct cli_tlsrpt_opts o;
 	struct cli_tlsrpt_run run;
-	char today[11], path[CONF_PATH_MAX + 16], err[160];
-	int ex = 0, r, dfd;
+	char today[11], err[160];
+	int ex = 0, r;
 	size_t k;
 	time_t now = time(NULL);
 
@@ -850,28 +912,13 @@ cli_tlsrpt(struct cli *c, int argc, char **argv)
 	memset(&run, 0, sizeof(run));
 	run.c = c;
 	run.o = &o;
-	run.statefd = -1;
-	(void)snprintf(path, sizeof(path), "%s/policy", c->conf.data_dir);
-	if ((run.policyfd = open(path, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1) {
-		fprintf(stderr, "sealpost tlsrpt: %s: %s%s\n", path,
-		    strerror(errno), errno == EACCES ? " (run it as root)" :
-		    "");
-		return errno == EACCES ? EX_NOPERM : EX_NOINPUT;
+	run.policyfd = run.dayfd = run.stsfd = run.statefd = -1;
+	if ((ex = cli_tlsrpt_dirs(&run)) != 0) {
+		cli_tlsrpt_close(&run);
+		if (run.statefd != -1)
+			close(run.statefd);
+		return ex;
 	}
-	if ((dfd = open(c->conf.data_dir, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1 || ((mkdirat(dfd, "tlsrpt", 0700) == -1 &&
-	    errno != EEXIST)) || (run.statefd = openat(dfd, "tlsrpt",
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		fprintf(stderr, "sealpost tlsrpt: %s/tlsrpt: %s\n",
-		    c->conf.data_dir, strerror(errno));
-		r = errno == EACCES ? EX_NOPERM : EX_IOERR;
-		if (dfd != -1)
-			close(dfd);
-		close(run.policyfd);
-		return r;
-	}
-	close(dfd);
 	/* as root: the days, what was sent, the MTA-STS texts, the key */
 	if (o.date[0] != '\0') {
 		(void)strlcpy(run.d[0].date, o.date, sizeof(run.d[0].date));
@@ -891,12 +938,13 @@ cli_tlsrpt(struct cli *c, int argc, char **argv)
 			ex = r;
 	if (ex == 0)
 		ex = cli_tlsrpt_key(c, &run.key);
-	if (ex == 0 && !o.dry_run)
-		cli_tlsrpt_prune(run.statefd, now);
-	close(run.policyfd);
-	/* then no more root: DNS, SMTP and HTTP replies are parsed as user */
+	cli_tlsrpt_close(&run);
+	/* then no more root: DNS, SMTP and HTTP replies are parsed, the
+	   state written and pruned as user */
 	if (ex == 0)
 		ex = cli_tlsrpt_drop(&run);
+	if (ex == 0 && !o.dry_run)
+		cli_tlsrpt_prune(run.statefd, now);
 	if (ex == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		ex = EX_OSERR;
 	else if (ex == 0) {
@@ -906,9 +954,12 @@ cli_tlsrpt(struct cli *c, int argc, char **argv)
 				ex = r;
 		curl_global_cleanup();
 	}
+	if (ex == 0 && run.problem)
+		ex = CLI_EX_PROBLEM;
 	for (k = 0; k < run.nd; k++)
 		cli_tlsrpt_date_free(&run.d[k]);
 	cli_dkim_key_free(&run.key);
-	close(run.statefd);
+	if (run.statefd != -1)
+		close(run.statefd);
 	return ex;
 }

@@ -1,8 +1,12 @@
 /*
  * cli_tlsrpt_fmt.c: the pure parts of sealpost tlsrpt (RFC 8460,
  * doc/design.md §8): the command line, the report's JSON (§4.4), its
- * report-id, and the report mail (§5.3: multipart/report;
- * report-type=tlsrpt, the gzip'd report as application/tlsrpt+gzip).
+ * report-id, the report mail (§5.3: multipart/report;
+ * report-type=tlsrpt, the gzip'd report as application/tlsrpt+gzip),
+ * the sent state's text (data_dir/tlsrpt/sent-DATE), and what an
+ * https rua may reach: the host of its URL (RFC 3986
+ * §3.2: ASCII names and public IP literals only) and the addresses a
+ * report may be POSTed to.
  * Pure: no I/O. Linked by the sealpost binary, tests/unit/test_tlsrpt
  * and tests/fuzz/fuzz_tlsrpt.
  */
@@ -11,11 +15,15 @@
 #include <sys/socket.h>
 
 #include <netinet/in.h>
+#include <arpa/inet.h>
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cli_tlsrpt.h"
@@ -419,10 +427,160 @@ cli_tlsrpt_mime(const struct cli_tlsrpt_mail *m, struct buf *out)
 	return buf_printf(out, "\r\n--%s--\r\n", m->boundary);
 }
 
+const char *
+cli_tlsrpt_state_word(int s)
+{
+	switch (s) {
+	case CLI_TLSRPT_SENT:
+		return "sent";
+	case CLI_TLSRPT_FAILED:
+		return "failed";
+	case CLI_TLSRPT_NOREC:
+		return "no-record";
+	case CLI_TLSRPT_SKIPPED:
+		return "skipped";
+	}
+	return "new";
+}
+
+struct cli_tlsrpt_ent *
+cli_tlsrpt_sent_find(struct cli_tlsrpt_sent *s, const char *domain)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (strcmp(s->e[i].domain, domain) == 0)
+			return &s->e[i];
+	return NULL;
+}
+
+struct cli_tlsrpt_ent *
+cli_tlsrpt_sent_get(struct cli_tlsrpt_sent *s, const char *domain)
+{
+	struct cli_tlsrpt_ent *e, *ne;
+
+	if ((e = cli_tlsrpt_sent_find(s, domain)) != NULL)
+		return e;
+	if ((ne = reallocarray(s->e, s->n + 1, sizeof(*ne))) == NULL)
+		return NULL;
+	s->e = ne;
+	e = &s->e[s->n++];
+	memset(e, 0, sizeof(*e));
+	(void)strlcpy(e->domain, domain, sizeof(e->domain));
+	return e;
+}
+
+int
+cli_tlsrpt_ent_has(const struct cli_tlsrpt_ent *e, const char *uri)
+{
+	size_t i;
+
+	for (i = 0; e != NULL && i < e->nto; i++)
+		if (strcmp(e->to[i], uri) == 0)
+			return 1;
+	return 0;
+}
+
+int
+cli_tlsrpt_ent_add(struct cli_tlsrpt_ent *e, const char *uri)
+{
+	if (cli_tlsrpt_ent_has(e, uri))
+		return 0;
+	if (e->nto >= TLSRPT_RUA_MAX) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	if ((e->to[e->nto] = strdup(uri)) == NULL)
+		return -1;
+	e->nto++;
+	return 0;
+}
+
+void
+cli_tlsrpt_sent_free(struct cli_tlsrpt_sent *s)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->n; i++)
+		for (j = 0; j < s->e[i].nto; j++)
+			free(s->e[i].to[j]);
+	free(s->e);
+	memset(s, 0, sizeof(*s));
+}
+
+int
+cli_tlsrpt_sent_parse(const char *text, size_t len, struct cli_tlsrpt_sent *s)
+{
+	char line[TLSRPT_NAME_MAX + TLSRPT_URI_MAX + 16], *sp;
+	const char *p, *nl;
+	struct cli_tlsrpt_ent *e;
+	size_t off, n;
+	int st;
+
+	memset(s, 0, sizeof(*s));
+	for (off = 0; off < len; off += n + 1) {
+		p = text + off;
+		nl = memchr(p, '\n', len - off);
+		n = nl != NULL ? (size_t)(nl - p) : len - off;
+		if (n >= sizeof(line) || memchr(p, '\0', n) != NULL)
+			continue;
+		memcpy(line, p, n);
+		line[n] = '\0';
+		if ((sp = strchr(line, ' ')) == NULL)
+			continue;
+		*sp++ = '\0';
+		if (line[0] == '\0' || strlen(line) >= TLSRPT_NAME_MAX)
+			continue;
+		if (strncmp(sp, "to ", 3) == 0) {
+			if (sp[3] == '\0' || strlen(sp + 3) >= TLSRPT_URI_MAX)
+				continue;
+			if ((e = cli_tlsrpt_sent_get(s, line)) == NULL)
+				goto nomem;
+			if (cli_tlsrpt_ent_add(e, sp + 3) == -1 &&
+			    errno != ENOBUFS)
+				goto nomem;
+			continue;
+		}
+		for (st = CLI_TLSRPT_SENT; st <= CLI_TLSRPT_SKIPPED; st++)
+			if (strcmp(sp, cli_tlsrpt_state_word(st)) == 0)
+				break;
+		if (st > CLI_TLSRPT_SKIPPED)
+			continue;
+		if ((e = cli_tlsrpt_sent_get(s, line)) == NULL)
+			goto nomem;
+		e->state = st;
+	}
+	return 0;
+nomem:
+	cli_tlsrpt_sent_free(s);
+	errno = ENOMEM;
+	return -1;
+}
+
+/* An IPv4 address a[0..4) a report may be POSTed to (doc/design.md §8). */
+static int
+cli_tlsrpt_v4_public(const uint8_t *a)
+{
+	if (a[0] == 0 ||			/* 0/8 "this network" */
+	    a[0] == 10 ||			/* 10/8 private */
+	    (a[0] == 100 && (a[1] & 0xc0) == 64) ||	/* 100.64/10 CGN */
+	    a[0] == 127 ||			/* loopback */
+	    (a[0] == 169 && a[1] == 254) ||	/* link-local */
+	    (a[0] == 172 && (a[1] & 0xf0) == 16) ||	/* 172.16/12 */
+	    (a[0] == 192 && a[1] == 0 && a[2] == 0) ||	/* 192.0.0/24 IETF */
+	    (a[0] == 192 && a[1] == 0 && a[2] == 2) ||	/* TEST-NET-1 */
+	    (a[0] == 192 && a[1] == 168) ||	/* 192.168/16 */
+	    (a[0] == 198 && (a[1] & 0xfe) == 18) ||	/* 198.18/15 bench */
+	    (a[0] == 198 && a[1] == 51 && a[2] == 100) ||	/* TEST-NET-2 */
+	    (a[0] == 203 && a[1] == 0 && a[2] == 113) ||	/* TEST-NET-3 */
+	    a[0] >= 224)			/* multicast 224/4, 240/4 */
+		return 0;
+	return 1;
+}
+
 int
 cli_tlsrpt_addr_public(const struct sockaddr *sa)
 {
-	const struct sockaddr_in6 *s6;
 	const uint8_t *a;
 	uint8_t v4[4];
 	size_t i;
@@ -430,36 +588,173 @@ cli_tlsrpt_addr_public(const struct sockaddr *sa)
 	if (sa->sa_family == AF_INET) {
 		memcpy(v4, &((const struct sockaddr_in *)(const void *)sa)->
 		    sin_addr, 4);
-		a = v4;
-	} else if (sa->sa_family == AF_INET6) {
-		s6 = (const struct sockaddr_in6 *)(const void *)sa;
-		a = s6->sin6_addr.s6_addr;
-		/* ::ffff:a.b.c.d is judged as a.b.c.d */
-		for (i = 0; i < 10 && a[i] == 0; i++)
-			;
-		if (i == 10 && a[10] == 0xff && a[11] == 0xff) {
-			a += 12;
-			goto v4;
-		}
-		for (i = 0; i < 15 && a[i] == 0; i++)
-			;
-		if (i == 15 && a[15] <= 1)
-			return 0;		/* ::, ::1 */
-		if ((a[0] & 0xfe) == 0xfc ||	/* fc00::/7 */
-		    (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||	/* fe80::/10 */
-		    (a[0] == 0xfe && (a[1] & 0xc0) == 0xc0) ||	/* fec0::/10 */
-		    a[0] == 0xff)		/* multicast */
-			return 0;
-		return 1;
-	} else
+		return cli_tlsrpt_v4_public(v4);
+	}
+	if (sa->sa_family != AF_INET6)
 		return 0;
-v4:
-	if (a[0] == 0 || a[0] == 10 || a[0] == 127 ||
-	    (a[0] == 100 && (a[1] & 0xc0) == 64) ||	/* 100.64/10 */
-	    (a[0] == 169 && a[1] == 254) ||
-	    (a[0] == 172 && (a[1] & 0xf0) == 16) ||
-	    (a[0] == 192 && a[1] == 168) ||
-	    a[0] >= 224)			/* multicast, reserved */
+	a = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr;
+	/* ::ffff:0:0/96, IPv4-mapped: judged as the IPv4 address */
+	for (i = 0; i < 10 && a[i] == 0; i++)
+		;
+	if (i == 10 && a[10] == 0xff && a[11] == 0xff)
+		return cli_tlsrpt_v4_public(a + 12);
+	/* 64:ff9b::/96, NAT64 (RFC 6052): the IPv4 address in its last 32
+	   bits; 64:ff9b:1::/48 is for local use (RFC 8215) */
+	if (a[0] == 0x00 && a[1] == 0x64 && a[2] == 0xff && a[3] == 0x9b) {
+		for (i = 4; i < 12 && a[i] == 0; i++)
+			;
+		return i == 12 ? cli_tlsrpt_v4_public(a + 12) : 0;
+	}
+	/* only global unicast, 2000::/3: not ::/8 (::, ::1, IPv4-compatible
+	   ::a.b.c.d), 100::/64 discard, fc00::/7, fe80::/10, fec0::/10,
+	   ff00::/8 multicast, nor anything unassigned */
+	if ((a[0] & 0xe0) != 0x20)
 		return 0;
+	if ((a[0] == 0x20 && a[1] == 0x01 && (a[2] & 0xfe) == 0) ||
+	    /* 2001::/23 IETF (Teredo, benchmarking, ORCHID) */
+	    (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8) ||
+	    /* 2001:db8::/32 and 3fff::/20 documentation */
+	    (a[0] == 0x3f && a[1] == 0xff && (a[2] & 0xf0) == 0))
+		return 0;
+	/* 2002::/16, 6to4 (RFC 3056): the IPv4 address in bits 16..47 */
+	if (a[0] == 0x20 && a[1] == 0x02)
+		return cli_tlsrpt_v4_public(a + 2);
 	return 1;
+}
+
+static int
+cli_tlsrpt_host_err(char *why, size_t whylen, const char *what)
+{
+	(void)snprintf(why, whylen, "%s; refused", what);
+	return -1;
+}
+
+static int
+cli_tlsrpt_ldh(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-';
+}
+
+/* Whether host[0..n) is a name of two or more LDH labels. 0, or -1. */
+static int
+cli_tlsrpt_host_name(const char *host, size_t n, char *why, size_t whylen)
+{
+	size_t i, lab = 0, labels = 0, last = 0;
+
+	for (i = 0; i < n; i++) {
+		if (host[i] == '.') {
+			if (lab == 0 || host[i - 1] == '-')
+				return cli_tlsrpt_host_err(why, whylen,
+				    "an empty host label, or one that ends "
+				    "in '-'");
+			labels++;
+			lab = 0;
+			last = i + 1;
+			continue;
+		}
+		if (!cli_tlsrpt_ldh(host[i]))
+			return cli_tlsrpt_host_err(why, whylen, "the host is "
+			    "not ASCII letters, digits, '-' and '.' (no "
+			    "user@, no %-escapes)");
+		if ((lab == 0 && host[i] == '-') || ++lab > 63)
+			return cli_tlsrpt_host_err(why, whylen,
+			    "a host label starts with '-' or is longer "
+			    "than 63");
+	}
+	if (lab == 0 || host[n - 1] == '-')
+		return cli_tlsrpt_host_err(why, whylen, "an empty host "
+		    "label, or one that ends in '-'");
+	if (++labels < 2)
+		return cli_tlsrpt_host_err(why, whylen, "the host is not a "
+		    "fully qualified name");
+	/* a top-level label starts with a letter: 127.1, 0x7f000001 or
+	   2130706433 are no names but addresses to a resolver */
+	if (!((host[last] >= 'a' && host[last] <= 'z') ||
+	    (host[last] >= 'A' && host[last] <= 'Z')))
+		return cli_tlsrpt_host_err(why, whylen, "the host's last "
+		    "label does not start with a letter (a number is no "
+		    "host name)");
+	return 0;
+}
+
+int
+cli_tlsrpt_https_host(const char *url, char *host, size_t size, int *port,
+    char *why, size_t whylen)
+{
+	struct sockaddr_in s4;
+	struct sockaddr_in6 s6;
+	const char *h, *e, *p;
+	size_t i, n;
+	int kind, v, lit6 = 0;
+
+	*port = 443;
+	if (size > 0)
+		host[0] = '\0';
+	for (i = 0; url[i] != '\0'; i++)
+		if ((unsigned char)url[i] <= 0x20 ||
+		    (unsigned char)url[i] >= 0x7f)
+			return cli_tlsrpt_host_err(why, whylen,
+			    "the URL is not printable ASCII (RFC 3986; an "
+			    "internationalized host name must be published "
+			    "as its xn-- A-label)");
+	if (strncasecmp(url, "https://", 8) != 0)
+		return cli_tlsrpt_host_err(why, whylen, "not an https URL");
+	h = url + 8;
+	memset(&s4, 0, sizeof(s4));
+	memset(&s6, 0, sizeof(s6));
+	if (*h == '[') {
+		/* an IPv6 literal (RFC 3986 §3.2.2), no zone */
+		if ((e = strchr(h, ']')) == NULL)
+			return cli_tlsrpt_host_err(why, whylen,
+			    "an IPv6 literal without ']'");
+		n = (size_t)(e - h) - 1;
+		p = e + 1;
+		h++;
+		lit6 = 1;
+	} else {
+		n = strcspn(h, ":/?#");
+		p = h + n;
+	}
+	if (n == 0)
+		return cli_tlsrpt_host_err(why, whylen, "no host");
+	if (n >= size || n >= TLSRPT_NAME_MAX)
+		return cli_tlsrpt_host_err(why, whylen, "the host is too long");
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (lit6) {
+		s6.sin6_family = AF_INET6;
+		if (inet_pton(AF_INET6, host, &s6.sin6_addr) != 1)
+			return cli_tlsrpt_host_err(why, whylen, "not an IPv6 "
+			    "address in [ ]");
+		kind = CLI_TLSRPT_HOST_ADDR;
+		if (!cli_tlsrpt_addr_public((struct sockaddr *)&s6))
+			goto notpublic;
+	} else if (inet_pton(AF_INET, host, &s4.sin_addr) == 1) {
+		s4.sin_family = AF_INET;
+		kind = CLI_TLSRPT_HOST_ADDR;
+		if (!cli_tlsrpt_addr_public((struct sockaddr *)&s4))
+			goto notpublic;
+	} else {
+		if (cli_tlsrpt_host_name(host, n, why, whylen) == -1)
+			return -1;
+		kind = CLI_TLSRPT_HOST_NAME;
+	}
+	if (*p == ':') {
+		p++;
+		for (v = 0, n = 0; p[n] >= '0' && p[n] <= '9' && n < 6; n++)
+			v = v * 10 + (p[n] - '0');
+		if (n == 0 || n > 5 || v < 1 || v > 65535)
+			return cli_tlsrpt_host_err(why, whylen, "not a port "
+			    "from 1 to 65535");
+		*port = v;
+		p += n;
+	}
+	if (*p != '\0' && *p != '/' && *p != '?' && *p != '#')
+		return cli_tlsrpt_host_err(why, whylen, "junk after the host "
+		    "and port");
+	return kind;
+notpublic:
+	return cli_tlsrpt_host_err(why, whylen, "the host is a loopback, "
+	    "private, link-local, multicast or reserved address");
 }

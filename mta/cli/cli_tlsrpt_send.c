@@ -3,8 +3,10 @@
  * doc/design.md §8), run after cli_tlsrpt.c gave up root: the TXT
  * lookup of `_smtp._tls.<domain>` (res_nquery, parsed by
  * policy/plan.c), gzip (zlib), and the https POST (libcurl, RFC 8460
- * §5.4) to a host that resolves to public addresses only. The report
- * mail's gate stays in cli_tlsrpt.c (tests/lint/mailgate).
+ * §5.4) to an ASCII host name or IP literal (cli_tlsrpt_https_host)
+ * that resolves to public addresses only, pinned to them, and with a
+ * socket callback that refuses every other address. The report mail's
+ * gate stays in cli_tlsrpt.c (tests/lint/mailgate).
  * Linked by the sealpost binary.
  */
 #include "config.h"
@@ -174,51 +176,78 @@ cli_tlsrpt_discard(char *p, size_t size, size_t n, void *arg)
 }
 
 /*
- * The addresses of url's host, all public (cli_tlsrpt_addr_public), as
- * a CURLOPT_RESOLVE entry "host:port:a,b,..." in *pin (the caller's to
- * curl_slist_free_all): curl connects to what was checked, nothing
- * else. 0, or -1 (why).
+ * The pin of url (doc/design.md §8): its host and port as
+ * cli_tlsrpt_https_host reads them, which libcurl must read the same
+ * way; for a name, its addresses, all public (cli_tlsrpt_addr_public),
+ * as a CURLOPT_RESOLVE entry "host:port:a,b,..." in *pin (the caller's
+ * to curl_slist_free_all; NULL for an IP literal, which curl does not
+ * resolve): curl connects to what was checked, nothing else. 0, or -1
+ * (why).
  */
 static int
 cli_tlsrpt_pin(const char *url, struct curl_slist **pin, char *why,
     size_t whylen)
 {
 	struct addrinfo hints, *res = NULL, *ai;
+	struct in6_addr x, y;
 	CURLU *u;
-	char *host = NULL, *port = NULL, entry[1024], a[INET6_ADDRSTRLEN + 2];
+	char host[TLSRPT_NAME_MAX], *ch = NULL, *cp = NULL, sport[8],
+	    entry[1024], a[INET6_ADDRSTRLEN + 2];
+	const char *errstr = NULL;
 	size_t n;
-	int r, ret = -1, k = 0;
+	int r, ret = -1, k = 0, kind, port, af, same;
 
 	*pin = NULL;
+	if ((kind = cli_tlsrpt_https_host(url, host, sizeof(host), &port, why,
+	    whylen)) == -1)
+		return -1;
 	if ((u = curl_url()) == NULL ||
 	    curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
+	    curl_url_get(u, CURLUPART_HOST, &ch, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &cp, CURLU_DEFAULT_PORT) !=
 	    CURLUE_OK) {
-		(void)snprintf(why, whylen, "not an https URL");
+		(void)snprintf(why, whylen, "not an https URL to libcurl");
 		goto out;
 	}
-	/* an IPv6 literal comes in brackets */
-	n = strlen(host);
-	if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
-		memmove(host, host + 1, n - 2);
-		host[n - 2] = '\0';
+	/* what libcurl connects to is what was checked */
+	n = strlen(ch);
+	if (n > 2 && ch[0] == '[' && ch[n - 1] == ']') {
+		memmove(ch, ch + 1, n - 2);
+		ch[n - 2] = '\0';
 	}
+	af = strchr(host, ':') != NULL ? AF_INET6 : AF_INET;
+	if (kind == CLI_TLSRPT_HOST_ADDR)
+		same = inet_pton(af, ch, &x) == 1 &&
+		    inet_pton(af, host, &y) == 1 &&
+		    memcmp(&x, &y, af == AF_INET ? 4 : 16) == 0;
+	else
+		same = strcasecmp(ch, host) == 0;
+	if (!same || strtonum(cp, 1, 65535, &errstr) != port ||
+	    errstr != NULL) {
+		(void)snprintf(why, whylen, "libcurl reads another host or "
+		    "port in the URL; refused");
+		goto out;
+	}
+	if (kind == CLI_TLSRPT_HOST_ADDR) {
+		ret = 0;	/* a public literal: nothing to resolve */
+		goto out;
+	}
+	(void)snprintf(sport, sizeof(sport), "%d", port);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
-	if ((r = getaddrinfo(host, port, &hints, &res)) != 0) {
-		(void)snprintf(why, whylen, "%.200s: %s", host,
-		    gai_strerror(r));
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((r = getaddrinfo(host, sport, &hints, &res)) != 0) {
+		(void)snprintf(why, whylen, "%s: %s", host, gai_strerror(r));
 		goto out;
 	}
-	n = (size_t)snprintf(entry, sizeof(entry), "%s:%s:", host, port);
+	n = (size_t)snprintf(entry, sizeof(entry), "%s:%s:", host, sport);
 	if (n >= sizeof(entry))
 		goto toolong;
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		if (!cli_tlsrpt_addr_public(ai->ai_addr)) {
-			(void)snprintf(why, whylen, "%.200s resolves to a "
-			    "loopback, private or link-local address; refused",
-			    host);
+			(void)snprintf(why, whylen, "%s resolves to a "
+			    "loopback, private, link-local, multicast or "
+			    "reserved address; refused", host);
 			goto out;
 		}
 		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, a + 1,
@@ -237,7 +266,7 @@ cli_tlsrpt_pin(const char *url, struct curl_slist **pin, char *why,
 		n += (size_t)r;
 	}
 	if (k == 0) {
-		(void)snprintf(why, whylen, "%.200s: no address", host);
+		(void)snprintf(why, whylen, "%s: no address", host);
 		goto out;
 	}
 	if ((*pin = curl_slist_append(NULL, entry)) == NULL) {
@@ -247,14 +276,51 @@ cli_tlsrpt_pin(const char *url, struct curl_slist **pin, char *why,
 	ret = 0;
 	goto out;
 toolong:
-	(void)snprintf(why, whylen, "%.200s: too many addresses", host);
+	(void)snprintf(why, whylen, "%s: too many addresses", host);
 out:
 	if (res != NULL)
 		freeaddrinfo(res);
-	curl_free(host);
-	curl_free(port);
+	curl_free(ch);
+	curl_free(cp);
 	curl_url_cleanup(u);
 	return ret;
+}
+
+/* What cli_tlsrpt_socket refused, for the report line. */
+struct cli_tlsrpt_sock {
+	char	refused[INET6_ADDRSTRLEN];
+};
+
+/*
+ * libcurl's CURLOPT_OPENSOCKETFUNCTION: the socket of a connection to
+ * a public address only (doc/design.md §8), whatever libcurl resolved
+ * or was told; CURL_SOCKET_BAD (the transfer fails) for any other.
+ */
+static curl_socket_t
+cli_tlsrpt_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *ca)
+{
+	struct cli_tlsrpt_sock *s = arg;
+	struct sockaddr_storage ss;
+
+	memset(&ss, 0, sizeof(ss));
+	if (purpose == CURLSOCKTYPE_IPCXN && ca->addrlen <= sizeof(ss) &&
+	    ((ca->family == AF_INET &&
+	    ca->addrlen >= sizeof(struct sockaddr_in)) ||
+	    (ca->family == AF_INET6 &&
+	    ca->addrlen >= sizeof(struct sockaddr_in6)))) {
+		/* curl_sockaddr's addr is the start of a longer storage */
+		memcpy(&ss, &ca->addr, ca->addrlen);
+		if (ss.ss_family == ca->family &&
+		    cli_tlsrpt_addr_public((struct sockaddr *)&ss))
+			return socket(ca->family, ca->socktype | SOCK_CLOEXEC,
+			    ca->protocol);
+		if (getnameinfo((struct sockaddr *)&ss, ca->addrlen,
+		    s->refused, sizeof(s->refused), NULL, 0,
+		    NI_NUMERICHOST) != 0)
+			(void)strlcpy(s->refused, "?", sizeof(s->refused));
+	} else
+		(void)strlcpy(s->refused, "?", sizeof(s->refused));
+	return CURL_SOCKET_BAD;
 }
 
 int
@@ -262,6 +328,7 @@ cli_tlsrpt_post(const struct conf *conf, const char *url, const struct buf *gz,
     char *why, size_t whylen)
 {
 	struct curl_slist *hdr = NULL, *pin = NULL;
+	struct cli_tlsrpt_sock sock;
 	CURL *h;
 	CURLcode r;
 	long status = 0;
@@ -274,7 +341,12 @@ cli_tlsrpt_post(const struct conf *conf, const char *url, const struct buf *gz,
 		curl_slist_free_all(pin);
 		return -1;
 	}
-	(void)curl_easy_setopt(h, CURLOPT_RESOLVE, pin);
+	memset(&sock, 0, sizeof(sock));
+	if (pin != NULL)
+		(void)curl_easy_setopt(h, CURLOPT_RESOLVE, pin);
+	(void)curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION,
+	    cli_tlsrpt_socket);
+	(void)curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &sock);
 	(void)curl_easy_setopt(h, CURLOPT_PROXY, "");	/* no proxy from env */
 	hdr = curl_slist_append(hdr, "Content-Type: application/tlsrpt+gzip");
 	(void)curl_easy_setopt(h, CURLOPT_URL, url);
@@ -291,7 +363,10 @@ cli_tlsrpt_post(const struct conf *conf, const char *url, const struct buf *gz,
 	(void)curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)CLI_TLSRPT_TIMEOUT);
 	(void)curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, cli_tlsrpt_discard);
 	(void)curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	if ((r = curl_easy_perform(h)) != CURLE_OK)
+	if ((r = curl_easy_perform(h)) != CURLE_OK && sock.refused[0] != '\0')
+		(void)snprintf(why, whylen, "a connection to %s refused: not "
+		    "a public address", sock.refused);
+	else if (r != CURLE_OK)
 		(void)snprintf(why, whylen, "%s", curl_easy_strerror(r));
 	else if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) !=
 	    CURLE_OK || status < 200 || status > 299)

@@ -110,10 +110,66 @@ fuzz_txt(const char *in, size_t size)
 	}
 }
 
+/*
+ * An https rua's host (cli_tlsrpt_https_host): a refusal says so; an
+ * accepted host is LDH labels and dots, or an address, with a port.
+ */
+static void
+fuzz_https(const char *in, size_t size)
+{
+	char url[TLSRPT_URI_MAX], host[TLSRPT_NAME_MAX], why[256];
+	size_t i;
+	int port, r;
+	char c;
+
+	if (size >= sizeof(url) || memchr(in, '\0', size) != NULL)
+		return;
+	memcpy(url, in, size);
+	url[size] = '\0';
+	r = cli_tlsrpt_https_host(url, host, sizeof(host), &port, why,
+	    sizeof(why));
+	FUZZ_CHECK(r == -1 || r == CLI_TLSRPT_HOST_NAME ||
+	    r == CLI_TLSRPT_HOST_ADDR);
+	if (r == -1) {
+		FUZZ_CHECK(strstr(why, "refused") != NULL);
+		return;
+	}
+	FUZZ_CHECK(strncasecmp(url, "https://", 8) == 0);
+	FUZZ_CHECK(port >= 1 && port <= 65535 && host[0] != '\0');
+	for (i = 0; (c = host[i]) != '\0'; i++)
+		FUZZ_CHECK((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    (r == CLI_TLSRPT_HOST_ADDR && c == ':'));
+}
+
+/* The sent state's text (cli_tlsrpt_sent_parse): bounded entries. */
+static void
+fuzz_sent(const char *in, size_t size)
+{
+	struct cli_tlsrpt_sent s;
+	size_t i, j;
+
+	FUZZ_CHECK(cli_tlsrpt_sent_parse(in, size, &s) == 0);
+	for (i = 0; i < s.n; i++) {
+		FUZZ_CHECK(s.e[i].domain[0] != '\0' &&
+		    strchr(s.e[i].domain, ' ') == NULL &&
+		    strchr(s.e[i].domain, '\n') == NULL);
+		FUZZ_CHECK(s.e[i].state >= CLI_TLSRPT_NEW &&
+		    s.e[i].state <= CLI_TLSRPT_SKIPPED);
+		FUZZ_CHECK(s.e[i].nto <= TLSRPT_RUA_MAX);
+		for (j = 0; j < s.e[i].nto; j++)
+			FUZZ_CHECK(s.e[i].to[j][0] != '\0' &&
+			    strchr(s.e[i].to[j], '\n') == NULL);
+	}
+	cli_tlsrpt_sent_free(&s);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	fuzz_day((const char *)data, size);
 	fuzz_txt((const char *)data, size);
+	fuzz_https((const char *)data, size);
+	fuzz_sent((const char *)data, size);
 	return 0;
 }

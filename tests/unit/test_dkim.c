@@ -203,7 +203,9 @@ test_keys(void **state)
 	buf_init(&b, 4096);
 	assert_int_equal(cli_dkim_record(&k, &b), 0);
 	assert_int_equal(buf_append(&b, "", 1), 0);
-	assert_true(strncmp(b.data, "v=DKIM1; k=rsa; p=MIIBIjAN", 26) == 0);
+	/* s=tlsrpt: RFC 8460 §3's service type */
+	assert_true(strncmp(b.data, "v=DKIM1; k=rsa; s=tlsrpt; p=MIIBIjAN",
+	    36) == 0);
 	buf_free(&b);
 	cli_dkim_key_free(&k);
 	assert_int_equal(cli_dkim_key_load(&k, ed_pem, strlen(ed_pem),
@@ -212,7 +214,10 @@ test_keys(void **state)
 	buf_init(&b, 4096);
 	assert_int_equal(cli_dkim_record(&k, &b), 0);
 	/* p= the 32-octet key: 44 base64 characters */
-	assert_int_equal(b.len, strlen("v=DKIM1; k=ed25519; p=") + 44);
+	assert_int_equal(b.len, strlen("v=DKIM1; k=ed25519; s=tlsrpt; p=") +
+	    44);
+	assert_true(strncmp(b.data, "v=DKIM1; k=ed25519; s=tlsrpt; p=",
+	    32) == 0);
 	buf_free(&b);
 	cli_dkim_key_free(&k);
 	/* refused: short RSA, not a key, a bad selector or domain */

@@ -5,7 +5,10 @@
  * cut and oversized files refused), the `_smtp._tls` TXT record (a
  * table), mailto: addresses, the command line, and the report JSON
  * checked against RFC 8460 §4.4's schema by a small JSON reader here
- * (required members, their types, the date-time format), and the mail.
+ * (required members, their types, the date-time format), the mail, the
+ * sent state's text, and what an https rua may reach (every refused
+ * address range on both sides of its boundaries; the URL's host: ASCII
+ * names and public literals).
  */
 #include "config.h"
 
@@ -1115,6 +1118,10 @@ test_g2_mime(void **state)
 	buf_free(&out);
 }
 
+/*
+ * The addresses an https rua may reach (doc/design.md §8): every range
+ * refused, each on both sides of its boundaries.
+ */
 static void
 test_g2_addr(void **state)
 {
@@ -1123,20 +1130,115 @@ test_g2_addr(void **state)
 		const char	*a;
 		int		 ok;
 	} t[] = {
-		{ AF_INET, "192.0.2.1", 1 }, { AF_INET, "8.8.8.8", 1 },
-		{ AF_INET, "127.0.0.1", 0 }, { AF_INET, "127.1.2.3", 0 },
-		{ AF_INET, "10.1.2.3", 0 }, { AF_INET, "172.16.0.1", 0 },
-		{ AF_INET, "172.31.255.255", 0 }, { AF_INET, "172.32.0.1", 1 },
-		{ AF_INET, "192.168.1.1", 0 }, { AF_INET, "169.254.169.254", 0 },
-		{ AF_INET, "100.64.0.1", 0 }, { AF_INET, "100.128.0.1", 1 },
-		{ AF_INET, "0.0.0.0", 0 }, { AF_INET, "224.0.0.1", 0 },
-		{ AF_INET, "255.255.255.255", 0 },
-		{ AF_INET6, "2001:db8::1", 1 }, { AF_INET6, "::1", 0 },
-		{ AF_INET6, "::", 0 }, { AF_INET6, "fc00::1", 0 },
-		{ AF_INET6, "fd12:3456::1", 0 }, { AF_INET6, "fe80::1", 0 },
-		{ AF_INET6, "ff02::1", 0 }, { AF_INET6, "::ffff:127.0.0.1", 0 },
+		/* 0/8 this network */
+		{ AF_INET, "0.0.0.0", 0 }, { AF_INET, "0.255.255.255", 0 },
+		{ AF_INET, "1.0.0.0", 1 },
+		/* 10/8 */
+		{ AF_INET, "9.255.255.255", 1 }, { AF_INET, "10.0.0.0", 0 },
+		{ AF_INET, "10.255.255.255", 0 }, { AF_INET, "11.0.0.0", 1 },
+		/* 100.64/10 */
+		{ AF_INET, "100.63.255.255", 1 }, { AF_INET, "100.64.0.0", 0 },
+		{ AF_INET, "100.127.255.255", 0 },
+		{ AF_INET, "100.128.0.0", 1 },
+		/* 127/8 */
+		{ AF_INET, "126.255.255.255", 1 }, { AF_INET, "127.0.0.0", 0 },
+		{ AF_INET, "127.0.0.1", 0 }, { AF_INET, "127.255.255.255", 0 },
+		{ AF_INET, "128.0.0.0", 1 },
+		/* 169.254/16 */
+		{ AF_INET, "169.253.255.255", 1 },
+		{ AF_INET, "169.254.0.0", 0 },
+		{ AF_INET, "169.254.169.254", 0 },
+		{ AF_INET, "169.254.255.255", 0 },
+		{ AF_INET, "169.255.0.0", 1 },
+		/* 172.16/12 */
+		{ AF_INET, "172.15.255.255", 1 }, { AF_INET, "172.16.0.0", 0 },
+		{ AF_INET, "172.31.255.255", 0 }, { AF_INET, "172.32.0.0", 1 },
+		/* 192.0.0/24 IETF protocol assignments */
+		{ AF_INET, "191.255.255.255", 1 }, { AF_INET, "192.0.0.0", 0 },
+		{ AF_INET, "192.0.0.255", 0 }, { AF_INET, "192.0.1.0", 1 },
+		/* 192.0.2/24 TEST-NET-1 */
+		{ AF_INET, "192.0.1.255", 1 }, { AF_INET, "192.0.2.0", 0 },
+		{ AF_INET, "192.0.2.255", 0 }, { AF_INET, "192.0.3.0", 1 },
+		/* 192.168/16 */
+		{ AF_INET, "192.167.255.255", 1 },
+		{ AF_INET, "192.168.0.0", 0 },
+		{ AF_INET, "192.168.255.255", 0 },
+		{ AF_INET, "192.169.0.0", 1 },
+		/* 198.18/15 benchmarking */
+		{ AF_INET, "198.17.255.255", 1 }, { AF_INET, "198.18.0.0", 0 },
+		{ AF_INET, "198.19.255.255", 0 }, { AF_INET, "198.20.0.0", 1 },
+		/* 198.51.100/24 TEST-NET-2 */
+		{ AF_INET, "198.51.99.255", 1 }, { AF_INET, "198.51.100.0", 0 },
+		{ AF_INET, "198.51.100.255", 0 },
+		{ AF_INET, "198.51.101.0", 1 },
+		/* 203.0.113/24 TEST-NET-3 */
+		{ AF_INET, "203.0.112.255", 1 }, { AF_INET, "203.0.113.0", 0 },
+		{ AF_INET, "203.0.113.255", 0 }, { AF_INET, "203.0.114.0", 1 },
+		/* 224/4 multicast, 240/4 reserved, broadcast */
+		{ AF_INET, "223.255.255.255", 1 }, { AF_INET, "224.0.0.0", 0 },
+		{ AF_INET, "239.255.255.255", 0 }, { AF_INET, "240.0.0.0", 0 },
+		{ AF_INET, "255.255.255.255", 0 }, { AF_INET, "8.8.8.8", 1 },
+		/* ::ffff:0:0/96 mapped: the IPv4 address */
+		{ AF_INET6, "::ffff:8.8.8.8", 1 },
+		{ AF_INET6, "::ffff:127.0.0.1", 0 },
 		{ AF_INET6, "::ffff:10.0.0.1", 0 },
-		{ AF_INET6, "::ffff:192.0.2.1", 1 },
+		{ AF_INET6, "::ffff:192.0.2.1", 0 },
+		{ AF_INET6, "::fffe:808:808", 0 },
+		{ AF_INET6, "::1:ffff:808:808", 0 },
+		/* ::/8: unspecified, loopback, IPv4-compatible (refused) */
+		{ AF_INET6, "::", 0 }, { AF_INET6, "::1", 0 },
+		{ AF_INET6, "::2", 0 }, { AF_INET6, "::8.8.8.8", 0 },
+		{ AF_INET6, "::127.0.0.1", 0 },
+		/* 64:ff9b::/96 NAT64: the IPv4 address */
+		{ AF_INET6, "64:ff9b::8.8.8.8", 1 },
+		{ AF_INET6, "64:ff9b::1.0.0.0", 1 },
+		{ AF_INET6, "64:ff9b::127.0.0.1", 0 },
+		{ AF_INET6, "64:ff9b::10.0.0.1", 0 },
+		{ AF_INET6, "64:ff9b::192.0.2.1", 0 },
+		{ AF_INET6, "64:ff9b::1:808:808", 0 },
+		{ AF_INET6, "64:ff9a:ffff:ffff:ffff:ffff:808:808", 0 },
+		/* 64:ff9b:1::/48 local-use NAT64 */
+		{ AF_INET6, "64:ff9b:1::808:808", 0 },
+		{ AF_INET6, "64:ff9b:1:ffff:ffff:ffff:ffff:ffff", 0 },
+		{ AF_INET6, "64:ff9b:2::808:808", 0 },
+		/* 100::/64 discard */
+		{ AF_INET6, "100::", 0 },
+		{ AF_INET6, "100::ffff:ffff:ffff:ffff", 0 },
+		{ AF_INET6, "100:0:0:1::", 0 },
+		/* 2000::/3 global unicast only */
+		{ AF_INET6, "1fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 0 },
+		{ AF_INET6, "2000::", 1 },
+		{ AF_INET6, "2a00:1450:4001::1", 1 },
+		{ AF_INET6, "3ffe:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 1 },
+		{ AF_INET6, "4000::", 0 },
+		/* 2001::/23 IETF (Teredo, benchmarking, ORCHID) */
+		{ AF_INET6, "2000:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 1 },
+		{ AF_INET6, "2001::", 0 }, { AF_INET6, "2001::1", 0 },
+		{ AF_INET6, "2001:1ff:ffff:ffff:ffff:ffff:ffff:ffff", 0 },
+		{ AF_INET6, "2001:200::", 1 },
+		/* 2001:db8::/32 documentation */
+		{ AF_INET6, "2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", 1 },
+		{ AF_INET6, "2001:db8::", 0 }, { AF_INET6, "2001:db8::1", 0 },
+		{ AF_INET6, "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", 0 },
+		{ AF_INET6, "2001:db9::", 1 },
+		/* 2002::/16 6to4: the IPv4 address in bits 16..47 */
+		{ AF_INET6, "2001:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 1 },
+		{ AF_INET6, "2002:808:808::1", 1 },
+		{ AF_INET6, "2002:7f00:1::1", 0 },
+		{ AF_INET6, "2002:a00:1::1", 0 },
+		{ AF_INET6, "2002:c000:201::1", 0 },
+		{ AF_INET6, "2002:ffff:ffff::1", 0 },
+		{ AF_INET6, "2003::", 1 },
+		/* 3fff::/20 documentation */
+		{ AF_INET6, "3ffe:ffff::1", 1 }, { AF_INET6, "3fff::", 0 },
+		{ AF_INET6, "3fff:fff:ffff:ffff:ffff:ffff:ffff:ffff", 0 },
+		{ AF_INET6, "3fff:1000::", 1 },
+		/* outside 2000::/3: ULA, link-local, site-local, multicast */
+		{ AF_INET6, "fbff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 0 },
+		{ AF_INET6, "fc00::", 0 }, { AF_INET6, "fd12:3456::1", 0 },
+		{ AF_INET6, "fe80::1", 0 }, { AF_INET6, "febf::1", 0 },
+		{ AF_INET6, "fec0::1", 0 }, { AF_INET6, "ff00::", 0 },
+		{ AF_INET6, "ff02::1", 0 },
 	};
 	struct sockaddr_in s4;
 	struct sockaddr_in6 s6;
@@ -1150,20 +1252,244 @@ test_g2_addr(void **state)
 			s4.sin_family = AF_INET;
 			assert_int_equal(inet_pton(AF_INET, t[i].a,
 			    &s4.sin_addr), 1);
-			assert_int_equal(cli_tlsrpt_addr_public(
-			    (struct sockaddr *)&s4), t[i].ok);
+			if (cli_tlsrpt_addr_public((struct sockaddr *)&s4) !=
+			    t[i].ok)
+				fail_msg("%s: want %d", t[i].a, t[i].ok);
 		} else {
 			memset(&s6, 0, sizeof(s6));
 			s6.sin6_family = AF_INET6;
 			assert_int_equal(inet_pton(AF_INET6, t[i].a,
 			    &s6.sin6_addr), 1);
-			assert_int_equal(cli_tlsrpt_addr_public(
-			    (struct sockaddr *)&s6), t[i].ok);
+			if (cli_tlsrpt_addr_public((struct sockaddr *)&s6) !=
+			    t[i].ok)
+				fail_msg("%s: want %d", t[i].a, t[i].ok);
 		}
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_family = AF_UNIX;
 	assert_int_equal(cli_tlsrpt_addr_public(&sa), 0);
+}
+
+/*
+ * The host of an https rua, checked before any lookup (doc/design.md
+ * §8): ASCII names and public literals only; an IDN in UTF-8, which
+ * libcurl would turn into another name than the one checked, refused.
+ */
+static void
+test_g2_https_host(void **state)
+{
+	static const struct {
+		const char	*url;
+		int		 kind;		/* -1 refused */
+		const char	*host;
+		int		 port;
+		const char	*why;		/* in the refusal */
+	} t[] = {
+		{ "https://reports.example.org/tlsrpt", CLI_TLSRPT_HOST_NAME,
+		    "reports.example.org", 443, NULL },
+		{ "HTTPS://Reports.Example.ORG", CLI_TLSRPT_HOST_NAME,
+		    "Reports.Example.ORG", 443, NULL },
+		{ "https://xn--bcher-kva.example:8443/r?x=1#f",
+		    CLI_TLSRPT_HOST_NAME, "xn--bcher-kva.example", 8443, NULL },
+		{ "https://a-b.c1.example/", CLI_TLSRPT_HOST_NAME,
+		    "a-b.c1.example", 443, NULL },
+		{ "https://r.example:65535/", CLI_TLSRPT_HOST_NAME,
+		    "r.example", 65535, NULL },
+		{ "https://r.example?q", CLI_TLSRPT_HOST_NAME, "r.example", 443,
+		    NULL },
+		{ "https://8.8.8.8/r", CLI_TLSRPT_HOST_ADDR, "8.8.8.8", 443,
+		    NULL },
+		{ "https://[2a00:1450:4001::1]:444/r", CLI_TLSRPT_HOST_ADDR,
+		    "2a00:1450:4001::1", 444, NULL },
+		/* an IDN in UTF-8: curl would look up its punycode */
+		{ "https://\xc3\xbc.example/", -1, NULL, 0, "A-label" },
+		{ "https://r\xc3\xa9ports.example/", -1, NULL, 0, "ASCII" },
+		{ "https://r.example/\xc3\xbc", -1, NULL, 0, "ASCII" },
+		/* no controls, no spaces */
+		{ "https://r.example/a\nb", -1, NULL, 0, "ASCII" },
+		{ "https://r.example/a b", -1, NULL, 0, "ASCII" },
+		{ "https://r.ex\tample/", -1, NULL, 0, "ASCII" },
+		/* literals that are not public */
+		{ "https://127.0.0.1/", -1, NULL, 0, "loopback" },
+		{ "https://10.1.2.3:8443/", -1, NULL, 0, "private" },
+		{ "https://192.0.2.1/", -1, NULL, 0, "reserved" },
+		{ "https://[::1]/", -1, NULL, 0, "loopback" },
+		{ "https://[::ffff:127.0.0.1]/", -1, NULL, 0, "loopback" },
+		{ "https://[fe80::1%25eth0]/", -1, NULL, 0, "IPv6" },
+		{ "https://[2001:db8::1]/", -1, NULL, 0, "reserved" },
+		{ "https://[::1/", -1, NULL, 0, "']'" },
+		{ "https://[]/", -1, NULL, 0, "no host" },
+		{ "https://[r.example]/", -1, NULL, 0, "IPv6" },
+		/* numbers a resolver reads as addresses */
+		{ "https://127.1/", -1, NULL, 0, "letter" },
+		{ "https://0x7f000001/", -1, NULL, 0, "fully qualified" },
+		{ "https://2130706433/", -1, NULL, 0, "fully qualified" },
+		{ "https://1.2.3.04/", -1, NULL, 0, "letter" },
+		{ "https://r.0x7f/", -1, NULL, 0, "letter" },
+		{ "https://r.example.123/", -1, NULL, 0, "letter" },
+		/* one label: no name of the Internet */
+		{ "https://localhost/", -1, NULL, 0, "fully qualified" },
+		{ "https://intranet:443/", -1, NULL, 0, "fully qualified" },
+		/* not LDH: userinfo, escapes, underscores, empty labels */
+		{ "https://user@r.example/", -1, NULL, 0, "user@" },
+		{ "https://u.example:pw@r.example/", -1, NULL, 0, "port" },
+		{ "https://r%2eexample/", -1, NULL, 0, "%-escapes" },
+		{ "https://r_x.example/", -1, NULL, 0, "ASCII letters" },
+		{ "https://r.example\\@evil.example/", -1, NULL, 0,
+		    "ASCII letters" },
+		{ "https://r..example/", -1, NULL, 0, "empty" },
+		{ "https://.r.example/", -1, NULL, 0, "empty" },
+		{ "https://r.example./", -1, NULL, 0, "empty" },
+		{ "https://-r.example/", -1, NULL, 0, "'-'" },
+		{ "https://r-.example/", -1, NULL, 0, "'-'" },
+		{ "https://r.example-/", -1, NULL, 0, "'-'" },
+		/* 64 octets in a label; 63 pass */
+		{ "https://" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" ".example/", -1, NULL, 0,
+		    "63" },
+		{ "https://" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" ".example/",
+		    CLI_TLSRPT_HOST_NAME, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" ".example", 443, NULL },
+		/* ports */
+		{ "https://r.example:/", -1, NULL, 0, "port" },
+		{ "https://r.example:0/", -1, NULL, 0, "port" },
+		{ "https://r.example:65536/", -1, NULL, 0, "port" },
+		{ "https://r.example:123456/", -1, NULL, 0, "port" },
+		{ "https://r.example:44x/", -1, NULL, 0, "junk" },
+		{ "https://[2a00:1450:4001::1]x/", -1, NULL, 0, "junk" },
+		/* not https */
+		{ "http://r.example/", -1, NULL, 0, "https" },
+		{ "mailto:r@r.example", -1, NULL, 0, "https" },
+		{ "https://", -1, NULL, 0, "no host" },
+		{ "https:///r", -1, NULL, 0, "no host" },
+	};
+	char host[TLSRPT_NAME_MAX], why[256], big[600];
+	size_t i;
+	int port, r;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		why[0] = '\0';
+		r = cli_tlsrpt_https_host(t[i].url, host, sizeof(host), &port,
+		    why, sizeof(why));
+		if (r != t[i].kind)
+			fail_msg("%s: %d, want %d (%s)", t[i].url, r,
+			    t[i].kind, why);
+		if (r == -1) {
+			if (strstr(why, t[i].why) == NULL ||
+			    strstr(why, "refused") == NULL)
+				fail_msg("%s: why \"%s\", want \"%s\"",
+				    t[i].url, why, t[i].why);
+			continue;
+		}
+		assert_string_equal(host, t[i].host);
+		assert_int_equal(port, t[i].port);
+	}
+	/* a host longer than the buffer, or than a name may be */
+	memcpy(big, "https://", 8);
+	memset(big + 8, 'a', 300);
+	for (i = 8 + 50; i < 8 + 300; i += 50)
+		big[i] = '.';
+	memcpy(big + 308, ".example/", 10);
+	assert_int_equal(cli_tlsrpt_https_host(big, host, sizeof(host), &port,
+	    why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "too long"));
+	assert_int_equal(cli_tlsrpt_https_host("https://r.example/", host, 5,
+	    &port, why, sizeof(why)), -1);
+}
+
+/*
+ * The sent state's text (data_dir/tlsrpt/sent-DATE, `user`'s, read as
+ * root): what it keeps, and malformed lines skipped, never fatal.
+ */
+static void
+test_g2_sent(void **state)
+{
+	static const char good[] =
+	    "a.test sent\n"
+	    "a.test to mailto:r@a.test\n"
+	    "a.test to https://r.a.test/x\n"
+	    "a.test to mailto:r@a.test\n"		/* once only */
+	    "b.test failed\n"
+	    "c.test no-record\n"
+	    "d.test skipped\n"
+	    "e.test to mailto:r@e.test";		/* no final newline */
+	struct cli_tlsrpt_sent s;
+	struct cli_tlsrpt_ent *e;
+	char big[TLSRPT_NAME_MAX + TLSRPT_URI_MAX + 64], *text;
+	size_t i, n;
+
+	(void)state;
+	assert_int_equal(cli_tlsrpt_sent_parse(good, sizeof(good) - 1, &s), 0);
+	assert_int_equal(s.n, 5);
+	assert_non_null(e = cli_tlsrpt_sent_find(&s, "a.test"));
+	assert_int_equal(e->state, CLI_TLSRPT_SENT);
+	assert_int_equal(e->nto, 2);
+	assert_true(cli_tlsrpt_ent_has(e, "https://r.a.test/x"));
+	assert_false(cli_tlsrpt_ent_has(e, "mailto:x@a.test"));
+	assert_int_equal(cli_tlsrpt_sent_find(&s, "b.test")->state,
+	    CLI_TLSRPT_FAILED);
+	assert_int_equal(cli_tlsrpt_sent_find(&s, "c.test")->state,
+	    CLI_TLSRPT_NOREC);
+	assert_int_equal(cli_tlsrpt_sent_find(&s, "d.test")->state,
+	    CLI_TLSRPT_SKIPPED);
+	assert_non_null(e = cli_tlsrpt_sent_find(&s, "e.test"));
+	assert_int_equal(e->state, CLI_TLSRPT_NEW);
+	assert_true(cli_tlsrpt_ent_has(e, "mailto:r@e.test"));
+	assert_null(cli_tlsrpt_sent_find(&s, "f.test"));
+	assert_false(cli_tlsrpt_ent_has(NULL, "mailto:r@e.test"));
+	cli_tlsrpt_sent_free(&s);
+
+	/* skipped: unknown or empty words, "new", no space, an empty
+	   domain, an empty URI, a NUL inside, a line too long */
+	memset(big, 'a', sizeof(big));
+	memcpy(big + sizeof(big) - 6, " sent", 5);
+	big[sizeof(big) - 1] = '\n';
+	n = 0;
+	text = malloc(4096 + sizeof(big));
+	assert_non_null(text);
+#define T_ADD(str) do {							\
+		memcpy(text + n, str, sizeof(str) - 1);			\
+		n += sizeof(str) - 1;					\
+	} while (0)
+	T_ADD("x.test done\n");
+	T_ADD("x.test new\n");
+	T_ADD("x.test\n");
+	T_ADD(" sent\n");
+	T_ADD("x.test \n");
+	T_ADD("x.test to \n");
+	T_ADD("x.test Sent\n");
+	T_ADD("x.test sent \n");
+	T_ADD("\n\n");
+	T_ADD("y.t\0st sent\n");
+	T_ADD("z.test sent\0\n");
+#undef T_ADD
+	memcpy(text + n, big, sizeof(big));
+	n += sizeof(big);
+	assert_int_equal(cli_tlsrpt_sent_parse(text, n, &s), 0);
+	assert_int_equal(s.n, 0);
+	cli_tlsrpt_sent_free(&s);
+
+	/* more URIs than TLSRPT_RUA_MAX for a domain: the rest skipped */
+	n = 0;
+	for (i = 0; i < TLSRPT_RUA_MAX + 3; i++)
+		n += (size_t)snprintf(text + n, 4096 - n,
+		    "m.test to mailto:r%zu@m.test\n", i);
+	n += (size_t)snprintf(text + n, 4096 - n, "m.test sent\n");
+	assert_int_equal(cli_tlsrpt_sent_parse(text, n, &s), 0);
+	assert_non_null(e = cli_tlsrpt_sent_find(&s, "m.test"));
+	assert_int_equal(e->nto, TLSRPT_RUA_MAX);
+	assert_int_equal(e->state, CLI_TLSRPT_SENT);
+	assert_int_equal(cli_tlsrpt_ent_add(e, "mailto:r0@m.test"), 0);
+	assert_int_equal(cli_tlsrpt_ent_add(e, "mailto:new@m.test"), -1);
+	cli_tlsrpt_sent_free(&s);
+	free(text);
+
+	/* nothing at all */
+	assert_int_equal(cli_tlsrpt_sent_parse("", 0, &s), 0);
+	assert_int_equal(s.n, 0);
+	cli_tlsrpt_sent_free(&s);
 }
 
 /* A policy line longer than the old 2,048-octet buffer is reported. */
@@ -1218,6 +1544,8 @@ main(void)
 		cmocka_unit_test(test_g2_args),
 		cmocka_unit_test(test_g2_mime),
 		cmocka_unit_test(test_g2_addr),
+		cmocka_unit_test(test_g2_https_host),
+		cmocka_unit_test(test_g2_sent),
 		cmocka_unit_test(test_g2_long_sts),
 		cmocka_unit_test(test_g1_classify),
 		cmocka_unit_test(test_g1_seen),
