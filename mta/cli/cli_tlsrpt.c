@@ -12,7 +12,7 @@
  * (cli_tlsrpt_send.c), and only then writes the sent state and prunes
  * it. --dry-run changes nothing on disk. Each domain's report is built
  * (cli_tlsrpt_fmt.c), gzipped and sent to each rua: mailto: through the
- * pickup socket, DKIM-signed (cli_dkim.c; without a key mailto: rua
+ * pickup socket, DKIM-signed (lib/dkim.c; without a key mailto: rua
  * are skipped), with the null sender and `TLS-Required: No` (RFC 8460
  * §3, §5.3); https: as a POST to public addresses only. The sent state
  * records each target: a failed one is tried again by the next two
@@ -40,8 +40,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "cli_dkim.h"
 #include "cli_tlsrpt.h"
+#include "lib/dkim.h"
 #include "lib/log.h"
 #include "lib/pickup.h"
 #include "policy/sts_policy.h"
@@ -298,7 +298,7 @@ struct cli_tlsrpt_run {
 	int			 stsfd;		/* policy/sts, or -1 */
 	int			 statefd;	/* data_dir/tlsrpt, or -1 */
 	int			 problem;	/* a file skipped: exit 1 */
-	struct cli_dkim_key	 key;		/* key.key NULL: none */
+	struct dkim_key	 key;		/* key.key NULL: none */
 	struct cli_tlsrpt_date	 d[1 + CLI_TLSRPT_RETRY_DAYS];
 	size_t			 nd;
 };
@@ -496,7 +496,7 @@ cli_tlsrpt_to_mail(struct cli_tlsrpt_run *run, const char *domain,
 	mail.boundary = boundary;
 	if (cli_tlsrpt_mime(&mail, &msg) == -1)
 		(void)snprintf(why, whylen, "the mail does not fit");
-	else if (cli_dkim_sign(&run->key, msg.data, msg.len, (int64_t)now,
+	else if (dkim_sign(&run->key, msg.data, msg.len, (int64_t)now,
 	    &sig, why, whylen) == -1)
 		;
 	else
@@ -711,12 +711,12 @@ cli_tlsrpt_drop(struct cli_tlsrpt_run *run)
  * configured), or an exit code.
  */
 static int
-cli_tlsrpt_key(struct cli *c, struct cli_dkim_key *k)
+cli_tlsrpt_key(struct cli *c, struct dkim_key *k)
 {
 	const struct conf *conf = &c->conf;
 	struct stat st;
 	struct buf b;
-	char dom[CLI_DKIM_DOMAIN_MAX], err[256];
+	char dom[DKIM_DOMAIN_MAX], err[256];
 	int fd, r;
 
 	memset(k, 0, sizeof(*k));
@@ -726,7 +726,7 @@ cli_tlsrpt_key(struct cli *c, struct cli_dkim_key *k)
 		r = (int)strlcpy(dom, conf->dkim_domain, sizeof(dom)) <
 		    (int)sizeof(dom) ? 0 : -1;
 	else
-		r = cli_dkim_domain_of(conf->hostname, dom, sizeof(dom));
+		r = dkim_domain_of(conf->hostname, dom, sizeof(dom));
 	buf_init(&b, CLI_TLSRPT_KEY_MAX);
 	/* as root: no symlink, no FIFO to hang on (doc/design.md §8) */
 	fd = open(conf->dkim_key_file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
@@ -749,7 +749,7 @@ cli_tlsrpt_key(struct cli *c, struct cli_dkim_key *k)
 		return r == EACCES ? EX_NOPERM : EX_CONFIG;
 	}
 	close(fd);
-	if (r == -1 || cli_dkim_key_load(k, b.data != NULL ? b.data : "",
+	if (r == -1 || dkim_key_load(k, b.data != NULL ? b.data : "",
 	    b.len, conf->dkim_selector, dom, err, sizeof(err)) == -1) {
 		fprintf(stderr, "sealpost tlsrpt: dkim_key_file %s: %s\n",
 		    conf->dkim_key_file, r == -1 ? "no domain" : err);
@@ -768,7 +768,7 @@ cli_tlsrpt_key(struct cli *c, struct cli_dkim_key *k)
 static int
 cli_tlsrpt_dns(struct cli *c)
 {
-	struct cli_dkim_key k;
+	struct dkim_key k;
 	struct buf b;
 	size_t off, n;
 	int ex;
@@ -780,7 +780,7 @@ cli_tlsrpt_dns(struct cli *c)
 		    "reports are not sent\n");
 		return EX_CONFIG;
 	}
-	if (k.alg == CLI_DKIM_ED25519_SHA256)
+	if (k.alg == DKIM_ED25519_SHA256)
 		fprintf(stderr, "sealpost tlsrpt: warning: dkim_key_file is "
 		    "an Ed25519 key: large receivers (Gmail, Microsoft) do "
 		    "not verify ed25519-sha256 signatures (RFC 8463) yet, and "
@@ -788,8 +788,8 @@ cli_tlsrpt_dns(struct cli *c)
 		    "verify ignored; use an RSA key of 2048 bits "
 		    "(sealpost.conf(5))\n");
 	buf_init(&b, 8192);
-	if (cli_dkim_record(&k, &b) == -1) {
-		cli_dkim_key_free(&k);
+	if (dkim_record(&k, &b) == -1) {
+		dkim_key_free(&k);
 		buf_free(&b);
 		return EX_SOFTWARE;
 	}
@@ -800,7 +800,7 @@ cli_tlsrpt_dns(struct cli *c)
 		printf(" \"%.*s\"", (int)n, b.data + off);
 	}
 	printf(" )\n");
-	cli_dkim_key_free(&k);
+	dkim_key_free(&k);
 	buf_free(&b);
 	return 0;
 }
@@ -958,7 +958,7 @@ cli_tlsrpt(struct cli *c, int argc, char **argv)
 		ex = CLI_EX_PROBLEM;
 	for (k = 0; k < run.nd; k++)
 		cli_tlsrpt_date_free(&run.d[k]);
-	cli_dkim_key_free(&run.key);
+	dkim_key_free(&run.key);
 	if (run.statefd != -1)
 		close(run.statefd);
 	return ex;

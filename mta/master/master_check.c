@@ -26,8 +26,8 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
-#include "cli/cli_dkim.h"
 #include "lib/buf.h"
+#include "lib/dkim.h"
 #include "lib/log.h"
 #include "lib/passwd_file.h"
 #include "lib/tls.h"
@@ -655,10 +655,10 @@ master_check_ca(const struct conf *c, char *err, size_t errlen)
 static int
 master_check_dkim(const struct conf *c, char *err, size_t errlen)
 {
-	struct cli_dkim_key k;
+	struct dkim_key k;
 	gnutls_datum_t d;
 	struct stat st;
-	char dom[CLI_DKIM_DOMAIN_MAX], why2[256];
+	char dom[DKIM_DOMAIN_MAX], why2[256];
 	const char *why;
 	int r;
 
@@ -678,9 +678,9 @@ master_check_dkim(const struct conf *c, char *err, size_t errlen)
 		r = strlcpy(dom, c->dkim_domain, sizeof(dom)) < sizeof(dom) ?
 		    0 : -1;
 	else
-		r = cli_dkim_domain_of(c->hostname, dom, sizeof(dom));
+		r = dkim_domain_of(c->hostname, dom, sizeof(dom));
 	if (r == 0)
-		r = cli_dkim_key_load(&k, (const char *)d.data, d.size,
+		r = dkim_key_load(&k, (const char *)d.data, d.size,
 		    c->dkim_selector, dom, why2, sizeof(why2));
 	else
 		(void)strlcpy(why2, "no signing domain: set dkim_domain",
@@ -690,7 +690,7 @@ master_check_dkim(const struct conf *c, char *err, size_t errlen)
 	if (r == -1)
 		return conf_key_error(c, "dkim_key_file", err, errlen, "%s: %s",
 		    c->dkim_key_file, why2);
-	cli_dkim_key_free(&k);
+	dkim_key_free(&k);
 	return 0;
 }
 

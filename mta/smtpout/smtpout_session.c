@@ -214,10 +214,10 @@ smtpout_sess_report_audit(struct smtpout_sess *s)
 }
 
 /*
- * A session that goes on in cleartext because the host's requirement
- * allows it (cleartext-ok, under MTA-STS testing too): the report counts
- * it as the failure it is, starttls-not-supported (RFC 8460 §4.3.1;
- * doc/design.md §8).
+ * A session that goes on in cleartext because the table's cleartext-ok
+ * allows it: the report counts it as the failure it is,
+ * starttls-not-supported (RFC 8460 §4.3.1; doc/design.md §8), under
+ * no-policy-found since the table decided.
  */
 static void
 smtpout_sess_report_clear(struct smtpout_sess *s)

@@ -1,5 +1,5 @@
 /*
- * test_dkim.c: unit tests for mta/cli/cli_dkim.c (RFC 6376 relaxed/relaxed,
+ * test_dkim.c: unit tests for mta/lib/dkim.c (RFC 6376 relaxed/relaxed,
  * rsa-sha256, RFC 8463 ed25519-sha256; doc/design.md §8, §11): the
  * canonicalizations against answers computed with dkimpy 1.1.4
  * (python3-dkim: dkim.canonicalization.Relaxed, and the SHA-256 of the
@@ -20,7 +20,7 @@
 
 #include <gnutls/crypto.h>
 
-#include "cli/cli_dkim.h"
+#include "lib/dkim.h"
 
 static const char rsa_pem[] =
     "-----BEGIN PRIVATE KEY-----\n"
@@ -98,7 +98,7 @@ test_canon_header(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(hdr_cases) / sizeof(hdr_cases[0]); i++) {
 		buf_init(&b, 1024);
-		assert_int_equal(cli_dkim_canon_header(hdr_cases[i].in,
+		assert_int_equal(dkim_canon_header(hdr_cases[i].in,
 		    strlen(hdr_cases[i].in), 1, &b), 0);
 		assert_int_equal(buf_append(&b, "", 1), 0);
 		assert_string_equal(b.data, hdr_cases[i].out);
@@ -106,11 +106,11 @@ test_canon_header(void **state)
 	}
 	/* malformed: no colon, no name; a full buffer */
 	buf_init(&b, 1024);
-	assert_int_equal(cli_dkim_canon_header("From", 4, 1, &b), -1);
-	assert_int_equal(cli_dkim_canon_header(" : x", 4, 1, &b), -1);
+	assert_int_equal(dkim_canon_header("From", 4, 1, &b), -1);
+	assert_int_equal(dkim_canon_header(" : x", 4, 1, &b), -1);
 	buf_free(&b);
 	buf_init(&b, 4);
-	assert_int_equal(cli_dkim_canon_header("Subject: x", 10, 1, &b), -1);
+	assert_int_equal(dkim_canon_header("Subject: x", 10, 1, &b), -1);
 	buf_free(&b);
 }
 
@@ -139,7 +139,7 @@ test_canon_body(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(body_cases) / sizeof(body_cases[0]); i++) {
 		buf_init(&b, 1024);
-		assert_int_equal(cli_dkim_canon_body(body_cases[i].in,
+		assert_int_equal(dkim_canon_body(body_cases[i].in,
 		    strlen(body_cases[i].in), &b), 0);
 		assert_int_equal(b.len, strlen(body_cases[i].canon));
 		if (b.len > 0)
@@ -148,15 +148,15 @@ test_canon_body(void **state)
 		buf_init(&m, 1024);
 		assert_int_equal(buf_printf(&m, "Subject: x\r\n\r\n%s",
 		    body_cases[i].in), 0);
-		assert_int_equal(cli_dkim_body_hash(m.data, m.len, bh,
+		assert_int_equal(dkim_body_hash(m.data, m.len, bh,
 		    sizeof(bh)), 0);
 		assert_string_equal(bh, body_cases[i].bh);
 		buf_free(&m);
 	}
 	/* no header/body separator, too small an output */
-	assert_int_equal(cli_dkim_body_hash("Subject: x\r\n", 12, bh,
+	assert_int_equal(dkim_body_hash("Subject: x\r\n", 12, bh,
 	    sizeof(bh)), -1);
-	assert_int_equal(cli_dkim_body_hash("Subject: x\r\n\r\n", 14, bh,
+	assert_int_equal(dkim_body_hash("Subject: x\r\n\r\n", 14, bh,
 	    10), -1);
 }
 
@@ -171,20 +171,20 @@ test_field(void **state)
 	size_t flen;
 
 	(void)state;
-	assert_int_equal(cli_dkim_field(msg, strlen(msg), "from", &f, &flen),
+	assert_int_equal(dkim_field(msg, strlen(msg), "from", &f, &flen),
 	    1);
 	assert_int_equal(flen, 14);
 	assert_memory_equal(f, "From: a@b.test", 14);
 	/* the last one (RFC 6376 §5.4.2) */
-	assert_int_equal(cli_dkim_field(msg, strlen(msg), "Subject", &f,
+	assert_int_equal(dkim_field(msg, strlen(msg), "Subject", &f,
 	    &flen), 1);
 	assert_memory_equal(f, "subject: last", flen);
-	assert_int_equal(cli_dkim_field(msg, strlen(msg), "X", &f, &flen), 1);
+	assert_int_equal(dkim_field(msg, strlen(msg), "X", &f, &flen), 1);
 	assert_int_equal(flen, 4);
-	assert_int_equal(cli_dkim_field(msg, strlen(msg), "To", &f, &flen), 0);
-	assert_int_equal(cli_dkim_field(msg, strlen(msg), "Subj", &f, &flen),
+	assert_int_equal(dkim_field(msg, strlen(msg), "To", &f, &flen), 0);
+	assert_int_equal(dkim_field(msg, strlen(msg), "Subj", &f, &flen),
 	    0);
-	assert_int_equal(cli_dkim_field("From: a", 7, "From", &f, &flen), -1);
+	assert_int_equal(dkim_field("From: a", 7, "From", &f, &flen), -1);
 }
 
 /* ---- keys ---- */
@@ -192,56 +192,56 @@ test_field(void **state)
 static void
 test_keys(void **state)
 {
-	struct cli_dkim_key k;
+	struct dkim_key k;
 	struct buf b;
 	char err[160], dom[64];
 
 	(void)state;
-	assert_int_equal(cli_dkim_key_load(&k, rsa_pem, strlen(rsa_pem),
+	assert_int_equal(dkim_key_load(&k, rsa_pem, strlen(rsa_pem),
 	    "sel", "sender.test", err, sizeof(err)), 0);
-	assert_int_equal(k.alg, CLI_DKIM_RSA_SHA256);
+	assert_int_equal(k.alg, DKIM_RSA_SHA256);
 	buf_init(&b, 4096);
-	assert_int_equal(cli_dkim_record(&k, &b), 0);
+	assert_int_equal(dkim_record(&k, &b), 0);
 	assert_int_equal(buf_append(&b, "", 1), 0);
 	/* s=tlsrpt: RFC 8460 §3's service type */
 	assert_true(strncmp(b.data, "v=DKIM1; k=rsa; s=tlsrpt; p=MIIBIjAN",
 	    36) == 0);
 	buf_free(&b);
-	cli_dkim_key_free(&k);
-	assert_int_equal(cli_dkim_key_load(&k, ed_pem, strlen(ed_pem),
+	dkim_key_free(&k);
+	assert_int_equal(dkim_key_load(&k, ed_pem, strlen(ed_pem),
 	    "sel", "sender.test", err, sizeof(err)), 0);
-	assert_int_equal(k.alg, CLI_DKIM_ED25519_SHA256);
+	assert_int_equal(k.alg, DKIM_ED25519_SHA256);
 	buf_init(&b, 4096);
-	assert_int_equal(cli_dkim_record(&k, &b), 0);
+	assert_int_equal(dkim_record(&k, &b), 0);
 	/* p= the 32-octet key: 44 base64 characters */
 	assert_int_equal(b.len, strlen("v=DKIM1; k=ed25519; s=tlsrpt; p=") +
 	    44);
 	assert_true(strncmp(b.data, "v=DKIM1; k=ed25519; s=tlsrpt; p=",
 	    32) == 0);
 	buf_free(&b);
-	cli_dkim_key_free(&k);
+	dkim_key_free(&k);
 	/* refused: short RSA, not a key, a bad selector or domain */
-	assert_int_equal(cli_dkim_key_load(&k, rsa1k_pem, strlen(rsa1k_pem),
+	assert_int_equal(dkim_key_load(&k, rsa1k_pem, strlen(rsa1k_pem),
 	    "sel", "sender.test", err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "1024"));
-	assert_int_equal(cli_dkim_key_load(&k, "-----BEGIN PRIVATE KEY-----\n"
+	assert_int_equal(dkim_key_load(&k, "-----BEGIN PRIVATE KEY-----\n"
 	    "AAAA\n-----END PRIVATE KEY-----\n", 60, "sel", "sender.test", err,
 	    sizeof(err)), -1);
-	assert_int_equal(cli_dkim_key_load(&k, "", 0, "sel", "s.test", err,
+	assert_int_equal(dkim_key_load(&k, "", 0, "sel", "s.test", err,
 	    sizeof(err)), -1);
-	assert_int_equal(cli_dkim_key_load(&k, ed_pem, strlen(ed_pem),
+	assert_int_equal(dkim_key_load(&k, ed_pem, strlen(ed_pem),
 	    "a b", "sender.test", err, sizeof(err)), -1);
-	assert_int_equal(cli_dkim_key_load(&k, ed_pem, strlen(ed_pem),
+	assert_int_equal(dkim_key_load(&k, ed_pem, strlen(ed_pem),
 	    "sel", "", err, sizeof(err)), -1);
-	assert_int_equal(cli_dkim_domain_of("mail.sender.test", dom,
+	assert_int_equal(dkim_domain_of("mail.sender.test", dom,
 	    sizeof(dom)), 0);
 	assert_string_equal(dom, "sender.test");
-	assert_int_equal(cli_dkim_domain_of("sender.test", dom, sizeof(dom)),
+	assert_int_equal(dkim_domain_of("sender.test", dom, sizeof(dom)),
 	    0);
 	assert_string_equal(dom, "sender.test");
-	assert_int_equal(cli_dkim_domain_of("localhost", dom, sizeof(dom)), 0);
+	assert_int_equal(dkim_domain_of("localhost", dom, sizeof(dom)), 0);
 	assert_string_equal(dom, "localhost");
-	assert_int_equal(cli_dkim_domain_of("a.b.c", dom, 2), -1);
+	assert_int_equal(dkim_domain_of("a.b.c", dom, 2), -1);
 }
 
 /* ---- signatures, verified with GnuTLS over the canonical data ---- */
@@ -264,7 +264,7 @@ static const char report[] =
 
 /* Verifies sig (a DKIM-Signature field) over msg with k's public key. */
 static void
-check_sig(const struct cli_dkim_key *k, const char *sig, size_t siglen,
+check_sig(const struct dkim_key *k, const char *sig, size_t siglen,
     const char *msg, size_t len)
 {
 	gnutls_pubkey_t pub;
@@ -283,11 +283,11 @@ check_sig(const struct cli_dkim_key *k, const char *sig, size_t siglen,
 	buf_init(&nob, 8192);
 	assert_int_equal(buf_append(&nob, sig, (size_t)(b - sig)), 0);
 	buf_init(&data, 65536);
-	assert_int_equal(cli_dkim_signed_data(msg, len,
-	    cli_dkim_report_fields, cli_dkim_report_nfields, nob.data, nob.len,
+	assert_int_equal(dkim_signed_data(msg, len,
+	    dkim_report_fields, dkim_report_nfields, nob.data, nob.len,
 	    &data), 0);
 	/* bh= is the body hash */
-	assert_int_equal(cli_dkim_body_hash(msg, len, bh, sizeof(bh)), 0);
+	assert_int_equal(dkim_body_hash(msg, len, bh, sizeof(bh)), 0);
 	assert_non_null(strstr(sig, bh));
 	/* b=: base64 with folding white space */
 	buf_init(&raw, 8192);
@@ -299,7 +299,7 @@ check_sig(const struct cli_dkim_key *k, const char *sig, size_t siglen,
 	assert_int_equal(gnutls_base64_decode2(&d, &s), 0);
 	assert_int_equal(gnutls_pubkey_init(&pub), 0);
 	assert_int_equal(gnutls_pubkey_import_privkey(pub, k->key, 0, 0), 0);
-	if (k->alg == CLI_DKIM_RSA_SHA256) {
+	if (k->alg == DKIM_RSA_SHA256) {
 		d.data = (unsigned char *)data.data;
 		d.size = (unsigned)data.len;
 		r = gnutls_pubkey_verify_data2(pub, GNUTLS_SIGN_RSA_SHA256, 0,
@@ -321,7 +321,7 @@ check_sig(const struct cli_dkim_key *k, const char *sig, size_t siglen,
 		;
 	assert_true(i < data.len);
 	dec[i] = 'G';
-	if (k->alg == CLI_DKIM_RSA_SHA256) {
+	if (k->alg == DKIM_RSA_SHA256) {
 		d.data = (unsigned char *)dec;
 		d.size = (unsigned)data.len;
 		r = gnutls_pubkey_verify_data2(pub, GNUTLS_SIGN_RSA_SHA256, 0,
@@ -346,14 +346,14 @@ check_sig(const struct cli_dkim_key *k, const char *sig, size_t siglen,
 static void
 sign_one(const char *pem)
 {
-	struct cli_dkim_key k;
+	struct dkim_key k;
 	struct buf sig;
 	char err[160];
 
-	assert_int_equal(cli_dkim_key_load(&k, pem, strlen(pem), "tlsrpt",
+	assert_int_equal(dkim_key_load(&k, pem, strlen(pem), "tlsrpt",
 	    "sender.test", err, sizeof(err)), 0);
 	buf_init(&sig, 8192);
-	assert_int_equal(cli_dkim_sign(&k, report, strlen(report), 1796084100,
+	assert_int_equal(dkim_sign(&k, report, strlen(report), 1796084100,
 	    &sig, err, sizeof(err)), 0);
 	assert_int_equal(buf_append(&sig, "", 1), 0);
 	assert_true(strncmp(sig.data, "DKIM-Signature: v=1; a=", 23) == 0);
@@ -371,13 +371,13 @@ sign_one(const char *pem)
 	buf_free(&sig);
 	/* refused: no header, no From */
 	buf_init(&sig, 8192);
-	assert_int_equal(cli_dkim_sign(&k, "From: a", 7, 0, &sig, err,
+	assert_int_equal(dkim_sign(&k, "From: a", 7, 0, &sig, err,
 	    sizeof(err)), -1);
-	assert_int_equal(cli_dkim_sign(&k, "To: a\r\n\r\nx\r\n", 12, 0, &sig,
+	assert_int_equal(dkim_sign(&k, "To: a\r\n\r\nx\r\n", 12, 0, &sig,
 	    err, sizeof(err)), -1);
 	assert_int_equal(sig.len, 0);
 	buf_free(&sig);
-	cli_dkim_key_free(&k);
+	dkim_key_free(&k);
 }
 
 static void

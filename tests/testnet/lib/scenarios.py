@@ -380,6 +380,6 @@ sc("tlsrpt-sts-testing-clear", [host(peer="nostarttls", cert="pkix")],
     "policy": "mta-sts-testing", "tls_required": True}, "insecure",
    zone="unsigned", sts=sts(mode="testing"), tlsrpt=TLSRPT_RUA,
    notes="MTA-STS testing, the MX offers no STARTTLS, a TLS-RPT record: "
-         "the floor defers it; where the table allows cleartext-ok, the "
-         "cleartext session is a failed session (starttls-not-supported) "
-         "of the domain's sts policy")
+         "the floor defers it; where the table says cleartext-ok, the "
+         "table decides and the cleartext session is a failed session "
+         "(starttls-not-supported) under no-policy-found")

@@ -1,5 +1,5 @@
 /*
- * cli_dkim.c: a small DKIM signer (RFC 6376; rsa-sha256, and
+ * dkim.c: a small DKIM signer (RFC 6376; rsa-sha256, and
  * ed25519-sha256 of RFC 8463) for the report mails of sealpost tlsrpt
  * (RFC 8460 §3; doc/design.md §8): relaxed/relaxed canonicalization,
  * the DKIM-Signature field, the key and its DNS record. Pure: no I/O;
@@ -15,26 +15,26 @@
 
 #include <gnutls/crypto.h>
 
-#include "cli_dkim.h"
+#include "dkim.h"
 
-#define CLI_DKIM_SIGDATA_MAX	(64 * 1024)
+#define DKIM_SIGDATA_MAX	(64 * 1024)
 
-const char *const cli_dkim_report_fields[] = {
+const char *const dkim_report_fields[] = {
 	"From", "To", "Subject", "Date", "Message-ID", "MIME-Version",
 	"Content-Type", "TLS-Report-Domain", "TLS-Report-Submitter",
 };
-const size_t cli_dkim_report_nfields = sizeof(cli_dkim_report_fields) /
-    sizeof(cli_dkim_report_fields[0]);
+const size_t dkim_report_nfields = sizeof(dkim_report_fields) /
+    sizeof(dkim_report_fields[0]);
 
 static int
-cli_dkim_wsp(char c)
+dkim_wsp(char c)
 {
 	return c == ' ' || c == '\t';
 }
 
 /* base64 (RFC 4648 §4) of p[0..len) appended to out, no line breaks. */
 static int
-cli_dkim_b64(struct buf *out, const uint8_t *p, size_t len)
+dkim_b64(struct buf *out, const uint8_t *p, size_t len)
 {
 	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -59,7 +59,7 @@ cli_dkim_b64(struct buf *out, const uint8_t *p, size_t len)
 }
 
 static int
-cli_dkim_name_ok(const char *s, size_t max)
+dkim_name_ok(const char *s, size_t max)
 {
 	size_t i, n = strlen(s);
 
@@ -75,7 +75,7 @@ cli_dkim_name_ok(const char *s, size_t max)
 }
 
 int
-cli_dkim_key_load(struct cli_dkim_key *k, const char *pem, size_t len,
+dkim_key_load(struct dkim_key *k, const char *pem, size_t len,
     const char *selector, const char *domain, char *err, size_t errlen)
 {
 	gnutls_datum_t d;
@@ -83,8 +83,8 @@ cli_dkim_key_load(struct cli_dkim_key *k, const char *pem, size_t len,
 	int r, pk;
 
 	memset(k, 0, sizeof(*k));
-	if (!cli_dkim_name_ok(selector, sizeof(k->selector)) ||
-	    !cli_dkim_name_ok(domain, sizeof(k->domain))) {
+	if (!dkim_name_ok(selector, sizeof(k->selector)) ||
+	    !dkim_name_ok(domain, sizeof(k->domain))) {
 		(void)snprintf(err, errlen, "the selector or the domain is "
 		    "not a DNS name");
 		return -1;
@@ -104,15 +104,15 @@ cli_dkim_key_load(struct cli_dkim_key *k, const char *pem, size_t len,
 		goto bad;
 	}
 	pk = gnutls_privkey_get_pk_algorithm(k->key, &bits);
-	if (pk == GNUTLS_PK_RSA && bits >= CLI_DKIM_RSA_MIN_BITS)
-		k->alg = CLI_DKIM_RSA_SHA256;
+	if (pk == GNUTLS_PK_RSA && bits >= DKIM_RSA_MIN_BITS)
+		k->alg = DKIM_RSA_SHA256;
 	else if (pk == GNUTLS_PK_EDDSA_ED25519)
-		k->alg = CLI_DKIM_ED25519_SHA256;
+		k->alg = DKIM_ED25519_SHA256;
 	else {
 		(void)snprintf(err, errlen, "the key is %s of %u bits; only "
 		    "RSA of at least %d bits or Ed25519 can sign",
 		    gnutls_pk_get_name((gnutls_pk_algorithm_t)pk), bits,
-		    CLI_DKIM_RSA_MIN_BITS);
+		    DKIM_RSA_MIN_BITS);
 		goto bad;
 	}
 	return 0;
@@ -123,7 +123,7 @@ bad:
 }
 
 void
-cli_dkim_key_free(struct cli_dkim_key *k)
+dkim_key_free(struct dkim_key *k)
 {
 	if (k->key != NULL)
 		gnutls_privkey_deinit(k->key);
@@ -131,7 +131,7 @@ cli_dkim_key_free(struct cli_dkim_key *k)
 }
 
 int
-cli_dkim_domain_of(const char *host, char *out, size_t size)
+dkim_domain_of(const char *host, char *out, size_t size)
 {
 	const char *dot = strchr(host, '.');
 
@@ -141,7 +141,7 @@ cli_dkim_domain_of(const char *host, char *out, size_t size)
 }
 
 int
-cli_dkim_canon_header(const char *f, size_t len, int crlf, struct buf *out)
+dkim_canon_header(const char *f, size_t len, int crlf, struct buf *out)
 {
 	const char *colon;
 	size_t i, nl, start;
@@ -151,7 +151,7 @@ cli_dkim_canon_header(const char *f, size_t len, int crlf, struct buf *out)
 	if ((colon = memchr(f, ':', len)) == NULL)
 		return -1;
 	nl = (size_t)(colon - f);
-	while (nl > 0 && cli_dkim_wsp(f[nl - 1]))
+	while (nl > 0 && dkim_wsp(f[nl - 1]))
 		nl--;
 	if (nl == 0)
 		return -1;
@@ -170,7 +170,7 @@ cli_dkim_canon_header(const char *f, size_t len, int crlf, struct buf *out)
 		c = f[i];
 		if (c == '\r' || c == '\n')
 			continue;
-		if (cli_dkim_wsp(c)) {
+		if (dkim_wsp(c)) {
 			sp = !start;
 			continue;
 		}
@@ -185,7 +185,7 @@ cli_dkim_canon_header(const char *f, size_t len, int crlf, struct buf *out)
 }
 
 int
-cli_dkim_canon_body(const char *body, size_t len, struct buf *out)
+dkim_canon_body(const char *body, size_t len, struct buf *out)
 {
 	const char *p = body, *end = body + len, *eol, *q;
 	size_t empty = 0, ll;
@@ -200,7 +200,7 @@ cli_dkim_canon_body(const char *body, size_t len, struct buf *out)
 		any = 0;
 		sp = 0;
 		for (q = p; q < p + ll; q++) {
-			if (cli_dkim_wsp(*q)) {
+			if (dkim_wsp(*q)) {
 				sp = 1;
 				continue;
 			}
@@ -227,7 +227,7 @@ cli_dkim_canon_body(const char *body, size_t len, struct buf *out)
 
 /* The end of the header: the offset of the body, or -1. */
 static long
-cli_dkim_body_off(const char *msg, size_t len)
+dkim_body_off(const char *msg, size_t len)
 {
 	size_t i;
 
@@ -240,10 +240,10 @@ cli_dkim_body_off(const char *msg, size_t len)
 }
 
 int
-cli_dkim_field(const char *msg, size_t len, const char *name,
+dkim_field(const char *msg, size_t len, const char *name,
     const char **f, size_t *flen)
 {
-	long boff = cli_dkim_body_off(msg, len);
+	long boff = dkim_body_off(msg, len);
 	size_t i, e, nlen = strlen(name), hend;
 	int found = 0;
 
@@ -254,14 +254,14 @@ cli_dkim_field(const char *msg, size_t len, const char *name,
 		/* a field: this line and the ones that start with WSP */
 		for (e = i; e + 1 < hend; e++)
 			if (msg[e] == '\r' && msg[e + 1] == '\n' &&
-			    (e + 2 >= hend || !cli_dkim_wsp(msg[e + 2])))
+			    (e + 2 >= hend || !dkim_wsp(msg[e + 2])))
 				break;
 		if (e + 1 >= hend)
 			e = hend;
 		if (e - i > nlen && strncasecmp(msg + i, name, nlen) == 0) {
 			size_t k = i + nlen;
 
-			while (k < e && cli_dkim_wsp(msg[k]))
+			while (k < e && dkim_wsp(msg[k]))
 				k++;
 			if (k < e && msg[k] == ':') {
 				*f = msg + i;
@@ -274,7 +274,7 @@ cli_dkim_field(const char *msg, size_t len, const char *name,
 }
 
 int
-cli_dkim_signed_data(const char *msg, size_t len, const char *const *names,
+dkim_signed_data(const char *msg, size_t len, const char *const *names,
     size_t n, const char *sig, size_t siglen, struct buf *out)
 {
 	const char *f;
@@ -282,32 +282,32 @@ cli_dkim_signed_data(const char *msg, size_t len, const char *const *names,
 	int r;
 
 	for (i = 0; i < n; i++) {
-		if ((r = cli_dkim_field(msg, len, names[i], &f, &flen)) == -1)
+		if ((r = dkim_field(msg, len, names[i], &f, &flen)) == -1)
 			return -1;
-		if (r == 1 && cli_dkim_canon_header(f, flen, 1, out) == -1)
+		if (r == 1 && dkim_canon_header(f, flen, 1, out) == -1)
 			return -1;
 	}
 	while (siglen > 0 && (sig[siglen - 1] == '\n' ||
 	    sig[siglen - 1] == '\r'))
 		siglen--;
-	return cli_dkim_canon_header(sig, siglen, 0, out);
+	return dkim_canon_header(sig, siglen, 0, out);
 }
 
 int
-cli_dkim_body_hash(const char *msg, size_t len, char *out, size_t size)
+dkim_body_hash(const char *msg, size_t len, char *out, size_t size)
 {
 	struct buf b, h;
 	uint8_t dig[32];
-	long boff = cli_dkim_body_off(msg, len);
+	long boff = dkim_body_off(msg, len);
 	int ret = -1;
 
 	if (boff < 0 || size < 45)
 		return -1;
 	buf_init(&b, 2 * len + 16);	/* bare LF lines become CRLF */
 	buf_init(&h, 64);
-	if (cli_dkim_canon_body(msg + boff, len - (size_t)boff, &b) == 0 &&
+	if (dkim_canon_body(msg + boff, len - (size_t)boff, &b) == 0 &&
 	    gnutls_hash_fast(GNUTLS_DIG_SHA256, b.data != NULL ? b.data : "",
-	    b.len, dig) == 0 && cli_dkim_b64(&h, dig, sizeof(dig)) == 0 &&
+	    b.len, dig) == 0 && dkim_b64(&h, dig, sizeof(dig)) == 0 &&
 	    h.len < size) {
 		memcpy(out, h.data, h.len);
 		out[h.len] = '\0';
@@ -319,7 +319,7 @@ cli_dkim_body_hash(const char *msg, size_t len, char *out, size_t size)
 }
 
 int
-cli_dkim_sign(const struct cli_dkim_key *k, const char *msg, size_t len,
+dkim_sign(const struct dkim_key *k, const char *msg, size_t len,
     int64_t t, struct buf *out, char *err, size_t errlen)
 {
 	const char *names[16], *f;
@@ -331,22 +331,22 @@ cli_dkim_sign(const struct cli_dkim_key *k, const char *msg, size_t len,
 	int r, ret = -1;
 
 	buf_init(&hdr, 4096);
-	buf_init(&data, CLI_DKIM_SIGDATA_MAX);
-	if (cli_dkim_body_hash(msg, len, bh, sizeof(bh)) == -1) {
+	buf_init(&data, DKIM_SIGDATA_MAX);
+	if (dkim_body_hash(msg, len, bh, sizeof(bh)) == -1) {
 		(void)snprintf(err, errlen, "no message header");
 		goto out;
 	}
-	for (i = 0; i < cli_dkim_report_nfields && n < 16; i++)
-		if (cli_dkim_field(msg, len, cli_dkim_report_fields[i], &f,
+	for (i = 0; i < dkim_report_nfields && n < 16; i++)
+		if (dkim_field(msg, len, dkim_report_fields[i], &f,
 		    &flen) == 1)
-			names[n++] = cli_dkim_report_fields[i];
+			names[n++] = dkim_report_fields[i];
 	if (n == 0 || strcmp(names[0], "From") != 0) {
 		(void)snprintf(err, errlen, "the message has no From field");
 		goto out;
 	}
 	if (buf_printf(&hdr, "DKIM-Signature: v=1; a=%s; c=relaxed/relaxed;"
 	    "\r\n\td=%s; s=%s; t=%" PRId64 ";\r\n\th=",
-	    k->alg == CLI_DKIM_RSA_SHA256 ? "rsa-sha256" : "ed25519-sha256",
+	    k->alg == DKIM_RSA_SHA256 ? "rsa-sha256" : "ed25519-sha256",
 	    k->domain, k->selector, t) == -1)
 		goto full;
 	col = 3;
@@ -363,10 +363,10 @@ cli_dkim_sign(const struct cli_dkim_key *k, const char *msg, size_t len,
 	}
 	if (buf_printf(&hdr, "\r\n\tbh=%s;\r\n\tb=", bh) == -1)
 		goto full;
-	if (cli_dkim_signed_data(msg, len, names, n, hdr.data, hdr.len,
+	if (dkim_signed_data(msg, len, names, n, hdr.data, hdr.len,
 	    &data) == -1)
 		goto full;
-	if (k->alg == CLI_DKIM_RSA_SHA256) {
+	if (k->alg == DKIM_RSA_SHA256) {
 		in.data = (unsigned char *)data.data;
 		in.size = (unsigned)data.len;
 		r = gnutls_privkey_sign_data2(k->key, GNUTLS_SIGN_RSA_SHA256, 0,
@@ -390,7 +390,7 @@ cli_dkim_sign(const struct cli_dkim_key *k, const char *msg, size_t len,
 	/* b= in lines of 64, folded: whitespace in b= is ignored (§3.5) */
 	for (i = 0; i < sig.size; i += 48)
 		if ((i > 0 && buf_puts(&hdr, "\r\n\t  ") == -1) ||
-		    cli_dkim_b64(&hdr, sig.data + i, sig.size - i < 48 ?
+		    dkim_b64(&hdr, sig.data + i, sig.size - i < 48 ?
 		    sig.size - i : 48) == -1)
 			goto full;
 	if (buf_puts(&hdr, "\r\n") == -1 ||
@@ -408,7 +408,7 @@ out:
 }
 
 int
-cli_dkim_record(const struct cli_dkim_key *k, struct buf *out)
+dkim_record(const struct dkim_key *k, struct buf *out)
 {
 	gnutls_pubkey_t pub;
 	gnutls_datum_t d = { NULL, 0 };
@@ -419,7 +419,7 @@ cli_dkim_record(const struct cli_dkim_key *k, struct buf *out)
 		return -1;
 	if (gnutls_pubkey_import_privkey(pub, k->key, 0, 0) < 0)
 		goto out;
-	if (k->alg == CLI_DKIM_RSA_SHA256)
+	if (k->alg == DKIM_RSA_SHA256)
 		r = gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &d);
 	else
 		r = gnutls_pubkey_export_ecc_raw2(pub, &curve, &d, NULL, 0);
@@ -428,8 +428,8 @@ cli_dkim_record(const struct cli_dkim_key *k, struct buf *out)
 	/* s=tlsrpt: the key signs reports only (RFC 8460 §3, RFC 6376
 	   §3.6.1) */
 	if (buf_printf(out, "v=DKIM1; k=%s; s=tlsrpt; p=", k->alg ==
-	    CLI_DKIM_RSA_SHA256 ? "rsa" : "ed25519") == 0 &&
-	    cli_dkim_b64(out, d.data, d.size) == 0)
+	    DKIM_RSA_SHA256 ? "rsa" : "ed25519") == 0 &&
+	    dkim_b64(out, d.data, d.size) == 0)
 		ret = 0;
 out:
 	gnutls_free(d.data);
