@@ -98,6 +98,8 @@ enum ipc_type {
 				   + the connected fd (none on failure) */
 	/* TLS reporting (RFC 8460, doc/design.md §8) */
 	IPC_PLAN_SESSION,	/* smtpout -> policy: struct ipc_plan_session */
+	IPC_QUEUE_DOMAINS,	/* master -> queue: struct ipc_queue_domains
+				   (a reload, before IPC_QUEUE_SETTINGS) */
 	IPC_TYPE_MAX		/* must stay <= 64: allow-lists are bitmasks */
 };
 
@@ -136,7 +138,23 @@ struct ipc_queue_settings {
 	uint32_t	smtpout_destination_concurrency;
 	char		bounce_notice_recipient[256];
 	int32_t		local_delivery;	/* local_transport is not none */
+	char		hostname[256];	/* bounces' and DSNs' host name */
 };
+
+/*
+ * The domains the local process serves (local_domains, then
+ * virtual_alias_domains), in batches: the first batch of a reload has
+ * first set, and IPC_QUEUE_SETTINGS then applies them (doc/design.md
+ * §2).
+ */
+#define IPC_QUEUE_DOMAINS_BATCH	60
+struct ipc_queue_domains {
+	uint32_t	first;		/* 1: a new list begins */
+	uint32_t	n;		/* names used, <= the batch */
+	char		name[IPC_QUEUE_DOMAINS_BATCH][256];
+};
+_Static_assert(sizeof(struct ipc_queue_domains) <= IPC_PAYLOAD_MAX,
+    "IPC_QUEUE_DOMAINS must fit one frame");
 
 /* Verdicts of the master's connection counter. */
 enum ipc_anvil_verdict {

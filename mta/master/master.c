@@ -567,6 +567,44 @@ master_shutdown(struct master *m, int signo)
 static struct master_child	*master_add_child(struct master *,
 				    enum proc_role, unsigned);
 
+/*
+ * The local domains for the queue, in batches (IPC_QUEUE_DOMAINS):
+ * local_domains, then virtual_alias_domains, as queue_run_init takes them
+ * at start.
+ */
+static void
+master_queue_domains(struct master *m, struct master_child *q)
+{
+	struct ipc_queue_domains *qd;
+	const struct conf *c = &m->conf;
+	size_t i, n = 0;
+	int first = 1;
+
+	if ((qd = calloc(1, sizeof(*qd))) == NULL) {
+		log_warn("reload: the queue keeps its local domains");
+		return;
+	}
+	for (i = 0; i < c->nlocal_domains + c->nvirtual_alias_domains; i++) {
+		(void)strlcpy(qd->name[n++], i < c->nlocal_domains ?
+		    c->local_domains[i] :
+		    c->virtual_alias_domains[i - c->nlocal_domains],
+		    sizeof(qd->name[0]));
+		if (n < IPC_QUEUE_DOMAINS_BATCH)
+			continue;
+		qd->first = first;
+		qd->n = (uint32_t)n;
+		(void)ipc_send(&q->chan, IPC_QUEUE_DOMAINS, qd, sizeof(*qd), -1);
+		memset(qd, 0, sizeof(*qd));
+		first = n = 0;
+	}
+	if (n > 0 || first) {
+		qd->first = first;
+		qd->n = (uint32_t)n;
+		(void)ipc_send(&q->chan, IPC_QUEUE_DOMAINS, qd, sizeof(*qd), -1);
+	}
+	free(qd);
+}
+
 /* The queue survives a reload: it gets the keys it uses over IPC. */
 static void
 master_queue_settings(struct master *m)
@@ -589,11 +627,14 @@ master_queue_settings(struct master *m)
 	    m->conf.bounce_notice_recipient,
 	    sizeof(qs.bounce_notice_recipient));
 	qs.local_delivery = m->conf.local_transport != CONF_LOCAL_NONE;
+	(void)strlcpy(qs.hostname, m->conf.hostname, sizeof(qs.hostname));
 	for (i = 0; i < m->nchildren; i++)
 		if (m->children[i].role == PROC_QUEUE &&
-		    m->children[i].pid > 0 && m->children[i].chan_open)
+		    m->children[i].pid > 0 && m->children[i].chan_open) {
+			master_queue_domains(m, &m->children[i]);
 			(void)ipc_send(&m->children[i].chan,
 			    IPC_QUEUE_SETTINGS, &qs, sizeof(qs), -1);
+		}
 }
 
 /*

@@ -289,7 +289,16 @@ void	queue_run_committed(struct queue *, const char *id,
 	    struct envelope **env);
 /* queue_out.c: takes fd, the channel to smtpout (IPC_OUT_CHANNEL). */
 void	queue_out_channel(struct queue *, int which, int fd);
-/* A reload: takes the runner's keys from the new configuration. */
+/*
+ * A reload: takes the runner's keys from the new configuration, and the
+ * local domains queue_run_domains collected.
+ */
 void	queue_run_settings(struct queue *, const struct ipc_queue_settings *);
+/*
+ * A reload's batch of local domains (IPC_QUEUE_DOMAINS); a batch with
+ * first set begins a new list. Returns 0, or -1 for a batch that does not
+ * fit or holds a name that is not one (the master sent nonsense).
+ */
+int	queue_run_domains(struct queue *, const struct ipc_queue_domains *);
 
 #endif

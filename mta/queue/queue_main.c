@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -58,16 +59,32 @@ queue_master_msg(struct child *c, const struct ipc_msg *msg)
 	struct queue_proc *p = (struct queue_proc *)(void *)c;
 	struct ipc_queue_channel qc;
 	struct ipc_queue_settings qs;
+	struct ipc_queue_domains *qd;
 
 	if (msg->type == IPC_QUEUE_SETTINGS && msg->len == sizeof(qs) &&
 	    msg->fd == -1) {
 		/* a reload: the queue is not restarted, it takes the keys */
 		memcpy(&qs, msg->data, sizeof(qs));
 		c->conf.queue_min_free = qs.min_free;
+		if (memchr(qs.hostname, '\0', sizeof(qs.hostname)) != NULL &&
+		    qs.hostname[0] != '\0')
+			(void)strlcpy(c->conf.hostname, qs.hostname,
+			    sizeof(c->conf.hostname));
 		p->q.space_checked = 0;
 		queue_run_settings(&p->q, &qs);
 		log_debug("%s: queue_min_free is now %llu", c->title,
 		    (unsigned long long)qs.min_free);
+		return;
+	}
+	if (msg->type == IPC_QUEUE_DOMAINS && msg->len == sizeof(*qd) &&
+	    msg->fd == -1) {
+		if ((qd = malloc(sizeof(*qd))) == NULL)
+			fatal("%s: reload", c->title);
+		memcpy(qd, msg->data, sizeof(*qd));
+		if (queue_run_domains(&p->q, qd) == -1)
+			fatalx("%s: a bad list of local domains from the "
+			    "master", c->title);
+		free(qd);
 		return;
 	}
 	if (msg->type == IPC_QUEUE_QUERY) {
@@ -113,7 +130,8 @@ main(int argc, char **argv)
 	 */
 	(void)queue_recover(&p.q);
 	child_master_allow(&p.c, IPC_ALLOW(IPC_QUEUE_CHANNEL) |
-	    IPC_ALLOW(IPC_QUEUE_SETTINGS) | IPC_ALLOW(IPC_OUT_CHANNEL) |
+	    IPC_ALLOW(IPC_QUEUE_SETTINGS) | IPC_ALLOW(IPC_QUEUE_DOMAINS) |
+	    IPC_ALLOW(IPC_OUT_CHANNEL) |
 	    IPC_ALLOW(IPC_LOCAL_CHANNEL) | IPC_ALLOW(IPC_QUEUE_QUERY),
 	    queue_master_msg);
 	child_run(&p.c);

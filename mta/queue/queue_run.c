@@ -217,17 +217,72 @@ queue_run_init(struct queue *q)
 	TAILQ_INIT(&run->stalled);
 }
 
+int
+queue_run_domains(struct queue *q, const struct ipc_queue_domains *qd)
+{
+	struct queue_run *run = q->run;
+	size_t i, len;
+
+	if (qd->first) {
+		run->nnew_domains = 0;
+		run->have_new_domains = 1;
+	}
+	if (!run->have_new_domains || qd->n > IPC_QUEUE_DOMAINS_BATCH ||
+	    qd->n > CONF_MAX_DOMAINS * 2 - run->nnew_domains)
+		return -1;
+	for (i = 0; i < qd->n; i++) {
+		len = strnlen(qd->name[i], sizeof(qd->name[i]));
+		if (len == 0 || len == sizeof(qd->name[i]))
+			return -1;
+		memcpy(run->new_domains[run->nnew_domains++], qd->name[i],
+		    len + 1);
+	}
+	return 0;
+}
+
 void
 queue_run_settings(struct queue *q, const struct ipc_queue_settings *qs)
 {
 	struct queue_run *run = q->run;
 	char rcpt[sizeof(qs->bounce_notice_recipient)];
+	struct queue_msg *m;
+	int64_t now;
+	int rescan = 0;
 
 	run->sc.retry_min = qs->retry_min;
 	run->sc.retry_max = qs->retry_max;
 	run->sc.queue_lifetime = qs->queue_lifetime;
 	run->sc.delay_warning_time = qs->delay_warning_time;
+	if (run->sc.local_delivery != (qs->local_delivery != 0))
+		rescan = 1;
 	run->sc.local_delivery = qs->local_delivery != 0;
+	/*
+	 * local_domains and virtual_alias_domains of the new configuration
+	 * (doc/design.md §2): a recipient is local or not when it is next
+	 * dispatched; jobs already out finish as they went.
+	 */
+	if (run->have_new_domains) {
+		if (run->nnew_domains != run->sc.nlocal_domains ||
+		    memcmp(run->local_domains, run->new_domains,
+		    run->nnew_domains * sizeof(run->local_domains[0])) != 0)
+			rescan = 1;
+		memcpy(run->local_domains, run->new_domains,
+		    run->nnew_domains * sizeof(run->local_domains[0]));
+		run->sc.nlocal_domains = run->nnew_domains;
+		run->have_new_domains = 0;
+	}
+	/*
+	 * A message with no open recipient is in no schedule (local ones
+	 * while local_transport was none): when what is open may have
+	 * changed, each such message is looked at once more; one that still
+	 * has nothing to do goes back out of the schedule.
+	 */
+	if (rescan) {
+		now = queue_run_now();
+		RB_FOREACH(m, queue_msg_tree, &run->msgs)
+			if (!m->active && m->due == QUEUE_SCHED_NEVER)
+				queue_run_schedule(run, m, now);
+	}
 	run->active_limit = queue_run_active_limit(qs->queue_active_limit);
 	run->concurrency = qs->smtpout_concurrency;
 	run->dest_concurrency = qs->smtpout_destination_concurrency;

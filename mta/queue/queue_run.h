@@ -137,6 +137,10 @@ struct queue_run {
 	struct queue_sched_conf	 sc;
 	/* local_domains, then virtual_alias_domains */
 	char			 local_domains[CONF_MAX_DOMAINS * 2][256];
+	/* a reload's list while its batches arrive (IPC_QUEUE_DOMAINS) */
+	char			 new_domains[CONF_MAX_DOMAINS * 2][256];
+	size_t			 nnew_domains;
+	int			 have_new_domains;
 	unsigned		 active_limit;
 	unsigned		 concurrency;
 	unsigned		 dest_concurrency;
