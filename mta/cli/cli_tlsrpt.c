@@ -1,23 +1,20 @@
 /*
- * cli_tlsrpt.c: sealpost tlsrpt (RFC 8460, doc/design.md §8). As root
- * it reads what only root (or the policy user) may read: the policy
- * process's day files (data_dir/policy/tlsrpt/YYYY-MM-DD), the cached
- * MTA-STS policy texts, what was sent (data_dir/tlsrpt/sent-YYYY-MM-DD)
- * and the DKIM key (dkim_key_file), each directory opened step by step
- * and each file without following a symlink, without blocking on a
- * FIFO, a regular file with one name only; it makes data_dir/tlsrpt
- * (root's, 0700) and gives that directory, never a file in it, to
- * `user`; then it becomes `user` (setgroups, setgid, setuid, checked)
- * before any DNS answer, HTTP reply or SMTP reply is parsed
- * (cli_tlsrpt_send.c), and only then writes the sent state and prunes
- * it. --dry-run changes nothing on disk. Each domain's report is built
- * (cli_tlsrpt_fmt.c), gzipped and sent to each rua: mailto: through the
- * pickup socket, DKIM-signed (lib/dkim.c; without a key mailto: rua
- * are skipped), with the null sender and `TLS-Required: No` (RFC 8460
- * §3, §5.3); https: as a POST to public addresses only. The sent state
- * records each target: a failed one is tried again by the next two
- * daily runs, then given up; the file is saved after each domain and
- * removed after 14 days.
+ * cli_tlsrpt.c: sealpost tlsrpt (RFC 8460, doc/design.md §8), root's
+ * side. As root it only reads, raw, what only root (or the policy user)
+ * may read: the policy process's day files
+ * (data_dir/policy/tlsrpt/YYYY-MM-DD) and the DKIM key (dkim_key_file),
+ * each directory opened step by step and each file without following a
+ * symlink, without blocking on a FIFO, a regular file of one name whose
+ * owner is the policy directory's; it makes data_dir/tlsrpt (0700) or
+ * checks it (root's or `user`'s, writable by its owner only: else the
+ * run stops) and gives that directory, never a file in it, to `user`.
+ * A helper forked as root reads the cached MTA-STS files the report
+ * needs (the same checks) and hands their octets to the unprivileged
+ * run over a socket, never parsing them. Then the command becomes
+ * `user` (setgroups, setgid, setuid, checked), and cli_tlsrpt_send.c
+ * parses the day files, reads the sent state, decides and sends. The
+ * report mail goes through the pickup socket with the null sender (the
+ * gate below, tests/lint/mailgate). --dns prints the DKIM record.
  * Linked by the sealpost binary.
  */
 #include "config.h"
@@ -25,9 +22,8 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
-#include <curl/curl.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -35,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,44 +41,38 @@
 #include "lib/pickup.h"
 #include "policy/sts_policy.h"
 
-#define CLI_TLSRPT_JSON_MAX	(8 * 1024 * 1024)
-#define CLI_TLSRPT_RETRY_DAYS	2
-#define CLI_TLSRPT_SENT_KEEP	14	/* days a sent-DATE file is kept */
 #define CLI_TLSRPT_TIMEOUT	60	/* seconds, pickup */
 #define CLI_TLSRPT_KEY_MAX	(64 * 1024)
-#define CLI_TLSRPT_SENT_MAX	(32 * 1024 * 1024)	/* a sent-DATE file */
-#define CLI_TLSRPT_ESC_MAX	(4 * TLSRPT_URI_MAX + 8)	/* escaped */
-#define CLI_TLSRPT_NOTREG	-2	/* not a regular file of one name */
 
-/* s escaped for a line of the report (log_escape, doc/design.md §9). */
-static const char *
+const char *
 cli_tlsrpt_esc(const char *s, char *buf, size_t size)
 {
 	(void)log_escape(buf, size, s, strlen(s));
 	return buf;
 }
 
-/* What the failure r (errno e) of cli_tlsrpt_read is, for stderr. */
-static const char *
+const char *
 cli_tlsrpt_why(int r, int e)
 {
 	if (r == CLI_TLSRPT_NOTREG)
 		return "not a regular file (a FIFO, a device, a directory, "
-		    "or a file with another name); skipped";
+		    "or a file with another name)";
+	if (r == CLI_TLSRPT_NOTOWN)
+		return "owned by another user than its directory's";
 	if (e == ELOOP)
-		return "a symbolic link; refused";
+		return "a symbolic link";
 	return e == ENOBUFS ? "too large" : strerror(e);
 }
 
 /*
- * Opens name in dirfd to read it, as root (doc/design.md §8): never
- * through a symlink, never blocking (a FIFO planted by `user` or the
- * policy user must not hang the run), a regular file with no other
- * name only (a hard link to a file of root's is not read). Returns the
- * fd, -1 with errno, or CLI_TLSRPT_NOTREG.
+ * Opens name in dirfd to read it (doc/design.md §8): never through a
+ * symlink, never blocking (a FIFO planted by `user` or the policy user
+ * must not hang the run), a regular file with no other name only, and
+ * owner's (a hard link to a file of root's has root's uid). Returns the
+ * fd, -1 with errno, CLI_TLSRPT_NOTREG or CLI_TLSRPT_NOTOWN.
  */
 static int
-cli_tlsrpt_open(int dirfd, const char *name)
+cli_tlsrpt_open(int dirfd, const char *name, uid_t owner)
 {
 	struct stat st;
 	int fd, e;
@@ -101,93 +90,25 @@ cli_tlsrpt_open(int dirfd, const char *name)
 		close(fd);
 		return CLI_TLSRPT_NOTREG;
 	}
+	if (st.st_uid != owner) {
+		close(fd);
+		return CLI_TLSRPT_NOTOWN;
+	}
 	return fd;
 }
 
-/*
- * Reads the file name of dirfd (cli_tlsrpt_open) into b, bounded by
- * b's maximum. 0, -1 with errno (ENOBUFS: too large), or
- * CLI_TLSRPT_NOTREG.
- */
-static int
-cli_tlsrpt_read(int dirfd, const char *name, struct buf *b)
+int
+cli_tlsrpt_read(int dirfd, const char *name, uid_t owner, struct buf *b)
 {
 	int fd, r, e;
 
-	if ((fd = cli_tlsrpt_open(dirfd, name)) < 0)
+	if ((fd = cli_tlsrpt_open(dirfd, name, owner)) < 0)
 		return fd;
 	r = buf_read_fd(b, fd);
 	e = errno;
 	close(fd);
 	errno = e;
 	return r;
-}
-
-/*
- * Reads sent-DATE of dirfd (dirfd -1 or no file: empty) into s
- * (cli_tlsrpt_sent_parse). 0, -1 (errno), or CLI_TLSRPT_NOTREG.
- */
-static int
-cli_tlsrpt_sent_load(int dirfd, const char *date, struct cli_tlsrpt_sent *s)
-{
-	struct buf b;
-	char name[32];
-	int r, en;
-
-	memset(s, 0, sizeof(*s));
-	if (dirfd == -1)
-		return 0;
-	(void)snprintf(name, sizeof(name), "sent-%s", date);
-	buf_init(&b, CLI_TLSRPT_SENT_MAX);
-	if ((r = cli_tlsrpt_read(dirfd, name, &b)) == 0 &&
-	    cli_tlsrpt_sent_parse(b.data != NULL ? b.data : "", b.len, s) ==
-	    -1) {
-		r = -1;
-		errno = ENOMEM;
-	}
-	en = errno;
-	buf_free(&b);
-	errno = en;
-	return r == -1 && en == ENOENT ? 0 : r;
-}
-
-/* Writes sent-DATE atomically. 0, or -1 (errno). */
-static int
-cli_tlsrpt_sent_save(int dirfd, const char *date,
-    const struct cli_tlsrpt_sent *s)
-{
-	char name[32], tmp[40];
-	FILE *f;
-	size_t i, j;
-	int fd, ok;
-
-	(void)snprintf(name, sizeof(name), "sent-%s", date);
-	(void)snprintf(tmp, sizeof(tmp), ".sent-%s.tmp", date);
-	if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_CLOEXEC | O_NOFOLLOW, 0600)) == -1)
-		return -1;
-	if ((f = fdopen(fd, "w")) == NULL) {
-		close(fd);
-		return -1;
-	}
-	ok = 1;
-	for (i = 0; i < s->n; i++) {
-		if (fprintf(f, "%s %s\n", s->e[i].domain,
-		    cli_tlsrpt_state_word(s->e[i].state)) < 0)
-			ok = 0;
-		for (j = 0; j < s->e[i].nto; j++)
-			if (fprintf(f, "%s to %s\n", s->e[i].domain,
-			    s->e[i].to[j]) < 0)
-				ok = 0;
-	}
-	ok = fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
-	ok = fclose(f) == 0 && ok;
-	if (!ok || renameat(dirfd, tmp, dirfd, name) == -1) {
-		(void)unlinkat(dirfd, tmp, 0);
-		return -1;
-	}
-	(void)fsync(dirfd);
-	return 0;
 }
 
 /*
@@ -228,7 +149,7 @@ cli_tlsrpt_stuff(int fd, const struct buf *b)
 	return 0;
 }
 
-static int
+int
 cli_tlsrpt_mail(const struct conf *conf, const char *addr,
     const struct buf *sig, const struct buf *msg, char *why, size_t whylen)
 {
@@ -275,432 +196,202 @@ out:
 	return ret;
 }
 
-
-/* One date's work, read as root before the drop. */
-struct cli_tlsrpt_date {
-	char			 date[11];
-	int			 explicit;	/* --date */
-	int64_t			 start, end;
-	struct tlsrpt_day	 day;
-	struct cli_tlsrpt_sent	 sent;
-	size_t			*todo;		/* the first policy of each
-						   domain to report */
-	char			**sts;		/* its MTA-STS text or NULL */
-	size_t			*stslen;
-	size_t			 ntodo;
+/*
+ * The helper's socket (doc/design.md §8): a request is a name's length
+ * (uint16_t) and its octets; a reply this header and len octets.
+ */
+struct cli_tlsrpt_reply {
+	int32_t		r;	/* cli_tlsrpt_read's result */
+	int32_t		e;	/* its errno */
+	uint32_t	len;	/* the file's octets that follow */
 };
 
-struct cli_tlsrpt_run {
-	struct cli		*c;
-	struct cli_tlsrpt_opts	*o;
-	int			 policyfd;	/* data_dir/policy */
-	int			 dayfd;		/* policy/tlsrpt, or -1 */
-	int			 stsfd;		/* policy/sts, or -1 */
-	int			 statefd;	/* data_dir/tlsrpt, or -1 */
-	int			 problem;	/* a file skipped: exit 1 */
-	struct dkim_key	 key;		/* key.key NULL: none */
-	struct cli_tlsrpt_date	 d[1 + CLI_TLSRPT_RETRY_DAYS];
-	size_t			 nd;
-};
-
-/*
- * The domain's cached MTA-STS policy text (data_dir/policy/sts/DOMAIN),
- * copied (root reads it): none when there is none, or when the file is
- * not a regular file (reported, run->problem set; the report goes
- * without it).
- */
-static void
-cli_tlsrpt_sts(struct cli_tlsrpt_run *run, const char *domain, char **text,
-    size_t *len)
-{
-	struct sts_cache_entry e;
-	struct buf b;
-	char err[128], esc[CLI_TLSRPT_ESC_MAX];
-	int r, en;
-
-	*text = NULL;
-	*len = 0;
-	/* a cache file is named by its domain: never a path */
-	if (run->stsfd == -1 || domain[0] == '\0' || domain[0] == '.' ||
-	    strchr(domain, '/') != NULL)
-		return;
-	buf_init(&b, STS_CACHE_SIZE_MAX);
-	r = cli_tlsrpt_read(run->stsfd, domain, &b);
-	en = errno;
-	if (r == 0 && sts_cache_parse(b.data != NULL ? b.data : "", b.len,
-	    &e, err, sizeof(err)) == 0 &&
-	    (*text = malloc(e.textlen + 1)) != NULL) {
-		memcpy(*text, e.text, e.textlen);
-		(*text)[e.textlen] = '\0';
-		*len = e.textlen;
-	} else if (r == CLI_TLSRPT_NOTREG || (r == -1 && en == ELOOP)) {
-		fprintf(stderr, "sealpost tlsrpt: %s/policy/sts/%s: %s; the "
-		    "report goes without its MTA-STS policy text\n",
-		    run->c->conf.data_dir, cli_tlsrpt_esc(domain, esc,
-		    sizeof(esc)), cli_tlsrpt_why(r, en));
-		run->problem = 1;
-	}
-	buf_free(&b);
-}
-
-/*
- * Reads date's day file, sent state and MTA-STS texts (as root) and
- * picks the domains to report. Returns 0 (also: no file on a default
- * run; a day file or sent state that is not a regular file, reported
- * and skipped, run->problem set), or an exit code.
- */
+/* Reads (wr 0) or writes n octets at p on socket fd. 0, or -1. */
 static int
-cli_tlsrpt_load(struct cli_tlsrpt_run *run, struct cli_tlsrpt_date *dd)
+cli_tlsrpt_io(int fd, void *p, size_t n, int wr)
 {
-	struct cli_tlsrpt_ent *e;
-	struct buf b;
-	char err[128];
-	size_t i, j;
-	int r, en;
+	char *q = p;
+	ssize_t r;
 
-	if (!tlsrpt_date(dd->date, &dd->start, &dd->end))
-		return EX_USAGE;
-	tlsrpt_day_init(&dd->day, "");
-	if (run->o->partial && dd->end > time(NULL))
-		dd->end = time(NULL) + 1;
-	buf_init(&b, TLSRPT_FILE_MAX);
-	if (run->dayfd == -1) {
-		r = -1;
-		errno = ENOENT;
-	} else
-		r = cli_tlsrpt_read(run->dayfd, dd->date, &b);
-	if (r != 0) {
-		en = errno;
-		buf_free(&b);
-		if (r == -1 && en == ENOENT && !dd->explicit)
-			return 0;
-		fprintf(stderr, "sealpost tlsrpt: %s/policy/tlsrpt/%s: %s\n",
-		    run->c->conf.data_dir, dd->date, cli_tlsrpt_why(r, en));
-		if (r == CLI_TLSRPT_NOTREG || en == ELOOP) {
-			run->problem = 1;
-			return 0;
-		}
-		return en == ENOENT ? EX_NOINPUT : en == EACCES ? EX_NOPERM :
-		    EX_IOERR;
-	}
-	err[0] = '\0';
-	if (tlsrpt_parse(b.data != NULL ? b.data : "", b.len, &dd->day, err,
-	    sizeof(err)) == -1 || strcmp(dd->day.date, dd->date) != 0) {
-		fprintf(stderr, "sealpost tlsrpt: %s/policy/tlsrpt/%s: %s\n",
-		    run->c->conf.data_dir, dd->date, err[0] != '\0' ? err :
-		    "its date is not its name");
-		buf_free(&b);
-		return EX_DATAERR;
-	}
-	buf_free(&b);
-	if ((r = cli_tlsrpt_sent_load(run->statefd, dd->date, &dd->sent)) !=
-	    0) {
-		en = errno;
-		fprintf(stderr, "sealpost tlsrpt: %s/tlsrpt/sent-%s: %s%s\n",
-		    run->c->conf.data_dir, dd->date, cli_tlsrpt_why(r, en),
-		    r == CLI_TLSRPT_NOTREG || en == ELOOP ?
-		    " (and the day's reports)" : "");
-		if (r == CLI_TLSRPT_NOTREG || en == ELOOP) {
-			run->problem = 1;
-			return 0;
-		}
-		return EX_IOERR;
-	}
-	if (dd->day.n == 0)
-		return 0;
-	if ((dd->todo = calloc(dd->day.n, sizeof(*dd->todo))) == NULL ||
-	    (dd->sts = calloc(dd->day.n, sizeof(*dd->sts))) == NULL ||
-	    (dd->stslen = calloc(dd->day.n, sizeof(*dd->stslen))) == NULL)
-		return EX_OSERR;
-	for (i = 0; i < dd->day.n; i++) {
-		const char *d = dd->day.p[i].domain;
-
-		for (j = 0; j < i; j++)
-			if (strcmp(dd->day.p[j].domain, d) == 0)
-				break;
-		if (j < i)
-			continue;	/* the domain's report is made */
-		if (run->o->domain[0] != '\0' && strcmp(run->o->domain, d) != 0)
+	while (n > 0) {
+		r = wr ? send(fd, q, n, MSG_NOSIGNAL) : recv(fd, q, n, 0);
+		if (r == -1 && errno == EINTR)
 			continue;
-		e = cli_tlsrpt_sent_find(&dd->sent, d);
-		if (e != NULL && e->state != CLI_TLSRPT_FAILED &&
-		    e->state != CLI_TLSRPT_NEW) {
-			if (dd->explicit)
-				printf("%s %s: %s before; not again\n",
-				    dd->date, d, e->state == CLI_TLSRPT_SENT ?
-				    "sent" : e->state == CLI_TLSRPT_NOREC ?
-				    "no TLS-RPT record" : "skipped");
-			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EPIPE;
+			return -1;
 		}
-		/* new, failed, or never tried (no entry: a daily run was
-		   missed), on yesterday and on the retry days alike */
-		cli_tlsrpt_sts(run, d, &dd->sts[dd->ntodo],
-		    &dd->stslen[dd->ntodo]);
-		dd->todo[dd->ntodo++] = i;
+		q += r;
+		n -= (size_t)r;
 	}
 	return 0;
 }
 
+/*
+ * The helper, root, forked before the drop: reads the MTA-STS cache
+ * file a request names in stsfd (cli_tlsrpt_read: the policy user's,
+ * owner) and sends its octets back, unparsed; a name that is not one
+ * file's (empty, a NUL, a '/', a leading '.') is refused. Exits at the
+ * end of the socket or on a request out of shape.
+ */
 static void
-cli_tlsrpt_date_free(struct cli_tlsrpt_date *dd)
+cli_tlsrpt_helper(int sock, int stsfd, uid_t owner)
 {
-	size_t i;
+	struct cli_tlsrpt_reply rep;
+	struct buf b;
+	char name[TLSRPT_NAME_MAX];
+	uint16_t n;
 
-	for (i = 0; dd->sts != NULL && i < dd->ntodo; i++)
-		free(dd->sts[i]);
-	free(dd->sts);
-	free(dd->stslen);
-	free(dd->todo);
-	cli_tlsrpt_sent_free(&dd->sent);
-	tlsrpt_day_free(&dd->day);
+	for (;;) {
+		if (cli_tlsrpt_io(sock, &n, sizeof(n), 0) == -1 || n == 0 ||
+		    n >= sizeof(name) || cli_tlsrpt_io(sock, name, n, 0) == -1)
+			_exit(0);
+		name[n] = '\0';
+		memset(&rep, 0, sizeof(rep));
+		buf_init(&b, STS_CACHE_SIZE_MAX);
+		if (strlen(name) != n || name[0] == '.' ||
+		    strchr(name, '/') != NULL) {
+			rep.r = -1;
+			rep.e = EINVAL;
+		} else {
+			rep.r = cli_tlsrpt_read(stsfd, name, owner, &b);
+			rep.e = errno;
+			if (rep.r == 0)
+				rep.len = (uint32_t)b.len;
+		}
+		if (cli_tlsrpt_io(sock, &rep, sizeof(rep), 1) == -1 ||
+		    (rep.len > 0 && cli_tlsrpt_io(sock, b.data, b.len, 1) ==
+		    -1))
+			_exit(0);
+		buf_free(&b);
+	}
 }
 
 /*
- * Sends the report (gz) to one mailto: address. Returns 0 sent, -1
- * failed (why), 1 skipped: no DKIM key.
+ * Forks the helper (as root, before the drop; none without policy/sts).
+ * Returns 0, or an exit code.
  */
 static int
-cli_tlsrpt_to_mail(struct cli_tlsrpt_run *run, const char *domain,
-    const char *addr, const char *rid, const struct cli_tlsrpt_date *dd,
-    const struct buf *gz, char *why, size_t whylen)
+cli_tlsrpt_helper_start(struct cli_tlsrpt_run *run)
 {
-	const struct conf *conf = &run->c->conf;
-	struct cli_tlsrpt_mail mail;
-	struct buf msg, sig;
-	char date[64], boundary[64];
-	time_t now = time(NULL);
-	struct tm tm;
-	int n = -1;
+	int sv[2];
+	pid_t pid;
 
-	if (run->key.key == NULL) {
-		(void)snprintf(why, whylen, "no DKIM key: mailto: rua skipped");
-		return 1;
+	if (run->stsfd == -1)
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		fprintf(stderr, "sealpost tlsrpt: socketpair: %s\n",
+		    strerror(errno));
+		return EX_OSERR;
 	}
-	buf_init(&msg, 2 * CLI_TLSRPT_JSON_MAX);
-	buf_init(&sig, 8192);
-	(void)snprintf(boundary, sizeof(boundary), "tlsrpt-%08lx%08lx",
-	    (unsigned long)arc4random(), (unsigned long)arc4random());
-	if (gmtime_r(&now, &tm) == NULL || strftime(date, sizeof(date),
-	    "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
-		date[0] = '\0';
-	memset(&mail, 0, sizeof(mail));
-	mail.host = conf->hostname;
-	mail.domain = domain;
-	mail.to = addr;
-	mail.report_id = rid;
-	mail.date_hdr = date;
-	mail.start = dd->start;
-	mail.end = dd->end;
-	mail.gz = (const uint8_t *)gz->data;
-	mail.gzlen = gz->len;
-	mail.boundary = boundary;
-	if (cli_tlsrpt_mime(&mail, &msg) == -1)
-		(void)snprintf(why, whylen, "the mail does not fit");
-	else if (dkim_sign(&run->key, msg.data, msg.len, (int64_t)now,
-	    &sig, why, whylen) == -1)
-		;
-	else
-		n = cli_tlsrpt_mail(conf, addr, &sig, &msg, why, whylen);
-	buf_free(&msg);
-	buf_free(&sig);
-	return n;
+	(void)fflush(stdout);
+	(void)fflush(stderr);
+	if ((pid = fork()) == -1) {
+		fprintf(stderr, "sealpost tlsrpt: fork: %s\n", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return EX_OSERR;
+	}
+	if (pid == 0) {
+		/* the helper: the cache directory and its socket only */
+		close(sv[0]);
+		if (run->statefd != -1)
+			close(run->statefd);
+		if (run->dayfd != -1)
+			close(run->dayfd);
+		close(run->policyfd);
+		cli_tlsrpt_helper(sv[1], run->stsfd, run->policy_uid);
+		_exit(0);
+	}
+	close(sv[1]);
+	run->helper = sv[0];
+	run->helper_pid = pid;
+	return 0;
 }
 
-/* The report of dd's k-th domain to do. Returns its new state. */
-static int
-cli_tlsrpt_domain(struct cli_tlsrpt_run *run, struct cli_tlsrpt_date *dd,
-    size_t k)
+int
+cli_tlsrpt_sts_ask(struct cli_tlsrpt_run *run, const char *domain,
+    struct buf *b)
 {
-	const struct conf *conf = &run->c->conf;
-	const char *domain = dd->day.p[dd->todo[k]].domain;
-	struct cli_tlsrpt_ent *e = cli_tlsrpt_sent_find(&dd->sent, domain);
-	struct tlsrpt_record rec;
-	struct cli_tlsrpt_meta m;
-	struct buf json, gz;
-	char why[256], rid[TLSRPT_NAME_MAX * 2 + 16], contact[300],
-	    addr[TLSRPT_URI_MAX], esc[CLI_TLSRPT_ESC_MAX];
-	size_t i;
-	int state = CLI_TLSRPT_FAILED, n, sent = 0, failed = 0;
+	struct cli_tlsrpt_reply rep;
+	size_t n = strlen(domain);
+	uint16_t len = (uint16_t)n;
+	char *p;
 
-	n = cli_tlsrpt_lookup(conf, domain, &rec, why, sizeof(why));
-	if (n <= 0) {
-		printf("%s %s: %s%s\n", dd->date, domain, why, n == 0 ?
-		    "; not reported" : "; to be tried again");
-		return n == 0 ? CLI_TLSRPT_NOREC : CLI_TLSRPT_FAILED;
+	if (run->helper == -1) {
+		errno = ENOENT;
+		return -1;
 	}
-	buf_init(&json, CLI_TLSRPT_JSON_MAX);
-	buf_init(&gz, CLI_TLSRPT_JSON_MAX);
-	memset(&m, 0, sizeof(m));
-	(void)snprintf(contact, sizeof(contact), "postmaster@%s",
-	    conf->hostname);
-	if (cli_tlsrpt_report_id(dd->date, domain, conf->hostname, rid,
-	    sizeof(rid)) == -1)
-		goto out;
-	m.org = conf->hostname;
-	m.contact = contact;
-	m.report_id = rid;
-	m.start = dd->start;
-	m.end = dd->end;
-	m.sts_text = dd->sts[k];
-	m.sts_len = dd->stslen[k];
-	if (cli_tlsrpt_json(&dd->day, domain, &m, run->o->dry_run, &json) <=
-	    0) {
-		printf("%s %s: the report does not fit\n", dd->date, domain);
-		goto out;
+	if (n == 0 || n >= TLSRPT_NAME_MAX) {
+		errno = EINVAL;
+		return -1;
 	}
-	if (run->o->dry_run) {
-		printf("%s %s: would send report %s to", dd->date, domain,
-		    rid);
-		/* a rua is the domain's DNS text: escaped */
-		for (i = 0; i < rec.nrua; i++)
-			printf(" %s%s", cli_tlsrpt_esc(rec.rua[i], esc,
-			    sizeof(esc)), run->key.key == NULL &&
-			    strncasecmp(rec.rua[i], "mailto:", 7) == 0 ?
-			    " (no DKIM key: skipped)" : "");
-		printf("\n%.*s", (int)json.len, json.data);
-		state = CLI_TLSRPT_NEW;
-		goto out;
+	if (cli_tlsrpt_io(run->helper, &len, sizeof(len), 1) == -1 ||
+	    cli_tlsrpt_io(run->helper, (void *)(uintptr_t)domain, n, 1) ==
+	    -1 || cli_tlsrpt_io(run->helper, &rep, sizeof(rep), 0) == -1)
+		goto broken;
+	if (rep.r != 0) {
+		if (rep.r != -1 && rep.r != CLI_TLSRPT_NOTREG &&
+		    rep.r != CLI_TLSRPT_NOTOWN)
+			goto broken;
+		errno = rep.e;
+		return rep.r;
 	}
-	if (cli_tlsrpt_gzip(json.data, json.len, &gz) == -1) {
-		printf("%s %s: gzip failed\n", dd->date, domain);
-		goto out;
+	if (rep.len > STS_CACHE_SIZE_MAX)
+		goto broken;
+	if (rep.len > 0) {
+		if ((p = buf_reserve(b, rep.len)) == NULL ||
+		    cli_tlsrpt_io(run->helper, p, rep.len, 0) == -1)
+			goto broken;
+		buf_commit(b, rep.len);
 	}
-	for (i = 0; i < rec.nrua; i++) {
-		why[0] = '\0';
-		if (cli_tlsrpt_ent_has(e, rec.rua[i])) {
-			sent = 1;	/* reached by an earlier run */
-			continue;
-		}
-		if (strncasecmp(rec.rua[i], "https://", 8) == 0)
-			n = cli_tlsrpt_post(conf, rec.rua[i], &gz, why,
-			    sizeof(why));
-		else if (tlsrpt_mailto(rec.rua[i], addr, sizeof(addr)) ==
-		    -1) {
-			(void)snprintf(why, sizeof(why), "not one address");
-			n = -1;
-		} else
-			n = cli_tlsrpt_to_mail(run, domain, addr, rid, dd, &gz,
-			    why, sizeof(why));
-		(void)cli_tlsrpt_esc(rec.rua[i], esc, sizeof(esc));
-		if (n == 1) {
-			printf("%s %s: %s: %s\n", dd->date, domain, esc, why);
-			continue;
-		}
-		printf("%s %s: report %s to %s: %s%s\n", dd->date, domain,
-		    rid, esc, n == 0 ? "sent" : "failed: ", why);
-		if (n == 0 && ((e != NULL ||
-		    (e = cli_tlsrpt_sent_get(&dd->sent, domain)) != NULL) &&
-		    cli_tlsrpt_ent_add(e, rec.rua[i]) == 0))
-			sent = 1;
-		else
-			failed = 1;
-	}
-	state = failed ? CLI_TLSRPT_FAILED : sent ? CLI_TLSRPT_SENT :
-	    CLI_TLSRPT_SKIPPED;
-out:
-	buf_free(&json);
-	buf_free(&gz);
-	return state;
+	return 0;
+broken:
+	/* out of step: no more answers from it */
+	close(run->helper);
+	run->helper = -1;
+	errno = EPIPE;
+	return -1;
 }
 
-/* The reports of one loaded date. Returns 0, or an exit code. */
-static int
-cli_tlsrpt_send_date(struct cli_tlsrpt_run *run, struct cli_tlsrpt_date *dd)
-{
-	struct cli_tlsrpt_ent *e;
-	size_t k;
-	int state, ex = 0;
-
-	for (k = 0; k < dd->ntodo; k++) {
-		state = cli_tlsrpt_domain(run, dd, k);
-		if (run->o->dry_run)
-			continue;
-		if (state == CLI_TLSRPT_FAILED)
-			ex = CLI_EX_PROBLEM;
-		if ((e = cli_tlsrpt_sent_get(&dd->sent,
-		    dd->day.p[dd->todo[k]].domain)) == NULL)
-			return EX_OSERR;
-		e->state = state;
-		/* after each domain: a crash later repeats no report */
-		if (cli_tlsrpt_sent_save(run->statefd, dd->date, &dd->sent) ==
-		    -1) {
-			fprintf(stderr, "sealpost tlsrpt: sent-%s: %s\n",
-			    dd->date, strerror(errno));
-			return EX_IOERR;
-		}
-	}
-	return ex;
-}
-
-/*
- * Removes sent-DATE files older than CLI_TLSRPT_SENT_KEEP days, after
- * the drop (the directory is `user`'s; unlinkat opens nothing).
- */
+/* Ends the helper: the end of its socket, then its exit. */
 static void
-cli_tlsrpt_prune(int statefd, time_t now)
+cli_tlsrpt_helper_end(struct cli_tlsrpt_run *run)
 {
-	struct dirent *de;
-	DIR *dir;
-	int64_t start, end;
-	int fd;
-
-	if (statefd == -1 || (fd = openat(statefd, ".", O_RDONLY |
-	    O_DIRECTORY | O_CLOEXEC)) == -1)
-		return;
-	if ((dir = fdopendir(fd)) == NULL) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(dir)) != NULL)
-		if (strncmp(de->d_name, "sent-", 5) == 0 &&
-		    tlsrpt_date(de->d_name + 5, &start, &end) &&
-		    end < (int64_t)now - CLI_TLSRPT_SENT_KEEP * 86400)
-			(void)unlinkat(statefd, de->d_name, 0);
-	closedir(dir);
+	if (run->helper != -1)
+		close(run->helper);
+	run->helper = -1;
+	if (run->helper_pid > 0)
+		while (waitpid(run->helper_pid, NULL, 0) == -1 &&
+		    errno == EINTR)
+			;
+	run->helper_pid = 0;
 }
 
 /*
  * Becomes `user` (doc/design.md §2, as proc_drop: setgroups, setresgid,
  * setresuid, checked) when run as root outside development mode (which
- * keeps whoever runs it, root included: for tests only). First the
- * state directory, never a file in it, becomes the user's, when it is
- * not yet (not in a dry run): a file there may be a hard link `user`
- * planted to a file of root's, and the sent state is only ever written
- * after the drop. Returns 0, or an exit code.
+ * keeps whoever runs it, root included: for tests only). Exits when
+ * that fails. Returns 0.
  */
 static int
 cli_tlsrpt_drop(struct cli_tlsrpt_run *run)
 {
-	const struct conf *conf = &run->c->conf;
-	struct passwd *pw;
-	struct stat st;
 	uid_t ru, eu, su;
 	gid_t rg, eg, sg;
 
-	if (geteuid() != 0 || conf->devmode)
+	if (!run->drop)
 		return 0;
-	if ((pw = getpwnam(conf->user)) == NULL || pw->pw_uid == 0) {
-		fprintf(stderr, "sealpost tlsrpt: user %s: %s\n", conf->user,
-		    pw == NULL ? "no such user" : "must not be root");
-		return EX_NOUSER;
-	}
-	if (!run->o->dry_run && run->statefd != -1 &&
-	    (fstat(run->statefd, &st) == -1 || ((st.st_uid != pw->pw_uid ||
-	    st.st_gid != pw->pw_gid) && fchown(run->statefd, pw->pw_uid,
-	    pw->pw_gid) == -1))) {
-		fprintf(stderr, "sealpost tlsrpt: %s/tlsrpt: %s\n",
-		    conf->data_dir, strerror(errno));
-		return EX_IOERR;
-	}
-	if (setgroups(1, &pw->pw_gid) == -1 ||
-	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1 ||
+	if (setgroups(1, &run->gid) == -1 ||
+	    setresgid(run->gid, run->gid, run->gid) == -1 ||
+	    setresuid(run->uid, run->uid, run->uid) == -1 ||
 	    getresuid(&ru, &eu, &su) == -1 || getresgid(&rg, &eg, &sg) == -1 ||
-	    ru != pw->pw_uid || eu != pw->pw_uid || su != pw->pw_uid ||
-	    rg != pw->pw_gid || eg != pw->pw_gid || sg != pw->pw_gid ||
+	    ru != run->uid || eu != run->uid || su != run->uid ||
+	    rg != run->gid || eg != run->gid || sg != run->gid ||
 	    setuid(0) != -1) {
 		fprintf(stderr, "sealpost tlsrpt: cannot drop privileges to "
-		    "%s\n", conf->user);
+		    "%s\n", run->c->conf.user);
 		exit(EX_OSERR);
 	}
 	return 0;
@@ -814,21 +505,93 @@ cli_tlsrpt_subdir(int dirfd, const char *name)
 }
 
 /*
+ * Who the run becomes (doc/design.md §2): `user` when run as root
+ * outside development mode, else whoever runs it. Returns 0, or
+ * EX_NOUSER.
+ */
+static int
+cli_tlsrpt_who(struct cli_tlsrpt_run *run)
+{
+	const struct conf *conf = &run->c->conf;
+	struct passwd *pw;
+
+	run->uid = geteuid();
+	run->gid = getegid();
+	if (run->uid != 0 || conf->devmode)
+		return 0;
+	if ((pw = getpwnam(conf->user)) == NULL || pw->pw_uid == 0) {
+		fprintf(stderr, "sealpost tlsrpt: user %s: %s\n", conf->user,
+		    pw == NULL ? "no such user" : "must not be root");
+		return EX_NOUSER;
+	}
+	run->drop = 1;
+	run->uid = pw->pw_uid;
+	run->gid = pw->pw_gid;
+	return 0;
+}
+
+/*
+ * The state directory, open as statefd (doc/design.md §8): refused
+ * unless root's or the run's user's and writable by its owner only
+ * (anyone else who may write there could plant what was sent); then,
+ * unless in a dry run, given to the user by its descriptor and made
+ * 0700. Returns 0, or EX_IOERR.
+ */
+static int
+cli_tlsrpt_statedir(struct cli_tlsrpt_run *run)
+{
+	const struct conf *conf = &run->c->conf;
+	struct stat st;
+
+	if (run->statefd == -1)
+		return 0;
+	if (fstat(run->statefd, &st) == -1) {
+		fprintf(stderr, "sealpost tlsrpt: %s/tlsrpt: %s\n",
+		    conf->data_dir, strerror(errno));
+		return EX_IOERR;
+	}
+	if ((st.st_uid != 0 && st.st_uid != run->uid) ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		fprintf(stderr, "sealpost tlsrpt: %s/tlsrpt: %s; refused: it "
+		    "must be root's or %s's and writable by its owner only "
+		    "(mode 0700)\n", conf->data_dir,
+		    st.st_uid != 0 && st.st_uid != run->uid ?
+		    "owned by another user" : "writable by group or others",
+		    run->drop ? conf->user : "the caller");
+		return EX_IOERR;
+	}
+	if (run->o->dry_run)
+		return 0;
+	if (((st.st_uid != run->uid || st.st_gid != run->gid) &&
+	    fchown(run->statefd, run->uid, run->gid) == -1) ||
+	    ((st.st_mode & 07777) != 0700 && fchmod(run->statefd, 0700) ==
+	    -1)) {
+		fprintf(stderr, "sealpost tlsrpt: %s/tlsrpt: %s\n",
+		    conf->data_dir, strerror(errno));
+		return EX_IOERR;
+	}
+	return 0;
+}
+
+/*
  * Opens data_dir and, step by step below it, never through a symlink
- * (doc/design.md §8): policy (the policy user's), its tlsrpt and sts
- * (missing: nothing in them; sts unreadable: reported, no MTA-STS
- * texts), and the state directory tlsrpt, which is made here, root's
- * and 0700, unless in a dry run (without it a dry run has no state).
- * Returns 0, or an exit code.
+ * (doc/design.md §8): policy (the policy user's, who must own the files
+ * read there), its tlsrpt and sts (missing: nothing in them; sts
+ * unreadable: reported, no MTA-STS texts), and the state directory
+ * tlsrpt, which is made here unless in a dry run (without it a dry run
+ * has no state), and checked (cli_tlsrpt_statedir). Returns 0, or an
+ * exit code.
  */
 static int
 cli_tlsrpt_dirs(struct cli_tlsrpt_run *run)
 {
 	const char *dd = run->c->conf.data_dir;
+	struct stat st;
 	int dfd, e, ex = 0;
 
 	if ((dfd = open(dd, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    (run->policyfd = cli_tlsrpt_subdir(dfd, "policy")) == -1) {
+	    (run->policyfd = cli_tlsrpt_subdir(dfd, "policy")) == -1 ||
+	    fstat(run->policyfd, &st) == -1) {
 		e = errno;
 		fprintf(stderr, "sealpost tlsrpt: %s%s: %s%s\n", dd,
 		    dfd == -1 ? "" : "/policy", cli_tlsrpt_why(-1, e),
@@ -837,6 +600,7 @@ cli_tlsrpt_dirs(struct cli_tlsrpt_run *run)
 		    EX_IOERR;
 		goto out;
 	}
+	run->policy_uid = st.st_uid;
 	if ((run->dayfd = cli_tlsrpt_subdir(run->policyfd, "tlsrpt")) == -1 &&
 	    (e = errno) != ENOENT) {
 		fprintf(stderr, "sealpost tlsrpt: %s/policy/tlsrpt: %s\n", dd,
@@ -856,14 +620,16 @@ cli_tlsrpt_dirs(struct cli_tlsrpt_run *run)
 		fprintf(stderr, "sealpost tlsrpt: %s/tlsrpt: %s\n", dd,
 		    cli_tlsrpt_why(-1, e));
 		ex = e == EACCES ? EX_NOPERM : EX_IOERR;
+		goto out;
 	}
+	ex = cli_tlsrpt_statedir(run);
 out:
 	if (dfd != -1)
 		close(dfd);
 	return ex;
 }
 
-/* Closes what run opened (as root: the policy user's directories). */
+/* Closes the policy user's directories (root opened them). */
 static void
 cli_tlsrpt_close(struct cli_tlsrpt_run *run)
 {
@@ -879,7 +645,7 @@ cli_tlsrpt_close(struct cli_tlsrpt_run *run)
 static void
 cli_tlsrpt_usage(FILE *f)
 {
-	fprintf(f, "usage: sealpost tlsrpt [--dry-run] [--domain D] "
+	fprintf(f, "usage: sealpost tlsrpt [-v] [--dry-run] [--domain D] "
 	    "[--date YYYY-MM-DD | --date today --partial]\n"
 	    "       sealpost tlsrpt --dns\n");
 }
@@ -889,8 +655,10 @@ cli_tlsrpt(struct cli *c, int argc, char **argv)
 {
 	struct cli_tlsrpt_opts o;
 	struct cli_tlsrpt_run run;
+	struct cli_tlsrpt_date *dd;
+	struct dkim_key key;
 	char today[11], err[160];
-	int ex = 0, r;
+	int ex = 0;
 	size_t k;
 	time_t now = time(NULL);
 
@@ -910,55 +678,53 @@ cli_tlsrpt(struct cli *c, int argc, char **argv)
 	if (o.dns)
 		return cli_tlsrpt_dns(c);
 	memset(&run, 0, sizeof(run));
+	memset(&key, 0, sizeof(key));
 	run.c = c;
 	run.o = &o;
-	run.policyfd = run.dayfd = run.stsfd = run.statefd = -1;
-	if ((ex = cli_tlsrpt_dirs(&run)) != 0) {
-		cli_tlsrpt_close(&run);
-		if (run.statefd != -1)
-			close(run.statefd);
-		return ex;
-	}
-	/* as root: the days, what was sent, the MTA-STS texts, the key */
+	run.key = &key;
+	run.policyfd = run.dayfd = run.stsfd = run.statefd = run.helper = -1;
 	if (o.date[0] != '\0') {
 		(void)strlcpy(run.d[0].date, o.date, sizeof(run.d[0].date));
 		run.d[0].explicit = 1;
 		run.nd = 1;
 	} else {
 		/* yesterday, then the retries of the two days before */
-		for (k = 1; k <= 1 + CLI_TLSRPT_RETRY_DAYS; k++) {
+		for (k = 1; k <= 1 + CLI_TLSRPT_RETRY_DAYS; k++)
 			if (tlsrpt_date_of(now - (int64_t)k * 86400,
-			    run.d[run.nd].date) == -1)
-				continue;
-			run.nd++;
-		}
+			    run.d[run.nd].date) == 0)
+				run.nd++;
 	}
 	for (k = 0; k < run.nd; k++)
-		if ((r = cli_tlsrpt_load(&run, &run.d[k])) != 0 && ex == 0)
-			ex = r;
+		buf_init(&run.d[k].raw, TLSRPT_FILE_MAX);
+	if ((ex = cli_tlsrpt_who(&run)) == 0 &&
+	    (ex = cli_tlsrpt_dirs(&run)) == 0) {
+		/* as root, the day files' octets only: parsed as user */
+		for (k = 0; k < run.nd; k++) {
+			dd = &run.d[k];
+			if (run.dayfd == -1) {
+				dd->rawr = -1;
+				dd->rawerr = ENOENT;
+				continue;
+			}
+			dd->rawr = cli_tlsrpt_read(run.dayfd, dd->date,
+			    run.policy_uid, &dd->raw);
+			dd->rawerr = errno;
+		}
+		ex = cli_tlsrpt_helper_start(&run);
+	}
 	if (ex == 0)
-		ex = cli_tlsrpt_key(c, &run.key);
+		ex = cli_tlsrpt_key(c, &key);
 	cli_tlsrpt_close(&run);
-	/* then no more root: DNS, SMTP and HTTP replies are parsed, the
-	   state written and pruned as user */
+	/* then no more root: everything is parsed, the state read and
+	   written, the reports sent as user (cli_tlsrpt_send.c) */
 	if (ex == 0)
 		ex = cli_tlsrpt_drop(&run);
-	if (ex == 0 && !o.dry_run)
-		cli_tlsrpt_prune(run.statefd, now);
-	if (ex == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		ex = EX_OSERR;
-	else if (ex == 0) {
-		for (k = 0; k < run.nd; k++)
-			if ((r = cli_tlsrpt_send_date(&run, &run.d[k])) != 0 &&
-			    ex == 0)
-				ex = r;
-		curl_global_cleanup();
-	}
-	if (ex == 0 && run.problem)
-		ex = CLI_EX_PROBLEM;
+	if (ex == 0)
+		ex = cli_tlsrpt_user(&run);
+	cli_tlsrpt_helper_end(&run);
 	for (k = 0; k < run.nd; k++)
 		cli_tlsrpt_date_free(&run.d[k]);
-	dkim_key_free(&run.key);
+	dkim_key_free(&key);
 	if (run.statefd != -1)
 		close(run.statefd);
 	return ex;

@@ -1,16 +1,20 @@
 /*
  * cli_tlsrpt.h: sealpost tlsrpt, the daily TLS reports of RFC 8460
  * (doc/design.md §8): the pure parts (cli_tlsrpt_fmt.c: the command
- * line, the report's JSON, the report mail, the host of an https rua
- * and the addresses it may reach), the command (cli_tlsrpt.c: the files
- * read as root, the privilege drop, submission through the pickup
- * socket, what was sent) and its network side (cli_tlsrpt_send.c: the
- * TXT lookup, gzip, the https POST).
+ * line, the report's JSON, the report mail, the sent state's text, the
+ * host of an https rua and the addresses it may reach), root's side
+ * (cli_tlsrpt.c: the directories and files read as root, raw, the
+ * state directory, the DKIM key, the helper that reads MTA-STS cache
+ * files for `user`, the privilege drop, submission through the pickup
+ * socket) and `user`'s side (cli_tlsrpt_send.c: everything parsed, the
+ * sent state, the lock, the TXT lookup, gzip, the https POST).
  * Linked by the sealpost binary, tests/unit/test_tlsrpt and
  * tests/fuzz/fuzz_tlsrpt.
  */
 #ifndef SEALPOST_CLI_TLSRPT_H
 #define SEALPOST_CLI_TLSRPT_H
+
+#include <sys/types.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -21,20 +25,25 @@
 struct cli;
 
 /*
- * sealpost tlsrpt [--dry-run] [--dns] [--date YYYY-MM-DD|today --partial]
- * [--domain D]: builds and sends the reports of a day (default:
- * yesterday, UTC, and the retries of the two days before); --dns
- * prints the DKIM record. Reads as root, then becomes `user` before
- * any network reply is parsed. Returns 0, CLI_EX_PROBLEM (a report
- * could not be sent, or a file that is not a regular file was skipped),
- * EX_USAGE, EX_NOINPUT (no day file), EX_DATAERR
- * (a malformed day file), EX_NOUSER (no `user`), EX_CONFIG (the DKIM
- * key), EX_NOPERM, EX_OSERR or EX_IOERR.
+ * sealpost tlsrpt [-v] [--dry-run] [--dns] [--date YYYY-MM-DD|today
+ * --partial] [--domain D]: builds and sends the reports of a day
+ * (default: yesterday, UTC, and the retries of the two days before);
+ * --dns prints the DKIM record. Reads as root, raw, then becomes `user`
+ * before anything is parsed (doc/design.md §8). Returns 0,
+ * CLI_EX_PROBLEM (a report could not be sent or was skipped for want
+ * of a DKIM key, or a file or a date was skipped), or an exit code that
+ * stopped the whole run: EX_USAGE, EX_DATAERR (--date: a malformed day
+ * file), EX_NOINPUT (no data_dir/policy; --date: no day file),
+ * EX_NOUSER (no `user`), EX_SOFTWARE, EX_OSERR, EX_IOERR (the state
+ * directory refused, the sent state not read or not saved),
+ * EX_TEMPFAIL (another run holds the lock), EX_NOPERM, EX_CONFIG (the
+ * DKIM key).
  */
 int	cli_tlsrpt(struct cli *, int argc, char **argv);
 
 struct cli_tlsrpt_opts {
 	int	dry_run;
+	int	verbose;		/* -v: also what is not reported */
 	int	partial;		/* --partial: the current day;
 					   implies dry_run */
 	int	dns;			/* --dns: print the DKIM record */
@@ -111,7 +120,8 @@ enum cli_tlsrpt_state {
 	CLI_TLSRPT_SENT,	/* every target that could be sent to */
 	CLI_TLSRPT_FAILED,	/* a target failed: tried again */
 	CLI_TLSRPT_NOREC,	/* no TLS-RPT record: nothing to send */
-	CLI_TLSRPT_SKIPPED,	/* only mailto: rua, and no DKIM key */
+	CLI_TLSRPT_SKIPPED,	/* a mailto: rua skipped for want of a DKIM
+				   key: tried again, as failed */
 };
 
 /* A domain of sent-DATE: its state and the rua it reached ("to"). */
@@ -143,6 +153,20 @@ int	cli_tlsrpt_ent_has(const struct cli_tlsrpt_ent *e, const char *uri);
    when e holds TLSRPT_RUA_MAX already (errno ENOBUFS) or out of memory
    (ENOMEM). Pure. */
 int	cli_tlsrpt_ent_add(struct cli_tlsrpt_ent *e, const char *uri);
+/*
+ * Makes room in e for one more rua when it holds TLSRPT_RUA_MAX: the
+ * URIs it reached that are not among rec's rua (the domain's current
+ * record) are dropped. Returns the number of free slots. Pure.
+ */
+size_t	cli_tlsrpt_ent_room(struct cli_tlsrpt_ent *e,
+	    const struct tlsrpt_record *rec);
+/*
+ * Whether domain's report is still to be made by a run (doc/design.md
+ * §8): no entry (never tried: a run was missed), new, failed, or
+ * skipped for want of a DKIM key; not when sent or without a record.
+ * Pure.
+ */
+int	cli_tlsrpt_ent_due(const struct cli_tlsrpt_ent *e);
 void	cli_tlsrpt_sent_free(struct cli_tlsrpt_sent *s);
 /*
  * Reads the text of a sent-DATE file, text[0..len) (any bytes: the
@@ -215,5 +239,98 @@ int	cli_tlsrpt_addr_public(const struct sockaddr *sa);
  */
 int	cli_tlsrpt_https_host(const char *url, char *host, size_t size,
 	    int *port, char *why, size_t whylen);
+
+/*
+ * What a failed https POST says into why: the address the socket
+ * callback refused ("" none) only when couldnt_connect (the transfer
+ * failed with CURLE_COULDNT_CONNECT: the refusal may be why), with
+ * libcurl's text err; else err alone. Pure.
+ */
+void	cli_tlsrpt_post_why(int couldnt_connect, const char *refused,
+	    const char *err, char *why, size_t whylen);
+
+/* ---- shared by root's side (cli_tlsrpt.c) and user's (cli_tlsrpt_send.c) */
+
+#define CLI_TLSRPT_RETRY_DAYS	2
+#define CLI_TLSRPT_NOTREG	-2	/* not a regular file of one name */
+#define CLI_TLSRPT_NOTOWN	-3	/* not of the owner it must have */
+
+/* One date's work. */
+struct cli_tlsrpt_date {
+	char			 date[11];
+	int			 explicit;	/* --date */
+	int64_t			 start, end;
+	struct buf		 raw;		/* the day file's octets, read
+						   as root, parsed as user */
+	int			 rawr, rawerr;	/* cli_tlsrpt_read's result */
+	struct tlsrpt_day	 day;
+	struct cli_tlsrpt_sent	 sent;
+	size_t			*todo;		/* the first policy of each
+						   domain to report */
+	char			**sts;		/* its MTA-STS text or NULL */
+	size_t			*stslen;
+	size_t			 ntodo;
+};
+
+struct dkim_key;
+
+struct cli_tlsrpt_run {
+	struct cli		*c;
+	struct cli_tlsrpt_opts	*o;
+	int			 drop;		/* root becomes `user` */
+	uid_t			 uid;		/* `user` (or who runs it) */
+	gid_t			 gid;
+	uid_t			 policy_uid;	/* data_dir/policy's owner */
+	int			 policyfd;	/* data_dir/policy */
+	int			 dayfd;		/* policy/tlsrpt, or -1 */
+	int			 stsfd;		/* policy/sts, or -1 */
+	int			 statefd;	/* data_dir/tlsrpt, or -1 */
+	int			 helper;	/* the socket to the reader of
+						   MTA-STS files, or -1 */
+	pid_t			 helper_pid;
+	int			 problem;	/* a file skipped: exit 1 */
+	size_t			 nokey;		/* mails skipped: no key */
+	struct dkim_key		*key;		/* key->key NULL: none */
+	struct cli_tlsrpt_date	 d[1 + CLI_TLSRPT_RETRY_DAYS];
+	size_t			 nd;
+};
+
+/* s escaped for a line of output (log_escape, doc/design.md §9). */
+const char *cli_tlsrpt_esc(const char *s, char *buf, size_t size);
+/* What the failure r (errno e) of cli_tlsrpt_read is, for stderr. */
+const char *cli_tlsrpt_why(int r, int e);
+/*
+ * Reads the file name of dirfd into b (bounded by b's maximum), never
+ * through a symlink, never blocking on a FIFO, only a regular file of
+ * one name whose owner is owner (doc/design.md §8). Returns 0, -1 with
+ * errno (ENOBUFS: too large; ELOOP: a symlink), CLI_TLSRPT_NOTREG or
+ * CLI_TLSRPT_NOTOWN.
+ */
+int	cli_tlsrpt_read(int dirfd, const char *name, uid_t owner,
+	    struct buf *b);
+/*
+ * The cached MTA-STS file of domain (data_dir/policy/sts/DOMAIN) into b,
+ * raw, from root's helper (run->helper; cli_tlsrpt_read's checks there,
+ * the policy user's files only). Returns as cli_tlsrpt_read (-1 ENOENT
+ * when there is no helper); a broken helper: -1 EPIPE, and none after.
+ */
+int	cli_tlsrpt_sts_ask(struct cli_tlsrpt_run *run, const char *domain,
+	    struct buf *b);
+/*
+ * Submits the message sig then msg to addr through the pickup socket
+ * with the null sender (cli_tlsrpt.c's gate, tests/lint/mailgate).
+ * Returns 0, or -1 with why.
+ */
+int	cli_tlsrpt_mail(const struct conf *conf, const char *addr,
+	    const struct buf *sig, const struct buf *msg, char *why,
+	    size_t whylen);
+/*
+ * `user`'s side of the run (cli_tlsrpt_send.c), after the drop: the
+ * lock, pruning, the days parsed, the sent state read, the reports
+ * sent and recorded. Returns 0 or an exit code (cli_tlsrpt's).
+ */
+int	cli_tlsrpt_user(struct cli_tlsrpt_run *run);
+/* Frees what dd holds (cli_tlsrpt_send.c). */
+void	cli_tlsrpt_date_free(struct cli_tlsrpt_date *dd);
 
 #endif

@@ -3,10 +3,10 @@
  * doc/design.md §8): the command line, the report's JSON (§4.4), its
  * report-id, the report mail (§5.3: multipart/report;
  * report-type=tlsrpt, the gzip'd report as application/tlsrpt+gzip),
- * the sent state's text (data_dir/tlsrpt/sent-DATE), and what an
- * https rua may reach: the host of its URL (RFC 3986
- * §3.2: ASCII names and public IP literals only) and the addresses a
- * report may be POSTed to.
+ * the sent state's text (data_dir/tlsrpt/sent-DATE) and what it says
+ * is still due, and what an https rua may reach: the host of its URL
+ * (RFC 3986 §3.2: ASCII names and public IP literals only), the
+ * addresses a report may be POSTed to, and what a failed POST says.
  * Pure: no I/O. Linked by the sealpost binary, tests/unit/test_tlsrpt
  * and tests/fuzz/fuzz_tlsrpt.
  */
@@ -45,6 +45,10 @@ cli_tlsrpt_args(int argc, char **argv, const char *today,
 			return CLI_TLSRPT_HELP;
 		if (strcmp(a, "--dry-run") == 0 || strcmp(a, "-n") == 0) {
 			o->dry_run = 1;
+			continue;
+		}
+		if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+			o->verbose = 1;
 			continue;
 		}
 		if (strcmp(a, "--dns") == 0) {
@@ -496,6 +500,36 @@ cli_tlsrpt_ent_add(struct cli_tlsrpt_ent *e, const char *uri)
 	return 0;
 }
 
+size_t
+cli_tlsrpt_ent_room(struct cli_tlsrpt_ent *e, const struct tlsrpt_record *rec)
+{
+	size_t i, j, k;
+
+	if (e->nto < TLSRPT_RUA_MAX)
+		return TLSRPT_RUA_MAX - e->nto;
+	for (i = k = 0; i < e->nto; i++) {
+		for (j = 0; j < rec->nrua; j++)
+			if (strcmp(e->to[i], rec->rua[j]) == 0)
+				break;
+		if (j == rec->nrua) {
+			free(e->to[i]);	/* no longer the domain's */
+			continue;
+		}
+		e->to[k++] = e->to[i];
+	}
+	for (i = k; i < e->nto; i++)
+		e->to[i] = NULL;
+	e->nto = k;
+	return TLSRPT_RUA_MAX - e->nto;
+}
+
+int
+cli_tlsrpt_ent_due(const struct cli_tlsrpt_ent *e)
+{
+	return e == NULL || e->state == CLI_TLSRPT_NEW ||
+	    e->state == CLI_TLSRPT_FAILED || e->state == CLI_TLSRPT_SKIPPED;
+}
+
 void
 cli_tlsrpt_sent_free(struct cli_tlsrpt_sent *s)
 {
@@ -620,6 +654,17 @@ cli_tlsrpt_addr_public(const struct sockaddr *sa)
 	if (a[0] == 0x20 && a[1] == 0x02)
 		return cli_tlsrpt_v4_public(a + 2);
 	return 1;
+}
+
+void
+cli_tlsrpt_post_why(int couldnt_connect, const char *refused, const char *err,
+    char *why, size_t whylen)
+{
+	if (couldnt_connect && refused[0] != '\0')
+		(void)snprintf(why, whylen, "%s (a connection to %s refused: "
+		    "not a public address)", err, refused);
+	else
+		(void)snprintf(why, whylen, "%s", err);
 }
 
 static int

@@ -9,7 +9,10 @@
  * size bound of the day covers its file (doc/design.md §8); its report
  * JSON is made without error for each domain;
  * a TXT record that is ours starts with "v=TLSRPTv1" and names 1 to
- * TLSRPT_RUA_MAX URIs, each mailto: or https:. Invariants that fail
+ * TLSRPT_RUA_MAX URIs, each mailto: or https:; the sent state's text
+ * (data_dir/tlsrpt/sent-DATE) gives bounded entries, due again unless
+ * sent or without a record, and a full entry makes room keeping only
+ * the record's URIs. Invariants that fail
  * abort(), which both drivers report: libFuzzer
  * (tests/fuzz/run-libfuzzer) and the standalone replay of
  * tests/fuzz/fuzz_main.c that make check runs under ASan/UBSan.
@@ -142,11 +145,16 @@ fuzz_https(const char *in, size_t size)
 		    (r == CLI_TLSRPT_HOST_ADDR && c == ':'));
 }
 
-/* The sent state's text (cli_tlsrpt_sent_parse): bounded entries. */
+/*
+ * The sent state's text (cli_tlsrpt_sent_parse): bounded entries; a
+ * report is due again unless sent or without a record; a full list
+ * keeps, when it makes room, only the URIs of the record.
+ */
 static void
 fuzz_sent(const char *in, size_t size)
 {
 	struct cli_tlsrpt_sent s;
+	struct tlsrpt_record rec;
 	size_t i, j;
 
 	FUZZ_CHECK(cli_tlsrpt_sent_parse(in, size, &s) == 0);
@@ -160,6 +168,18 @@ fuzz_sent(const char *in, size_t size)
 		for (j = 0; j < s.e[i].nto; j++)
 			FUZZ_CHECK(s.e[i].to[j][0] != '\0' &&
 			    strchr(s.e[i].to[j], '\n') == NULL);
+		FUZZ_CHECK(cli_tlsrpt_ent_due(&s.e[i]) ==
+		    (s.e[i].state != CLI_TLSRPT_SENT &&
+		    s.e[i].state != CLI_TLSRPT_NOREC));
+		if (s.e[i].nto < TLSRPT_RUA_MAX)
+			continue;
+		memset(&rec, 0, sizeof(rec));
+		rec.nrua = 1;
+		FUZZ_CHECK(strlcpy(rec.rua[0], s.e[i].to[TLSRPT_RUA_MAX - 1],
+		    sizeof(rec.rua[0])) < sizeof(rec.rua[0]));
+		FUZZ_CHECK(cli_tlsrpt_ent_room(&s.e[i], &rec) ==
+		    TLSRPT_RUA_MAX - 1 && s.e[i].nto == 1 &&
+		    cli_tlsrpt_ent_has(&s.e[i], rec.rua[0]));
 	}
 	cli_tlsrpt_sent_free(&s);
 }

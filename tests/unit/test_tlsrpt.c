@@ -1087,6 +1087,153 @@ test_g2_args(void **state)
 	    sizeof(err)), CLI_TLSRPT_RUN);
 	assert_true(o.dns);
 	assert_false(o.dry_run);
+	assert_false(o.verbose);
+}
+
+/* -v / --verbose: what is not reported is listed too. */
+static void
+test_g4_verbose(void **state)
+{
+	static const struct {
+		int		 argc;
+		char		*argv[4];
+		int		 want;		/* enum cli_tlsrpt_cmd */
+		int		 verbose;
+	} t[] = {
+		{ 2, { "tlsrpt", "-v" }, CLI_TLSRPT_RUN, 1 },
+		{ 2, { "tlsrpt", "--verbose" }, CLI_TLSRPT_RUN, 1 },
+		{ 3, { "tlsrpt", "--dry-run", "-v" }, CLI_TLSRPT_RUN, 1 },
+		{ 1, { "tlsrpt" }, CLI_TLSRPT_RUN, 0 },
+		{ 2, { "tlsrpt", "-vv" }, CLI_TLSRPT_USAGE, 0 },
+		{ 2, { "tlsrpt", "--verbos" }, CLI_TLSRPT_USAGE, 0 },
+	};
+	struct cli_tlsrpt_opts o;
+	char err[160];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_int_equal(cli_tlsrpt_args(t[i].argc,
+		    (char **)(uintptr_t)t[i].argv, "2026-12-01", &o, err,
+		    sizeof(err)), t[i].want);
+		if (t[i].want == CLI_TLSRPT_RUN)
+			assert_int_equal(o.verbose, t[i].verbose);
+	}
+}
+
+/*
+ * What a run does again (doc/design.md §8): a report skipped for want
+ * of a DKIM key is not final (it was, and adding the key later never
+ * sent those days); sent and no-record are.
+ */
+static void
+test_g4_due(void **state)
+{
+	static const struct {
+		const char	*text;		/* sent-DATE */
+		int		 due;
+	} t[] = {
+		{ "d.test sent\n", 0 },
+		{ "d.test no-record\n", 0 },
+		{ "d.test failed\n", 1 },
+		{ "d.test skipped\n", 1 },
+		{ "d.test skipped\nd.test to https://r.d.test/x\n", 1 },
+		{ "d.test to mailto:r@d.test\n", 1 },	/* new: cut short */
+		{ "", 1 },				/* never tried */
+		{ "other.test sent\n", 1 },
+	};
+	struct cli_tlsrpt_sent s;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_int_equal(cli_tlsrpt_sent_parse(t[i].text,
+		    strlen(t[i].text), &s), 0);
+		assert_int_equal(cli_tlsrpt_ent_due(cli_tlsrpt_sent_find(&s,
+		    "d.test")), t[i].due);
+		cli_tlsrpt_sent_free(&s);
+	}
+}
+
+/*
+ * A full list of rua reached makes room for a new rua of the record by
+ * dropping the URIs the record no longer has (the new rua was recorded
+ * as failed and sent again by every run); those still in the record
+ * are kept, and a list with room is left alone.
+ */
+static void
+test_g4_room(void **state)
+{
+	struct cli_tlsrpt_sent s;
+	struct cli_tlsrpt_ent *e;
+	struct tlsrpt_record rec;
+	char text[4096];
+	size_t i, n = 0;
+
+	(void)state;
+	for (i = 0; i < TLSRPT_RUA_MAX; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+		    "m.test to mailto:old%zu@m.test\n", i);
+	assert_int_equal(cli_tlsrpt_sent_parse(text, n, &s), 0);
+	assert_non_null(e = cli_tlsrpt_sent_find(&s, "m.test"));
+	assert_int_equal(e->nto, TLSRPT_RUA_MAX);
+	memset(&rec, 0, sizeof(rec));
+	(void)strlcpy(rec.rua[rec.nrua++], "mailto:old3@m.test",
+	    TLSRPT_URI_MAX);
+	(void)strlcpy(rec.rua[rec.nrua++], "https://new.m.test/r",
+	    TLSRPT_URI_MAX);
+	(void)strlcpy(rec.rua[rec.nrua++], "mailto:old5@m.test",
+	    TLSRPT_URI_MAX);
+	/* without room, the new rua could not be recorded */
+	assert_int_equal(cli_tlsrpt_ent_add(e, rec.rua[1]), -1);
+	assert_int_equal(cli_tlsrpt_ent_room(e, &rec), TLSRPT_RUA_MAX - 2);
+	assert_int_equal(e->nto, 2);
+	assert_true(cli_tlsrpt_ent_has(e, "mailto:old3@m.test"));
+	assert_true(cli_tlsrpt_ent_has(e, "mailto:old5@m.test"));
+	assert_false(cli_tlsrpt_ent_has(e, "mailto:old0@m.test"));
+	assert_false(cli_tlsrpt_ent_has(e, "mailto:old7@m.test"));
+	assert_int_equal(cli_tlsrpt_ent_add(e, rec.rua[1]), 0);
+	assert_true(cli_tlsrpt_ent_has(e, "https://new.m.test/r"));
+	assert_int_equal(e->nto, 3);
+	/* room left: nothing dropped, even what the record lacks */
+	memset(&rec, 0, sizeof(rec));
+	(void)strlcpy(rec.rua[rec.nrua++], "mailto:x@m.test", TLSRPT_URI_MAX);
+	assert_int_equal(cli_tlsrpt_ent_room(e, &rec), TLSRPT_RUA_MAX - 3);
+	assert_int_equal(e->nto, 3);
+	cli_tlsrpt_sent_free(&s);
+}
+
+/*
+ * A failed POST names an address the socket callback refused only when
+ * the transfer failed to connect: a timeout or a TLS error after one
+ * refused address is said as itself.
+ */
+static void
+test_g4_post_why(void **state)
+{
+	static const struct {
+		int		 couldnt;
+		const char	*refused, *err, *want;
+	} t[] = {
+		{ 1, "127.0.0.1", "Couldn't connect to server",
+		  "Couldn't connect to server (a connection to 127.0.0.1 "
+		  "refused: not a public address)" },
+		{ 0, "127.0.0.1", "Timeout was reached",
+		  "Timeout was reached" },
+		{ 0, "::1", "SSL peer certificate or SSH remote key was not "
+		  "OK", "SSL peer certificate or SSH remote key was not OK" },
+		{ 1, "", "Couldn't connect to server",
+		  "Couldn't connect to server" },
+	};
+	char why[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		cli_tlsrpt_post_why(t[i].couldnt, t[i].refused, t[i].err, why,
+		    sizeof(why));
+		assert_string_equal(why, t[i].want);
+	}
 }
 
 static void
@@ -1547,6 +1694,10 @@ main(void)
 		cmocka_unit_test(test_g2_https_host),
 		cmocka_unit_test(test_g2_sent),
 		cmocka_unit_test(test_g2_long_sts),
+		cmocka_unit_test(test_g4_verbose),
+		cmocka_unit_test(test_g4_due),
+		cmocka_unit_test(test_g4_room),
+		cmocka_unit_test(test_g4_post_why),
 		cmocka_unit_test(test_g1_classify),
 		cmocka_unit_test(test_g1_seen),
 		cmocka_unit_test(test_g1_results),
