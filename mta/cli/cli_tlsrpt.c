@@ -275,6 +275,7 @@ cli_tlsrpt_helper(int sock, int stsfd, uid_t owner)
 static int
 cli_tlsrpt_helper_start(struct cli_tlsrpt_run *run)
 {
+	struct passwd *pw;
 	int sv[2];
 	pid_t pid;
 
@@ -301,6 +302,16 @@ cli_tlsrpt_helper_start(struct cli_tlsrpt_run *run)
 		if (run->dayfd != -1)
 			close(run->dayfd);
 		close(run->policyfd);
+		/*
+		 * The files it reads are the policy user's: it becomes that
+		 * user (doc/design.md §8), or answers nothing.
+		 */
+		if (geteuid() == 0 && run->policy_uid != 0 &&
+		    ((pw = getpwuid(run->policy_uid))
+		    == NULL || setgroups(1, &pw->pw_gid) == -1 ||
+		    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1))
+			_exit(1);
 		cli_tlsrpt_helper(sv[1], run->stsfd, run->policy_uid);
 		_exit(0);
 	}
@@ -677,6 +688,8 @@ cli_tlsrpt(struct cli *c, int argc, char **argv)
 	}
 	if (o.dns)
 		return cli_tlsrpt_dns(c);
+	/* what the invoker left open goes to neither the helper nor user */
+	closefrom(3);
 	memset(&run, 0, sizeof(run));
 	memset(&key, 0, sizeof(key));
 	run.c = c;

@@ -24,6 +24,8 @@
 
 struct cli;
 
+#define CLI_TLSRPT_SENT_KEEP	14	/* days a sent-DATE file is kept */
+
 /*
  * sealpost tlsrpt [-v] [--dry-run] [--dns] [--date YYYY-MM-DD|today
  * --partial] [--domain D]: builds and sends the reports of a day

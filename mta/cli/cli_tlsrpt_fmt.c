@@ -34,6 +34,7 @@ cli_tlsrpt_args(int argc, char **argv, const char *today,
     struct cli_tlsrpt_opts *o, char *err, size_t errlen)
 {
 	const char *a, *v;
+	int64_t dstart, dend, tstart;
 	size_t i;
 	int k;
 
@@ -113,6 +114,19 @@ cli_tlsrpt_args(int argc, char **argv, const char *today,
 	}
 	if (o->partial && strcmp(o->date, today) != 0) {
 		(void)snprintf(err, errlen, "--partial is for --date today");
+		return CLI_TLSRPT_USAGE;
+	}
+	/*
+	 * What was sent is kept CLI_TLSRPT_SENT_KEEP days (doc/design.md
+	 * §8): an older day would be sent again to every domain.
+	 */
+	if (o->date[0] != '\0' && !o->dry_run &&
+	    tlsrpt_date(o->date, &dstart, &dend) &&
+	    tlsrpt_date(today, &tstart, &dend) &&
+	    tstart - dstart > (int64_t)CLI_TLSRPT_SENT_KEEP * 86400) {
+		(void)snprintf(err, errlen, "--date %s is more than %d days "
+		    "ago, and what was sent then is no longer known; only "
+		    "--dry-run shows it", o->date, CLI_TLSRPT_SENT_KEEP);
 		return CLI_TLSRPT_USAGE;
 	}
 	return CLI_TLSRPT_RUN;

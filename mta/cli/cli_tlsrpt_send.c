@@ -46,7 +46,6 @@
 
 #define CLI_TLSRPT_TIMEOUT	60	/* seconds, https */
 #define CLI_TLSRPT_JSON_MAX	(8 * 1024 * 1024)
-#define CLI_TLSRPT_SENT_KEEP	14	/* days a sent-DATE file is kept */
 #define CLI_TLSRPT_SENT_MAX	(32 * 1024 * 1024)	/* a sent-DATE file */
 #define CLI_TLSRPT_ESC_MAX	(4 * TLSRPT_URI_MAX + 8)	/* escaped */
 
@@ -891,6 +890,11 @@ cli_tlsrpt_user(struct cli_tlsrpt_run *run)
 		cli_tlsrpt_prune(run->statefd, time(NULL));
 	for (k = 0; k < run->nd && ex == 0; k++)
 		ex = cli_tlsrpt_load(run, &run->d[k]);
+	/* every MTA-STS text is in: the root helper ends before the network */
+	if (run->helper != -1) {
+		close(run->helper);
+		run->helper = -1;
+	}
 	if (ex != 0)
 		return ex;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)

@@ -57,7 +57,11 @@ pickup_write(int fd, const void *buf, size_t len)
 	ssize_t		 n;
 
 	while (len > 0) {
-		n = write(fd, p, len);
+		/* a peer gone is an error to report, not SIGPIPE (-bs
+		   also writes to standard output, maybe no socket) */
+		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n == -1 && errno == ENOTSOCK)
+			n = write(fd, p, len);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)

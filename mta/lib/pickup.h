@@ -31,7 +31,10 @@ struct pickup_conn {
 int	pickup_connect(const char *run_dir, unsigned secs, char *path,
 	    size_t size);
 
-/* Writes p[0..len) whole. Returns 0, or -1 (a break, a timeout). */
+/*
+ * Writes p[0..len) whole, without SIGPIPE on a socket whose peer is gone.
+ * Returns 0, or -1 (a break, a timeout).
+ */
 int	pickup_write(int fd, const void *p, size_t len);
 
 /*

@@ -655,6 +655,9 @@ test_args(void **state)
 	char *a7[] = { "tlsrpt", "--partial" };
 	char *a8[] = { "tlsrpt", "--domain", "a b" };
 	char *a9[] = { "tlsrpt", "--help" };
+	char *a10[] = { "tlsrpt", "--date", "2026-11-17" };
+	char *a11[] = { "tlsrpt", "--date", "2026-11-16" };
+	char *a12[] = { "tlsrpt", "--date", "2026-11-16", "--dry-run" };
 
 	(void)state;
 	assert_int_equal(cli_tlsrpt_args(6, a1, "2026-12-01", &o, err,
@@ -682,6 +685,14 @@ test_args(void **state)
 	assert_int_equal(cli_tlsrpt_args(1, a9, "2026-12-01", &o, err,
 	    sizeof(err)), CLI_TLSRPT_RUN);
 	assert_string_equal(o.date, "");
+	/* older than the sent state is kept: a dry run only */
+	assert_int_equal(cli_tlsrpt_args(3, a10, "2026-12-01", &o, err,
+	    sizeof(err)), CLI_TLSRPT_RUN);
+	assert_int_equal(cli_tlsrpt_args(3, a11, "2026-12-01", &o, err,
+	    sizeof(err)), CLI_TLSRPT_USAGE);
+	assert_non_null(strstr(err, "more than 14 days ago"));
+	assert_int_equal(cli_tlsrpt_args(4, a12, "2026-12-01", &o, err,
+	    sizeof(err)), CLI_TLSRPT_RUN);
 }
 
 /* ---- the report ---- */
