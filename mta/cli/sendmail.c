@@ -2,8 +2,10 @@
  * sendmail.c: the sendmail(8) command, sealpost-sendmail (also run as
  * sendmail, mailq and newaliases): takes a message on standard input and
  * submits it over SMTP to the pickup socket in run_dir, where smtpin
- * records the submitter's uid (doc/design.md §3, §6); no set-id bit, no
- * spool directory anyone may write. -bs relays an SMTP session to that
+ * records the submitter's uid (doc/design.md §3, §6); no set-id bit.
+ * When nothing listens there, the message is kept in the maildrop
+ * (sendmail_maildrop.c, which also holds -bD, the drain sealpostd runs).
+ * -bs relays an SMTP session to that
  * socket, -bp and mailq run `sealpost queue`, -q `sealpost flush --all`,
  * -bi and newaliases check the alias files (smtp/aliases_load.c).
  * Exit codes are sendmail's (sysexits(3), sendmail(8)). The pure half is
@@ -103,11 +105,14 @@ sendmail_exec_op(const struct sendmail_opts *o, const char *op,
 }
 
 /*
- * Connects to the pickup socket of c. Returns the socket, or exits with
- * EX_UNAVAILABLE when sealpostd does not accept there.
+ * Connects to the pickup socket of c. Returns the socket; with res, -1
+ * when nothing listens there (ENOENT, ECONNREFUSED: sealpostd does not
+ * run), with the errno and path in res for the maildrop
+ * (doc/design.md §6). Otherwise exits EX_UNAVAILABLE when sealpostd does
+ * not accept there.
  */
 static int
-sendmail_connect(const struct conf *c)
+sendmail_connect(const struct conf *c, struct sendmail_result *res)
 {
 	char path[CONF_PATH_MAX + 16];
 	int s;
@@ -118,6 +123,12 @@ sendmail_connect(const struct conf *c)
 			fprintf(stderr, "sendmail: pickup socket path too "
 			    "long: %s\n", path);
 			exit(EX_CONFIG);
+		}
+		if (res != NULL && (errno == ENOENT || errno == ECONNREFUSED)) {
+			res->conn_errno = errno;
+			/* cut short, it still names the socket */
+			(void)strlcpy(res->path, path, sizeof(res->path));
+			return -1;
 		}
 		fprintf(stderr, "sendmail: sealpostd does not accept mail at "
 		    "%s: %s (is it running?)\n", path, strerror(errno));
@@ -161,54 +172,62 @@ sendmail_qualify(char *out, size_t size, const char *addr, const char *host)
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-/*
- * Reads the message from standard input into msg as CRLF lines (bare LF
- * or CRLF as read), up to a lone "." when o->dot_ends. Returns 0 or an
- * exit code after saying why.
- */
+/* Reads standard input whole, bounded as sendmail_lines needs it. */
 static int
-sendmail_read(const struct sendmail_opts *o, const struct conf *c,
-    struct buf *msg)
+sendmail_read(const struct conf *c, struct buf *in)
 {
-	struct buf in;
-	size_t off = 0, keep, used, lineno = 0;
-	int r, broken = 0;
-
-	buf_init(&in, c->message_size_limit + 64 * 1024);
-	if (buf_read_fd(&in, STDIN_FILENO) == -1) {
+	buf_init(in, c->message_size_limit + SENDMAIL_INPUT_SLACK);
+	if (buf_read_fd(in, STDIN_FILENO) == -1) {
 		fprintf(stderr, "sendmail: reading the message: %s\n",
 		    errno == ENOBUFS ? "larger than message_size_limit" :
 		    strerror(errno));
-		buf_free(&in);
+		buf_free(in);
 		return errno == ENOBUFS ? EX_DATAERR : EX_IOERR;
 	}
+	return 0;
+}
+
+/*
+ * The input in[0..len) into msg as CRLF lines (bare LF or CRLF as read),
+ * up to a lone "." when o->dot_ends. Returns 0 or an exit code after
+ * saying why.
+ */
+static int
+sendmail_lines(const struct sendmail_opts *o, const struct conf *c,
+    const char *in, size_t len, struct buf *msg)
+{
+	size_t off = 0, keep, used, lineno = 0;
+	int r, broken = 0;
+
+	if (len > c->message_size_limit + SENDMAIL_INPUT_SLACK) {
+		fprintf(stderr, "sendmail: the message is larger than "
+		    "message_size_limit\n");
+		return EX_DATAERR;
+	}
 	buf_init(msg, c->message_size_limit + 128 * 1024);
-	while (off < in.len) {
+	while (off < len) {
 		lineno++;
-		r = sendmail_line(in.data + off, in.len - off,
+		r = sendmail_line(in + off, len - off,
 		    o->dot_ends && !broken, &keep, &used);
-		broken = used == keep && off + used < in.len;
+		broken = used == keep && off + used < len;
 		if (r == 1)
 			break;
 		if (r == -1) {
 			fprintf(stderr, "sendmail: line %zu: a NUL octet; "
 			    "SMTP does not carry binary data (encode it with "
 			    "MIME)\n", lineno);
-			buf_free(&in);
 			buf_free(msg);
 			return EX_DATAERR;
 		}
-		if (buf_append(msg, in.data + off, keep) == -1 ||
+		if (buf_append(msg, in + off, keep) == -1 ||
 		    buf_append(msg, "\r\n", 2) == -1) {
 			fprintf(stderr, "sendmail: the message is larger than "
 			    "message_size_limit\n");
-			buf_free(&in);
 			buf_free(msg);
 			return EX_DATAERR;
 		}
 		off += used;
 	}
-	buf_free(&in);
 	return 0;
 }
 
@@ -244,11 +263,10 @@ sendmail_from_field(struct buf *b, const char *name, const char *addr)
  */
 static int
 sendmail_add_fields(struct buf *out, const char *hdr, size_t hlen,
-    const char *fullname, const char *from, const char *host)
+    const char *fullname, const char *from, const char *host, time_t now)
 {
 	char date[64];
 	struct tm tm;
-	time_t now = time(NULL);
 
 	if (!sendmail_hdr_has(hdr, hlen, "From") &&
 	    sendmail_from_field(out, fullname, from) == -1)
@@ -335,10 +353,15 @@ sendmail_gate_mail(struct pickup_conn *c, const char *param)
 	return pickup_cmd(c, "MAIL FROM:", param, "");
 }
 
-/* The SMTP transaction with smtpin. Returns an exit code. */
+/*
+ * The SMTP transaction with smtpin. Returns an exit code, or
+ * SENDMAIL_NODAEMON as sendmail_connect with res when nothing listens;
+ * the final reply goes to res->reply.
+ */
 static int
 sendmail_submit(const struct conf *conf, const char *sender,
-    const struct sendmail_rcpts *r, const char *msg, size_t len)
+    const struct sendmail_rcpts *r, const char *msg, size_t len,
+    int may_drop, struct sendmail_result *res)
 {
 	struct pickup_conn *c;
 	char param[SENDMAIL_ADDR_MAX + 64];
@@ -349,7 +372,10 @@ sendmail_submit(const struct conf *conf, const char *sender,
 		fprintf(stderr, "sendmail: out of memory\n");
 		return EX_OSERR;
 	}
-	c->fd = sendmail_connect(conf);
+	if ((c->fd = sendmail_connect(conf, may_drop ? res : NULL)) == -1) {
+		free(c);
+		return SENDMAIL_NODAEMON;
+	}
 	if ((code = pickup_reply(c)) != 220) {
 		ex = sendmail_fail(c, code, "the greeting", EX_UNAVAILABLE);
 		goto out;
@@ -405,6 +431,8 @@ sendmail_submit(const struct conf *conf, const char *sender,
 		ex = sendmail_fail(c, code, "the message", EX_DATAERR);
 		goto out;
 	}
+	/* "250 2.0.0 Ok: queued as ID": the drain logs the id */
+	(void)strlcpy(res->reply, c->last, sizeof(res->reply));
 	(void)pickup_cmd(c, "QUIT", "", "");
 out:
 	close(c->fd);
@@ -423,7 +451,7 @@ sendmail_smtp(const struct conf *conf)
 {
 	struct pollfd pfd[2];
 	char in[SENDMAIL_CHUNK], out[2 * SENDMAIL_CHUNK];
-	int s = sendmail_connect(conf), in_open = 1, prev_cr = 0;
+	int s = sendmail_connect(conf, NULL), in_open = 1, prev_cr = 0;
 	size_t i, n;
 	ssize_t r;
 	int pr;
@@ -471,9 +499,10 @@ sendmail_smtp(const struct conf *conf)
 	return 0;
 }
 
-/* The message mode: read, complete, submit. Returns an exit code. */
-static int
-sendmail_send(const struct sendmail_opts *o, const struct conf *conf)
+int
+sendmail_send_input(const struct sendmail_opts *o, const struct conf *conf,
+    const char *in, size_t inlen, long long when, int may_drop,
+    struct sendmail_result *res)
 {
 	struct sendmail_rcpts *r;
 	struct passwd *pw;
@@ -484,6 +513,7 @@ sendmail_send(const struct sendmail_opts *o, const struct conf *conf)
 	size_t hlen, i;
 	int ex;
 
+	memset(res, 0, sizeof(*res));
 	if ((pw = getpwuid(getuid())) == NULL) {
 		fprintf(stderr, "sendmail: uid %ld has no user name\n",
 		    (long)getuid());
@@ -514,7 +544,7 @@ sendmail_send(const struct sendmail_opts *o, const struct conf *conf)
 			if ((unsigned char)fullname[i] < ' ')
 				fullname[0] = '\0';
 	}
-	if ((ex = sendmail_read(o, conf, &msg)) != 0)
+	if ((ex = sendmail_lines(o, conf, in, inlen, &msg)) != 0)
 		return ex;
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		fprintf(stderr, "sendmail: out of memory\n");
@@ -560,7 +590,8 @@ sendmail_send(const struct sendmail_opts *o, const struct conf *conf)
 	buf_init(&out, msg.len + 2048);
 	if (buf_append(&out, msg.data, hlen) == -1 ||
 	    sendmail_add_fields(&out, msg.data, hlen, fullname,
-	    sender[0] != '\0' ? sender : login, conf->hostname) == -1 ||
+	    sender[0] != '\0' ? sender : login, conf->hostname,
+	    (time_t)when) == -1 ||
 	    /* a message without the empty line gets one (RFC 5322 §3.5) */
 	    (msg.len - hlen < 2 || memcmp(msg.data + hlen, "\r\n", 2) != 0 ?
 	    buf_append(&out, "\r\n", 2) : 0) == -1 ||
@@ -570,11 +601,55 @@ sendmail_send(const struct sendmail_opts *o, const struct conf *conf)
 		ex = EX_OSERR;
 		goto out;
 	}
-	ex = sendmail_submit(conf, sender, r, out.data, out.len);
+	ex = sendmail_submit(conf, sender, r, out.data, out.len, may_drop,
+	    res);
 	buf_free(&out);
 out:
 	buf_free(&msg);
 	free(r);
+	return ex;
+}
+
+/*
+ * The message mode: read, complete, submit; when sealpostd does not run,
+ * keep the message in the maildrop (doc/design.md §6). Returns an exit
+ * code.
+ */
+static int
+sendmail_send(const struct sendmail_opts *o, const struct conf *conf)
+{
+	struct sendmail_result *res;
+	struct buf in;
+	char why[512];
+	long long when = (long long)time(NULL);
+	int ex;
+
+	if ((res = calloc(1, sizeof(*res))) == NULL) {
+		fprintf(stderr, "sendmail: out of memory\n");
+		return EX_OSERR;
+	}
+	if ((ex = sendmail_read(conf, &in)) != 0) {
+		free(res);
+		return ex;
+	}
+	ex = sendmail_send_input(o, conf, in.data, in.len, when, 1, res);
+	if (ex == SENDMAIL_NODAEMON) {
+		if (sendmail_maildrop_write(o, conf, in.data, in.len, when,
+		    why, sizeof(why)) == 0) {
+			fprintf(stderr, "sendmail: sealpostd is not running; "
+			    "the message is kept in the maildrop and sent "
+			    "when it runs\n");
+			ex = 0;
+		} else {
+			fprintf(stderr, "sendmail: sealpostd does not accept "
+			    "mail at %s: %s (is it running?); the maildrop "
+			    "cannot keep it either: %s\n", res->path,
+			    strerror(res->conn_errno), why);
+			ex = EX_UNAVAILABLE;
+		}
+	}
+	buf_free(&in);
+	free(res);
 	return ex;
 }
 
@@ -675,6 +750,7 @@ main(int argc, char **argv)
 	}
 	ex = o.mode == SENDMAIL_MODE_ALIASES ? sendmail_newaliases(conf) :
 	    o.mode == SENDMAIL_MODE_SMTP ? sendmail_smtp(conf) :
+	    o.mode == SENDMAIL_MODE_DRAIN ? sendmail_maildrop_drain(&o, conf) :
 	    sendmail_send(&o, conf);
 	free(conf);
 	return ex;

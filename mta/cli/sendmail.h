@@ -12,10 +12,21 @@
 #include <stddef.h>
 #include <sysexits.h>
 
+struct buf;
+
 #define SENDMAIL_ADDR_MAX	320	/* an address, octets */
 #define SENDMAIL_NAME_MAX	256	/* -F */
 #define SENDMAIL_RCPT_MAX	1000	/* recipients of one message */
 #define SENDMAIL_LINE_MAX	998	/* RFC 5322 §2.1.1, without CRLF */
+/* input read beyond message_size_limit: line ends, the dot, what follows */
+#define SENDMAIL_INPUT_SLACK	(64 * 1024)
+
+/* The maildrop header (sendmail_drop.c, doc/design.md §6) */
+#define SENDMAIL_DROP_VERSION	"sealpost-maildrop 1"
+#define SENDMAIL_DROP_VALUE_MAX	4000	/* one header value, octets */
+#define SENDMAIL_DROP_HDR_MAX	(256 * 1024)	/* the whole header */
+/* sendmail_send's result when nothing listens on the pickup socket */
+#define SENDMAIL_NODAEMON	(-1)
 
 enum sendmail_mode {
 	SENDMAIL_MODE_SEND,	/* -bm, the default: a message on stdin */
@@ -23,6 +34,7 @@ enum sendmail_mode {
 	SENDMAIL_MODE_QUEUE,	/* -bp, mailq: sealpost queue */
 	SENDMAIL_MODE_ALIASES,	/* -bi, -I, newaliases: nothing to do */
 	SENDMAIL_MODE_FLUSH,	/* -q: sealpost flush --all */
+	SENDMAIL_MODE_DRAIN,	/* -bD: sealpostd's maildrop drain, root */
 };
 
 struct sendmail_opts {
@@ -34,6 +46,8 @@ struct sendmail_opts {
 	char			 sender[SENDMAIL_ADDR_MAX + 1];
 	char			 fullname[SENDMAIL_NAME_MAX + 1];
 	const char		*config;	/* -C, or NULL */
+	int			 debug;		/* -d, only with -bD: log to
+						   stderr */
 	char *const		*rcpt;		/* operands, in argv */
 	size_t			 nrcpt;
 };
@@ -116,5 +130,84 @@ size_t	sendmail_hdr_strip_bcc(char *hdr, size_t len);
  */
 int	sendmail_line(const char *in, size_t len, int dot_ends, size_t *keep,
 	    size_t *used);
+
+/*
+ * The header a maildrop file starts with (doc/design.md §6): the version
+ * line, "time N" (when), "flags -|t|i|ti", "sender <a>" when -f was
+ * given, "fullname X" when -F was, one "rcpt X" per recipient operand,
+ * "end"; every line ends in LF and no value holds a control byte. No
+ * identity: the file's owner is who submitted it.
+ */
+struct sendmail_drop {
+	long long	 time;
+	int		 extract;
+	int		 dot_ends;
+	int		 have_sender;
+	char		 sender[SENDMAIL_ADDR_MAX + 1];
+	char		 fullname[SENDMAIL_NAME_MAX + 1];
+	size_t		 nrcpt;
+	/* the operands, as (offset, length) in the parsed input */
+	size_t		 rcpt_off[SENDMAIL_RCPT_MAX];
+	size_t		 rcpt_len[SENDMAIL_RCPT_MAX];
+};
+
+/*
+ * Appends the maildrop header for the options o and the time when to
+ * out. Returns 0, or -1 when a value cannot be carried (a control byte,
+ * too long, more than SENDMAIL_DROP_HDR_MAX in all, no recipient and no
+ * -t) or out is full (errno from buf). Pure.
+ */
+int	sendmail_drop_write(struct buf *out, const struct sendmail_opts *o,
+	    long long when);
+
+/*
+ * Parses the maildrop header at the start of p[0..len) into d (the rcpt
+ * operands as offsets into p) and sets *hlen to the offset of the message
+ * after it. Strict: the version line, then the keys in the order above,
+ * time and flags present, only rcpt repeated, at most
+ * SENDMAIL_DROP_HDR_MAX octets. Returns 0, or -1 with the reason in err.
+ * Pure.
+ */
+int	sendmail_drop_parse(const char *p, size_t len, struct sendmail_drop *d,
+	    size_t *hlen, char *err, size_t errlen);
+
+/* ---- the I/O half: sendmail.c and sendmail_maildrop.c ---- */
+struct conf;
+
+/* What a submission leaves for its caller besides its exit code. */
+struct sendmail_result {
+	char	reply[4096];	/* the final reply line, "" when none */
+	int	conn_errno;	/* SENDMAIL_NODAEMON: connect's errno */
+	char	path[512];	/* ... and the socket's path */
+};
+
+/*
+ * sendmail.c: submits the message in[0..len) (standard input as read)
+ * with the options o, as the calling user, as if dated when. With
+ * may_drop, a pickup socket that does not exist or refuses the
+ * connection (ENOENT, ECONNREFUSED) returns SENDMAIL_NODAEMON with
+ * nothing said; otherwise, and for every other failure, says why on
+ * stderr and returns the exit code (0 when queued).
+ */
+int	sendmail_send_input(const struct sendmail_opts *o,
+	    const struct conf *c, const char *in, size_t len, long long when,
+	    int may_drop, struct sendmail_result *res);
+
+/*
+ * sendmail_maildrop.c: writes in[0..len) with its header for o into a
+ * new file of data_dir/maildrop, as the calling user (O_EXCL,
+ * O_NOFOLLOW, 0600, fsync). Returns 0, or -1 with the reason in why.
+ */
+int	sendmail_maildrop_write(const struct sendmail_opts *o,
+	    const struct conf *c, const char *in, size_t len, long long when,
+	    char *why, size_t whylen);
+
+/*
+ * sendmail_maildrop.c: -bD, run by sealpostd as root: submits the files
+ * of data_dir/maildrop, each as its owner, oldest first, at most
+ * SENDMAIL_DRAIN_BATCH; logs one maildrop line per file. Returns an exit
+ * code.
+ */
+int	sendmail_maildrop_drain(const struct sendmail_opts *o, struct conf *c);
 
 #endif

@@ -93,6 +93,9 @@ sendmail_args_opt(struct sendmail_opts *o, char c, const char *v, char *err,
 	case 'C':
 		o->config = v;
 		return 0;
+	case 'd':
+		o->debug = 1;	/* -bD only, checked at the end */
+		return 0;
 	case 'I':
 		o->mode = SENDMAIL_MODE_ALIASES;
 		return 0;
@@ -135,7 +138,9 @@ sendmail_args_word(struct sendmail_opts *o, char c, const char *rest,
 		o->mode = SENDMAIL_MODE_QUEUE;
 	else if (strcmp(rest, "i") == 0)
 		o->mode = SENDMAIL_MODE_ALIASES;
-	else if (strcmp(rest, "d") == 0 || strcmp(rest, "D") == 0)
+	else if (strcmp(rest, "D") == 0)
+		o->mode = SENDMAIL_MODE_DRAIN;	/* sealpostd's, root only */
+	else if (strcmp(rest, "d") == 0)
 		return sendmail_args_err(err, errlen, "-b%s: the daemon is "
 		    "sealpostd(8)", rest);
 	else
@@ -211,6 +216,8 @@ sendmail_args_parse(int argc, char *const argv[], struct sendmail_opts *o,
 	if (o->mode == SENDMAIL_MODE_SEND && !o->extract && o->nrcpt == 0)
 		return sendmail_args_err(err, errlen, "no recipients: name "
 		    "them on the command line or use -t");
+	if (o->debug && o->mode != SENDMAIL_MODE_DRAIN)
+		return sendmail_args_err(err, errlen, "unknown option -d");
 	if (o->mode != SENDMAIL_MODE_SEND && o->nrcpt > 0)
 		return sendmail_args_err(err, errlen, "recipients given with "
 		    "a mode that sends nothing: %s", argv[i]);

@@ -74,7 +74,10 @@ master_path(char *buf, size_t size, const char *dir, const char *leaf)
  * the empty chroot of smtpin and smtpout; spool_dir, the queue's chroot,
  * whose inside the queue process makes and checks itself (only the queue
  * knows the spool's layout); data_dir with the policy cache (the policy
- * user's alone) and the TLS material (root's).
+ * user's alone), the TLS material (root's) and the maildrop: 1733, where
+ * anyone may leave a file and only root may list or read, and
+ * maildrop-bad, root's, for the files the drain sets aside (not in
+ * development mode, which has no drain: doc/design.md §6).
  */
 static void
 master_mkdirs(struct master *m)
@@ -105,6 +108,12 @@ master_mkdirs(struct master *m)
 	master_dir(p, 0700, pu, pg);
 	master_path(p, sizeof(p), m->conf.data_dir, "tls");
 	master_dir(p, 0700, root, rootg);
+	if (!m->conf.devmode) {
+		master_path(p, sizeof(p), m->conf.data_dir, "maildrop");
+		master_dir(p, 01733, root, rootg);
+		master_path(p, sizeof(p), m->conf.data_dir, "maildrop-bad");
+		master_dir(p, 0700, root, rootg);
+	}
 }
 
 /*
@@ -479,6 +488,8 @@ master_reap(struct master *m)
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (master_maildrop_reaped(m, pid, status))
+			continue;
 		if ((k = master_find(m, pid)) == NULL)
 			continue;
 		if (k->chan_open) {
@@ -553,6 +564,7 @@ master_shutdown(struct master *m, int signo)
 	log_info("received signal %d; shutting down", signo);
 	m->shutting_down = 1;
 	master_notify_stopping(m);
+	master_maildrop_stop(m);
 	for (i = 0; i < m->nchildren; i++) {
 		loop_timer_cancel(m->loop, &m->children[i].restart_timer);
 		if (m->children[i].pid > 0)
@@ -930,6 +942,7 @@ master_main(struct master *m)
 	for (i = 0; i < m->nchildren; i++)
 		master_spawn(&m->children[i]);
 	master_watch_start(m);
+	master_maildrop_start(m);
 	master_notify_wait_ready(m);
 
 	log_info("sealpostd started (%s, %zu listener%s, %zu child processes%s)",

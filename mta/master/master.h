@@ -44,6 +44,13 @@ struct master_watch {
 	struct loop_timer timer;
 };
 
+/* The maildrop drain (master_maildrop.c, doc/design.md §2, §6) */
+struct master_maildrop {
+	struct loop_timer timer;
+	pid_t		 pid;		/* the drain running, or 0 */
+	char		 prog[CONF_PATH_MAX];	/* sealpost-sendmail */
+};
+
 struct master;
 
 struct master_child {
@@ -107,6 +114,7 @@ struct master {
 
 	struct master_notify	 notify;	/* master_notify.c */
 	struct master_watch	 watch;		/* master_watch.c */
+	struct master_maildrop	 maildrop;	/* master_maildrop.c */
 	struct pidfh		*pidfh;
 	int			 shutting_down;
 	struct loop_timer	 kill_timer;
@@ -122,6 +130,17 @@ void	master_restart_roles(struct master *, unsigned roles);
  * again after a reload, with master_watch_start.
  */
 void	master_watch_start(struct master *);
+
+/*
+ * master_maildrop.c: runs `sealpost-sendmail -bD` as a short-lived child
+ * when data_dir/maildrop holds files, 1 s after start and then every
+ * 60 s, never two at once; reads no file of it (doc/design.md §2, §6).
+ * master_maildrop_reaped returns 1 when pid was the drain (status is
+ * waitpid's), else 0; master_maildrop_stop sends it SIGTERM at shutdown.
+ */
+void	master_maildrop_start(struct master *);
+int	master_maildrop_reaped(struct master *, pid_t pid, int status);
+void	master_maildrop_stop(struct master *);
 
 /*
  * master_check_local.c: the files of the local domains (recipients,

@@ -338,7 +338,8 @@ master_check_dirs(const struct conf *c, char *err, size_t errlen)
 	 */
 	static const char *const run_subs[] = { "empty", NULL };
 	static const char *const spool_subs[] = { NULL };
-	static const char *const data_subs[] = { "policy", "tls", NULL };
+	static const char *const data_subs[] = { "policy", "tls", "maildrop",
+	    "maildrop-bad", NULL };
 
 	if (master_check_dir(c, "run_dir", c->run_dir, run_subs, err,
 	    errlen) == -1 ||
