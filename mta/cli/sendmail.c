@@ -107,12 +107,12 @@ sendmail_exec_op(const struct sendmail_opts *o, const char *op,
 /*
  * Connects to the pickup socket of c. Returns the socket; with res, -1
  * when nothing listens there (ENOENT, ECONNREFUSED: sealpostd does not
- * run), with the errno and path in res for the maildrop
- * (doc/design.md §6). Otherwise exits EX_UNAVAILABLE when sealpostd does
- * not accept there.
+ * run; any failure when how has SENDMAIL_SUBMIT_DRAIN), with the errno
+ * and path in res for the maildrop (doc/design.md §6). Otherwise exits
+ * EX_UNAVAILABLE when sealpostd does not accept there.
  */
 static int
-sendmail_connect(const struct conf *c, struct sendmail_result *res)
+sendmail_connect(const struct conf *c, struct sendmail_result *res, int how)
 {
 	char path[CONF_PATH_MAX + 16];
 	int s;
@@ -124,7 +124,8 @@ sendmail_connect(const struct conf *c, struct sendmail_result *res)
 			    "long: %s\n", path);
 			exit(EX_CONFIG);
 		}
-		if (res != NULL && (errno == ENOENT || errno == ECONNREFUSED)) {
+		if (res != NULL && (errno == ENOENT || errno == ECONNREFUSED ||
+		    (how & SENDMAIL_SUBMIT_DRAIN) != 0)) {
 			res->conn_errno = errno;
 			/* cut short, it still names the socket */
 			(void)strlcpy(res->path, path, sizeof(res->path));
@@ -355,13 +356,14 @@ sendmail_gate_mail(struct pickup_conn *c, const char *param)
 
 /*
  * The SMTP transaction with smtpin. Returns an exit code, or
- * SENDMAIL_NODAEMON as sendmail_connect with res when nothing listens;
+ * SENDMAIL_NODAEMON as sendmail_connect with res when nothing listens
+ * and how allows it, or SENDMAIL_PARTIAL (SENDMAIL_SUBMIT_DRAIN only);
  * the final reply goes to res->reply.
  */
 static int
 sendmail_submit(const struct conf *conf, const char *sender,
     const struct sendmail_rcpts *r, const char *msg, size_t len,
-    int may_drop, struct sendmail_result *res)
+    int how, struct sendmail_result *res)
 {
 	struct pickup_conn *c;
 	char param[SENDMAIL_ADDR_MAX + 64];
@@ -372,7 +374,8 @@ sendmail_submit(const struct conf *conf, const char *sender,
 		fprintf(stderr, "sendmail: out of memory\n");
 		return EX_OSERR;
 	}
-	if ((c->fd = sendmail_connect(conf, may_drop ? res : NULL)) == -1) {
+	if ((c->fd = sendmail_connect(conf, how != 0 ? res : NULL, how)) ==
+	    -1) {
 		free(c);
 		return SENDMAIL_NODAEMON;
 	}
@@ -411,9 +414,16 @@ sendmail_submit(const struct conf *conf, const char *sender,
 	}
 	/*
 	 * All or nothing: a caller told of a refusal may send again without
-	 * a duplicate to those that took it (sendmail(8), EXIT STATUS).
+	 * a duplicate to those that took it (sendmail(8), EXIT STATUS). The
+	 * drain has no caller to try again: the accepted recipients get the
+	 * message and the owner's notice names the refused ones
+	 * (doc/design.md §6); a 4xx among them keeps the file whole.
 	 */
-	if (refused > 0 || deferred > 0) {
+	if ((how & SENDMAIL_SUBMIT_DRAIN) != 0 && refused > 0 &&
+	    deferred == 0 && refused < r->n) {
+		fprintf(stderr, "sendmail: the message goes to the other "
+		    "recipients\n");
+	} else if (refused > 0 || deferred > 0) {
 		fprintf(stderr, "sendmail: the message was not submitted\n");
 		(void)pickup_cmd(c, "QUIT", "", "");
 		ex = refused > 0 ? EX_NOUSER : EX_TEMPFAIL;
@@ -434,6 +444,8 @@ sendmail_submit(const struct conf *conf, const char *sender,
 	/* "250 2.0.0 Ok: queued as ID": the drain logs the id */
 	(void)strlcpy(res->reply, c->last, sizeof(res->reply));
 	(void)pickup_cmd(c, "QUIT", "", "");
+	if (refused > 0)
+		ex = SENDMAIL_PARTIAL;
 out:
 	close(c->fd);
 	free(c);
@@ -451,7 +463,7 @@ sendmail_smtp(const struct conf *conf)
 {
 	struct pollfd pfd[2];
 	char in[SENDMAIL_CHUNK], out[2 * SENDMAIL_CHUNK];
-	int s = sendmail_connect(conf, NULL), in_open = 1, prev_cr = 0;
+	int s = sendmail_connect(conf, NULL, 0), in_open = 1, prev_cr = 0;
 	size_t i, n;
 	ssize_t r;
 	int pr;
@@ -501,7 +513,7 @@ sendmail_smtp(const struct conf *conf)
 
 int
 sendmail_send_input(const struct sendmail_opts *o, const struct conf *conf,
-    const char *in, size_t inlen, long long when, int may_drop,
+    const char *in, size_t inlen, long long when, int how,
     struct sendmail_result *res)
 {
 	struct sendmail_rcpts *r;
@@ -591,8 +603,15 @@ sendmail_send_input(const struct sendmail_opts *o, const struct conf *conf,
 	if (buf_append(&out, msg.data, hlen) == -1 ||
 	    sendmail_add_fields(&out, msg.data, hlen, fullname,
 	    sender[0] != '\0' ? sender : login, conf->hostname,
-	    (time_t)when) == -1 ||
-	    /* a message without the empty line gets one (RFC 5322 §3.5) */
+	    (time_t)when) == -1) {
+		/* a date localtime cannot take, or no memory */
+		fprintf(stderr, "sendmail: cannot add the From:, Date: or "
+		    "Message-ID: field (time %lld)\n", when);
+		buf_free(&out);
+		ex = EX_DATAERR;
+		goto out;
+	}
+	if (/* a message without the empty line gets one (RFC 5322 §3.5) */
 	    (msg.len - hlen < 2 || memcmp(msg.data + hlen, "\r\n", 2) != 0 ?
 	    buf_append(&out, "\r\n", 2) : 0) == -1 ||
 	    buf_append(&out, msg.data + hlen, msg.len - hlen) == -1) {
@@ -601,8 +620,7 @@ sendmail_send_input(const struct sendmail_opts *o, const struct conf *conf,
 		ex = EX_OSERR;
 		goto out;
 	}
-	ex = sendmail_submit(conf, sender, r, out.data, out.len, may_drop,
-	    res);
+	ex = sendmail_submit(conf, sender, r, out.data, out.len, how, res);
 	buf_free(&out);
 out:
 	buf_free(&msg);
@@ -632,7 +650,8 @@ sendmail_send(const struct sendmail_opts *o, const struct conf *conf)
 		free(res);
 		return ex;
 	}
-	ex = sendmail_send_input(o, conf, in.data, in.len, when, 1, res);
+	ex = sendmail_send_input(o, conf, in.data, in.len, when,
+	    SENDMAIL_SUBMIT_DROP, res);
 	if (ex == SENDMAIL_NODAEMON) {
 		if (sendmail_maildrop_write(o, conf, in.data, in.len, when,
 		    why, sizeof(why)) == 0) {

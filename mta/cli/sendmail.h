@@ -25,8 +25,20 @@ struct buf;
 #define SENDMAIL_DROP_VERSION	"sealpost-maildrop 1"
 #define SENDMAIL_DROP_VALUE_MAX	4000	/* one header value, octets */
 #define SENDMAIL_DROP_HDR_MAX	(256 * 1024)	/* the whole header */
+/* the time line: from 2000-01-01 to a day after the parser's clock */
+#define SENDMAIL_DROP_TIME_MIN	946684800LL
+#define SENDMAIL_DROP_TIME_AHEAD	86400LL
 /* sendmail_send's result when nothing listens on the pickup socket */
 #define SENDMAIL_NODAEMON	(-1)
+/* sendmail_send_input's how: nothing listening is SENDMAIL_NODAEMON */
+#define SENDMAIL_SUBMIT_DROP	0x01
+/*
+ * ... and for the drain: any failure to connect is, and recipients
+ * refused with a 5xx beside accepted ones do not stop the message:
+ * SENDMAIL_PARTIAL, the drain child's exit code then (doc/design.md §6)
+ */
+#define SENDMAIL_SUBMIT_DRAIN	0x02
+#define SENDMAIL_PARTIAL	9
 
 enum sendmail_mode {
 	SENDMAIL_MODE_SEND,	/* -bm, the default: a message on stdin */
@@ -133,13 +145,16 @@ int	sendmail_line(const char *in, size_t len, int dot_ends, size_t *keep,
 
 /*
  * The header a maildrop file starts with (doc/design.md §6): the version
- * line, "time N" (when), "flags -|t|i|ti", "sender <a>" when -f was
- * given, "fullname X" when -F was, one "rcpt X" per recipient operand,
- * "end"; every line ends in LF and no value holds a control byte. No
- * identity: the file's owner is who submitted it.
+ * line, "time N" (when), "uid N" (the writer's getuid()), "flags
+ * -|t|i|ti", "sender <a>" when -f was given, "fullname X" when -F was,
+ * one "rcpt X" per recipient operand, "end"; every line ends in LF and no
+ * value holds a control byte. The uid line proves nothing by itself: the
+ * file's owner is who submitted it, and the drain refuses a file whose
+ * uid line is not its owner's (a copy made by someone else).
  */
 struct sendmail_drop {
 	long long	 time;
+	long long	 uid;
 	int		 extract;
 	int		 dot_ends;
 	int		 have_sender;
@@ -152,24 +167,25 @@ struct sendmail_drop {
 };
 
 /*
- * Appends the maildrop header for the options o and the time when to
- * out. Returns 0, or -1 when a value cannot be carried (a control byte,
- * too long, more than SENDMAIL_DROP_HDR_MAX in all, no recipient and no
- * -t) or out is full (errno from buf). Pure.
+ * Appends the maildrop header for the options o, the time when and the
+ * writer's uid to out. Returns 0, or -1 when a value cannot be carried (a
+ * control byte, too long, more than SENDMAIL_DROP_HDR_MAX in all, no
+ * recipient and no -t) or out is full (errno from buf). Pure.
  */
 int	sendmail_drop_write(struct buf *out, const struct sendmail_opts *o,
-	    long long when);
+	    long long when, long long uid);
 
 /*
  * Parses the maildrop header at the start of p[0..len) into d (the rcpt
  * operands as offsets into p) and sets *hlen to the offset of the message
  * after it. Strict: the version line, then the keys in the order above,
- * time and flags present, only rcpt repeated, at most
- * SENDMAIL_DROP_HDR_MAX octets. Returns 0, or -1 with the reason in err.
- * Pure.
+ * time, uid and flags present, only rcpt repeated, numbers without a
+ * sign or a leading zero, the time within [SENDMAIL_DROP_TIME_MIN, now +
+ * SENDMAIL_DROP_TIME_AHEAD], at most SENDMAIL_DROP_HDR_MAX octets.
+ * Returns 0, or -1 with the reason in err. Pure.
  */
-int	sendmail_drop_parse(const char *p, size_t len, struct sendmail_drop *d,
-	    size_t *hlen, char *err, size_t errlen);
+int	sendmail_drop_parse(const char *p, size_t len, long long now,
+	    struct sendmail_drop *d, size_t *hlen, char *err, size_t errlen);
 
 /* ---- the I/O half: sendmail.c and sendmail_maildrop.c ---- */
 struct conf;
@@ -183,30 +199,38 @@ struct sendmail_result {
 
 /*
  * sendmail.c: submits the message in[0..len) (standard input as read)
- * with the options o, as the calling user, as if dated when. With
- * may_drop, a pickup socket that does not exist or refuses the
- * connection (ENOENT, ECONNREFUSED) returns SENDMAIL_NODAEMON with
- * nothing said; otherwise, and for every other failure, says why on
- * stderr and returns the exit code (0 when queued).
+ * with the options o, as the calling user, as if dated when. With how
+ * SENDMAIL_SUBMIT_DROP, a pickup socket that does not exist or refuses
+ * the connection (ENOENT, ECONNREFUSED) returns SENDMAIL_NODAEMON with
+ * nothing said; with SENDMAIL_SUBMIT_DRAIN any connection failure does,
+ * and SENDMAIL_PARTIAL says the message went to the recipients smtpin
+ * took while it refused others (5xx, each said on stderr). Otherwise,
+ * and for every other failure, says why on stderr and returns the exit
+ * code (0 when queued).
  */
 int	sendmail_send_input(const struct sendmail_opts *o,
 	    const struct conf *c, const char *in, size_t len, long long when,
-	    int may_drop, struct sendmail_result *res);
+	    int how, struct sendmail_result *res);
 
 /*
  * sendmail_maildrop.c: writes in[0..len) with its header for o into a
- * new file of data_dir/maildrop, as the calling user (O_EXCL,
- * O_NOFOLLOW, 0600, fsync). Returns 0, or -1 with the reason in why.
+ * new file of data_dir/maildrop, as the calling user: created O_EXCL,
+ * O_NOFOLLOW under its final name with mode 0600 (incomplete), written,
+ * fsynced, then mode 0700 (complete) and fsynced again. Returns 0, or -1
+ * with the reason in why (the file removed).
  */
 int	sendmail_maildrop_write(const struct sendmail_opts *o,
 	    const struct conf *c, const char *in, size_t len, long long when,
 	    char *why, size_t whylen);
 
 /*
- * sendmail_maildrop.c: -bD, run by sealpostd as root: submits the files
- * of data_dir/maildrop, each as its owner, oldest first, at most
- * SENDMAIL_DRAIN_BATCH; logs one maildrop line per file. Returns an exit
- * code.
+ * sendmail_maildrop.c: -bD, run by sealpostd as root: submits the
+ * complete files of data_dir/maildrop, each as its owner, a few per
+ * owner in turn (round robin over the owners' uids, each owner's oldest
+ * first), at most SENDMAIL_DRAIN_BATCH a run; removes what is no regular
+ * single-link file; sets a refused file aside in maildrop-bad and tells
+ * its owner by a notice; logs one maildrop line per file. SIGTERM ends
+ * it after the file at hand. Returns an exit code.
  */
 int	sendmail_maildrop_drain(const struct sendmail_opts *o, struct conf *c);
 

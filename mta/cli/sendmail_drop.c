@@ -65,15 +65,15 @@ sendmail_drop_sender_ok(const char *a, size_t len)
 
 int
 sendmail_drop_write(struct buf *out, const struct sendmail_opts *o,
-    long long when)
+    long long when, long long uid)
 {
 	size_t i, len;
 
-	if (when < 0 || (!o->extract && o->nrcpt == 0) ||
+	if (when < 0 || uid < 0 || (!o->extract && o->nrcpt == 0) ||
 	    o->nrcpt > SENDMAIL_RCPT_MAX)
 		return -1;
-	if (buf_printf(out, "%s\ntime %lld\nflags %s%s%s\n",
-	    SENDMAIL_DROP_VERSION, when, o->extract ? "t" : "",
+	if (buf_printf(out, "%s\ntime %lld\nuid %lld\nflags %s%s%s\n",
+	    SENDMAIL_DROP_VERSION, when, uid, o->extract ? "t" : "",
 	    o->dot_ends ? "" : "i",
 	    o->extract || !o->dot_ends ? "" : "-") == -1)
 		return -1;
@@ -105,6 +105,7 @@ sendmail_drop_write(struct buf *out, const struct sendmail_opts *o,
 /* The keys of a header line, in the only order they may come. */
 enum sendmail_drop_key {
 	SENDMAIL_DROP_K_TIME,
+	SENDMAIL_DROP_K_UID,
 	SENDMAIL_DROP_K_FLAGS,
 	SENDMAIL_DROP_K_SENDER,
 	SENDMAIL_DROP_K_FULLNAME,
@@ -114,7 +115,7 @@ enum sendmail_drop_key {
 };
 
 static const char *const sendmail_drop_keys[] = {
-	"time", "flags", "sender", "fullname", "rcpt", "end"
+	"time", "uid", "flags", "sender", "fullname", "rcpt", "end"
 };
 
 /* The key of line[0..len) and where its value starts (after one space). */
@@ -141,25 +142,53 @@ sendmail_drop_key(const char *line, size_t len, size_t *voff)
 	return SENDMAIL_DROP_K_NONE;
 }
 
-/* One line's value v[0..vl) for key k into d. Returns 0 or -1 with err. */
+/*
+ * The decimal number v[0..vl) (no sign, at most 18 digits, no leading
+ * zero but "0") into *n. Returns 0, or -1 when it is none.
+ */
 static int
-sendmail_drop_value(struct sendmail_drop *d, enum sendmail_drop_key k,
-    const char *v, size_t vl, size_t off, char *err, size_t errlen)
+sendmail_drop_number(const char *v, size_t vl, long long *n)
 {
 	size_t i;
 
+	if (vl == 0 || vl > 18 || (vl > 1 && v[0] == '0'))
+		return -1;
+	*n = 0;
+	for (i = 0; i < vl; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		*n = *n * 10 + (v[i] - '0');
+	}
+	return 0;
+}
+
+/*
+ * One line's value v[0..vl) for key k into d; now is the parser's clock
+ * (the time line must lie in [SENDMAIL_DROP_TIME_MIN, now + 1 day]).
+ * Returns 0 or -1 with err.
+ */
+static int
+sendmail_drop_value(struct sendmail_drop *d, enum sendmail_drop_key k,
+    const char *v, size_t vl, size_t off, long long now, char *err,
+    size_t errlen)
+{
 	switch (k) {
 	case SENDMAIL_DROP_K_TIME:
-		if (vl == 0 || vl > 18)
+		if (sendmail_drop_number(v, vl, &d->time) == -1)
 			return sendmail_drop_err(err, errlen, "time: not a "
 			    "number of seconds");
-		d->time = 0;
-		for (i = 0; i < vl; i++) {
-			if (v[i] < '0' || v[i] > '9')
-				return sendmail_drop_err(err, errlen, "time: "
-				    "not a number of seconds");
-			d->time = d->time * 10 + (v[i] - '0');
-		}
+		/* a date the message can carry (doc/design.md §6) */
+		if (d->time < SENDMAIL_DROP_TIME_MIN ||
+		    d->time > now + SENDMAIL_DROP_TIME_AHEAD)
+			return sendmail_drop_err(err, errlen, "time: %lld is "
+			    "before 2000-01-01 or more than a day ahead",
+			    d->time);
+		return 0;
+	case SENDMAIL_DROP_K_UID:
+		if (sendmail_drop_number(v, vl, &d->uid) == -1 ||
+		    d->uid > 0xffffffffLL)
+			return sendmail_drop_err(err, errlen, "uid: not a "
+			    "user id");
 		return 0;
 	case SENDMAIL_DROP_K_FLAGS:
 		if (vl == 1 && v[0] == '-')
@@ -208,8 +237,8 @@ sendmail_drop_value(struct sendmail_drop *d, enum sendmail_drop_key k,
 }
 
 int
-sendmail_drop_parse(const char *p, size_t len, struct sendmail_drop *d,
-    size_t *hlen, char *err, size_t errlen)
+sendmail_drop_parse(const char *p, size_t len, long long now,
+    struct sendmail_drop *d, size_t *hlen, char *err, size_t errlen)
 {
 	const char *nl;
 	size_t off, ll, voff, vlen = strlen(SENDMAIL_DROP_VERSION);
@@ -255,7 +284,7 @@ sendmail_drop_parse(const char *p, size_t len, struct sendmail_drop *d,
 			break;
 		}
 		if (sendmail_drop_value(d, k, p + off + voff, ll - voff,
-		    off + voff, err, errlen) == -1) {
+		    off + voff, now, err, errlen) == -1) {
 			char why[192];
 
 			(void)strlcpy(why, err, sizeof(why));
@@ -267,8 +296,9 @@ sendmail_drop_parse(const char *p, size_t len, struct sendmail_drop *d,
 		off += ll + 1;
 	}
 	if ((seen & (1u << SENDMAIL_DROP_K_TIME)) == 0 ||
+	    (seen & (1u << SENDMAIL_DROP_K_UID)) == 0 ||
 	    (seen & (1u << SENDMAIL_DROP_K_FLAGS)) == 0)
-		return sendmail_drop_err(err, errlen, "no time or no flags "
+		return sendmail_drop_err(err, errlen, "no time, uid or flags "
 		    "line");
 	if (!d->extract && d->nrcpt == 0)
 		return sendmail_drop_err(err, errlen, "no recipients and no "

@@ -4,13 +4,15 @@
  * in data_dir/maildrop (root's, 1733: anyone may create a file there,
  * nobody but root may list or read it) in a file of the caller's own,
  * and `sendmail -bD`, which sealpostd runs as root, submits each file
- * later as its owner through the ordinary submission path. The header is
+ * later as its owner through the ordinary submission path, a few files of
+ * each owner in turn, telling the owner of a file it refuses. The header is
  * sendmail_drop.c's; the file's owner, never the header, says who sent.
  * Linked by the sealpost-sendmail binary.
  */
 #include "config.h"
 
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/types.h>
@@ -37,22 +39,29 @@
 
 #define SENDMAIL_MAILDROP_DIR	"maildrop"
 #define SENDMAIL_MAILDROP_BAD	"maildrop-bad"
-/* files submitted per drain run; sealpostd runs the next one in 60 s */
+/* a file being written, and one complete: nothing else is taken */
+#define SENDMAIL_MAILDROP_PARTIAL	0600
+#define SENDMAIL_MAILDROP_DONE	0700
+/* files handled per drain run; sealpostd runs the next one in 60 s */
 #define SENDMAIL_DRAIN_BATCH	100
-/* names read per run, the oldest SENDMAIL_DRAIN_BATCH of them taken */
-#define SENDMAIL_DRAIN_SCAN	20000
+/* ... and of one owner (uid) per run, in turn with the others */
+#define SENDMAIL_DRAIN_PER_UID	10
+/* entries read per run (bounded memory); the rest waits for a run */
+#define SENDMAIL_DRAIN_SCAN	100000
 /* a submission of one file, the owner's child, at most (seconds) */
 #define SENDMAIL_DRAIN_DEADLINE	120
-/* a file still being written ("t" name) older than this is abandoned */
+/* an incomplete (0600) file older than this is removed */
 #define SENDMAIL_DRAIN_STALE	(24 * 3600)
+/* the message's header section a notice quotes, at most */
+#define SENDMAIL_NOTICE_HDR_MAX	(32 * 1024)
 /* what the child says (stdout and stderr), kept for the log line */
 #define SENDMAIL_DRAIN_SAID	2048
 /* <16 hex: microseconds>.<16 hex: random> */
 #define SENDMAIL_MAILDROP_NAMELEN	33
 
-/* Makes name[0..size) a new file name, "t" first while being written. */
+/* Makes name[0..size) a new file name. */
 static void
-sendmail_maildrop_name(char *name, size_t size, int temp)
+sendmail_maildrop_name(char *name, size_t size)
 {
 	struct timeval tv;
 	unsigned long long us;
@@ -61,13 +70,13 @@ sendmail_maildrop_name(char *name, size_t size, int temp)
 	(void)gettimeofday(&tv, NULL);
 	us = (unsigned long long)tv.tv_sec * 1000000ULL +
 	    (unsigned long long)tv.tv_usec;
-	n = snprintf(name, size, "%s%016llx.%08x%08x", temp ? "t" : "", us,
-	    arc4random(), arc4random());
+	n = snprintf(name, size, "%016llx.%08x%08x", us, arc4random(),
+	    arc4random());
 	if (n < 0 || (size_t)n >= size)
 		name[0] = '\0';
 }
 
-/* Whether name is a finished maildrop file's name. */
+/* Whether name is a maildrop file's name. */
 static int
 sendmail_maildrop_name_ok(const char *name)
 {
@@ -98,7 +107,7 @@ int
 sendmail_maildrop_write(const struct sendmail_opts *o, const struct conf *c,
     const char *in, size_t len, long long when, char *why, size_t whylen)
 {
-	char dir[CONF_PATH_MAX], tmp[CONF_PATH_MAX], final[CONF_PATH_MAX];
+	char dir[CONF_PATH_MAX], path[CONF_PATH_MAX];
 	char name[64];
 	struct buf hdr;
 	int fd, dfd, n, saved;
@@ -110,46 +119,49 @@ sendmail_maildrop_write(const struct sendmail_opts *o, const struct conf *c,
 		return -1;
 	}
 	buf_init(&hdr, SENDMAIL_DROP_HDR_MAX);
-	if (sendmail_drop_write(&hdr, o, when) == -1) {
+	if (sendmail_drop_write(&hdr, o, when, (long long)getuid()) == -1) {
 		(void)snprintf(why, whylen, "the command line cannot be "
 		    "kept (a control character, or too long)");
 		buf_free(&hdr);
 		return -1;
 	}
-	sendmail_maildrop_name(name, sizeof(name), 1);
-	n = snprintf(tmp, sizeof(tmp), "%s/%s", dir, name);
-	if (name[0] == '\0' || n < 0 || (size_t)n >= sizeof(tmp) ||
-	    snprintf(final, sizeof(final), "%s/%s", dir, name + 1) >=
-	    (int)sizeof(final)) {
+	sendmail_maildrop_name(name, sizeof(name));
+	n = snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (name[0] == '\0' || n < 0 || (size_t)n >= sizeof(path)) {
 		(void)snprintf(why, whylen, "data_dir too long");
 		buf_free(&hdr);
 		return -1;
 	}
-	/* the caller's own file: nobody else may read it (doc/design.md §6) */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC |
-	    O_NOCTTY, 0600);
+	/*
+	 * Under its final name, 0600 while incomplete: the drain takes only
+	 * 0700 files, and the caller's own: nobody else may read it
+	 * (doc/design.md §6).
+	 */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC |
+	    O_NOCTTY, SENDMAIL_MAILDROP_PARTIAL);
 	if (fd == -1) {
 		buf_free(&hdr);
 		return sendmail_maildrop_why(why, whylen, "cannot create a file "
 		    "in", dir);
 	}
-	if (fchmod(fd, 0600) == -1 || pickup_write(fd, hdr.data,
-	    hdr.len) == -1 || pickup_write(fd, in, len) == -1 ||
-	    fsync(fd) == -1 || close(fd) == -1) {
+	/* complete only once its content is on disk (Postfix's postdrop) */
+	if (fchmod(fd, SENDMAIL_MAILDROP_PARTIAL) == -1 ||
+	    pickup_write(fd, hdr.data, hdr.len) == -1 ||
+	    pickup_write(fd, in, len) == -1 || fsync(fd) == -1 ||
+	    fchmod(fd, SENDMAIL_MAILDROP_DONE) == -1 || fsync(fd) == -1) {
 		saved = errno;
 		(void)close(fd);
-		(void)unlink(tmp);
+		(void)unlink(path);
 		errno = saved;
 		buf_free(&hdr);
-		return sendmail_maildrop_why(why, whylen, "cannot write", tmp);
+		return sendmail_maildrop_why(why, whylen, "cannot write", path);
 	}
 	buf_free(&hdr);
-	/* finished: only now may the drain take it */
-	if (rename(tmp, final) == -1) {
+	if (close(fd) == -1) {
 		saved = errno;
-		(void)unlink(tmp);
+		(void)unlink(path);
 		errno = saved;
-		return sendmail_maildrop_why(why, whylen, "cannot rename", tmp);
+		return sendmail_maildrop_why(why, whylen, "cannot write", path);
 	}
 	/*
 	 * The directory is not readable by the caller, so it cannot be
@@ -165,12 +177,41 @@ sendmail_maildrop_write(const struct sendmail_opts *o, const struct conf *c,
 
 /* ---- the drain, -bD --------------------------------------------------- */
 
+/* A complete file found by the scan, in the order it is taken. */
+struct sendmail_drain_ent {
+	char		 name[SENDMAIL_MAILDROP_NAMELEN + 1];
+	uid_t		 uid;
+	time_t		 ctime;
+	const char	*refuse;	/* refused without a submission, or NULL */
+};
+
 struct sendmail_drain {
 	struct conf	*c;
 	int		 dfd;		/* data_dir/maildrop */
 	int		 bfd;		/* data_dir/maildrop-bad */
-	size_t		 sent, kept, refused, bad;
+	size_t		 sent, kept, refused, bad, removed;
 };
+
+/* What the owner's child does: submit the file, or tell its owner. */
+enum sendmail_drain_job {
+	SENDMAIL_DRAIN_SUBMIT,
+	SENDMAIL_DRAIN_NOTICE
+};
+
+/* sendmail_drain_run's results that are no exit code */
+#define SENDMAIL_DRAIN_NORUN	(-1)	/* ours: no pipe, no fork */
+#define SENDMAIL_DRAIN_TIMEOUT	(-2)	/* our deadline killed it */
+#define SENDMAIL_DRAIN_KILLED	(-3)	/* another signal: its owner's */
+
+/* SIGTERM: finish the file at hand, then stop (doc/design.md §6) */
+static volatile sig_atomic_t	sendmail_drain_term;
+
+static void
+sendmail_drain_sigterm(int signo)
+{
+	(void)signo;
+	sendmail_drain_term = 1;
+}
 
 /* One line for the file: maildrop file= uid= user= result= ... */
 static void
@@ -197,8 +238,31 @@ sendmail_drain_log(const char *name, long uid, const char *user,
 }
 
 /*
- * Moves name aside into maildrop-bad under a new name (the admin's to
- * look at; never followed, never read), or removes it when that fails.
+ * Removes the entry name, whatever it is (a symbolic link, a FIFO, a
+ * directory, a hard link), never following it: the maildrop holds only
+ * regular files of one link (doc/design.md §6, as Postfix's pickup).
+ */
+static void
+sendmail_drain_remove(struct sendmail_drain *d, const char *name, long uid,
+    const char *reason)
+{
+	if (unlinkat(d->dfd, name, 0) == 0 ||
+	    (errno == EISDIR && unlinkat(d->dfd, name, AT_REMOVEDIR) == 0)) {
+		sendmail_drain_log(name, uid, NULL, "removed", NULL, reason,
+		    NULL);
+		d->removed++;
+		return;
+	}
+	if (errno == ENOENT)
+		return;
+	log_warn("maildrop: %s: cannot remove it", name);
+	sendmail_drain_log(name, uid, NULL, "bad", NULL, reason, "stays");
+	d->bad++;
+}
+
+/*
+ * Moves the regular file name aside into maildrop-bad under a new name
+ * (the admin's to look at; never read), or removes it when that fails.
  * Logs the file's line with result.
  */
 static void
@@ -207,14 +271,13 @@ sendmail_drain_bad(struct sendmail_drain *d, const char *name, long uid,
 {
 	char to[64], moved[96];
 
-	sendmail_maildrop_name(to, sizeof(to), 0);
+	sendmail_maildrop_name(to, sizeof(to));
 	if (to[0] != '\0' && renameat(d->dfd, name, d->bfd, to) == 0) {
 		(void)snprintf(moved, sizeof(moved), "%s/%s",
 		    SENDMAIL_MAILDROP_BAD, to);
 		sendmail_drain_log(name, uid, user, result, NULL, reason,
 		    moved);
-	} else if (unlinkat(d->dfd, name, 0) == 0 ||
-	    (errno == EISDIR && unlinkat(d->dfd, name, AT_REMOVEDIR) == 0)) {
+	} else if (unlinkat(d->dfd, name, 0) == 0) {
 		sendmail_drain_log(name, uid, user, result, NULL, reason,
 		    "removed");
 	} else {
@@ -229,19 +292,132 @@ sendmail_drain_bad(struct sendmail_drain *d, const char *name, long uid,
 }
 
 /*
+ * The address for a notice to login: in hostname when it is a local
+ * domain, else in the first local domain (local delivery, doc/design.md
+ * §12). Returns 0, or -1 when there is no local domain.
+ */
+static int
+sendmail_drain_notice_rcpt(const struct conf *c, const char *login,
+    char *out, size_t size)
+{
+	const char *dom = NULL;
+	size_t i;
+	int n;
+
+	for (i = 0; i < c->nlocal_domains; i++)
+		if (strcasecmp(c->local_domains[i], c->hostname) == 0)
+			dom = c->hostname;
+	if (dom == NULL && c->nlocal_domains > 0)
+		dom = c->local_domains[0];
+	if (dom == NULL)
+		return -1;
+	n = snprintf(out, size, "%s@%s", login, dom);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/*
+ * In the owner's child: the notice for the file in.data[0..in.len)
+ * (reason: why it was not sent, or not to everyone), quoting the
+ * message's header section; submitted with the null sender to the
+ * owner's login and never kept in the maildrop (no loop). Never returns.
+ */
+static void
+sendmail_drain_notice(const struct sendmail_drain *d, const struct buf *in,
+    const struct passwd *pw, const char *name, const char *reason)
+{
+	struct sendmail_drop *h;
+	struct sendmail_opts o;
+	struct sendmail_result res;
+	struct buf msg;
+	char rcpt[SENDMAIL_ADDR_MAX + 1], err[256];
+	char *rv[1];
+	const char *m;
+	size_t hlen, mlen, i;
+	int ex;
+
+	if (sendmail_drain_notice_rcpt(d->c, pw->pw_name, rcpt,
+	    sizeof(rcpt)) == -1) {
+		fprintf(stderr, "no local domain for a notice to %s\n",
+		    pw->pw_name);
+		_exit(EX_CONFIG);
+	}
+	buf_init(&msg, SENDMAIL_NOTICE_HDR_MAX + 16 * 1024);
+	if ((h = calloc(1, sizeof(*h))) == NULL ||
+	    buf_printf(&msg, "From: Mail Delivery System <MAILER-DAEMON@%s>\n"
+	    "To: <%s>\nSubject: Undelivered message from the maildrop\n"
+	    "Auto-Submitted: auto-replied\n\n"
+	    "This is sealpost on %s.\n\n"
+	    "A message you left in the maildrop while sealpostd was not\n"
+	    "running (file %s) was not sent to every recipient, or to none:\n"
+	    "\n  %s\n\n", d->c->hostname, rcpt, d->c->hostname, name,
+	    reason) == -1) {
+		fprintf(stderr, "out of memory\n");
+		_exit(EX_OSERR);
+	}
+	if (sendmail_drop_parse(in->data, in->len, (long long)time(NULL), h,
+	    &hlen, err, sizeof(err)) == 0) {
+		/* the message's header section, up to its empty line */
+		m = in->data + hlen;
+		mlen = in->len - hlen;
+		for (i = 0; i < mlen; i++)
+			if (m[i] == '\n' && (i + 1 == mlen || m[i + 1] == '\n' ||
+			    (m[i + 1] == '\r' && i + 2 < mlen &&
+			    m[i + 2] == '\n')))
+				break;
+		mlen = i < mlen ? i + 1 : mlen;
+		if (mlen > SENDMAIL_NOTICE_HDR_MAX)
+			mlen = SENDMAIL_NOTICE_HDR_MAX;
+		if (buf_puts(&msg, "Its header section:\n\n") == -1)
+			_exit(EX_OSERR);
+		for (i = 0; i < mlen; i++)
+			/* SMTP carries no NUL: sendmail_lines refuses it */
+			if (buf_append(&msg, m[i] == '\0' ? "?" : &m[i], 1) ==
+			    -1)
+				_exit(EX_OSERR);
+		if (mlen > 0 && m[mlen - 1] != '\n' &&
+		    buf_puts(&msg, "\n") == -1)
+			_exit(EX_OSERR);
+	} else if (buf_printf(&msg, "Its maildrop header cannot be read (%s),\n"
+	    "so it is not quoted here.\n", err) == -1)
+		_exit(EX_OSERR);
+	memset(&o, 0, sizeof(o));
+	o.mode = SENDMAIL_MODE_SEND;
+	o.have_sender = 1;		/* the null sender: no notice loops */
+	rv[0] = rcpt;
+	o.rcpt = rv;
+	o.nrcpt = 1;
+	ex = sendmail_send_input(&o, d->c, msg.data, msg.len,
+	    (long long)time(NULL), SENDMAIL_SUBMIT_DRAIN, &res);
+	if (ex == SENDMAIL_NODAEMON) {
+		/* never into the maildrop: a notice is only logged then */
+		fprintf(stderr, "sealpostd does not accept mail at %s: %s\n",
+		    res.path, strerror(res.conn_errno));
+		_exit(EX_TEMPFAIL);
+	}
+	if (ex == 0)
+		printf("%s\n", res.reply);
+	(void)fflush(stdout);
+	_exit(ex == SENDMAIL_PARTIAL ? 0 : ex);
+}
+
+/*
  * In the owner's child: gives up root for pw (its groups, gid and uid,
- * checked), then reads the file, parses its header and submits it as a
- * sendmail call by that user would. Never returns.
+ * checked; killed if the drain dies), reads the file and then either
+ * submits it as a sendmail call by that user would (SENDMAIL_DRAIN_
+ * SUBMIT) or sends its owner the notice for reason. Never returns.
  */
 static void
 sendmail_drain_child(const struct sendmail_drain *d, int fd,
-    const struct passwd *pw)
+    const struct passwd *pw, pid_t drain, enum sendmail_drain_job job,
+    const char *name, const char *reason)
 {
 	struct sendmail_opts o;
 	struct sendmail_drop *h;
 	struct sendmail_result res;
+	struct stat st;
 	struct buf in;
 	char err[256], **rcpt;
+	long long now, since;
 	size_t hlen, i;
 	int ex;
 
@@ -254,6 +430,9 @@ sendmail_drain_child(const struct sendmail_drain *d, int fd,
 		fprintf(stderr, "cannot become uid %ld\n", (long)pw->pw_uid);
 		_exit(EX_OSERR);
 	}
+	/* after the uid change, which clears it: no orphan submits later */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != drain)
+		_exit(EX_TEMPFAIL);
 	buf_init(&in, d->c->message_size_limit + SENDMAIL_INPUT_SLACK +
 	    SENDMAIL_DROP_HDR_MAX);
 	if ((h = calloc(1, sizeof(*h))) == NULL ||
@@ -261,15 +440,40 @@ sendmail_drain_child(const struct sendmail_drain *d, int fd,
 		fprintf(stderr, "out of memory\n");
 		_exit(EX_OSERR);
 	}
-	if (buf_read_fd(&in, fd) == -1) {
-		fprintf(stderr, "reading the file: %s\n", errno == ENOBUFS ?
-		    "larger than message_size_limit" : strerror(errno));
-		_exit(errno == ENOBUFS ? EX_DATAERR : EX_IOERR);
+	/* the submission's child read it already: from the start */
+	if (lseek(fd, 0, SEEK_SET) == -1 || fstat(fd, &st) == -1 ||
+	    buf_read_fd(&in, fd) == -1) {
+		if (job == SENDMAIL_DRAIN_NOTICE)
+			buf_reset(&in);
+		else {
+			fprintf(stderr, "reading the file: %s\n",
+			    errno == ENOBUFS ? "larger than "
+			    "message_size_limit" : strerror(errno));
+			_exit(errno == ENOBUFS ? EX_DATAERR : EX_IOERR);
+		}
 	}
-	if (sendmail_drop_parse(in.data, in.len, h, &hlen, err,
+	if (job == SENDMAIL_DRAIN_NOTICE)
+		sendmail_drain_notice(d, &in, pw, name, reason);
+	now = (long long)time(NULL);
+	if (sendmail_drop_parse(in.data, in.len, now, h, &hlen, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "malformed header: %s\n", err);
 		_exit(EX_DATAERR);
+	}
+	/* a copy someone else made (root's cp) is not its writer's */
+	if (h->uid != (long long)getuid()) {
+		fprintf(stderr, "the file was written by uid %lld, not by its "
+		    "owner (uid %ld): a copy; put a file back with mv\n",
+		    h->uid, (long)getuid());
+		_exit(EX_NOPERM);
+	}
+	/* kept too long: given up, as the queue gives up (queue_lifetime) */
+	since = h->time > (long long)st.st_ctime ? h->time :
+	    (long long)st.st_ctime;
+	if (now - since > (long long)d->c->queue_lifetime) {
+		fprintf(stderr, "kept longer than queue_lifetime (%u s); "
+		    "given up\n", d->c->queue_lifetime);
+		_exit(EX_UNAVAILABLE);
 	}
 	memset(&o, 0, sizeof(o));
 	o.mode = SENDMAIL_MODE_SEND;
@@ -287,15 +491,16 @@ sendmail_drain_child(const struct sendmail_drain *d, int fd,
 	o.rcpt = rcpt;
 	o.nrcpt = h->nrcpt;
 	ex = sendmail_send_input(&o, d->c, in.data + hlen, in.len - hlen,
-	    h->time, 1, &res);
+	    h->time, SENDMAIL_SUBMIT_DRAIN, &res);
 	if (ex == SENDMAIL_NODAEMON) {
 		fprintf(stderr, "sealpostd does not accept mail at %s: %s\n",
 		    res.path, strerror(res.conn_errno));
 		_exit(EX_TEMPFAIL);
 	}
-	if (ex == 0)
+	if (ex == 0 || ex == SENDMAIL_PARTIAL)
 		printf("%s\n", res.reply);
 	(void)fflush(stdout);
+	(void)fflush(stderr);
 	_exit(ex);
 }
 
@@ -326,29 +531,40 @@ sendmail_drain_said(const char *said, size_t len, char *out, size_t size)
 	out[j] = '\0';
 }
 
+/* Seconds of CLOCK_MONOTONIC: a clock nobody sets back. */
+static long long
+sendmail_drain_now(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 0;
+	return (long long)ts.tv_sec;
+}
+
 /*
- * Runs the owner's child for the open file fd and waits for it, at most
- * SENDMAIL_DRAIN_DEADLINE seconds (the owner may stop it: it is the
- * owner's process). Returns its exit code, or -1 when it was killed, ran
- * out of time or could not run; what it said in said[0..size), size at
- * most SENDMAIL_DRAIN_SAID.
+ * Runs the owner's child for job on the open file fd and waits for it,
+ * at most SENDMAIL_DRAIN_DEADLINE seconds. Returns its exit code, or
+ * SENDMAIL_DRAIN_NORUN, _TIMEOUT or _KILLED; what it said in
+ * said[0..size), size at most SENDMAIL_DRAIN_SAID.
  */
 static int
 sendmail_drain_run(const struct sendmail_drain *d, int fd,
-    const struct passwd *pw, char *said, size_t size)
+    const struct passwd *pw, enum sendmail_drain_job job, const char *name,
+    const char *reason, char *said, size_t size)
 {
 	char raw[SENDMAIL_DRAIN_SAID];
 	struct pollfd pfd;
-	pid_t pid;
-	time_t end = time(NULL) + SENDMAIL_DRAIN_DEADLINE;
+	pid_t pid, self = getpid();
+	long long end = sendmail_drain_now() + SENDMAIL_DRAIN_DEADLINE;
 	size_t n = 0;
 	ssize_t r;
-	int p[2], status, devnull, left;
+	int p[2], status, devnull, left, timedout = 0;
 
 	said[0] = '\0';
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		(void)snprintf(said, size, "pipe: %s", strerror(errno));
-		return -1;
+		return SENDMAIL_DRAIN_NORUN;
 	}
 	(void)fflush(stdout);
 	(void)fflush(stderr);
@@ -356,9 +572,10 @@ sendmail_drain_run(const struct sendmail_drain *d, int fd,
 		(void)snprintf(said, size, "fork: %s", strerror(errno));
 		close(p[0]);
 		close(p[1]);
-		return -1;
+		return SENDMAIL_DRAIN_NORUN;
 	}
 	if (pid == 0) {
+		(void)signal(SIGTERM, SIG_DFL);
 		close(p[0]);
 		/* 0 /dev/null, 1 and 2 the pipe, 3 the file, nothing else */
 		if ((devnull = open("/dev/null", O_RDONLY)) == -1 ||
@@ -369,15 +586,16 @@ sendmail_drain_run(const struct sendmail_drain *d, int fd,
 			_exit(EX_OSERR);
 		closefrom(4);
 		(void)signal(SIGPIPE, SIG_IGN);
-		sendmail_drain_child(d, 3, pw);
+		sendmail_drain_child(d, 3, pw, self, job, name, reason);
 	}
 	close(p[1]);
 	for (;;) {
-		left = (int)(end - time(NULL));
+		left = (int)(end - sendmail_drain_now());
 		if (left <= 0) {
 			(void)kill(pid, SIGKILL);
+			timedout = 1;
 			(void)snprintf(said + n, size - n, "%stook longer than "
-			    "%d s", n > 0 ? "; " : "", SENDMAIL_DRAIN_DEADLINE);
+			    "%d s", n > 0 ? "\n" : "", SENDMAIL_DRAIN_DEADLINE);
 			n = strlen(said);
 			break;
 		}
@@ -387,6 +605,7 @@ sendmail_drain_run(const struct sendmail_drain *d, int fd,
 			if (errno == EINTR)
 				continue;
 			(void)kill(pid, SIGKILL);
+			timedout = 1;
 			break;
 		}
 		if (pfd.revents == 0)
@@ -411,9 +630,15 @@ sendmail_drain_run(const struct sendmail_drain *d, int fd,
 	sendmail_drain_said(raw, n, said, size);
 	while (waitpid(pid, &status, 0) == -1)
 		if (errno != EINTR)
-			return -1;
-	if (!WIFEXITED(status))
-		return -1;
+			return SENDMAIL_DRAIN_NORUN;
+	if (timedout)
+		return SENDMAIL_DRAIN_TIMEOUT;
+	if (WIFSIGNALED(status)) {
+		n = strlen(said);
+		(void)snprintf(said + n, size - n, "%skilled by signal %d",
+		    n > 0 ? "; " : "", WTERMSIG(status));
+		return SENDMAIL_DRAIN_KILLED;
+	}
 	return WEXITSTATUS(status);
 }
 
@@ -426,130 +651,232 @@ sendmail_drain_id(char *reply)
 	if (p == NULL)
 		return NULL;
 	p += 10;
-	p[strcspn(p, " \t")] = '\0';
+	p[strcspn(p, " \t;")] = '\0';
 	return p;
 }
 
-/* One file of the maildrop. */
+/* Tells the owner of fd why (a notice); logs what became of it. */
 static void
-sendmail_drain_file(struct sendmail_drain *d, const char *name)
+sendmail_drain_tell(struct sendmail_drain *d, int fd, const struct passwd *pw,
+    const char *name, const char *why)
 {
 	char said[SENDMAIL_DRAIN_SAID];
-	struct stat st, now;
-	struct passwd *pw;
 	const char *id;
+	int ex;
+
+	ex = sendmail_drain_run(d, fd, pw, SENDMAIL_DRAIN_NOTICE, name, why,
+	    said, sizeof(said));
+	if (ex == 0) {
+		id = sendmail_drain_id(said);
+		sendmail_drain_log(name, (long)pw->pw_uid, pw->pw_name,
+		    "notified", id, NULL, NULL);
+	} else
+		sendmail_drain_log(name, (long)pw->pw_uid, pw->pw_name,
+		    "not-notified", NULL, said[0] != '\0' ? said :
+		    "the notice was not submitted", NULL);
+}
+
+/*
+ * One file of the maildrop, as the scan found it. Returns 1 when its
+ * owner's child ran out of time (the owner's other files wait for the
+ * next run), else 0.
+ */
+static int
+sendmail_drain_file(struct sendmail_drain *d,
+    const struct sendmail_drain_ent *e)
+{
+	char said[SENDMAIL_DRAIN_SAID], why[SENDMAIL_DRAIN_SAID + 64];
+	struct stat st, now;
+	struct passwd *pw, pwc;
+	const char *id, *refuse = e->refuse;
 	char user[64];
 	int fd, ex;
 
-	if (!sendmail_maildrop_name_ok(name)) {
-		sendmail_drain_bad(d, name, -1, NULL, "bad", "not a maildrop "
-		    "file name");
-		return;
-	}
 	/* never follow a link; a FIFO must not block the open */
-	fd = openat(d->dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	fd = openat(d->dfd, e->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC | O_NOCTTY);
 	if (fd == -1) {
 		if (errno == ENOENT)
-			return;		/* its owner took it back */
-		sendmail_drain_bad(d, name, -1, NULL, "bad", errno == ELOOP ?
-		    "a symbolic link" : strerror(errno));
-		return;
+			return 0;	/* its owner took it back */
+		sendmail_drain_remove(d, e->name, (long)e->uid, errno ==
+		    ELOOP ? "a symbolic link" : strerror(errno));
+		return 0;
 	}
 	if (fstat(fd, &st) == -1) {
-		log_warn("maildrop: %s: fstat", name);
+		log_warn("maildrop: %s: fstat", e->name);
 		close(fd);
-		return;
+		return 0;
 	}
-	if (!S_ISREG(st.st_mode)) {
+	/* changed since the scan: only what is still sound is taken */
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
 		close(fd);
-		sendmail_drain_bad(d, name, (long)st.st_uid, NULL, "bad",
-		    "not a regular file");
-		return;
-	}
-	if (st.st_nlink != 1) {
-		close(fd);
-		sendmail_drain_bad(d, name, (long)st.st_uid, NULL, "bad",
+		sendmail_drain_remove(d, e->name, (long)st.st_uid,
+		    !S_ISREG(st.st_mode) ? "not a regular file" :
 		    "more than one link");
-		return;
+		return 0;
 	}
-	if ((unsigned long long)st.st_size > (unsigned long long)
-	    d->c->message_size_limit + SENDMAIL_INPUT_SLACK +
-	    SENDMAIL_DROP_HDR_MAX) {
+	if ((st.st_mode & 07777) == SENDMAIL_MAILDROP_PARTIAL) {
 		close(fd);
-		sendmail_drain_bad(d, name, (long)st.st_uid, NULL, "bad",
-		    "larger than message_size_limit");
-		return;
+		return 0;		/* incomplete again: its writer's */
 	}
+	if (refuse == NULL && (st.st_mode & 07777) != SENDMAIL_MAILDROP_DONE)
+		refuse = "its mode is not 0700 (group or other bits, or set-id)";
+	if (refuse == NULL && (unsigned long long)st.st_size >
+	    (unsigned long long)d->c->message_size_limit +
+	    SENDMAIL_INPUT_SLACK + SENDMAIL_DROP_HDR_MAX)
+		refuse = "larger than message_size_limit";
 	if ((pw = getpwuid(st.st_uid)) == NULL) {
+		/* nobody to send as, nobody to tell: the admin's */
 		close(fd);
-		sendmail_drain_bad(d, name, (long)st.st_uid, NULL, "bad",
+		sendmail_drain_bad(d, e->name, (long)st.st_uid, NULL, "bad",
 		    "its owner has no passwd entry");
-		return;
+		return 0;
 	}
 	/* getpwuid's storage is overwritten by later calls */
 	(void)strlcpy(user, pw->pw_name, sizeof(user));
-	ex = sendmail_drain_run(d, fd, pw, said, sizeof(said));
-	close(fd);
+	pwc = *pw;
+	pwc.pw_name = user;
+	if (refuse != NULL) {
+		sendmail_drain_tell(d, fd, &pwc, e->name, refuse);
+		close(fd);
+		sendmail_drain_bad(d, e->name, (long)st.st_uid, user,
+		    "refused", refuse);
+		return 0;
+	}
+	ex = sendmail_drain_run(d, fd, &pwc, SENDMAIL_DRAIN_SUBMIT, e->name,
+	    NULL, said, sizeof(said));
 	switch (ex) {
 	case 0:
+	case SENDMAIL_PARTIAL:
 		/* the same file still, not one its owner put there since */
-		if (fstatat(d->dfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+		if (fstatat(d->dfd, e->name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    now.st_dev == st.st_dev && now.st_ino == st.st_ino &&
-		    unlinkat(d->dfd, name, 0) == -1)
-			log_warn("maildrop: %s: unlink", name);
+		    unlinkat(d->dfd, e->name, 0) == -1)
+			log_warn("maildrop: %s: unlink", e->name);
 		id = sendmail_drain_id(said);
-		sendmail_drain_log(name, (long)st.st_uid, user, "sent", id,
-		    NULL, NULL);
+		sendmail_drain_log(e->name, (long)st.st_uid, user, ex == 0 ?
+		    "sent" : "sent-partly", id, ex == 0 ? NULL : said, NULL);
 		d->sent++;
-		break;
-	case EX_USAGE:
-	case EX_DATAERR:
-	case EX_NOUSER:
-		/* refused for good: for the admin, as a direct call's 5xx */
-		sendmail_drain_bad(d, name, (long)st.st_uid, user, "refused",
-		    said[0] != '\0' ? said : "refused");
+		if (ex == SENDMAIL_PARTIAL)
+			sendmail_drain_tell(d, fd, &pwc, e->name, said);
+		close(fd);
+		return 0;
+	case EX_TEMPFAIL:
+	case SENDMAIL_DRAIN_NORUN:
+	case SENDMAIL_DRAIN_TIMEOUT:
+		/* 4xx, the daemon gone, our deadline: the next run */
+		if ((long long)time(NULL) - (long long)st.st_ctime <=
+		    (long long)d->c->queue_lifetime + SENDMAIL_DROP_TIME_AHEAD) {
+			sendmail_drain_log(e->name, (long)st.st_uid, user,
+			    "kept", NULL, said[0] != '\0' ? said :
+			    "temporary failure", NULL);
+			d->kept++;
+			close(fd);
+			return ex == SENDMAIL_DRAIN_TIMEOUT;
+		}
+		(void)snprintf(why, sizeof(why), "%s; kept longer than "
+		    "queue_lifetime, given up", said);
 		break;
 	default:
-		/* 4xx, no daemon, a lost connection, killed: next pass */
-		sendmail_drain_log(name, (long)st.st_uid, user, "kept", NULL,
-		    said[0] != '\0' ? said : ex == -1 ? "the submission did "
-		    "not finish" : "temporary failure", NULL);
-		d->kept++;
+		/* refused for good (a 5xx, malformed, a copy, killed) */
+		(void)strlcpy(why, said[0] != '\0' ? said : "refused",
+		    sizeof(why));
 		break;
 	}
+	sendmail_drain_tell(d, fd, &pwc, e->name, why);
+	close(fd);
+	sendmail_drain_bad(d, e->name, (long)st.st_uid, user, "refused", why);
+	return 0;
 }
 
-/* Orders names oldest first: the names begin with the time. */
+/* Orders the files by owner, each owner's oldest first. */
 static int
 sendmail_drain_cmp(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const struct sendmail_drain_ent *x = a, *y = b;
+
+	if (x->uid != y->uid)
+		return x->uid < y->uid ? -1 : 1;
+	if (x->ctime != y->ctime)
+		return x->ctime < y->ctime ? -1 : 1;
+	return strcmp(x->name, y->name);
 }
 
-/* A "t" file (being written) so old that its writer is gone. */
-static int
-sendmail_drain_stale(const struct sendmail_drain *d, const char *name)
+/*
+ * Reads the whole directory (at most SENDMAIL_DRAIN_SCAN entries): what
+ * is no regular single-link file is removed, a badly named file set
+ * aside, an incomplete one older than a day removed; complete files
+ * (and those to refuse) go to ents. Returns their number; *more says
+ * the cap was reached.
+ */
+static size_t
+sendmail_drain_scan(struct sendmail_drain *d, DIR *dir,
+    struct sendmail_drain_ent *ents, int *more)
 {
+	struct dirent *de;
 	struct stat st;
+	size_t n = 0, seen = 0;
+	mode_t mode;
 
-	if (name[0] != 't' || !sendmail_maildrop_name_ok(name + 1))
-		return 0;
-	if (fstatat(d->dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
-		return 0;
-	return st.st_mtime + SENDMAIL_DRAIN_STALE < time(NULL);
+	*more = 0;
+	while ((de = readdir(dir)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (++seen > SENDMAIL_DRAIN_SCAN || n >= SENDMAIL_DRAIN_SCAN) {
+			*more = 1;
+			break;
+		}
+		if (fstatat(d->dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+			continue;
+		if (!S_ISREG(st.st_mode)) {
+			sendmail_drain_remove(d, de->d_name, (long)st.st_uid,
+			    S_ISLNK(st.st_mode) ? "a symbolic link" :
+			    S_ISDIR(st.st_mode) ? "a directory" :
+			    S_ISFIFO(st.st_mode) ? "a FIFO" :
+			    "not a regular file");
+			continue;
+		}
+		if (st.st_nlink != 1) {
+			sendmail_drain_remove(d, de->d_name, (long)st.st_uid,
+			    "more than one link");
+			continue;
+		}
+		if (!sendmail_maildrop_name_ok(de->d_name)) {
+			sendmail_drain_bad(d, de->d_name, (long)st.st_uid,
+			    NULL, "bad", "not a maildrop file name");
+			continue;
+		}
+		mode = st.st_mode & 07777;
+		if (mode == SENDMAIL_MAILDROP_PARTIAL) {
+			/* being written; abandoned after a day */
+			if (st.st_mtime + SENDMAIL_DRAIN_STALE < time(NULL))
+				sendmail_drain_remove(d, de->d_name,
+				    (long)st.st_uid, "incomplete for more "
+				    "than a day");
+			continue;
+		}
+		memcpy(ents[n].name, de->d_name, SENDMAIL_MAILDROP_NAMELEN + 1);
+		ents[n].uid = st.st_uid;
+		ents[n].ctime = st.st_ctime;
+		ents[n].refuse = NULL;
+		n++;
+	}
+	return n;
 }
 
 int
 sendmail_maildrop_drain(const struct sendmail_opts *o, struct conf *c)
 {
 	struct sendmail_drain d;
-	struct dirent *de;
+	struct sendmail_drain_ent *ents;
+	struct sigaction sa;
 	struct stat st;
 	DIR *dir;
-	char path[CONF_PATH_MAX], **names;
-	size_t n = 0, i;
-	int fd;
+	char path[CONF_PATH_MAX];
+	size_t n, i, j, g, ng, done = 0, *start;
+	unsigned char *skip;
+	int fd, more;
 
 	if (getuid() != 0 || geteuid() != 0) {
 		fprintf(stderr, "sendmail: -bD is sealpostd's (it drains the "
@@ -564,6 +891,11 @@ sendmail_maildrop_drain(const struct sendmail_opts *o, struct conf *c)
 			log_init(LOG_DEST_SYSLOG, "maildrop", NULL, 0);
 	}
 	log_format_set(c->log_format, c->audit_chain);
+	/* no SA_RESTART: a wait in poll returns, the file still finishes */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sendmail_drain_sigterm;
+	(void)sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGTERM, &sa, NULL);
 	memset(&d, 0, sizeof(d));
 	d.c = c;
 	if (snprintf(path, sizeof(path), "%s/%s", c->data_dir,
@@ -589,42 +921,49 @@ sendmail_maildrop_drain(const struct sendmail_opts *o, struct conf *c)
 	if ((d.bfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1)
 		fatal("maildrop: %s", path);
+	if (fstat(d.bfd, &st) == -1)
+		fatal("maildrop: %s", path);
+	if (st.st_uid != 0 || (st.st_mode & 07777) != 0700)
+		fatalx("maildrop: %s is not root's with mode 0700; sealpostd "
+		    "sets that at start", path);
 	if ((fd = dup(d.dfd)) == -1 || (dir = fdopendir(fd)) == NULL)
 		fatal("maildrop: opendir");
-	if ((names = calloc(SENDMAIL_DRAIN_SCAN, sizeof(*names))) == NULL)
+	if ((ents = calloc(SENDMAIL_DRAIN_SCAN, sizeof(*ents))) == NULL ||
+	    (start = calloc(SENDMAIL_DRAIN_SCAN + 1, sizeof(*start))) ==
+	    NULL || (skip = calloc(SENDMAIL_DRAIN_SCAN, 1)) == NULL)
 		fatal("maildrop: calloc");
-	while (n < SENDMAIL_DRAIN_SCAN && (de = readdir(dir)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		/* being written: its writer renames it when done */
-		if (de->d_name[0] == 't' &&
-		    sendmail_maildrop_name_ok(de->d_name + 1) &&
-		    !sendmail_drain_stale(&d, de->d_name))
-			continue;
-		if ((names[n] = strdup(de->d_name)) == NULL)
-			fatal("maildrop: strdup");
-		n++;
-	}
+	n = sendmail_drain_scan(&d, dir, ents, &more);
 	(void)closedir(dir);
-	qsort(names, n, sizeof(*names), sendmail_drain_cmp);
+	if (more)
+		log_warnx("maildrop: more than %d entries; this run reads the "
+		    "first %d, the rest waits", SENDMAIL_DRAIN_SCAN,
+		    SENDMAIL_DRAIN_SCAN);
+	/* by owner, then round robin: one owner delays only his own mail */
+	qsort(ents, n, sizeof(*ents), sendmail_drain_cmp);
+	for (i = 0, ng = 0; i < n; i++)
+		if (i == 0 || ents[i].uid != ents[i - 1].uid)
+			start[ng++] = i;
+	start[ng] = n;
 	(void)signal(SIGPIPE, SIG_IGN);
-	for (i = 0; i < n; i++) {
-		if (i < SENDMAIL_DRAIN_BATCH) {
-			if (names[i][0] == 't')
-				sendmail_drain_bad(&d, names[i], -1, NULL,
-				    "bad", "abandoned while being written");
-			else
-				sendmail_drain_file(&d, names[i]);
+	for (j = 0; j < SENDMAIL_DRAIN_PER_UID; j++)
+		for (g = 0; g < ng; g++) {
+			if (sendmail_drain_term || done >= SENDMAIL_DRAIN_BATCH)
+				goto out;
+			if (skip[g] || start[g] + j >= start[g + 1])
+				continue;
+			done++;
+			if (sendmail_drain_file(&d, &ents[start[g] + j]) == 1)
+				skip[g] = 1;
 		}
-		free(names[i]);
-	}
-	free(names);
-	if (n > 0)
+out:
+	if (n > 0 || d.removed > 0 || d.bad > 0)
 		log_info("maildrop: %zu sent, %zu kept, %zu refused, %zu set "
-		    "aside%s", d.sent, d.kept, d.refused, d.bad,
-		    n > SENDMAIL_DRAIN_BATCH ? "; more wait for the next run" :
-		    "");
+		    "aside, %zu removed%s%s", d.sent, d.kept, d.refused, d.bad,
+		    d.removed, done < n ? "; more wait for the next run" : "",
+		    sendmail_drain_term ? "; stopped by SIGTERM" : "");
+	free(skip);
+	free(start);
+	free(ents);
 	close(d.bfd);
 	close(d.dfd);
 	return 0;

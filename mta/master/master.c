@@ -457,6 +457,9 @@ master_alive(const struct master *m)
 	for (i = 0; i < m->nchildren; i++)
 		if (m->children[i].pid > 0)
 			n++;
+	/* the maildrop drain finishes its file first (doc/design.md §6) */
+	if (m->maildrop.pid > 0)
+		n++;
 	return n;
 }
 
@@ -552,6 +555,11 @@ master_kill_stragglers(void *arg)
 			    m->children[i].title, (long)m->children[i].pid);
 			(void)kill(m->children[i].pid, SIGKILL);
 		}
+	if (m->maildrop.pid > 0) {
+		log_warnx("maildrop: drain (pid %ld) still runs; killing it",
+		    (long)m->maildrop.pid);
+		(void)kill(m->maildrop.pid, SIGKILL);
+	}
 }
 
 static void

@@ -136,7 +136,8 @@ void	master_watch_start(struct master *);
  * when data_dir/maildrop holds files, 1 s after start and then every
  * 60 s, never two at once; reads no file of it (doc/design.md §2, §6).
  * master_maildrop_reaped returns 1 when pid was the drain (status is
- * waitpid's), else 0; master_maildrop_stop sends it SIGTERM at shutdown.
+ * waitpid's), else 0; master_maildrop_stop sends it SIGTERM at shutdown
+ * (it finishes its file; master_alive counts it until it is reaped).
  */
 void	master_maildrop_start(struct master *);
 int	master_maildrop_reaped(struct master *, pid_t pid, int status);

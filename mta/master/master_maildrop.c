@@ -4,7 +4,10 @@
  * `sealpost-sendmail -bD` (the drain: it submits each file as its owner)
  * as a short-lived child, 1 s after start and then every 60 s, never two
  * at once. The master only looks whether the directory has entries; it
- * opens and parses none of them (§1.4: it parses no untrusted data).
+ * opens and parses none of them (§1.4: it parses no untrusted data). At
+ * shutdown the drain gets SIGTERM, finishes the file at hand and exits;
+ * the master waits for it like for its other children, under the same
+ * kill timer.
  * Linked by the sealpostd binary.
  */
 #include "config.h"

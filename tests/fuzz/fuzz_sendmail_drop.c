@@ -3,7 +3,8 @@
  * (mta/cli/sendmail_drop.c; doc/design.md §6, §11), which the drain runs
  * on files any local user may write. Checked: a parse either fails with
  * a reason or gives a header length inside the input whose last octet is
- * the LF of "end", flags as the parser may set them, every rcpt operand
+ * the LF of "end", flags as the parser may set them, the time within
+ * [2000-01-01, the clock + 1 day], the uid a 32-bit one, every rcpt operand
  * inside the header, non-empty and free of control bytes, the sender and
  * full name NUL-terminated within their arrays; and what parsed, written
  * again with sendmail_drop_write, parses to the same header. Invariants
@@ -33,6 +34,9 @@ int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	}								\
 } while (0)
 
+/* a fixed clock: the same input always gives the same result */
+#define FUZZ_NOW	1765000000LL
+
 static struct sendmail_drop	fuzz_d, fuzz_d2;
 static char			*fuzz_rcpt[SENDMAIL_RCPT_MAX];
 
@@ -46,7 +50,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t hlen = 0, hlen2 = 0, i, j;
 
 	err[0] = '\0';
-	if (sendmail_drop_parse(p, size, &fuzz_d, &hlen, err,
+	if (sendmail_drop_parse(p, size, FUZZ_NOW, &fuzz_d, &hlen, err,
 	    sizeof(err)) == -1) {
 		FUZZ_CHECK(err[0] != '\0');
 		return 0;
@@ -57,6 +61,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(fuzz_d.extract == 0 || fuzz_d.extract == 1);
 	FUZZ_CHECK(fuzz_d.dot_ends == 0 || fuzz_d.dot_ends == 1);
 	FUZZ_CHECK(fuzz_d.extract || fuzz_d.nrcpt > 0);
+	FUZZ_CHECK(fuzz_d.time >= SENDMAIL_DROP_TIME_MIN &&
+	    fuzz_d.time <= FUZZ_NOW + SENDMAIL_DROP_TIME_AHEAD);
+	FUZZ_CHECK(fuzz_d.uid >= 0 && fuzz_d.uid <= 0xffffffffLL);
 	FUZZ_CHECK(fuzz_d.nrcpt <= SENDMAIL_RCPT_MAX);
 	FUZZ_CHECK(memchr(fuzz_d.sender, '\0', sizeof(fuzz_d.sender)) != NULL);
 	FUZZ_CHECK(memchr(fuzz_d.fullname, '\0',
@@ -84,10 +91,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.rcpt = fuzz_rcpt;
 	o.nrcpt = fuzz_d.nrcpt;
 	buf_init(&b, SENDMAIL_DROP_HDR_MAX);
-	FUZZ_CHECK(sendmail_drop_write(&b, &o, fuzz_d.time) == 0);
-	FUZZ_CHECK(sendmail_drop_parse(b.data, b.len, &fuzz_d2, &hlen2, err,
-	    sizeof(err)) == 0);
+	FUZZ_CHECK(sendmail_drop_write(&b, &o, fuzz_d.time, fuzz_d.uid) == 0);
+	FUZZ_CHECK(sendmail_drop_parse(b.data, b.len, FUZZ_NOW, &fuzz_d2,
+	    &hlen2, err, sizeof(err)) == 0);
 	FUZZ_CHECK(hlen2 == b.len && fuzz_d2.time == fuzz_d.time &&
+	    fuzz_d2.uid == fuzz_d.uid &&
 	    fuzz_d2.extract == fuzz_d.extract &&
 	    fuzz_d2.dot_ends == fuzz_d.dot_ends &&
 	    fuzz_d2.have_sender == fuzz_d.have_sender &&
