@@ -226,8 +226,10 @@ int	sendmail_maildrop_write(const struct sendmail_opts *o,
 /*
  * sendmail_maildrop.c: -bD, run by sealpostd as root: submits the
  * complete files of data_dir/maildrop, each as its owner, a few per
- * owner in turn (round robin over the owners' uids, each owner's oldest
- * first), at most SENDMAIL_DRAIN_BATCH a run; removes what is no regular
+ * owner in turn (round robin over the owners' uids from a random first
+ * one, each owner's oldest first, 120 s of children per owner), at most
+ * SENDMAIL_DRAIN_BATCH a run; reads the whole directory, keeping only a
+ * few files per owner in memory; removes what is no regular
  * single-link file; sets a refused file aside in maildrop-bad and tells
  * its owner by a notice; logs one maildrop line per file. SIGTERM ends
  * it after the file at hand. Returns an exit code.

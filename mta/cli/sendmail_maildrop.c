@@ -44,18 +44,30 @@
 #define SENDMAIL_MAILDROP_DONE	0700
 /* files handled per drain run; sealpostd runs the next one in 60 s */
 #define SENDMAIL_DRAIN_BATCH	100
-/* ... and of one owner (uid) per run, in turn with the others */
+/*
+ * ... and of one owner (uid) per run, in turn with the others: the scan
+ * keeps that many of each owner's oldest complete files in memory, so
+ * memory is bounded by owners x this, whatever the directory holds
+ */
 #define SENDMAIL_DRAIN_PER_UID	10
-/* entries read per run (bounded memory); the rest waits for a run */
-#define SENDMAIL_DRAIN_SCAN	100000
+/* an owner's incomplete (0600) files beyond this many (oldest first) go */
+#define SENDMAIL_DRAIN_PARTIAL_MAX	10
 /* a submission of one file, the owner's child, at most (seconds) */
 #define SENDMAIL_DRAIN_DEADLINE	120
+/* a notice to the owner, the owner's child, at most (seconds) */
+#define SENDMAIL_DRAIN_NOTICE_DEADLINE	30
+/* the owner's children of one run, submissions and notices, in all (s) */
+#define SENDMAIL_DRAIN_UID_BUDGET	120
 /* an incomplete (0600) file older than this is removed */
 #define SENDMAIL_DRAIN_STALE	(24 * 3600)
 /* the message's header section a notice quotes, at most */
 #define SENDMAIL_NOTICE_HDR_MAX	(32 * 1024)
-/* what the child says (stdout and stderr), kept for the log line */
-#define SENDMAIL_DRAIN_SAID	2048
+/* what the child says (stdout and stderr), kept for the log and notice */
+#define SENDMAIL_DRAIN_SAID	16384
+/* how a refused recipient's line starts (sendmail.c), counted past it */
+#define SENDMAIL_DRAIN_RCPT	"sendmail: recipient "
+/* room kept in it for "(and N more)" and a timeout */
+#define SENDMAIL_DRAIN_MORE	96
 /* <16 hex: microseconds>.<16 hex: random> */
 #define SENDMAIL_MAILDROP_NAMELEN	33
 
@@ -110,6 +122,7 @@ sendmail_maildrop_write(const struct sendmail_opts *o, const struct conf *c,
 	char dir[CONF_PATH_MAX], path[CONF_PATH_MAX];
 	char name[64];
 	struct buf hdr;
+	struct stat st;
 	int fd, dfd, n, saved;
 
 	n = snprintf(dir, sizeof(dir), "%s/%s", c->data_dir,
@@ -157,6 +170,17 @@ sendmail_maildrop_write(const struct sendmail_opts *o, const struct conf *c,
 		return sendmail_maildrop_why(why, whylen, "cannot write", path);
 	}
 	buf_free(&hdr);
+	/*
+	 * The drain removes a user's incomplete files beyond a few (oldest
+	 * by name first): one removed before it was complete is not kept.
+	 */
+	if (fstat(fd, &st) == -1 || st.st_nlink == 0) {
+		(void)close(fd);
+		(void)snprintf(why, whylen, "%s was removed before it was "
+		    "complete (too many incomplete files of yours in the "
+		    "maildrop)", path);
+		return -1;
+	}
 	if (close(fd) == -1) {
 		saved = errno;
 		(void)unlink(path);
@@ -185,11 +209,39 @@ struct sendmail_drain_ent {
 	const char	*refuse;	/* refused without a submission, or NULL */
 };
 
+/* An incomplete file the scan keeps (the newest few of an owner). */
+struct sendmail_drain_part {
+	char		 name[SENDMAIL_MAILDROP_NAMELEN + 1];
+	dev_t		 dev;
+	ino_t		 ino;
+};
+
+/* One owner's files of this run: a few oldest complete, counts. */
+struct sendmail_drain_uid {
+	uid_t		 uid;
+	size_t		 nfiles;	/* complete files seen */
+	size_t		 nents;		/* the oldest of them, in ents */
+	struct sendmail_drain_ent ents[SENDMAIL_DRAIN_PER_UID];
+	size_t		 npart;		/* incomplete files kept, in part */
+	size_t		 npartgone;	/* ... removed beyond the limit */
+	struct sendmail_drain_part part[SENDMAIL_DRAIN_PARTIAL_MAX];
+	long long	 spent;		/* seconds its children took */
+	int		 skip;		/* its other files wait */
+};
+
 struct sendmail_drain {
 	struct conf	*c;
 	int		 dfd;		/* data_dir/maildrop */
 	int		 bfd;		/* data_dir/maildrop-bad */
 	size_t		 sent, kept, refused, bad, removed;
+	/* the owners seen, and an open-addressing index uid -> owner */
+	struct sendmail_drain_uid *uids;
+	size_t		 nuids, uidcap;
+	size_t		*idx;		/* owner + 1, 0 free */
+	size_t		 idxcap;	/* a power of two */
+	/* the owner at hand: its time left ends then (CLOCK_MONOTONIC) */
+	long long	 uid_end;
+	int		 uid_out;	/* a child of it ran out of time */
 };
 
 /* What the owner's child does: submit the file, or tell its owner. */
@@ -238,14 +290,39 @@ sendmail_drain_log(const char *name, long uid, const char *user,
 }
 
 /*
+ * Moves the entry name into maildrop-bad under a new name (renameat never
+ * follows a link); moved[0..movedsize) gets "maildrop-bad/NEW". Returns 0 or
+ * -1 (errno).
+ */
+static int
+sendmail_drain_move(struct sendmail_drain *d, const char *name, char *moved,
+    size_t movedsize)
+{
+	char to[64];
+
+	sendmail_maildrop_name(to, sizeof(to));
+	if (to[0] == '\0') {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (renameat(d->dfd, name, d->bfd, to) == -1)
+		return -1;
+	(void)snprintf(moved, movedsize, "%s/%s", SENDMAIL_MAILDROP_BAD, to);
+	return 0;
+}
+
+/*
  * Removes the entry name, whatever it is (a symbolic link, a FIFO, a
  * directory, a hard link), never following it: the maildrop holds only
- * regular files of one link (doc/design.md §6, as Postfix's pickup).
+ * regular files of one link (doc/design.md §6, as Postfix's pickup). A
+ * directory that is not empty is moved into maildrop-bad, once.
  */
 static void
 sendmail_drain_remove(struct sendmail_drain *d, const char *name, long uid,
     const char *reason)
 {
+	char moved[96];
+
 	if (unlinkat(d->dfd, name, 0) == 0 ||
 	    (errno == EISDIR && unlinkat(d->dfd, name, AT_REMOVEDIR) == 0)) {
 		sendmail_drain_log(name, uid, NULL, "removed", NULL, reason,
@@ -255,26 +332,40 @@ sendmail_drain_remove(struct sendmail_drain *d, const char *name, long uid,
 	}
 	if (errno == ENOENT)
 		return;
+	if ((errno == ENOTEMPTY || errno == EEXIST) &&
+	    sendmail_drain_move(d, name, moved, sizeof(moved)) == 0) {
+		sendmail_drain_log(name, uid, NULL, "bad", NULL, reason,
+		    moved);
+		d->bad++;
+		return;
+	}
 	log_warn("maildrop: %s: cannot remove it", name);
 	sendmail_drain_log(name, uid, NULL, "bad", NULL, reason, "stays");
 	d->bad++;
 }
 
 /*
- * Moves the regular file name aside into maildrop-bad under a new name
- * (the admin's to look at; never read), or removes it when that fails.
- * Logs the file's line with result.
+ * Moves the regular file name, the one st describes, aside into
+ * maildrop-bad under a new name (the admin's to look at; never read), or
+ * removes it when that fails. What is no longer that file (its owner put
+ * another, a hard link, in its place) is left for the next run. Logs the
+ * file's line with result.
  */
 static void
-sendmail_drain_bad(struct sendmail_drain *d, const char *name, long uid,
-    const char *user, const char *result, const char *reason)
+sendmail_drain_bad(struct sendmail_drain *d, const char *name,
+    const struct stat *st, const char *user, const char *result,
+    const char *reason)
 {
-	char to[64], moved[96];
+	char moved[96];
+	struct stat now;
+	long uid = (long)st->st_uid;
 
-	sendmail_maildrop_name(to, sizeof(to));
-	if (to[0] != '\0' && renameat(d->dfd, name, d->bfd, to) == 0) {
-		(void)snprintf(moved, sizeof(moved), "%s/%s",
-		    SENDMAIL_MAILDROP_BAD, to);
+	if (fstatat(d->dfd, name, &now, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    now.st_dev != st->st_dev || now.st_ino != st->st_ino ||
+	    !S_ISREG(now.st_mode) || now.st_nlink != 1) {
+		sendmail_drain_log(name, uid, user, result, NULL, reason,
+		    "changed since it was read; left for the next run");
+	} else if (sendmail_drain_move(d, name, moved, sizeof(moved)) == 0) {
 		sendmail_drain_log(name, uid, user, result, NULL, reason,
 		    moved);
 	} else if (unlinkat(d->dfd, name, 0) == 0) {
@@ -331,7 +422,7 @@ sendmail_drain_notice(const struct sendmail_drain *d, const struct buf *in,
 	struct buf msg;
 	char rcpt[SENDMAIL_ADDR_MAX + 1], err[256];
 	char *rv[1];
-	const char *m;
+	const char *m, *r, *e;
 	size_t hlen, mlen, i;
 	int ex;
 
@@ -349,11 +440,19 @@ sendmail_drain_notice(const struct sendmail_drain *d, const struct buf *in,
 	    "This is sealpost on %s.\n\n"
 	    "A message you left in the maildrop while sealpostd was not\n"
 	    "running (file %s) was not sent to every recipient, or to none:\n"
-	    "\n  %s\n\n", d->c->hostname, rcpt, d->c->hostname, name,
-	    reason) == -1) {
+	    "\n", d->c->hostname, rcpt, d->c->hostname, name) == -1) {
 		fprintf(stderr, "out of memory\n");
 		_exit(EX_OSERR);
 	}
+	/* one line each of what the child said ("; "): SMTP's line limit */
+	for (r = reason; *r != '\0'; r = e[0] != '\0' ? e + 2 : e) {
+		if ((e = strstr(r, "; ")) == NULL)
+			e = r + strlen(r);
+		if (buf_printf(&msg, "  %.*s\n", (int)(e - r), r) == -1)
+			_exit(EX_OSERR);
+	}
+	if (buf_puts(&msg, "\n") == -1)
+		_exit(EX_OSERR);
 	if (sendmail_drop_parse(in->data, in->len, (long long)time(NULL), h,
 	    &hlen, err, sizeof(err)) == 0) {
 		/* the message's header section, up to its empty line */
@@ -543,25 +642,39 @@ sendmail_drain_now(void)
 }
 
 /*
- * Runs the owner's child for job on the open file fd and waits for it,
- * at most SENDMAIL_DRAIN_DEADLINE seconds. Returns its exit code, or
- * SENDMAIL_DRAIN_NORUN, _TIMEOUT or _KILLED; what it said in
+ * Runs the owner's child for job on the open file fd and waits for it, at
+ * most deadline seconds and no longer than the owner's time left
+ * (d->uid_end; its running out sets d->uid_out). Returns its exit code,
+ * or SENDMAIL_DRAIN_NORUN, _TIMEOUT or _KILLED; what it said, its lines
+ * as far as they fit and then "(and N more)" (the refused recipients not
+ * named; other lines left out only when there are none of those), in
  * said[0..size), size at most SENDMAIL_DRAIN_SAID.
  */
 static int
-sendmail_drain_run(const struct sendmail_drain *d, int fd,
-    const struct passwd *pw, enum sendmail_drain_job job, const char *name,
-    const char *reason, char *said, size_t size)
+sendmail_drain_run(struct sendmail_drain *d, int fd,
+    const struct passwd *pw, enum sendmail_drain_job job, int deadline,
+    const char *name, const char *reason, char *said, size_t size)
 {
-	char raw[SENDMAIL_DRAIN_SAID];
+	char raw[SENDMAIL_DRAIN_SAID], sink[512];
+	char pfx[sizeof(SENDMAIL_DRAIN_RCPT) - 1];
 	struct pollfd pfd;
 	pid_t pid, self = getpid();
-	long long end = sendmail_drain_now() + SENDMAIL_DRAIN_DEADLINE;
-	size_t n = 0;
+	long long end = sendmail_drain_now() + deadline;
+	size_t n = 0, more = 0, other = 0, room, i, pl = 0;
 	ssize_t r;
-	int p[2], status, devnull, left, timedout = 0;
+	int p[2], status, devnull, left, timedout = 0, owner = 0, cut = 0;
 
 	said[0] = '\0';
+	if (end > d->uid_end) {
+		end = d->uid_end;
+		owner = 1;
+	}
+	/*
+	 * The lines that fit, and room for "(and N more)" after them; half,
+	 * for sendmail_drain_said makes each newline "; ".
+	 */
+	room = size > SENDMAIL_DRAIN_MORE + 1 ?
+	    (size - SENDMAIL_DRAIN_MORE - 1) / 2 : 0;
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		(void)snprintf(said, size, "pipe: %s", strerror(errno));
 		return SENDMAIL_DRAIN_NORUN;
@@ -594,9 +707,6 @@ sendmail_drain_run(const struct sendmail_drain *d, int fd,
 		if (left <= 0) {
 			(void)kill(pid, SIGKILL);
 			timedout = 1;
-			(void)snprintf(said + n, size - n, "%stook longer than "
-			    "%d s", n > 0 ? "\n" : "", SENDMAIL_DRAIN_DEADLINE);
-			n = strlen(said);
 			break;
 		}
 		pfd.fd = p[0];
@@ -610,29 +720,65 @@ sendmail_drain_run(const struct sendmail_drain *d, int fd,
 		}
 		if (pfd.revents == 0)
 			continue;
-		if (n + 1 < size)
-			r = read(p[0], said + n, size - 1 - n);
-		else {
-			char sink[512];
-
+		if (!cut && n < room)
+			r = read(p[0], said + n, room - n);
+		else
 			r = read(p[0], sink, sizeof(sink));
-		}
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			break;
-		if (n + 1 < size)
+		if (!cut && n < room) {
 			n += (size_t)r;
+			continue;
+		}
+		/* past the room: only its lines are counted */
+		if (!cut) {
+			cut = 1;
+			/* a line cut short is one of those not said */
+			for (i = n; i > 0 && said[i - 1] != '\n'; i--)
+				;
+			pl = n - i < sizeof(pfx) ? n - i : sizeof(pfx);
+			memcpy(pfx, said + i, pl);
+			n = i;
+		}
+		for (i = 0; i < (size_t)r; i++) {
+			if (sink[i] != '\n') {
+				if (pl < sizeof(pfx))
+					pfx[pl++] = sink[i];
+				continue;
+			}
+			/* a refused recipient's line, or another */
+			if (pl == sizeof(pfx) && memcmp(pfx, SENDMAIL_DRAIN_RCPT,
+			    sizeof(pfx)) == 0)
+				more++;
+			else
+				other++;
+			pl = 0;
+		}
 	}
 	close(p[0]);
+	if (more > 0 || other > 0)
+		n += (size_t)snprintf(said + n, size - n, "(and %zu more%s)\n",
+		    more > 0 ? more : other, more > 0 ? "" : " lines");
+	if (timedout)
+		n += (size_t)snprintf(said + n, size - n, "%s%s%d s%s",
+		    n > 0 && said[n - 1] != '\n' ? "\n" : "", owner ?
+		    "its owner's time for this run (" : "took longer than ",
+		    owner ? SENDMAIL_DRAIN_UID_BUDGET : deadline,
+		    owner ? ") ran out" : "");
+	if (n >= size)
+		n = size - 1;
 	said[n] = '\0';
 	memcpy(raw, said, n + 1);
 	sendmail_drain_said(raw, n, said, size);
 	while (waitpid(pid, &status, 0) == -1)
 		if (errno != EINTR)
 			return SENDMAIL_DRAIN_NORUN;
-	if (timedout)
+	if (timedout) {
+		d->uid_out = 1;
 		return SENDMAIL_DRAIN_TIMEOUT;
+	}
 	if (WIFSIGNALED(status)) {
 		n = strlen(said);
 		(void)snprintf(said + n, size - n, "%skilled by signal %d",
@@ -655,7 +801,10 @@ sendmail_drain_id(char *reply)
 	return p;
 }
 
-/* Tells the owner of fd why (a notice); logs what became of it. */
+/*
+ * Tells the owner of fd why (a notice, at most SENDMAIL_DRAIN_NOTICE_
+ * DEADLINE seconds: a timeout sets d->uid_out); logs what became of it.
+ */
 static void
 sendmail_drain_tell(struct sendmail_drain *d, int fd, const struct passwd *pw,
     const char *name, const char *why)
@@ -664,8 +813,8 @@ sendmail_drain_tell(struct sendmail_drain *d, int fd, const struct passwd *pw,
 	const char *id;
 	int ex;
 
-	ex = sendmail_drain_run(d, fd, pw, SENDMAIL_DRAIN_NOTICE, name, why,
-	    said, sizeof(said));
+	ex = sendmail_drain_run(d, fd, pw, SENDMAIL_DRAIN_NOTICE,
+	    SENDMAIL_DRAIN_NOTICE_DEADLINE, name, why, said, sizeof(said));
 	if (ex == 0) {
 		id = sendmail_drain_id(said);
 		sendmail_drain_log(name, (long)pw->pw_uid, pw->pw_name,
@@ -677,11 +826,11 @@ sendmail_drain_tell(struct sendmail_drain *d, int fd, const struct passwd *pw,
 }
 
 /*
- * One file of the maildrop, as the scan found it. Returns 1 when its
- * owner's child ran out of time (the owner's other files wait for the
- * next run), else 0.
+ * One file of the maildrop, as the scan found it, within its owner's time
+ * left (d->uid_end); a child of the owner that runs out of time sets
+ * d->uid_out (the owner's other files wait for the next run).
  */
-static int
+static void
 sendmail_drain_file(struct sendmail_drain *d,
     const struct sendmail_drain_ent *e)
 {
@@ -697,15 +846,23 @@ sendmail_drain_file(struct sendmail_drain *d,
 	    O_CLOEXEC | O_NOCTTY);
 	if (fd == -1) {
 		if (errno == ENOENT)
-			return 0;	/* its owner took it back */
-		sendmail_drain_remove(d, e->name, (long)e->uid, errno ==
-		    ELOOP ? "a symbolic link" : strerror(errno));
-		return 0;
+			return;		/* its owner took it back */
+		/* what a planted link, socket or device gives */
+		if (errno == ELOOP || errno == ENXIO || errno == EWOULDBLOCK) {
+			sendmail_drain_remove(d, e->name, (long)e->uid, errno ==
+			    ELOOP ? "a symbolic link" : strerror(errno));
+			return;
+		}
+		/* ENOMEM, EIO, EMFILE: ours, not the file's; the next run */
+		log_warn("maildrop: %s: open; it waits for the next run",
+		    e->name);
+		d->kept++;
+		return;
 	}
 	if (fstat(fd, &st) == -1) {
 		log_warn("maildrop: %s: fstat", e->name);
 		close(fd);
-		return 0;
+		return;
 	}
 	/* changed since the scan: only what is still sound is taken */
 	if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
@@ -713,11 +870,11 @@ sendmail_drain_file(struct sendmail_drain *d,
 		sendmail_drain_remove(d, e->name, (long)st.st_uid,
 		    !S_ISREG(st.st_mode) ? "not a regular file" :
 		    "more than one link");
-		return 0;
+		return;
 	}
 	if ((st.st_mode & 07777) == SENDMAIL_MAILDROP_PARTIAL) {
 		close(fd);
-		return 0;		/* incomplete again: its writer's */
+		return;		/* incomplete again: its writer's */
 	}
 	if (refuse == NULL && (st.st_mode & 07777) != SENDMAIL_MAILDROP_DONE)
 		refuse = "its mode is not 0700 (group or other bits, or set-id)";
@@ -728,9 +885,9 @@ sendmail_drain_file(struct sendmail_drain *d,
 	if ((pw = getpwuid(st.st_uid)) == NULL) {
 		/* nobody to send as, nobody to tell: the admin's */
 		close(fd);
-		sendmail_drain_bad(d, e->name, (long)st.st_uid, NULL, "bad",
+		sendmail_drain_bad(d, e->name, &st, NULL, "bad",
 		    "its owner has no passwd entry");
-		return 0;
+		return;
 	}
 	/* getpwuid's storage is overwritten by later calls */
 	(void)strlcpy(user, pw->pw_name, sizeof(user));
@@ -739,12 +896,12 @@ sendmail_drain_file(struct sendmail_drain *d,
 	if (refuse != NULL) {
 		sendmail_drain_tell(d, fd, &pwc, e->name, refuse);
 		close(fd);
-		sendmail_drain_bad(d, e->name, (long)st.st_uid, user,
+		sendmail_drain_bad(d, e->name, &st, user,
 		    "refused", refuse);
-		return 0;
+		return;
 	}
-	ex = sendmail_drain_run(d, fd, &pwc, SENDMAIL_DRAIN_SUBMIT, e->name,
-	    NULL, said, sizeof(said));
+	ex = sendmail_drain_run(d, fd, &pwc, SENDMAIL_DRAIN_SUBMIT,
+	    SENDMAIL_DRAIN_DEADLINE, e->name, NULL, said, sizeof(said));
 	switch (ex) {
 	case 0:
 	case SENDMAIL_PARTIAL:
@@ -760,7 +917,7 @@ sendmail_drain_file(struct sendmail_drain *d,
 		if (ex == SENDMAIL_PARTIAL)
 			sendmail_drain_tell(d, fd, &pwc, e->name, said);
 		close(fd);
-		return 0;
+		return;
 	case EX_TEMPFAIL:
 	case SENDMAIL_DRAIN_NORUN:
 	case SENDMAIL_DRAIN_TIMEOUT:
@@ -772,7 +929,7 @@ sendmail_drain_file(struct sendmail_drain *d,
 			    "temporary failure", NULL);
 			d->kept++;
 			close(fd);
-			return ex == SENDMAIL_DRAIN_TIMEOUT;
+			return;
 		}
 		(void)snprintf(why, sizeof(why), "%s; kept longer than "
 		    "queue_lifetime, given up", said);
@@ -785,48 +942,159 @@ sendmail_drain_file(struct sendmail_drain *d,
 	}
 	sendmail_drain_tell(d, fd, &pwc, e->name, why);
 	close(fd);
-	sendmail_drain_bad(d, e->name, (long)st.st_uid, user, "refused", why);
-	return 0;
+	sendmail_drain_bad(d, e->name, &st, user, "refused", why);
+	return;
 }
 
-/* Orders the files by owner, each owner's oldest first. */
+/* Whether x is taken before y: the older first (ctime, then name). */
 static int
-sendmail_drain_cmp(const void *a, const void *b)
+sendmail_drain_before(const struct sendmail_drain_ent *x,
+    const struct sendmail_drain_ent *y)
 {
-	const struct sendmail_drain_ent *x = a, *y = b;
-
-	if (x->uid != y->uid)
-		return x->uid < y->uid ? -1 : 1;
 	if (x->ctime != y->ctime)
-		return x->ctime < y->ctime ? -1 : 1;
-	return strcmp(x->name, y->name);
+		return x->ctime < y->ctime;
+	return strcmp(x->name, y->name) < 0;
+}
+
+/* The slot of uid in d->idx (its owner's, or the free one to take). */
+static size_t
+sendmail_drain_slot(const struct sendmail_drain *d, uid_t uid)
+{
+	size_t i = ((size_t)uid * 2654435761u) & (d->idxcap - 1);
+
+	while (d->idx[i] != 0 && d->uids[d->idx[i] - 1].uid != uid)
+		i = (i + 1) & (d->idxcap - 1);
+	return i;
 }
 
 /*
- * Reads the whole directory (at most SENDMAIL_DRAIN_SCAN entries): what
- * is no regular single-link file is removed, a badly named file set
- * aside, an incomplete one older than a day removed; complete files
- * (and those to refuse) go to ents. Returns their number; *more says
- * the cap was reached.
+ * The owner uid of this run, added when new (memory: owners x a few
+ * files). Returns NULL when out of memory.
  */
-static size_t
-sendmail_drain_scan(struct sendmail_drain *d, DIR *dir,
-    struct sendmail_drain_ent *ents, int *more)
+static struct sendmail_drain_uid *
+sendmail_drain_owner(struct sendmail_drain *d, uid_t uid)
 {
+	struct sendmail_drain_uid *u;
+	size_t i, j, *idx, cap;
+
+	if (d->idxcap > 0 && d->idx[i = sendmail_drain_slot(d, uid)] != 0)
+		return &d->uids[d->idx[i] - 1];
+	if (d->nuids == d->uidcap) {
+		cap = d->uidcap == 0 ? 16 : d->uidcap * 2;
+		if ((u = reallocarray(d->uids, cap, sizeof(*u))) == NULL)
+			return NULL;
+		d->uids = u;
+		d->uidcap = cap;
+	}
+	/* the index at most half full */
+	if ((d->nuids + 1) * 2 > d->idxcap) {
+		cap = d->idxcap == 0 ? 64 : d->idxcap * 2;
+		if ((idx = calloc(cap, sizeof(*idx))) == NULL)
+			return NULL;
+		free(d->idx);
+		d->idx = idx;
+		d->idxcap = cap;
+		for (j = 0; j < d->nuids; j++)
+			d->idx[sendmail_drain_slot(d, d->uids[j].uid)] = j + 1;
+	}
+	u = &d->uids[d->nuids];
+	memset(u, 0, sizeof(*u));
+	u->uid = uid;
+	d->idx[sendmail_drain_slot(d, uid)] = ++d->nuids;
+	return u;
+}
+
+/*
+ * A complete file of u's: kept in u->ents when it is among the owner's
+ * SENDMAIL_DRAIN_PER_UID oldest (sorted, the oldest first).
+ */
+static void
+sendmail_drain_keep(struct sendmail_drain_uid *u, const char *name,
+    const struct stat *st)
+{
+	struct sendmail_drain_ent e;
+	size_t i;
+
+	u->nfiles++;
+	memcpy(e.name, name, SENDMAIL_MAILDROP_NAMELEN + 1);
+	e.uid = st->st_uid;
+	e.ctime = st->st_ctime;
+	e.refuse = NULL;
+	if (u->nents == SENDMAIL_DRAIN_PER_UID) {
+		if (!sendmail_drain_before(&e, &u->ents[u->nents - 1]))
+			return;
+		u->nents--;		/* the newest kept waits */
+	}
+	for (i = u->nents; i > 0 && sendmail_drain_before(&e,
+	    &u->ents[i - 1]); i--)
+		u->ents[i] = u->ents[i - 1];
+	u->ents[i] = e;
+	u->nents++;
+}
+
+/*
+ * An incomplete file of u's (being written, or abandoned): the owner's
+ * SENDMAIL_DRAIN_PARTIAL_MAX newest by name are kept; one beyond them,
+ * the oldest by name, is removed if it is still that incomplete file.
+ */
+static void
+sendmail_drain_partial(struct sendmail_drain *d, struct sendmail_drain_uid *u,
+    const char *name, const struct stat *st)
+{
+	struct sendmail_drain_part gone;
+	struct stat now;
+	size_t i, min = 0;
+
+	memcpy(gone.name, name, SENDMAIL_MAILDROP_NAMELEN + 1);
+	gone.dev = st->st_dev;
+	gone.ino = st->st_ino;
+	if (u->npart < SENDMAIL_DRAIN_PARTIAL_MAX) {
+		u->part[u->npart++] = gone;
+		return;
+	}
+	for (i = 1; i < u->npart; i++)
+		if (strcmp(u->part[i].name, u->part[min].name) < 0)
+			min = i;
+	if (strcmp(u->part[min].name, name) < 0) {
+		/* the new one is kept, the oldest kept goes */
+		gone = u->part[min];
+		memcpy(u->part[min].name, name, SENDMAIL_MAILDROP_NAMELEN + 1);
+		u->part[min].dev = st->st_dev;
+		u->part[min].ino = st->st_ino;
+	}
+	/* completed (0700) since, or replaced: not this one's to remove */
+	if (fstatat(d->dfd, gone.name, &now, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    now.st_dev != gone.dev || now.st_ino != gone.ino ||
+	    !S_ISREG(now.st_mode) || now.st_nlink != 1 ||
+	    (now.st_mode & 07777) != SENDMAIL_MAILDROP_PARTIAL)
+		return;
+	if (unlinkat(d->dfd, gone.name, 0) == 0) {
+		u->npartgone++;
+		d->removed++;
+	}
+}
+
+/*
+ * Reads the whole directory, every run: what is no regular single-link
+ * file is removed, a badly named file set aside, an incomplete one older
+ * than a day removed, as are an owner's incomplete ones beyond a few;
+ * each owner's few oldest complete files are kept in d->uids, the others
+ * counted. Returns 0, or -1 when out of memory.
+ */
+static int
+sendmail_drain_scan(struct sendmail_drain *d, DIR *dir)
+{
+	struct sendmail_drain_uid *u;
 	struct dirent *de;
+	struct log_kv kv;
 	struct stat st;
-	size_t n = 0, seen = 0;
+	size_t i;
 	mode_t mode;
 
-	*more = 0;
 	while ((de = readdir(dir)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
-		if (++seen > SENDMAIL_DRAIN_SCAN || n >= SENDMAIL_DRAIN_SCAN) {
-			*more = 1;
-			break;
-		}
 		if (fstatat(d->dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
 			continue;
 		if (!S_ISREG(st.st_mode)) {
@@ -843,40 +1111,54 @@ sendmail_drain_scan(struct sendmail_drain *d, DIR *dir,
 			continue;
 		}
 		if (!sendmail_maildrop_name_ok(de->d_name)) {
-			sendmail_drain_bad(d, de->d_name, (long)st.st_uid,
-			    NULL, "bad", "not a maildrop file name");
+			sendmail_drain_bad(d, de->d_name, &st, NULL, "bad",
+			    "not a maildrop file name");
 			continue;
 		}
 		mode = st.st_mode & 07777;
-		if (mode == SENDMAIL_MAILDROP_PARTIAL) {
+		if (mode == SENDMAIL_MAILDROP_PARTIAL &&
+		    st.st_mtime + SENDMAIL_DRAIN_STALE < time(NULL)) {
 			/* being written; abandoned after a day */
-			if (st.st_mtime + SENDMAIL_DRAIN_STALE < time(NULL))
-				sendmail_drain_remove(d, de->d_name,
-				    (long)st.st_uid, "incomplete for more "
-				    "than a day");
+			sendmail_drain_remove(d, de->d_name, (long)st.st_uid,
+			    "incomplete for more than a day");
 			continue;
 		}
-		memcpy(ents[n].name, de->d_name, SENDMAIL_MAILDROP_NAMELEN + 1);
-		ents[n].uid = st.st_uid;
-		ents[n].ctime = st.st_ctime;
-		ents[n].refuse = NULL;
-		n++;
+		if ((u = sendmail_drain_owner(d, st.st_uid)) == NULL)
+			return -1;
+		if (mode == SENDMAIL_MAILDROP_PARTIAL)
+			sendmail_drain_partial(d, u, de->d_name, &st);
+		else
+			sendmail_drain_keep(u, de->d_name, &st);
 	}
-	return n;
+	/* one line per owner for the incomplete files removed in bulk */
+	for (i = 0; i < d->nuids; i++) {
+		u = &d->uids[i];
+		if (u->npartgone == 0)
+			continue;
+		log_kv_init(&kv, "maildrop");
+		log_kv_fmt(&kv, "uid", "%ld", (long)u->uid);
+		log_kv_str(&kv, "result", "removed");
+		log_kv_fmt(&kv, "files", "%zu", u->npartgone);
+		log_kv_fmt(&kv, "reason", "incomplete files beyond %d of "
+		    "one owner (the oldest by name)",
+		    SENDMAIL_DRAIN_PARTIAL_MAX);
+		log_kv_emit(&kv);
+	}
+	return 0;
 }
 
 int
 sendmail_maildrop_drain(const struct sendmail_opts *o, struct conf *c)
 {
 	struct sendmail_drain d;
-	struct sendmail_drain_ent *ents;
+	struct sendmail_drain_uid *u;
 	struct sigaction sa;
 	struct stat st;
 	DIR *dir;
 	char path[CONF_PATH_MAX];
-	size_t n, i, j, g, ng, done = 0, *start;
-	unsigned char *skip;
-	int fd, more;
+	size_t n = 0, j, g, k, first, done = 0;
+	long long t0;
+	int fd;
 
 	if (getuid() != 0 || geteuid() != 0) {
 		fprintf(stderr, "sendmail: -bD is sealpostd's (it drains the "
@@ -928,32 +1210,38 @@ sendmail_maildrop_drain(const struct sendmail_opts *o, struct conf *c)
 		    "sets that at start", path);
 	if ((fd = dup(d.dfd)) == -1 || (dir = fdopendir(fd)) == NULL)
 		fatal("maildrop: opendir");
-	if ((ents = calloc(SENDMAIL_DRAIN_SCAN, sizeof(*ents))) == NULL ||
-	    (start = calloc(SENDMAIL_DRAIN_SCAN + 1, sizeof(*start))) ==
-	    NULL || (skip = calloc(SENDMAIL_DRAIN_SCAN, 1)) == NULL)
-		fatal("maildrop: calloc");
-	n = sendmail_drain_scan(&d, dir, ents, &more);
+	if (sendmail_drain_scan(&d, dir) == -1)
+		fatal("maildrop: out of memory");
 	(void)closedir(dir);
-	if (more)
-		log_warnx("maildrop: more than %d entries; this run reads the "
-		    "first %d, the rest waits", SENDMAIL_DRAIN_SCAN,
-		    SENDMAIL_DRAIN_SCAN);
-	/* by owner, then round robin: one owner delays only his own mail */
-	qsort(ents, n, sizeof(*ents), sendmail_drain_cmp);
-	for (i = 0, ng = 0; i < n; i++)
-		if (i == 0 || ents[i].uid != ents[i - 1].uid)
-			start[ng++] = i;
-	start[ng] = n;
+	for (g = 0; g < d.nuids; g++)
+		n += d.uids[g].nfiles;
 	(void)signal(SIGPIPE, SIG_IGN);
+	/*
+	 * A few files of each owner in turn, each owner's oldest first, so
+	 * one owner delays only his own mail; the first owner changes from
+	 * run to run (at random), so a batch's end falls on another each time.
+	 */
+	first = d.nuids > 0 ? arc4random_uniform((uint32_t)d.nuids) : 0;
 	for (j = 0; j < SENDMAIL_DRAIN_PER_UID; j++)
-		for (g = 0; g < ng; g++) {
+		for (k = 0; k < d.nuids; k++) {
 			if (sendmail_drain_term || done >= SENDMAIL_DRAIN_BATCH)
 				goto out;
-			if (skip[g] || start[g] + j >= start[g + 1])
+			u = &d.uids[(first + k) % d.nuids];
+			if (u->skip || j >= u->nents)
 				continue;
+			if (u->spent >= SENDMAIL_DRAIN_UID_BUDGET) {
+				u->skip = 1;
+				continue;
+			}
 			done++;
-			if (sendmail_drain_file(&d, &ents[start[g] + j]) == 1)
-				skip[g] = 1;
+			t0 = sendmail_drain_now();
+			d.uid_end = t0 + SENDMAIL_DRAIN_UID_BUDGET - u->spent;
+			d.uid_out = 0;
+			sendmail_drain_file(&d, &u->ents[j]);
+			u->spent += sendmail_drain_now() - t0;
+			/* its child ran out of time: its other files wait */
+			if (d.uid_out)
+				u->skip = 1;
 		}
 out:
 	if (n > 0 || d.removed > 0 || d.bad > 0)
@@ -961,9 +1249,8 @@ out:
 		    "aside, %zu removed%s%s", d.sent, d.kept, d.refused, d.bad,
 		    d.removed, done < n ? "; more wait for the next run" : "",
 		    sendmail_drain_term ? "; stopped by SIGTERM" : "");
-	free(skip);
-	free(start);
-	free(ents);
+	free(d.idx);
+	free(d.uids);
 	close(d.bfd);
 	close(d.dfd);
 	return 0;

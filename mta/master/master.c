@@ -482,6 +482,8 @@ master_finish(struct master *m)
 	exit(0);
 }
 
+static void	master_shutdown_children(void *);
+
 static void
 master_reap(struct master *m)
 {
@@ -491,8 +493,12 @@ master_reap(struct master *m)
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (master_maildrop_reaped(m, pid, status))
+		if (master_maildrop_reaped(m, pid, status)) {
+			/* at shutdown, the others' turn (doc/design.md §6) */
+			if (m->shutting_down)
+				master_shutdown_children(m);
 			continue;
+		}
 		if ((k = master_find(m, pid)) == NULL)
 			continue;
 		if (k->chan_open) {
@@ -562,6 +568,30 @@ master_kill_stragglers(void *arg)
 	}
 }
 
+/*
+ * The shutdown's second step: SIGTERM to the children once the maildrop
+ * drain is gone or MASTER_DRAIN_WAIT_MS passed (doc/design.md §6), then
+ * the kill timer.
+ */
+static void
+master_shutdown_children(void *arg)
+{
+	struct master *m = arg;
+	size_t i;
+
+	if (m->children_termed)
+		return;
+	m->children_termed = 1;
+	loop_timer_cancel(m->loop, &m->drain_wait);
+	for (i = 0; i < m->nchildren; i++)
+		if (m->children[i].pid > 0)
+			(void)kill(m->children[i].pid, SIGTERM);
+	if (master_alive(m) == 0)
+		master_finish(m);
+	loop_timer_set(m->loop, &m->kill_timer, MASTER_KILL_AFTER_MS,
+	    master_kill_stragglers, m);
+}
+
 static void
 master_shutdown(struct master *m, int signo)
 {
@@ -572,16 +602,17 @@ master_shutdown(struct master *m, int signo)
 	log_info("received signal %d; shutting down", signo);
 	m->shutting_down = 1;
 	master_notify_stopping(m);
-	master_maildrop_stop(m);
-	for (i = 0; i < m->nchildren; i++) {
+	for (i = 0; i < m->nchildren; i++)
 		loop_timer_cancel(m->loop, &m->children[i].restart_timer);
-		if (m->children[i].pid > 0)
-			(void)kill(m->children[i].pid, SIGTERM);
-	}
-	if (master_alive(m) == 0)
-		master_finish(m);
-	loop_timer_set(m->loop, &m->kill_timer, MASTER_KILL_AFTER_MS,
-	    master_kill_stragglers, m);
+	/*
+	 * The drain first: its file's submission finishes while smtpin and
+	 * the queue still run, and the file goes once it was taken.
+	 */
+	if (master_maildrop_stop(m))
+		loop_timer_set(m->loop, &m->drain_wait, MASTER_DRAIN_WAIT_MS,
+		    master_shutdown_children, m);
+	else
+		master_shutdown_children(m);
 }
 
 static struct master_child	*master_add_child(struct master *,

@@ -20,6 +20,7 @@
 #define MASTER_MAX_CHILDREN	80
 #define MASTER_PING_TIMEOUT_MS	1000
 #define MASTER_KILL_AFTER_MS	1500	/* SIGKILL stragglers at shutdown */
+#define MASTER_DRAIN_WAIT_MS	5000	/* the maildrop drain, before them */
 #define MASTER_BACKOFF_MIN_MS	250
 #define MASTER_BACKOFF_MAX_MS	60000
 #define MASTER_STABLE_SECS	10	/* a child that lived this long was fine */
@@ -117,6 +118,8 @@ struct master {
 	struct master_maildrop	 maildrop;	/* master_maildrop.c */
 	struct pidfh		*pidfh;
 	int			 shutting_down;
+	int			 children_termed; /* SIGTERM sent to them */
+	struct loop_timer	 drain_wait;	/* the drain first, bounded */
 	struct loop_timer	 kill_timer;
 };
 
@@ -137,11 +140,13 @@ void	master_watch_start(struct master *);
  * 60 s, never two at once; reads no file of it (doc/design.md §2, §6).
  * master_maildrop_reaped returns 1 when pid was the drain (status is
  * waitpid's), else 0; master_maildrop_stop sends it SIGTERM at shutdown
- * (it finishes its file; master_alive counts it until it is reaped).
+ * (it finishes its file; master_alive counts it until it is reaped) and
+ * returns 1 when one runs (the master waits for it before stopping smtpin
+ * and the queue), else 0.
  */
 void	master_maildrop_start(struct master *);
 int	master_maildrop_reaped(struct master *, pid_t pid, int status);
-void	master_maildrop_stop(struct master *);
+int	master_maildrop_stop(struct master *);
 
 /*
  * master_check_local.c: the files of the local domains (recipients,

@@ -5,9 +5,10 @@
  * as a short-lived child, 1 s after start and then every 60 s, never two
  * at once. The master only looks whether the directory has entries; it
  * opens and parses none of them (§1.4: it parses no untrusted data). At
- * shutdown the drain gets SIGTERM, finishes the file at hand and exits;
- * the master waits for it like for its other children, under the same
- * kill timer.
+ * shutdown the drain gets SIGTERM first, finishes the file at hand and
+ * exits; the master waits for it (a few seconds at most) before it stops
+ * smtpin and the queue, so that a reply of theirs is not lost between
+ * them, and then like for its other children, under the same kill timer.
  * Linked by the sealpostd binary.
  */
 #include "config.h"
@@ -136,11 +137,13 @@ master_maildrop_reaped(struct master *m, pid_t pid, int status)
 	return 1;
 }
 
-void
+int
 master_maildrop_stop(struct master *m)
 {
 	if (m->loop != NULL)
 		loop_timer_cancel(m->loop, &m->maildrop.timer);
-	if (m->maildrop.pid > 0)
-		(void)kill(m->maildrop.pid, SIGTERM);
+	if (m->maildrop.pid <= 0)
+		return 0;
+	(void)kill(m->maildrop.pid, SIGTERM);
+	return 1;
 }

@@ -185,6 +185,19 @@ smtpin_cmd_mail(struct smtpin_sess *s, const struct smtp_proto_cmd *c)
 	smtpin_reply(s, 250, "2.1.0", "Ok");
 }
 
+/*
+ * A recipient refused for good (5xx) on the pickup listener is no client
+ * error: the submitter is a local uid whose list smtpin_max_errors must
+ * not cut short (sealpost.conf(5), doc/design.md §6). Undoes the count
+ * smtpin_refuse made for code.
+ */
+static void
+smtpin_cmd_rcpt_uncount(struct smtpin_sess *s, int code)
+{
+	if (s->kind == CONF_LISTEN_PICKUP && code >= 500 && s->errors > 0)
+		s->errors--;
+}
+
 static void
 smtpin_cmd_rcpt(struct smtpin_sess *s, const struct smtp_proto_cmd *c)
 {
@@ -208,6 +221,7 @@ smtpin_cmd_rcpt(struct smtpin_sess *s, const struct smtp_proto_cmd *c)
 		(void)snprintf(raw, sizeof(raw), "%.*s", (int)c->arglen,
 		    c->arg);
 		smtpin_cmd_parse_refusal(s, raw, &why);
+		smtpin_cmd_rcpt_uncount(s, why.code);
 		return;
 	}
 	if (s->env.nrcpt >= conf->recipient_limit) {
@@ -219,6 +233,7 @@ smtpin_cmd_rcpt(struct smtpin_sess *s, const struct smtp_proto_cmd *c)
 	if (addr.local_has_routing) {
 		smtpin_refuse(s, 1, addr.addr, 550, "5.7.1",
 		    "Sender-specified routing is not supported");
+		smtpin_cmd_rcpt_uncount(s, 550);
 		return;
 	}
 	if (addr.is_postmaster && addr.domain_len == 0) {
@@ -245,6 +260,7 @@ smtpin_cmd_rcpt(struct smtpin_sess *s, const struct smtp_proto_cmd *c)
 			smtpin_refuse(s, 1, mailbox, 550, "5.1.1",
 			    "Recipient address rejected: user unknown in "
 			    "local recipient table");
+			smtpin_cmd_rcpt_uncount(s, 550);
 			return;
 		}
 		if (known == -1) {
@@ -259,6 +275,7 @@ smtpin_cmd_rcpt(struct smtpin_sess *s, const struct smtp_proto_cmd *c)
 	if (!local && !s->relay_ok && s->auth_user[0] == '\0') {
 		smtpin_refuse(s, 1, mailbox, 554, "5.7.1",
 		    "Relay access denied");
+		smtpin_cmd_rcpt_uncount(s, 554);
 		return;
 	}
 	if ((r = envelope_add_rcpt(&s->env, mailbox)) == NULL) {
