@@ -239,6 +239,8 @@ struct sendmail_drain {
 	size_t		 nuids, uidcap;
 	size_t		*idx;		/* owner + 1, 0 free */
 	size_t		 idxcap;	/* a power of two */
+	uid_t		 nopw;		/* the last uid found without a */
+	int		 have_nopw;	/* passwd entry */
 	/* the owner at hand: its time left ends then (CLOCK_MONOTONIC) */
 	long long	 uid_end;
 	int		 uid_out;	/* a child of it ran out of time */
@@ -665,7 +667,12 @@ sendmail_drain_run(struct sendmail_drain *d, int fd,
 	int p[2], status, devnull, left, timedout = 0, owner = 0, cut = 0;
 
 	said[0] = '\0';
-	if (end > d->uid_end) {
+	/*
+	 * The owner's budget cuts submissions only: a notice always gets its
+	 * own deadline, or a refusal late in the budget would be told to no
+	 * one (doc/design.md §6).
+	 */
+	if (job == SENDMAIL_DRAIN_SUBMIT && end > d->uid_end) {
 		end = d->uid_end;
 		owner = 1;
 	}
@@ -968,6 +975,28 @@ sendmail_drain_slot(const struct sendmail_drain *d, uid_t uid)
 }
 
 /*
+ * 1 when uid may own maildrop files: already an owner of this run, or a
+ * passwd entry (an NSS error counts as one: the owner's child finds
+ * out). A uid without one (a user namespace's subordinate uids) gets no
+ * owner slot, so that the number of owners, and the fairness between
+ * them, are those of real users (doc/design.md §6).
+ */
+static int
+sendmail_drain_known(struct sendmail_drain *d, uid_t uid)
+{
+	if (d->idxcap > 0 && d->idx[sendmail_drain_slot(d, uid)] != 0)
+		return 1;
+	if (d->have_nopw && d->nopw == uid)
+		return 0;
+	errno = 0;
+	if (getpwuid(uid) != NULL || errno != 0)
+		return 1;
+	d->nopw = uid;
+	d->have_nopw = 1;
+	return 0;
+}
+
+/*
  * The owner uid of this run, added when new (memory: owners x a few
  * files). Returns NULL when out of memory.
  */
@@ -1121,6 +1150,13 @@ sendmail_drain_scan(struct sendmail_drain *d, DIR *dir)
 			/* being written; abandoned after a day */
 			sendmail_drain_remove(d, de->d_name, (long)st.st_uid,
 			    "incomplete for more than a day");
+			continue;
+		}
+		if (!sendmail_drain_known(d, st.st_uid)) {
+			/* an incomplete one goes by the one-day rule */
+			if (mode != SENDMAIL_MAILDROP_PARTIAL)
+				sendmail_drain_bad(d, de->d_name, &st, NULL,
+				    "bad", "its owner has no passwd entry");
 			continue;
 		}
 		if ((u = sendmail_drain_owner(d, st.st_uid)) == NULL)
