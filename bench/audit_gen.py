@@ -5,8 +5,9 @@ usage: audit_gen.py LINES SEALPOST_LOG POSTFIX_LOG [SEED]
 
 Makes one month of a small host's mail traffic, deterministic for a seed,
 and writes it twice:
-  SEALPOST_LOG  sealpostd's log_file form (doc/design.md §9): in, queued,
-                out, policy, bounce lines (and a few lines in words), about
+  SEALPOST_LOG  sealpostd's log_file form (doc/design.md §9): in, session
+                (one per connection), queued, out, policy, bounce lines
+                (and a few lines in words), about
                 LINES lines in all, each ending in seq=N (per process);
   POSTFIX_LOG   the same messages as a Postfix 3.7 mail.log (syslog form):
                 smtpd connect/TLS/client=/disconnect, cleanup message-id,
@@ -84,8 +85,8 @@ def main():
             stamp_cache[t] = s
         return s
 
-    # about 3.45 sealpost lines per message
-    total = max(1, int(want / 3.45))
+    # about 4.45 sealpost lines per message (its session line included)
+    total = max(1, int(want / 4.45))
     t = start
     step = span / total
     seq = 0
@@ -108,11 +109,16 @@ def main():
                           "connection established from client.example[%s]:"
                           " %s with cipher TLS_AES_256_GCM_SHA384 (256/256 "
                           "bits)\n" % (sysl, spid, cl, tls))
+        ciph = " cipher=TLS_AES_256_GCM_SHA384 kx=X25519" \
+            if tls != "none" else ""
         if rnd.random() < 0.03:
             spa("%s smtpin[%d]: in client=%s port=25 "
                           "listener=smtp helo=client.example tls=%s "
                           "result=rejected reason=\"550 5.1.1 no such "
                           "user\"\n" % (iso, spid, cl, tls))
+            spa("%s smtpin[%d]: session client=%s port=25 listener=smtp "
+                "tls=%s%s helo=client.example msgs=0 rejected=1 "
+                "result=quit\n" % (iso, spid, cl, tls, ciph))
             pf_buf.append("%s mx postfix/smtpd[%d]: NOQUEUE: reject: RCPT "
                           "from client.example[%s]: 550 5.1.1 <nobody@"
                           "host.test>: Recipient address rejected: User "
@@ -123,7 +129,7 @@ def main():
             pf_buf.append("%s mx postfix/smtpd[%d]: disconnect from "
                           "client.example[%s] ehlo=1 mail=1 rcpt=0/1 "
                           "quit=1 commands=3/4\n" % (sysl, spid, cl))
-            spn += 1
+            spn += 2
             pfn += 3 + (tls != "none")
             continue
         n = 1 if rnd.random() < 0.75 else 2 if rnd.random() < 0.7 else 3
@@ -140,7 +146,10 @@ def main():
                          if tls != "none" else "", n, rc, qid, size))
         spa("%s queue[900]: queued id=%s size=%d nrcpt=%d "
                       "via=\"smtpin[%d]\"\n" % (iso, qid, size, n, spid))
-        spn += 2
+        spa("%s smtpin[%d]: session client=%s port=25 listener=smtp "
+            "tls=%s%s helo=client.example msgs=1 rejected=0 result=quit\n"
+            % (iso, spid, cl, tls, ciph))
+        spn += 3
         pf_buf.append("%s mx postfix/smtpd[%d]: %s: client=client.example"
                       "[%s]\n" % (sysl, spid, pqid, cl))
         pf_buf.append("%s mx postfix/cleanup[%d]: %s: message-id=<%s@"

@@ -66,7 +66,8 @@ enum cli_audit_parse {
  * detected by its '{'). A syslog time has no year and no zone: it is
  * read as UTC in the latest year that does not put it more than a day
  * after ref (UTC seconds). Structured records are the events in, in-rcpt,
- * out, queued, bounce, auth, policy and admin; their values are unescaped
+ * out, queued, bounce, auth, policy, admin and session; their values are
+ * unescaped
  * (log_escape's quotes, \" \\ and \xHH). Returns what the line was; for
  * CLI_AUDIT_P_BAD *why is a static message. Pure.
  */
@@ -174,7 +175,8 @@ struct cli_audit_filter {
 
 struct cli_audit_client {
 	char		name[64];
-	uint64_t	n;
+	uint64_t	n;		/* in lines with tls=none */
+	uint64_t	sessions;	/* session lines with tls=none */
 	int		used;
 };
 
@@ -186,7 +188,7 @@ struct cli_audit {
 		char		where[128];
 		char		why[96];
 	}			 bad_line[CLI_AUDIT_BAD_MAX];
-	uint64_t		 events[9];	/* by cli_audit_event_names */
+	uint64_t		 events[10];	/* by cli_audit_event_names */
 	/* inbound: in lines; v[0] accepted, v[1] refused, v[2] rcpts,
 	   v[3] cleartext accepted */
 	struct cli_audit_tally	 in_tls, in_listener;
@@ -194,6 +196,13 @@ struct cli_audit {
 	size_t			 nclients;
 	uint64_t		 clients_other;
 	uint64_t		 clients_total;	/* cleartext in lines */
+	/*
+	 * inbound: session lines (smtpin's one per connection; none in an
+	 * older log); v[0] sessions, v[1] those that carried no message,
+	 * v[2] messages (msgs=), v[3] refused at connect (result=refused)
+	 */
+	struct cli_audit_tally	 sess_tls, sess_listener;
+	uint64_t		 clients_sessions;	/* cleartext sessions */
 	/* outbound: out lines, v[0] */
 	struct cli_audit_tally	 out_result, out_verify, out_src, out_policy;
 	/* audit-only (sealpost-policy(7)): the failure that would have
@@ -231,8 +240,9 @@ void	cli_audit_free(struct cli_audit *);
  * Returns NULL with *n 0 when there are none or memory runs out.
  */
 struct cli_audit_dom **cli_audit_domains(struct cli_audit *, size_t *n);
-/* The names of the counters in events[]: in, in-rcpt, out... */
-extern const char *const cli_audit_event_names[9];
+/* The names of the counters in events[]: in, in-rcpt, out...,
+   session, other. */
+extern const char *const cli_audit_event_names[10];
 
 /* ---- the report (cli_audit_fmt.c; pure) ---- */
 /*

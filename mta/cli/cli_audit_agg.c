@@ -18,9 +18,9 @@
 
 #include "cli_audit.h"
 
-const char *const cli_audit_event_names[9] = {
+const char *const cli_audit_event_names[10] = {
 	"in", "in-rcpt", "out", "queued", "bounce", "auth", "policy", "admin",
-	"other",
+	"session", "other",
 };
 
 static const char *const cli_audit_agg_fails[CLI_AUDIT_F_N] = {
@@ -147,20 +147,27 @@ cli_audit_agg_dom(struct cli_audit *a, const char *domain)
 	return d;
 }
 
+/* A cleartext in line (session 0) or session line (session 1). */
 static void
-cli_audit_agg_client(struct cli_audit *a, const char *client)
+cli_audit_agg_client(struct cli_audit *a, const char *client, int session)
 {
 	struct cli_audit_client *c;
 	size_t i, slots = CLI_AUDIT_CLIENTS_MAX * 2;
 
-	a->clients_total++;
+	if (session)
+		a->clients_sessions++;
+	else
+		a->clients_total++;
 	i = cli_audit_agg_hash(client) % slots;
 	for (;;) {
 		c = &a->clients[i];
 		if (!c->used)
 			break;
 		if (strncmp(c->name, client, sizeof(c->name) - 1) == 0) {
-			c->n++;
+			if (session)
+				c->sessions++;
+			else
+				c->n++;
 			return;
 		}
 		i = (i + 1) % slots;
@@ -171,7 +178,8 @@ cli_audit_agg_client(struct cli_audit *a, const char *client)
 	}
 	(void)strlcpy(c->name, client, sizeof(c->name));
 	c->used = 1;
-	c->n = 1;
+	c->n = session ? 0 : 1;
+	c->sessions = session ? 1 : 0;
 	a->nclients++;
 }
 
@@ -285,7 +293,47 @@ cli_audit_agg_in(struct cli_audit *a, const struct cli_audit_rec *rec)
 	}
 	if (clear)
 		cli_audit_agg_client(a, client != NULL && *client != '\0' ?
-		    client : "unknown");
+		    client : "unknown", 0);
+}
+
+/*
+ * A session line (smtpin, one per connection, doc/design.md §9): by TLS
+ * version (pickup apart, as for in lines) and by listener. A line
+ * without a usable msgs= counts as a session without a message.
+ */
+static void
+cli_audit_agg_session(struct cli_audit *a, const struct cli_audit_rec *rec)
+{
+	const char *tls = cli_audit_get(rec, "tls");
+	const char *listener = cli_audit_get(rec, "listener");
+	const char *result = cli_audit_get(rec, "result");
+	const char *client = cli_audit_get(rec, "client");
+	uint64_t msgs = cli_audit_agg_num(cli_audit_get(rec, "msgs"));
+	int refused = result != NULL && strcmp(result, "refused") == 0;
+
+	if (listener == NULL || *listener == '\0')
+		listener = "unknown";
+	if (strcmp(listener, "pickup") == 0)
+		tls = "local (pickup)";
+	else if (tls == NULL || *tls == '\0')
+		tls = "unknown";
+	cli_audit_agg_tally(&a->sess_tls, tls, 0, 1);
+	cli_audit_agg_tally(&a->sess_listener, listener, 0, 1);
+	if (msgs == 0) {
+		cli_audit_agg_tally(&a->sess_tls, tls, 1, 1);
+		cli_audit_agg_tally(&a->sess_listener, listener, 1, 1);
+	} else {
+		cli_audit_agg_tally(&a->sess_tls, tls, 2, msgs);
+		cli_audit_agg_tally(&a->sess_listener, listener, 2, msgs);
+	}
+	if (refused) {
+		cli_audit_agg_tally(&a->sess_tls, tls, 3, 1);
+		cli_audit_agg_tally(&a->sess_listener, listener, 3, 1);
+	}
+	/* a refused connection never got to TLS: no cleartext client */
+	if (strcmp(tls, "none") == 0 && !refused)
+		cli_audit_agg_client(a, client != NULL && *client != '\0' ?
+		    client : "unknown", 1);
 }
 
 static void
@@ -400,7 +448,7 @@ cli_audit_add(struct cli_audit *a, const struct cli_audit_rec *rec)
 		a->filtered++;
 		return;
 	}
-	for (e = 0; e < 8; e++)
+	for (e = 0; e < 9; e++)
 		if (strcmp(rec->event, cli_audit_event_names[e]) == 0)
 			break;
 	a->events[e]++;
@@ -429,6 +477,9 @@ cli_audit_add(struct cli_audit *a, const struct cli_audit_rec *rec)
 	case 7:
 		v = cli_audit_get(rec, "op");
 		cli_audit_agg_tally(&a->admin, v ? v : "unknown", 0, 1);
+		break;
+	case 8:
+		cli_audit_agg_session(a, rec);
 		break;
 	default:
 		break;

@@ -112,10 +112,13 @@ cli_audit_fmt_clientcmp(const void *x, const void *y)
 		return a->used ? -1 : 1;
 	if (a->n != b->n)
 		return a->n > b->n ? -1 : 1;
+	if (a->sessions != b->sessions)
+		return a->sessions > b->sessions ? -1 : 1;
 	return strcmp(a->name, b->name);
 }
 
-/* The clients sorted, most lines first (the array is the report's). */
+/* The clients sorted, most in lines, then sessions, first (the array is
+   the report's). */
 static void
 cli_audit_fmt_sort_clients(struct cli_audit *a)
 {
@@ -138,6 +141,58 @@ cli_audit_fmt_fails(struct buf *b, const struct cli_audit_dom *d)
 		any = 1;
 	}
 	return any ? 0 : buf_puts(b, "-");
+}
+
+/* The session lines' part of the inbound report, when there are any. */
+static int
+cli_audit_fmt_sessions(struct buf *b, const struct cli_audit *a)
+{
+	const struct cli_audit_tally *t[2] = { &a->sess_tls,
+	    &a->sess_listener };
+	const char *title[2] = { "tls", "listener" };
+	char name[CLI_AUDIT_NAME_MAX];
+	uint64_t nomsg = 0, refused = 0, clear = 0;
+	size_t i, k;
+
+	if (a->events[8] == 0)
+		return 0;
+	for (i = 0; i < a->sess_tls.n; i++) {
+		nomsg += a->sess_tls.row[i].v[1];
+		refused += a->sess_tls.row[i].v[3];
+		if (strcmp(a->sess_tls.row[i].name, "none") == 0)
+			clear += a->sess_tls.row[i].v[0] -
+			    a->sess_tls.row[i].v[3];
+	}
+	nomsg += a->sess_tls.other[1];
+	refused += a->sess_tls.other[3];
+	if (buf_printf(b, "Inbound sessions (session lines): %llu sessions, "
+	    "%llu cleartext", (unsigned long long)a->events[8],
+	    (unsigned long long)clear) == -1 ||
+	    cli_audit_fmt_pct(b, clear, a->events[8]) == -1 ||
+	    buf_printf(b, ", %llu without a message, %llu refused at "
+	    "connect\n", (unsigned long long)nomsg,
+	    (unsigned long long)refused) == -1)
+		return -1;
+	for (k = 0; k < 2; k++) {
+		if (buf_printf(b, "  %-16s %10s %10s %10s %10s\n", title[k],
+		    "sessions", "no message", "messages", "refused") == -1)
+			return -1;
+		for (i = 0; i <= t[k]->n; i++) {
+			const uint64_t *v = i < t[k]->n ? t[k]->row[i].v :
+			    t[k]->other;
+
+			if (i == t[k]->n && v[0] == 0)
+				break;
+			cli_audit_fmt_clean(name, sizeof(name), i < t[k]->n ?
+			    t[k]->row[i].name : "(other)");
+			if (buf_printf(b, "  %-16s %10llu %10llu %10llu "
+			    "%10llu\n", name, (unsigned long long)v[0],
+			    (unsigned long long)v[1], (unsigned long long)v[2],
+			    (unsigned long long)v[3]) == -1)
+				return -1;
+		}
+	}
+	return 0;
 }
 
 static int
@@ -229,7 +284,29 @@ cli_audit_fmt_text(struct buf *b, struct cli_audit *a)
 		    (unsigned long long)a->in_listener.row[i].v[3]) == -1)
 			return -1;
 	}
-	if (a->clients_total > 0) {
+	if (cli_audit_fmt_sessions(b, a) == -1)
+		return -1;
+	if (a->clients_sessions > 0) {
+		/* with session lines: the lines and the sessions per client */
+		cli_audit_fmt_sort_clients(a);
+		if (buf_printf(b, "  top cleartext clients (%llu in lines and "
+		    "%llu sessions with tls=none from %zu%s clients):\n"
+		    "    %10s %10s  %s\n", (unsigned long long)a->clients_total,
+		    (unsigned long long)a->clients_sessions, a->nclients,
+		    a->clients_other ? "+" : "", "in lines", "sessions",
+		    "client") == -1)
+			return -1;
+		for (i = 0; i < CLI_AUDIT_FMT_CLIENTS && a->clients[i].used;
+		    i++) {
+			cli_audit_fmt_clean(name, sizeof(name),
+			    a->clients[i].name);
+			if (buf_printf(b, "    %10llu %10llu  %s\n",
+			    (unsigned long long)a->clients[i].n,
+			    (unsigned long long)a->clients[i].sessions,
+			    name) == -1)
+				return -1;
+		}
+	} else if (a->clients_total > 0) {
 		cli_audit_fmt_sort_clients(a);
 		if (buf_printf(b, "  top cleartext clients (%llu in lines "
 		    "with tls=none from %zu%s clients):\n",
@@ -454,6 +531,8 @@ cli_audit_fmt_json(struct buf *b, struct cli_audit *a)
 	    "recipients", NULL };
 	static const char *const lis_cols[4] = { "accepted", "refused", NULL,
 	    "cleartext" };
+	static const char *const sess_cols[4] = { "sessions", "no_message",
+	    "messages", "refused" };
 	struct cli_audit_dom **doms;
 	const struct cli_audit_event *e;
 	size_t i, nd, n;
@@ -485,7 +564,7 @@ cli_audit_fmt_json(struct buf *b, struct cli_audit *a)
 			return -1;
 	if (buf_puts(b, "],\"events\":{") == -1)
 		return -1;
-	for (i = 0; i < 9; i++)
+	for (i = 0; i < 10; i++)
 		if (cli_audit_fmt_jnum(b, cli_audit_event_names[i],
 		    a->events[i], i == 0) == -1)
 			return -1;
@@ -493,7 +572,12 @@ cli_audit_fmt_json(struct buf *b, struct cli_audit *a)
 	    cli_audit_fmt_jnum(b, "cleartext_lines", a->clients_total, 1) ==
 	    -1 || cli_audit_fmt_jrows(b, "tls", &a->in_tls, tls_cols) == -1 ||
 	    cli_audit_fmt_jrows(b, "listeners", &a->in_listener, lis_cols) ==
-	    -1 || cli_audit_fmt_jnum(b, "cleartext_clients_other",
+	    -1 || cli_audit_fmt_jnum(b, "sessions", a->events[8], 0) == -1 ||
+	    cli_audit_fmt_jnum(b, "cleartext_sessions", a->clients_sessions,
+	    0) == -1 || cli_audit_fmt_jrows(b, "session_tls", &a->sess_tls,
+	    sess_cols) == -1 || cli_audit_fmt_jrows(b, "session_listeners",
+	    &a->sess_listener, sess_cols) == -1 ||
+	    cli_audit_fmt_jnum(b, "cleartext_clients_other",
 	    a->clients_other, 0) == -1 ||
 	    buf_puts(b, ",\"cleartext_clients\":[") == -1)
 		return -1;
@@ -503,7 +587,8 @@ cli_audit_fmt_json(struct buf *b, struct cli_audit *a)
 		    cli_queue_json_str(b, a->clients[i].name,
 		    strlen(a->clients[i].name)) == -1 ||
 		    cli_audit_fmt_jnum(b, "lines", a->clients[i].n, 0) == -1 ||
-		    buf_puts(b, "}") == -1)
+		    cli_audit_fmt_jnum(b, "sessions", a->clients[i].sessions,
+		    0) == -1 || buf_puts(b, "}") == -1)
 			return -1;
 	if (buf_puts(b, "]},\"outbound\":{") == -1 ||
 	    cli_audit_fmt_jnum(b, "attempts", a->events[2], 1) == -1 ||

@@ -219,7 +219,7 @@ static int
 cli_audit_json_known(const char *ev)
 {
 	static const char *const known[] = { "in", "in-rcpt", "out",
-	    "queued", "bounce", "auth", "policy", "admin" };
+	    "queued", "bounce", "auth", "policy", "admin", "session" };
 	size_t i;
 
 	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)

@@ -18,6 +18,7 @@
 /* The structured events of doc/design.md §9. */
 static const char *const cli_audit_line_events[] = {
 	"in", "in-rcpt", "out", "queued", "bounce", "auth", "policy", "admin",
+	"session",
 };
 
 static const char cli_audit_line_months[] = "JanFebMarAprMayJunJulAugSepOct"

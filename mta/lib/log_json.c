@@ -12,7 +12,7 @@
 
 static const char *const log_json_number_keys[] = {
 	"pid", "seq", "port", "uid", "nrcpt", "size", "delay", "attempt",
-	"max_age", "truncated", "n", NULL
+	"max_age", "truncated", "n", "msgs", "rejected", NULL
 };
 
 /* Appends piece to dst unless it, or an earlier piece, did not fit whole. */

@@ -13,7 +13,7 @@
  *   smtpin_data.c     the transaction: the early file, DATA, the commit
  *                     through the queue, the Received header
  *   smtpin_session.c  one connection's I/O: TLS, replies, timers, the
- *                     `in` log line, ending a connection
+ *                     `in` and `session` log lines, ending a connection
  * RFC 5321, 3207, 8314, 1870, 6152, 2920, 3463, 6531, 3461, 8689, 4954.
  * Linked by the smtpin binary.
  */
@@ -112,6 +112,17 @@ struct smtpin_sess {
 	void			*auth_wait;
 	unsigned		 errors;
 	unsigned		 commands;
+	/*
+	 * The session record (doc/design.md §9): `in` lines so far, accepted
+	 * (msgs) and rejected, and how the session ended: end_result a
+	 * static word (NULL until known; the first one set stays), end_why
+	 * its reason when have_end_why.
+	 */
+	unsigned		 msgs;
+	unsigned		 rejected;
+	const char		*end_result;
+	int			 have_end_why;
+	struct reason		 end_why;
 
 	/* the transaction (smtpin_data.c) */
 	int			 have_mail;
@@ -227,6 +238,18 @@ void	smtpin_refuse_reason(struct smtpin_sess *, int audit,
  */
 void	smtpin_log_in(struct smtpin_sess *, const char *result,
 	    const char *rcpt, const struct reason *why);
+/*
+ * Says how s ends, for its session record: result is a static word (quit,
+ * timeout, closed, error, refused, stopped), why NULL or the reason; the
+ * first call wins, later ones are ignored.
+ */
+void	smtpin_session_ending(struct smtpin_sess *, const char *result,
+	    const struct reason *why);
+/*
+ * Logs the one `session` record of s (doc/design.md §9): when s goes,
+ * and for every open session when the process stops.
+ */
+void	smtpin_log_session(struct smtpin_sess *);
 /* Closes once the queued replies are out. */
 void	smtpin_session_close_after_reply(struct smtpin_sess *);
 /* STARTTLS accepted: sends the 220, then shakes hands. */

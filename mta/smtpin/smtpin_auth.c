@@ -217,6 +217,7 @@ smtpin_auth_delayed(void *arg)
 		return;
 	s->state = SMTPIN_COMMAND;
 	if (s->auth_close) {
+		smtpin_session_ending(s, "error", &s->auth_reply);
 		smtpin_reply(s, s->auth_reply.code, s->auth_reply.dsn, "%s %s",
 		    s->srv->conf->hostname, s->auth_reply.text);
 		smtpin_session_close_after_reply(s);

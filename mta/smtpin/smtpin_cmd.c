@@ -309,6 +309,7 @@ smtpin_cmd_line(struct smtpin_sess *s, const char *line, size_t len)
 		(void)reason_set(&why, 421, "4.7.0", "%s",
 		    "Error: too many commands");
 		smtpin_log_in(s, "rejected", NULL, &why);
+		smtpin_session_ending(s, "error", &why);
 		smtpin_reply(s, 421, "4.7.0", "%s Error: too many commands",
 		    s->srv->conf->hostname);
 		smtpin_session_close_after_reply(s);
@@ -374,6 +375,7 @@ smtpin_cmd_line(struct smtpin_sess *s, const char *line, size_t len)
 		break;
 	case SMTP_PROTO_QUIT:
 		smtpin_reply(s, 221, "2.0.0", "Bye");
+		smtpin_session_ending(s, "quit", NULL);
 		smtpin_session_close_after_reply(s);
 		break;
 	case SMTP_PROTO_VRFY:
@@ -464,6 +466,7 @@ smtpin_cmd_input(struct smtpin_sess *s)
 			(void)reason_set(&r, 421, "4.7.0", "%s",
 			    "Error: too many errors");
 			smtpin_log_in(s, "rejected", NULL, &r);
+			smtpin_session_ending(s, "error", &r);
 			smtpin_reply(s, 421, "4.7.0", "%s Error: too many "
 			    "errors", s->srv->conf->hostname);
 			smtpin_session_close_after_reply(s);

@@ -181,6 +181,9 @@ smtpin_data_queue_lost(struct smtpin_sess *s)
 		log_warnx("%s: queue went away while committing %s from %s; "
 		    "outcome unknown, connection dropped without a reply",
 		    s->srv->child.title, s->env.id, s->peer_ip);
+		(void)reason_set(&r, 0, "", "queue went away while "
+		    "committing");
+		smtpin_session_ending(s, "error", &r);
 		smtpin_data_end(s);
 		if (s->fd != -1)
 			buf_reset(&s->out);

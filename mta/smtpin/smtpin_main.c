@@ -221,6 +221,22 @@ smtpin_drain(struct smtpin *srv)
 	smtpin_drained(srv);
 }
 
+/*
+ * The loop ended (SIGTERM; a drain ends only with no session left): each
+ * session still open gets its record, result=stopped (doc/design.md §9).
+ * The process exits next, closing the sockets.
+ */
+static void
+smtpin_stop(struct smtpin *srv)
+{
+	struct smtpin_sess *s;
+
+	for (s = srv->sessions; s != NULL; s = s->next) {
+		smtpin_session_ending(s, "stopped", NULL);
+		smtpin_log_session(s);
+	}
+}
+
 static void
 smtpin_master_msg(struct child *c, const struct ipc_msg *msg)
 {
@@ -329,5 +345,10 @@ main(int argc, char **argv)
 			    CONF_PICKUP_SOCKET);
 	}
 	child_drop(&srv.child);
-	child_run(&srv.child);
+	/* child_run, with the sessions still open logged when we stop */
+	log_debug("%s: running as uid %ld", srv.child.title, (long)getuid());
+	if (loop_run(srv.child.loop) == -1)
+		fatal("%s: event loop", srv.child.title);
+	smtpin_stop(&srv);
+	exit(0);
 }

@@ -4,7 +4,8 @@
  * TLS through lib/tls.c, buffered replies sent in one write where
  * pipelining allows (RFC 2920), timeouts, the STARTTLS switch with
  * everything the client pipelined after STARTTLS thrown away (RFC 3207
- * §4.2, CVE-2011-0411 class), the `in` log line, and ending a connection.
+ * §4.2, CVE-2011-0411 class), the `in` and `session` log lines, and
+ * ending a connection.
  * It calls the layers above only through srv->ops.
  * Linked by the smtpin binary.
  */
@@ -101,12 +102,64 @@ smtpin_log_in(struct smtpin_sess *s, const char *result, const char *rcpt,
 	if (accepted && s->client_gone)
 		log_kv_str(&kv, "client_gone", "yes");
 	log_kv_emit(&kv);
+	if (accepted)
+		s->msgs++;
+	else
+		s->rejected++;
 	while (accepted && next < s->env.nrcpt) {
 		log_kv_init(&kv, "in-rcpt");
 		log_kv_str(&kv, "id", s->env.id);
 		next = smtpin_log_rcpts(&kv, &s->env, next);
 		log_kv_emit(&kv);
 	}
+}
+
+void
+smtpin_session_ending(struct smtpin_sess *s, const char *result,
+    const struct reason *why)
+{
+	if (s->end_result != NULL)
+		return;
+	s->end_result = result;
+	if (why != NULL) {
+		s->end_why = *why;
+		s->have_end_why = 1;
+	}
+}
+
+void
+smtpin_log_session(struct smtpin_sess *s)
+{
+	struct log_kv kv;
+	const struct reason *why = &s->end_why;
+
+	log_kv_init(&kv, "session");
+	log_kv_str(&kv, "client", s->peer_ip);
+	if (s->kind == CONF_LISTEN_PICKUP)
+		log_kv_fmt(&kv, "uid", "%ld", s->peer_uid);
+	else
+		log_kv_fmt(&kv, "port", "%u", s->port);
+	log_kv_str(&kv, "listener", conf_listen_kind_name(s->kind));
+	log_kv_str(&kv, "tls", s->tls_active ? s->tls_version : "none");
+	if (s->tls_active) {
+		log_kv_str(&kv, "cipher", s->tls_cipher);
+		log_kv_str(&kv, "kx", s->tls_group);
+	}
+	log_kv_str(&kv, "helo", s->helo_name);
+	if (s->auth_user[0] != '\0')
+		log_kv_str(&kv, "auth", s->auth_user);
+	log_kv_fmt(&kv, "msgs", "%u", s->msgs);
+	log_kv_fmt(&kv, "rejected", "%u", s->rejected);
+	log_kv_str(&kv, "result", s->end_result != NULL ? s->end_result :
+	    "closed");
+	if (s->have_end_why) {
+		if (why->code != 0)
+			log_kv_fmt(&kv, "reason", "%d %s %s", why->code,
+			    why->dsn, why->text);
+		else
+			log_kv_str(&kv, "reason", why->text);
+	}
+	log_kv_emit(&kv);
 }
 
 /* ---- replies ---- */
@@ -118,8 +171,13 @@ smtpin_reply_raw(struct smtpin_sess *s, const char *line, size_t len)
 		return;
 	/* A client that never reads its replies is cut off. */
 	if (buf_append(&s->out, line, len) == -1) {
+		struct reason why;
+
 		log_warnx("%s: client %s does not read its replies; "
 		    "disconnecting", s->srv->child.title, s->peer_ip);
+		(void)reason_set(&why, 0, "", "client does not read its "
+		    "replies");
+		smtpin_session_ending(s, "error", &why);
 		s->state = SMTPIN_CLOSING;
 		buf_reset(&s->out);
 		buf_reset(&s->in);
@@ -323,6 +381,8 @@ smtpin_session_end(struct smtpin_sess *s)
 		buf_free(&s->in);
 		buf_free(&s->out);
 		smtpin_anvil_release(s);
+		/* nothing said how: the client went (EOF, reset) */
+		smtpin_session_ending(s, "closed", NULL);
 	}
 	/* an AUTH exchange cut short holds a password: wipe it */
 	s->sasl_active = 0;
@@ -333,6 +393,8 @@ smtpin_session_end(struct smtpin_sess *s)
 		s->client_gone = 1;
 		return;
 	}
+	/* the one session record, with every `in` line counted */
+	smtpin_log_session(s);
 	envelope_free(&s->env);
 	if (s->prev != NULL)
 		s->prev->next = s->next;
@@ -362,6 +424,7 @@ smtpin_session_timeout(void *arg)
 		 */
 		(void)reason_set(&why, 0, "", "TLS handshake timed out");
 		smtpin_log_in(s, "rejected", NULL, &why);
+		smtpin_session_ending(s, "timeout", &why);
 		smtpin_session_end(s);
 		return;
 	case SMTPIN_COMMITTING:
@@ -377,6 +440,7 @@ smtpin_session_timeout(void *arg)
 	(void)reason_set(&why, 421, "4.4.2", "Error: timeout exceeded");
 	/* one line, with the facts of the transaction that is dropped */
 	smtpin_log_in(s, "rejected", NULL, &why);
+	smtpin_session_ending(s, "timeout", &why);
 	(void)s->srv->ops.teardown(s);
 	smtpin_reply(s, 421, "4.4.2", "%s Error: timeout exceeded",
 	    s->srv->conf->hostname);
@@ -411,10 +475,14 @@ smtpin_session_banner(struct smtpin_sess *s)
 static int
 smtpin_session_tls_start(struct smtpin_sess *s)
 {
+	struct reason why;
+
 	s->tls = tls_server_session(&s->srv->tls, s->fd);
 	if (s->tls == NULL) {
 		log_warnx("%s: cannot start TLS for %s", s->srv->child.title,
 		    s->peer_ip);
+		(void)reason_set(&why, 0, "", "cannot start TLS");
+		smtpin_session_ending(s, "error", &why);
 		return -1;
 	}
 	s->state = SMTPIN_HANDSHAKE;
@@ -447,6 +515,7 @@ smtpin_session_admit(struct smtpin_sess *s, int verdict)
 			(void)send(s->fd, line, (size_t)n, MSG_NOSIGNAL);
 		(void)reason_set(&r, 421, "4.7.0", "%s", why);
 		smtpin_log_in(s, "rejected", NULL, &r);
+		smtpin_session_ending(s, "refused", &r);
 		smtpin_session_end(s);
 		return;
 	}
@@ -548,6 +617,7 @@ smtpin_session_handshake(struct smtpin_sess *s)
 		(void)reason_set(&r, 0, "", "TLS handshake failed: %s",
 		    why ? why : "error");
 		smtpin_log_in(s, "rejected", NULL, &r);
+		smtpin_session_ending(s, "error", &r);
 		buf_reset(&s->out);
 		smtpin_session_end(s);
 		return -1;
@@ -671,9 +741,11 @@ smtpin_session_resume(struct smtpin_sess *s)
 		if (s->out.len == 0 && smtpin_session_handshake(s) == -1)
 			return;
 	}
-	if (s->read_eof && s->state == SMTPIN_COMMAND)
+	if (s->read_eof && s->state == SMTPIN_COMMAND) {
 		/* the client is done sending: answer what it sent, then go */
+		smtpin_session_ending(s, "closed", NULL);
 		smtpin_session_close_after_reply(s);
+	}
 	if (s->read_eof && (s->state == SMTPIN_DATA ||
 	    s->state == SMTPIN_HANDSHAKE)) {
 		smtpin_session_end(s);

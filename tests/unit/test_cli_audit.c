@@ -5,7 +5,8 @@
  * journalctl short-iso, JSON), values with log_escape's escaping undone,
  * malformed and truncated lines, the JSON reader, the times of --since
  * and --until, the counters over a small log, the filters, the caps, and
- * the report in both forms.
+ * the report in both forms, the session records (one per connection)
+ * counted by TLS version and listener, malformed ones skipped.
  */
 #include "config.h"
 
@@ -119,6 +120,45 @@ test_lines(void **state)
 		    CLI_AUDIT_P_BAD, "", "", -1, NULL, NULL, "no time" },
 		{ "{ \"event\" : \"auth\" , \"a\" : -1.5e3 } ", REF,
 		    CLI_AUDIT_P_REC, "auth", "", -1, "a", "-1.5e3", NULL },
+		/* session records (smtpin, one per connection) */
+		{ "2026-12-05T12:41:25+0000 smtpin[27367]: session "
+		    "client=192.0.2.7 port=25 listener=smtp tls=TLSv1.3 "
+		    "cipher=TLS_AES_256_GCM_SHA384 kx=X25519 helo=\"\" "
+		    "msgs=0 rejected=0 result=quit", REF, CLI_AUDIT_P_REC,
+		    "session", "smtpin", T1, "msgs", "0", NULL },
+		{ "2026-12-05T12:41:25+0000 smtpin[1]: session client=local "
+		    "uid=1000 listener=pickup tls=none helo=h msgs=1 "
+		    "rejected=0 result=quit", REF, CLI_AUDIT_P_REC, "session",
+		    "smtpin", T1, "uid", "1000", NULL },
+		{ "{\"event\":\"session\",\"ts\":\"2026-12-05T12:41:25Z\","
+		    "\"proc\":\"smtpin\",\"pid\":5,\"seq\":9,"
+		    "\"client\":\"192.0.2.8\",\"port\":587,\"msgs\":2,"
+		    "\"rejected\":1,\"result\":\"timeout\",\"reason\":"
+		    "\"421 4.4.2 Error: timeout exceeded\"}", REF,
+		    CLI_AUDIT_P_REC, "session", "smtpin", T1, "reason",
+		    "421 4.4.2 Error: timeout exceeded", NULL },
+		{ "2026-12-05T12:41:25+0000 smtpin[1]: session client=a "
+		    "result=refused reason=\"421 4.7.0 Too many\\x0a\"",
+		    REF, CLI_AUDIT_P_REC, "session", "smtpin", T1, "reason",
+		    "421 4.7.0 Too many\n", NULL },
+		/* malformed session records */
+		{ "2026-12-05T12:41:25+0000 smtpin[6]: session", REF,
+		    CLI_AUDIT_P_BAD, "session", "", T1, NULL, NULL,
+		    "without key=value" },
+		{ "2026-12-05T12:41:25+0000 smtpin[6]: session client=a "
+		    "result=error reason=\"TLS handshake", REF, CLI_AUDIT_P_BAD,
+		    "session", "", T1, NULL, NULL, "cut short" },
+		{ "2026-12-05T12:41:25+0000 smtpin[6]: session client=a msgs",
+		    REF, CLI_AUDIT_P_BAD, "session", "", T1, NULL, NULL,
+		    "not key=value" },
+		{ "2026-12-05T12:41:25+0000 smtpin[6]: session helo=\"\\xZZ\"",
+		    REF, CLI_AUDIT_P_BAD, "session", "", T1, NULL, NULL,
+		    "" },
+		{ "{\"event\":\"session\",\"msgs\":{\"a\":1}}", REF,
+		    CLI_AUDIT_P_BAD, "", "", -1, NULL, NULL, "nested" },
+		/* a word that only starts like the event is no record */
+		{ "2026-12-05T12:41:25+0000 smtpin[6]: sessions 3", REF,
+		    CLI_AUDIT_P_OTHER, "", "smtpin", T1, NULL, NULL, NULL },
 		/* malformed and truncated */
 		{ "2026-12-05T12:41:25+0000 smtpout[6]: out id=B "
 		    "reply=\"250 ok", REF, CLI_AUDIT_P_BAD, "out", "", T1,
@@ -539,7 +579,9 @@ test_fmt(void **state)
 		"\"tls\":[{\"name\":\"none\",\"accepted\":2,\"refused\":1,"
 		    "\"recipients\":3}",
 		"\"cleartext_clients\":[{\"client\":\"192.0.2.1\","
-		    "\"lines\":2},",
+		    "\"lines\":2,\"sessions\":0},",
+		"\"sessions\":0,\"cleartext_sessions\":0,\"session_tls\":[],"
+		    "\"session_listeners\":[],",
 		"\"verify\":{\"dane-ee\":1,\"dane-ta\":0,\"sts\":1,\"pkix\":0,"
 		    "\"fingerprint\":0,\"none\":2,\"local\":1}",
 		"{\"domain\":\"b.test\",\"sent\":1,\"deferred\":1,",
@@ -583,6 +625,144 @@ test_fmt(void **state)
 	cli_audit_free(&audit);
 }
 
+/*
+ * Session records (one per inbound connection): by TLS version and by
+ * listener, beside the in lines; cleartext clients count sessions too;
+ * malformed session lines are skipped and named.
+ */
+static const char *const session_log[] = {
+	"2026-12-05T10:00:00+0000 smtpin[1]: session client=192.0.2.1 "
+	    "port=25 listener=smtp tls=TLSv1.3 cipher=C kx=X25519 helo=a "
+	    "msgs=2 rejected=0 result=quit",
+	"2026-12-05T10:00:01+0000 smtpin[1]: session client=192.0.2.1 "
+	    "port=25 listener=smtp tls=TLSv1.3 cipher=C kx=X25519 helo=\"\" "
+	    "msgs=0 rejected=0 result=quit",
+	"2026-12-05T10:00:02+0000 smtpin[1]: session client=192.0.2.2 "
+	    "port=25 listener=smtp tls=none helo=\"\" msgs=0 rejected=0 "
+	    "result=closed",
+	"2026-12-05T10:00:03+0000 smtpin[1]: session client=192.0.2.2 "
+	    "port=25 listener=smtp tls=none helo=b msgs=0 rejected=1 "
+	    "result=quit",
+	"2026-12-05T10:00:04+0000 smtpin[1]: session client=192.0.2.3 "
+	    "port=25 listener=smtp tls=none helo=\"\" msgs=0 rejected=1 "
+	    "result=refused reason=\"421 4.7.0 Too many connections\"",
+	"{\"event\":\"session\",\"ts\":\"2026-12-05T10:00:05Z\",\"proc\":"
+	    "\"smtpin\",\"pid\":2,\"seq\":4,\"client\":\"192.0.2.4\","
+	    "\"port\":587,\"listener\":\"submission\",\"tls\":\"TLSv1.2\","
+	    "\"helo\":\"c\",\"auth\":\"u\",\"msgs\":1,\"rejected\":0,"
+	    "\"result\":\"timeout\"}",
+	"2026-12-05T10:00:06+0000 smtpin[1]: session client=local uid=0 "
+	    "listener=pickup tls=none helo=d msgs=3 rejected=0 result=quit",
+	/* a value that is no count: a session without a message */
+	"2026-12-05T10:00:07+0000 smtpin[1]: session client=192.0.2.2 "
+	    "port=25 listener=smtp tls=none msgs=x result=error",
+	"2026-12-05T10:00:08+0000 smtpin[1]: in id=M1 client=192.0.2.2 "
+	    "port=25 listener=smtp tls=none result=accepted nrcpt=1",
+	/* malformed: skipped, never counted */
+	"2026-12-05T10:00:09+0000 smtpin[1]: session client=192.0.2.9 "
+	    "reason=\"cut",
+	"2026-12-05T10:00:10+0000 smtpin[1]: session",
+};
+
+static void
+test_sessions(void **state)
+{
+	static const struct {
+		int		 listener;	/* else by tls */
+		const char	*name;
+		uint64_t	 v[4];	/* sessions, no message, msgs, refused */
+	} rows[] = {
+		{ 0, "TLSv1.3", { 2, 1, 2, 0 } },
+		{ 0, "none", { 4, 4, 0, 1 } },
+		{ 0, "TLSv1.2", { 1, 0, 1, 0 } },
+		{ 0, "local (pickup)", { 1, 0, 3, 0 } },
+		{ 1, "smtp", { 6, 5, 2, 1 } },
+		{ 1, "submission", { 1, 0, 1, 0 } },
+		{ 1, "pickup", { 1, 0, 3, 0 } },
+	};
+	static const char *const text_has[] = {
+		"Inbound sessions (session lines): 8 sessions, 3 cleartext "
+		    "(37.5%), 5 without a message, 1 refused at connect\n",
+		"  tls                sessions no message   messages    "
+		    "refused\n",
+		"  TLSv1.3                   2          1          2          "
+		    "0\n",
+		"  none                      4          4          0          "
+		    "1\n",
+		"  smtp                      6          5          2          "
+		    "1\n",
+		"  top cleartext clients (1 in lines and 3 sessions with "
+		    "tls=none from 1 clients):\n",
+		"             1          3  192.0.2.2\n",
+		"  malformed: log:10: a quoted value cut short",
+		"  malformed: log:11: an event without key=value pairs",
+	};
+	static const char *const json_has[] = {
+		"\"session\":8,",
+		"\"sessions\":8,\"cleartext_sessions\":3,\"session_tls\":["
+		    "{\"name\":\"TLSv1.3\",\"sessions\":2,\"no_message\":1,"
+		    "\"messages\":2,\"refused\":0},",
+		"\"session_listeners\":[{\"name\":\"smtp\",\"sessions\":6,"
+		    "\"no_message\":5,\"messages\":2,\"refused\":1},",
+		"{\"client\":\"192.0.2.2\",\"lines\":1,\"sessions\":3}",
+	};
+	struct cli_audit_filter f = { -1, -1, NULL, NULL };
+	const struct cli_audit_tally *t;
+	enum cli_audit_parse r;
+	const char *why, *s;
+	struct buf b;
+	size_t i;
+	int c;
+
+	(void)state;
+	assert_int_equal(cli_audit_init(&audit, &f, 0), 0);
+	for (i = 0; i < sizeof(session_log) / sizeof(session_log[0]); i++) {
+		r = parse(session_log[i], REF, &why);
+		if (r == CLI_AUDIT_P_REC)
+			cli_audit_add(&audit, &rec);
+		else
+			cli_audit_note(&audit, r == CLI_AUDIT_P_BAD, "log",
+			    i + 1, why);
+	}
+	assert_int_equal(audit.bad, 2);
+	assert_int_equal(audit.events[8], 8);
+	assert_int_equal(audit.events[0], 1);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		t = rows[i].listener ? &audit.sess_listener : &audit.sess_tls;
+		for (c = 0; c < 4; c++)
+			if (tally(t, rows[i].name, c) != rows[i].v[c])
+				fail_msg("row %zu (%s) column %d: %llu", i,
+				    rows[i].name, c, (unsigned long long)
+				    tally(t, rows[i].name, c));
+	}
+	/* the refused one is no cleartext client */
+	assert_int_equal(audit.clients_sessions, 3);
+	assert_int_equal(audit.clients_total, 1);
+	assert_int_equal(audit.nclients, 1);
+	buf_init(&b, 1 << 20);
+	assert_int_equal(cli_audit_fmt(&b, &audit, 0), 0);
+	s = str(&b);
+	for (i = 0; i < sizeof(text_has) / sizeof(text_has[0]); i++)
+		if (strstr(s, text_has[i]) == NULL)
+			fail_msg("text lacks <%s>:\n%s", text_has[i], s);
+	buf_reset(&b);
+	assert_int_equal(cli_audit_fmt(&b, &audit, 1), 0);
+	s = str(&b);
+	for (i = 0; i < sizeof(json_has) / sizeof(json_has[0]); i++)
+		if (strstr(s, json_has[i]) == NULL)
+			fail_msg("json lacks <%s>:\n%s", json_has[i], s);
+	buf_free(&b);
+	cli_audit_free(&audit);
+	/* without session lines, no sessions part (as before them) */
+	feed(&f, 0);
+	buf_init(&b, 1 << 20);
+	assert_int_equal(cli_audit_fmt(&b, &audit, 0), 0);
+	assert_null(strstr(str(&b), "Inbound sessions"));
+	assert_null(strstr(str(&b), "sessions with tls=none"));
+	buf_free(&b);
+	cli_audit_free(&audit);
+}
+
 int
 main(void)
 {
@@ -594,6 +774,7 @@ main(void)
 		cmocka_unit_test(test_filters),
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_fmt),
+		cmocka_unit_test(test_sessions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
