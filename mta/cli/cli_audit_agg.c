@@ -266,22 +266,34 @@ cli_audit_agg_num(const char *v)
 	return *v == '\0' ? n : 0;
 }
 
+/*
+ * The TLS version and listener an in or session line is counted under:
+ * pickup apart (no network hop), "unknown" for what is missing.
+ */
+static void
+cli_audit_agg_where(const struct cli_audit_rec *rec, const char **tls,
+    const char **listener)
+{
+	*tls = cli_audit_get(rec, "tls");
+	*listener = cli_audit_get(rec, "listener");
+	if (*listener == NULL || **listener == '\0')
+		*listener = "unknown";
+	if (strcmp(*listener, "pickup") == 0)
+		*tls = "local (pickup)";
+	else if (*tls == NULL || **tls == '\0')
+		*tls = "unknown";
+}
+
 static void
 cli_audit_agg_in(struct cli_audit *a, const struct cli_audit_rec *rec)
 {
-	const char *tls = cli_audit_get(rec, "tls");
-	const char *listener = cli_audit_get(rec, "listener");
+	const char *tls, *listener;
 	const char *result = cli_audit_get(rec, "result");
 	const char *client = cli_audit_get(rec, "client");
 	int accepted = result != NULL && strcmp(result, "accepted") == 0;
 	int clear;
 
-	if (listener == NULL || *listener == '\0')
-		listener = "unknown";
-	if (strcmp(listener, "pickup") == 0)
-		tls = "local (pickup)";
-	else if (tls == NULL || *tls == '\0')
-		tls = "unknown";
+	cli_audit_agg_where(rec, &tls, &listener);
 	clear = strcmp(tls, "none") == 0;
 	cli_audit_agg_tally(&a->in_tls, tls, accepted ? 0 : 1, 1);
 	cli_audit_agg_tally(&a->in_listener, listener, accepted ? 0 : 1, 1);
@@ -304,19 +316,13 @@ cli_audit_agg_in(struct cli_audit *a, const struct cli_audit_rec *rec)
 static void
 cli_audit_agg_session(struct cli_audit *a, const struct cli_audit_rec *rec)
 {
-	const char *tls = cli_audit_get(rec, "tls");
-	const char *listener = cli_audit_get(rec, "listener");
+	const char *tls, *listener;
 	const char *result = cli_audit_get(rec, "result");
 	const char *client = cli_audit_get(rec, "client");
 	uint64_t msgs = cli_audit_agg_num(cli_audit_get(rec, "msgs"));
 	int refused = result != NULL && strcmp(result, "refused") == 0;
 
-	if (listener == NULL || *listener == '\0')
-		listener = "unknown";
-	if (strcmp(listener, "pickup") == 0)
-		tls = "local (pickup)";
-	else if (tls == NULL || *tls == '\0')
-		tls = "unknown";
+	cli_audit_agg_where(rec, &tls, &listener);
 	cli_audit_agg_tally(&a->sess_tls, tls, 0, 1);
 	cli_audit_agg_tally(&a->sess_listener, listener, 0, 1);
 	if (msgs == 0) {
