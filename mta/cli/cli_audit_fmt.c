@@ -64,6 +64,18 @@ cli_audit_fmt_pct(struct buf *b, uint64_t n, uint64_t of)
 	return buf_printf(b, " (%.1f%%)", 100.0 * (double)n / (double)of);
 }
 
+/* Column 0 of the row called name in t, 0 when there is none. */
+static uint64_t
+cli_audit_fmt_col0(const struct cli_audit_tally *t, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (strcmp(t->row[i].name, name) == 0)
+			return t->row[i].v[0];
+	return 0;
+}
+
 /* "name N  name N ..." of column 0, the fixed names first. */
 static int
 cli_audit_fmt_line(struct buf *b, const char *title,
@@ -76,9 +88,7 @@ cli_audit_fmt_line(struct buf *b, const char *title,
 	if (buf_printf(b, "  %-11s", title) == -1)
 		return -1;
 	for (k = 0; fixed != NULL && fixed[k] != NULL; k++) {
-		for (v = 0, i = 0; i < t->n; i++)
-			if (strcmp(t->row[i].name, fixed[k]) == 0)
-				v = t->row[i].v[0];
+		v = cli_audit_fmt_col0(t, fixed[k]);
 		if (buf_printf(b, " %s %llu", fixed[k],
 		    (unsigned long long)v) == -1)
 			return -1;
@@ -439,9 +449,7 @@ cli_audit_fmt_jtally(struct buf *b, const char *title,
 	if (buf_printf(b, ",\"%s\":{", title) == -1)
 		return -1;
 	for (k = 0; fixed != NULL && fixed[k] != NULL; k++) {
-		for (v = 0, i = 0; i < t->n; i++)
-			if (strcmp(t->row[i].name, fixed[k]) == 0)
-				v = t->row[i].v[0];
+		v = cli_audit_fmt_col0(t, fixed[k]);
 		if (cli_audit_fmt_jnum(b, fixed[k], v, first) == -1)
 			return -1;
 		first = 0;
